@@ -1,0 +1,81 @@
+"""The `cdisc-cup` command: wires the pipeline stages, prints progress, maps errors to exit codes.
+
+No conversion logic lives here. Exit codes (README "Exit codes"): 0 success, 1 conformance
+findings at or above --fail-on, 2 unusable input, 3 spec error, 4 output cannot be written.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cdisc_cup import __version__
+from cdisc_cup.errors import CdiscCupError
+from cdisc_cup.progress import Progress
+
+
+def report_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn input/spec/output errors into a readable list and an exit code, never a traceback."""
+
+    @wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except CdiscCupError as error:
+            click.secho(f"error: {error.title}:", fg="red", err=True)
+            for problem in error.problems:
+                click.echo(f"  - {problem}", err=True)
+            sys.exit(error.exit_code)
+
+    return run
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cdisc-cup")
+def main() -> None:
+    """Turn a compassionate use program (CUP) eCRF export into CDISC SDTM and ADaM datasets.
+
+    \b
+    Example:
+      cdisc-cup convert sample_data --out out
+      cdisc-cup validate out/m5/datasets/isa-cup-de/tabulations/sdtm
+    """
+
+
+@main.command()
+@click.argument("raw_dir", type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("out"), show_default=True,
+              help="Output folder; replaced only when the whole run succeeds.")
+@click.option("--specs", "spec_dir", type=click.Path(path_type=Path), default=None,
+              help="Spec folder with study.yaml (default: the specs shipped with cdisc-cup).")
+@click.option("--quiet", is_flag=True, help="Print only the summary.")
+@report_errors
+def convert(raw_dir: Path, out_dir: Path, spec_dir: Path | None, quiet: bool) -> None:
+    """Convert the raw export in RAW_DIR to SDTM and ADaM (SAS XPORT v5).
+
+    Writes OUT/m5/datasets/<studyid>/tabulations/sdtm/*.xpt, the ADaM datasets under
+    analysis/adam/datasets/, the reports under OUT/reports and the tables under OUT/tables.
+
+    \b
+    Example:
+      cdisc-cup convert sample_data --out out
+      cdisc-cup convert export/ --out submission --specs my-study-specs/
+    """
+    from cdisc_cup.pipeline import convert as run_conversion
+
+    started = time.perf_counter()
+    click.echo(f"cdisc-cup {__version__}: converting {raw_dir}", err=True)
+    result = run_conversion(raw_dir, out_dir, spec_dir, progress=Progress(quiet=quiet))
+    click.echo(f"\nStudy {result.study.studyid}: done in {time.perf_counter() - started:.1f} s", err=True)
+    for title, frames, folder in (("SDTM", result.sdtm, result.sdtm_dir), ("ADaM", result.adam, result.adam_dir)):
+        if frames:
+            counts = ", ".join(f"{name} {len(frame)}" for name, frame in frames.items())
+            click.echo(f"  {title} ({len(frames)} datasets, records: {counts})", err=True)
+            click.echo(f"    -> {folder}", err=True)
+    click.echo(f"  reports -> {result.layout.reports}", err=True)

@@ -1,0 +1,1 @@
+"""Small, pure column functions shared by SDTM mapping and ADaM derivation."""

@@ -1,0 +1,40 @@
+"""Text for SAS XPORT v5, which holds ASCII only."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pandas as pd
+
+# German letters first (ä -> ae is the convention a German reader expects, not a -> a);
+# then Unicode decomposition drops accents of any other Latin letters.
+GERMAN_TRANSLITERATION = str.maketrans(
+    {"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss", "µ": "u", "μ": "u",
+     "€": "EUR", "°": " deg", "–": "-", "—": "-", "„": '"', "“": '"', "”": '"', "‚": "'", "‘": "'", "’": "'"}
+)
+
+
+def _to_ascii(text: str) -> str:
+    """Accents are dropped (é -> e); a letter with no ASCII form (λ) is kept, so the
+    conformance check refuses it with its location instead of losing it silently."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(GERMAN_TRANSLITERATION))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def ascii_text(values: pd.Series) -> pd.Series:
+    """Transliterate to ASCII; only the distinct non-ASCII values are visited."""
+    text = values.astype("string")
+    needs = text.notna() & ~text.str.isascii().fillna(True)
+    if not needs.any():
+        return text
+    distinct = text[needs].unique()
+    mapping = {value: _to_ascii(value) for value in distinct}
+    return text.where(~needs, text[needs].map(mapping))
+
+
+def number_text(values: pd.Series) -> pd.Series:
+    """Numbers as SDTM result text: 80 not 80.0, 75.5 stays 75.5."""
+    numbers = pd.to_numeric(values, errors="coerce").astype("Float64")
+    whole = (numbers % 1 == 0).fillna(False)
+    text = numbers.astype("string")
+    return text.where(~whole, numbers.round().astype("Int64").astype("string"))

@@ -1,0 +1,130 @@
+"""One exception tree for input the tool cannot use.
+
+Every problem carries its location (file, line, column, value, expected) so the CLI can tell
+the user what to fix without a traceback. Problems are collected and raised together
+(`InputErrors`), because a user fixing an export wants the whole list in one run.
+Conformance findings on datasets are *not* exceptions: see `cdisc_cup.findings`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Exit codes, documented in the README ("Exit codes").
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_INPUT = 2
+EXIT_SPEC = 3
+EXIT_OUTPUT = 4
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input file, located as precisely as it can be.
+
+    `line` is 1-based with the header as line 1, as a user sees the file in an editor.
+    """
+
+    file: str
+    message: str
+    line: int | None = None
+    column: str | None = None
+    value: str | None = None
+    expected: str | None = None
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f", line {self.line}"
+        if self.column:
+            where += f", column {self.column}"
+        text = f"{where}: {self.message}"
+        if self.value is not None:
+            text += f" (value {self.value!r})"
+        if self.expected:
+            text += f"; expected {self.expected}"
+        return text
+
+
+class CdiscCupError(Exception):
+    """Base of every error the CLI turns into a message and an exit code."""
+
+    exit_code = EXIT_INPUT
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems: list[Problem] = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    @property
+    def title(self) -> str:
+        return "The input cannot be used"
+
+
+class InputErrors(CdiscCupError):
+    """Raw export problems: unreadable files, bad values, broken keys and references."""
+
+    exit_code = EXIT_INPUT
+
+    @property
+    def title(self) -> str:
+        n = len(self.problems)
+        return f"The raw export has {n} problem{'s' if n != 1 else ''}"
+
+
+class SpecErrors(CdiscCupError):
+    """Mapping-spec or rule-file problems; `column` holds the key path inside the YAML."""
+
+    exit_code = EXIT_SPEC
+
+    @property
+    def title(self) -> str:
+        n = len(self.problems)
+        return f"The specs have {n} problem{'s' if n != 1 else ''}"
+
+
+class ConformanceErrors(CdiscCupError):
+    """A dataset does not fit its spec (name, label, length, type, codelist) before writing.
+
+    Raised instead of writing a silently truncated or non-conformant XPT file.
+    """
+
+    exit_code = EXIT_INPUT
+
+    @property
+    def title(self) -> str:
+        n = len(self.problems)
+        return f"{n} problem{'s' if n != 1 else ''} with datasets that do not fit their specs"
+
+
+class OutputError(CdiscCupError):
+    """The output folder cannot be written."""
+
+    exit_code = EXIT_OUTPUT
+
+    @property
+    def title(self) -> str:
+        return "The output cannot be written"
+
+
+@dataclass
+class ProblemCollector:
+    """Gathers problems while a stage runs, then raises them all at once."""
+
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, problem: Problem) -> None:
+        self.problems.append(problem)
+
+    def extend(self, problems: Iterable[Problem]) -> None:
+        self.problems.extend(problems)
+
+    def raise_if_any(self, error_type: type[CdiscCupError] = InputErrors) -> None:
+        if self.problems:
+            raise error_type(self.problems)
+
+
+def display_path(path: Path | str) -> str:
+    """The path as the user gave it, without resolving symlinks or home folders."""
+    return str(path)

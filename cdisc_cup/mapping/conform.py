@@ -1,0 +1,136 @@
+"""Check a finished dataset against its spec before anything is written.
+
+SAS XPORT v5 and the FDA Technical Conformance Guide set hard limits (names of 8 and labels
+of 40 characters, character values of 200 bytes, ASCII); the spec sets types, order,
+maximum lengths and codelists. A violation is a located error, never a silently truncated
+or non-conformant file. The written length of a character variable is sized to its longest
+value (FDA TCG section 4.1.5.2, "Variable lengths"), at least 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from cdisc_cup import ct
+from cdisc_cup.errors import ConformanceErrors, Problem
+from cdisc_cup.mapping.catalogue import SOURCE_FILE
+from cdisc_cup.readers.raw import LINE
+from cdisc_cup.spec.model import DatasetSpec
+
+MAX_NAME = 8
+MAX_LABEL = 40
+MAX_CHAR_LENGTH = 200
+MAX_LISTED = 20
+BLOCK = "__block__"
+
+
+def _where(frame: pd.DataFrame, position: int) -> str:
+    """Record number, and the raw file and line it came from when the trace is there."""
+    where = f"record {position + 1}"
+    if SOURCE_FILE in frame.columns:
+        where += f" (from {frame[SOURCE_FILE].iloc[position]} line {frame[LINE].iloc[position]})"
+    return where
+
+
+def _value_problems(spec: DatasetSpec, frame: pd.DataFrame, variable: str, mask: pd.Series,
+                    message: str, expected: str) -> list[Problem]:
+    positions = np.flatnonzero(mask.to_numpy(dtype=bool))
+    values = frame[variable].to_numpy()
+    problems = [
+        Problem(spec.name, f"{_where(frame, p)}: {message}", column=variable, value=str(values[p]), expected=expected)
+        for p in positions[:MAX_LISTED]
+    ]
+    if len(positions) > MAX_LISTED:
+        problems.append(Problem(spec.name, f"… and {len(positions) - MAX_LISTED} more records", column=variable))
+    return problems
+
+
+def _codelists_by_record(spec: DatasetSpec, frame: pd.DataFrame, variable: str) -> pd.Series:
+    """The codelist of each record: a record block may name its own (value-level metadata)."""
+    default = spec.variable(variable).codelist
+    if BLOCK not in frame.columns:
+        return pd.Series(default, index=frame.index, dtype="object")
+    per_block = {n: (b.values.get(variable) or {}).get("codelist", default) for n, b in enumerate(spec.records)}
+    return frame[BLOCK].map(per_block).astype("object")
+
+
+def _codelist_problems(spec: DatasetSpec, frame: pd.DataFrame, variable: str) -> list[Problem]:
+    codelist_ids = _codelists_by_record(spec, frame, variable)
+    problems: list[Problem] = []
+    for codelist_id in codelist_ids.dropna().unique():
+        codelist = ct.codelist(str(codelist_id))
+        if codelist.extensible:
+            continue  # sponsor terms are allowed; define.xml marks them def:ExtendedValue
+        in_scope = (codelist_ids == codelist_id) & frame[variable].notna()
+        outside = in_scope & ~frame[variable].astype("string").isin(codelist.values())
+        problems += _value_problems(spec, frame, variable, outside.fillna(False), "value not in codelist",
+                                    f"a term of the non-extensible codelist {codelist.id} ({codelist.nci_code})")
+    return problems
+
+
+def character_lengths(frame: pd.DataFrame, spec: DatasetSpec) -> dict[str, int]:
+    """Bytes of the longest value of each character variable (at least 1)."""
+    lengths = {}
+    for variable in spec.variables:
+        if variable.type == "Char":
+            text = frame[variable.name].astype("string").fillna("")
+            longest = text.str.len().max() if len(text) else 0
+            lengths[variable.name] = max(int(longest or 0), 1)
+    return lengths
+
+
+def conform(spec: DatasetSpec, frame: pd.DataFrame) -> dict[str, int]:
+    """Raise ConformanceErrors listing every violation; return the written character lengths."""
+    problems: list[Problem] = []
+    if len(spec.name) > MAX_NAME:
+        problems.append(Problem(spec.name, "dataset name longer than 8 characters", value=spec.name, expected="at most 8"))
+    if len(spec.label) > MAX_LABEL:
+        problems.append(Problem(spec.name, "dataset label longer than 40 characters", value=spec.label, expected="at most 40"))
+    present = [c for c in frame.columns if c in spec.variable_names]
+    if present != spec.variable_names:
+        problems.append(Problem(spec.name, "variables not in spec order", value=", ".join(present),
+                                expected=", ".join(spec.variable_names)))
+    for variable in spec.variables:
+        name = variable.name
+        if name not in frame.columns:
+            continue
+        if len(name) > MAX_NAME or not name.isascii():
+            problems.append(Problem(spec.name, "variable name not a SAS V5 name", column=name, expected="at most 8 ASCII characters"))
+        if len(variable.label) > MAX_LABEL or not variable.label.isascii():
+            problems.append(Problem(spec.name, "variable label too long or not ASCII", column=name, value=variable.label,
+                                    expected="at most 40 ASCII characters"))
+        values = frame[name]
+        if variable.type == "Num":
+            if not pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_datetime64_any_dtype(values):
+                problems.append(Problem(spec.name, "numeric variable holds text", column=name, expected="numbers"))
+            continue
+        text = values.astype("string")
+        non_ascii = text.notna() & ~text.str.isascii().fillna(True)
+        problems += _value_problems(spec, frame, name, non_ascii, "value has characters SAS XPORT v5 cannot hold",
+                                    "ASCII text (German letters are transliterated; this character has no ASCII form)")
+        limit = min(variable.length or MAX_CHAR_LENGTH, MAX_CHAR_LENGTH)
+        too_long = (text.str.len() > limit).fillna(False)
+        problems += _value_problems(spec, frame, name, too_long, "value longer than the variable allows",
+                                    f"at most {limit} characters ({spec.name}.{name} length in the spec)")
+        if variable.codelist or any("codelist" in (b.values.get(name) or {}) for b in spec.records):
+            problems += _codelist_problems(spec, frame, name)
+    if problems:
+        raise ConformanceErrors(problems)
+    return character_lengths(frame, spec)
+
+
+def conform_all(specs: Mapping[str, DatasetSpec], frames: Mapping[str, pd.DataFrame]) -> dict[str, dict[str, int]]:
+    """Conform every dataset, collecting all problems of all datasets into one error."""
+    lengths: dict[str, dict[str, int]] = {}
+    problems: list[Problem] = []
+    for name, frame in frames.items():
+        try:
+            lengths[name] = conform(specs[name], frame)
+        except ConformanceErrors as error:
+            problems += error.problems
+    if problems:
+        raise ConformanceErrors(problems)
+    return lengths

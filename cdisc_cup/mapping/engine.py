@@ -1,0 +1,210 @@
+"""The spec engine: raw tables + dataset specs -> SDTM DataFrames.
+
+A dataset is built block by block (`records:` in the spec). For every record of a block,
+each variable gets its value from the block's own source or, if the block has none, the
+variable's default source: a raw column, a constant, a codelist mapping or a named
+derivation from `cdisc_cup.mapping.catalogue`. Record-level sources are evaluated per
+block; dataset-level derivations (--SEQ, --DY, EPOCH, SUPP-- IDVARVAL) run once the blocks
+are stacked. Each record keeps its raw file and line (SOURCE_FILE, LINE) for the audit trail;
+`submission_frame` drops them before writing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from cdisc_cup.errors import InputErrors, Problem, SpecErrors
+from cdisc_cup.mapping.catalogue import CATALOGUE, SOURCE_FILE, DerivationInput
+from cdisc_cup.readers.raw import LINE, RawTable
+from cdisc_cup.spec.model import Condition, DatasetSpec, StudySpec, ValueSource, VariableSpec
+from cdisc_cup.spec.schema import source_kind
+
+BLOCK = "__block__"  # index of the record block a record came from (for block-level codelists)
+TRACE_COLUMNS = (SOURCE_FILE, LINE, BLOCK)
+SOURCE_PARAMETERS_NOT_PASSED = ("derivation", "when", "codelist")
+
+
+def check_sources(study: StudySpec) -> None:
+    """Every derivation named in the SDTM specs exists, with parameters it accepts."""
+    problems = []
+    for spec in study.sdtm:
+        sources = [(f"variables.{v.name}.value", v.value) for v in spec.variables if v.value]
+        sources += [
+            (f"records[{i}].values.{name}", source)
+            for i, block in enumerate(spec.records)
+            for name, source in block.values.items()
+        ]
+        for key_path, source in sources:
+            if source_kind(dict(source)) != "derivation":
+                continue
+            entry = CATALOGUE.get(source["derivation"])
+            if entry is None:
+                problems.append(Problem(str(spec.path), "unknown derivation", column=key_path, value=source["derivation"],
+                                        expected="one of " + ", ".join(sorted(CATALOGUE))))
+                continue
+            unknown = set(source) - set(SOURCE_PARAMETERS_NOT_PASSED) - set(entry.parameters)
+            problems += [Problem(str(spec.path), f"derivation {entry.name} has no parameter {name}", column=key_path,
+                                 expected=", ".join(entry.parameters) or "no parameters") for name in sorted(unknown)]
+            if entry.level == "dataset" and spec.name == "DM" and entry.name != "study_day":
+                continue
+    if problems:
+        raise SpecErrors(problems)
+
+
+def _placeholders(study: StudySpec) -> dict[str, Any]:
+    return {"studyid": study.studyid, "country": study.country, "protocol": study.protocol, **study.parameters}
+
+
+def _condition_mask(condition: Condition | None, rows: pd.DataFrame | None, frame: pd.DataFrame,
+                    data: DerivationInput) -> pd.Series:
+    """Which records a `where`/`when` condition selects; `column` reads raw, `variable` SDTM."""
+    if condition is None:
+        return pd.Series(True, index=frame.index)
+    values = data.raw_column(condition["column"]) if "column" in condition else frame[condition["variable"]]
+    values = values.astype("string")
+    if "present" in condition:
+        mask = values.notna() == bool(condition["present"])
+    elif "equals" in condition:
+        mask = values == str(condition["equals"])
+    elif "not_equals" in condition:
+        mask = values != str(condition["not_equals"])
+    else:
+        mask = values.isin([str(v) for v in condition["in"]])
+    return mask.fillna(False).astype(bool)
+
+
+def _map_codes(source: ValueSource, data: DerivationInput, spec: DatasetSpec, variable: VariableSpec,
+               table: RawTable | None) -> pd.Series:
+    """Codelist mapping: an unmapped raw code is an input problem, never a silent null."""
+    raw = data.raw_column(source["column"]) if "column" in source else data.frame[source["variable"]]
+    raw = raw.astype("string")
+    mapping = {str(k): v for k, v in source["map"].items()}
+    mapped = raw.map(mapping).astype("string")
+    unmapped = raw.notna() & mapped.isna()
+    if unmapped.any() and table is not None and data.rows is not None:
+        lines = data.rows.loc[unmapped, LINE].to_numpy()
+        values = raw[unmapped].to_numpy()
+        raise InputErrors([
+            Problem(str(table.path), f"value has no mapping to {spec.name}.{variable.name}", line=int(line),
+                    column=source.get("column"), value=str(value), expected="one of " + ", ".join(mapping))
+            for line, value in zip(lines[:50], values[:50], strict=True)
+        ])
+    return mapped
+
+
+def _evaluate(source: ValueSource, variable: VariableSpec, data: DerivationInput, study: StudySpec,
+              table: RawTable | None) -> pd.Series:
+    kind = source_kind(dict(source))
+    index = data.frame.index
+    if kind == "constant":
+        constant = source["constant"]
+        if constant is None:
+            values = pd.Series(pd.NA, index=index, dtype="string")
+        elif isinstance(constant, str):
+            values = pd.Series(constant.format(**_placeholders(study)), index=index, dtype="string")
+        else:
+            values = pd.Series(float(constant), index=index, dtype="Float64")
+    elif kind == "column":
+        values = data.raw_column(source["column"])
+    elif kind == "map":
+        values = _map_codes(source, data, data.spec, variable, table)
+    else:
+        entry = CATALOGUE[source["derivation"]]
+        parameters = {k: v for k, v in source.items() if k not in SOURCE_PARAMETERS_NOT_PASSED}
+        values = entry.function(data, **parameters)
+    values = values.reindex(index) if not values.index.equals(index) else values
+    if "when" in source:
+        chosen = _condition_mask(source["when"], data.rows, data.frame, data)
+        values = values.where(chosen)
+    return values
+
+
+def _is_record_level(source: ValueSource) -> bool:
+    kind = source_kind(dict(source))
+    return kind != "derivation" or CATALOGUE[source["derivation"]].level == "record"
+
+
+def _typed(values: pd.Series, variable: VariableSpec) -> pd.Series:
+    """Char -> string (numbers as SDTM text, 80 not 80.0); Num -> Float64."""
+    from cdisc_cup.derivations.text import number_text
+
+    if variable.type == "Num":
+        return pd.to_numeric(values, errors="coerce").astype("Float64")
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return number_text(values)
+    text = values.astype("string")
+    return text.mask(text.str.strip() == "", pd.NA)
+
+
+def _source_for(block_values: Mapping[str, ValueSource], variable: VariableSpec) -> ValueSource | None:
+    return block_values.get(variable.name, variable.value)
+
+
+def build_dataset(spec: DatasetSpec, study: StudySpec, raw: Mapping[str, RawTable],
+                  built: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """One SDTM dataset with its trace columns, in spec variable order, sorted by key."""
+    parts = []
+    for number, block in enumerate(spec.records):
+        table = raw[block.source]
+        data = DerivationInput(study, spec, raw, built, frame=pd.DataFrame(index=table.frame.index), rows=table.frame)
+        selected = _condition_mask(block.where, table.frame, data.frame, data)
+        rows = table.frame[selected]
+        records = pd.DataFrame(index=rows.index)
+        data = DerivationInput(study, spec, raw, built, frame=records, rows=rows)
+        for variable in spec.variables:
+            source = _source_for(block.values, variable)
+            if source is not None and _is_record_level(source):
+                records[variable.name] = _typed(_evaluate(source, variable, data, study, table), variable)
+        records[SOURCE_FILE] = table.spec.file
+        records[LINE] = rows[LINE]
+        records[BLOCK] = number
+        parts.append(records)
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[*spec.variable_names, *TRACE_COLUMNS])
+    for variable in spec.variables:
+        if variable.name not in frame.columns:
+            frame[variable.name] = pd.Series(pd.NA, index=frame.index, dtype="Float64" if variable.type == "Num" else "string")
+    frame = _dataset_level(spec, study, raw, built, frame)
+    frame = frame[[*spec.variable_names, *TRACE_COLUMNS]]
+    return _sorted(spec, frame)
+
+
+def _dataset_level(spec: DatasetSpec, study: StudySpec, raw: Mapping[str, RawTable],
+                   built: Mapping[str, pd.DataFrame], frame: pd.DataFrame) -> pd.DataFrame:
+    """Derivations over the stacked dataset, per block where a block overrides the source."""
+    data = DerivationInput(study, spec, raw, built, frame=frame)
+    for variable in spec.variables:
+        sources = {number: _source_for(block.values, variable) for number, block in enumerate(spec.records)}
+        if all(s is None or _is_record_level(s) for s in sources.values()):
+            continue
+        values = frame[variable.name].copy()
+        for number, source in sources.items():
+            if source is None or _is_record_level(source):
+                continue
+            in_block = frame[BLOCK] == number
+            values = values.where(~in_block, _typed(_evaluate(source, variable, data, study, None), variable))
+        frame[variable.name] = _typed(values, variable)
+    return frame
+
+
+def _sorted(spec: DatasetSpec, frame: pd.DataFrame) -> pd.DataFrame:
+    """Records in key order: USUBJID, then --SEQ where the dataset has one, else the keys."""
+    seq = f"{spec.name}SEQ"
+    order = ["USUBJID", seq] if seq in frame.columns else [k for k in spec.keys if k in frame.columns]
+    return frame.sort_values(order, kind="stable", na_position="last").reset_index(drop=True)
+
+
+def build_sdtm(study: StudySpec, raw: Mapping[str, RawTable]) -> dict[str, pd.DataFrame]:
+    """Every SDTM dataset of the study, in spec order (later ones may look up earlier ones)."""
+    check_sources(study)
+    built: dict[str, pd.DataFrame] = {}
+    for spec in study.sdtm:
+        built[spec.name] = build_dataset(spec, study, raw, built)
+    return built
+
+
+def submission_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The dataset as submitted: without the audit-trail columns."""
+    return frame.drop(columns=[c for c in TRACE_COLUMNS if c in frame.columns])

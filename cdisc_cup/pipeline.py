@@ -1,0 +1,171 @@
+"""read -> map SDTM -> derive ADaM -> validate -> write, into a staging folder.
+
+The output folder is replaced only when the whole run succeeded: everything is written to a
+staging folder beside it, which is renamed into place at the end (a killed or failed run
+leaves the previous output untouched). Timestamps inside the files come from
+SOURCE_DATE_EPOCH or, failing that, from the data, so two runs give identical bytes.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from cdisc_cup.errors import OutputError, Problem
+from cdisc_cup.mapping.conform import conform_all
+from cdisc_cup.mapping.engine import build_sdtm, submission_frame
+from cdisc_cup.progress import Progress
+from cdisc_cup.readers.raw import RawTable, read_raw_export, unknown_files
+from cdisc_cup.reports.reconciliation import reconcile, write_reconciliation
+from cdisc_cup.spec.loader import load_study
+from cdisc_cup.spec.model import DatasetSpec, StudySpec
+from cdisc_cup.writers.xpt import XptVariable, write_xpt
+
+
+@dataclass(frozen=True)
+class OutputLayout:
+    """The submission layout (eCTD module 5) below the output folder."""
+
+    root: Path
+    studyid: str
+
+    @property
+    def study_folder(self) -> Path:
+        # eCTD folder names: lower case letters, digits and hyphens.
+        return self.root / "m5" / "datasets" / self.studyid.lower()
+
+    @property
+    def sdtm(self) -> Path:
+        return self.study_folder / "tabulations" / "sdtm"
+
+    @property
+    def adam(self) -> Path:
+        return self.study_folder / "analysis" / "adam" / "datasets"
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def tables(self) -> Path:
+        return self.root / "tables"
+
+    def moved_to(self, root: Path) -> OutputLayout:
+        return OutputLayout(root, self.studyid)
+
+
+@dataclass
+class ConversionResult:
+    study: StudySpec
+    layout: OutputLayout
+    sdtm: dict[str, pd.DataFrame]
+    adam: dict[str, pd.DataFrame] = field(default_factory=dict)
+    lengths: dict[str, dict[str, int]] = field(default_factory=dict)
+    findings: pd.DataFrame | None = None
+    reconciliation: pd.DataFrame | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def out_dir(self) -> Path:
+        return self.layout.root
+
+    @property
+    def sdtm_dir(self) -> Path:
+        return self.layout.sdtm
+
+    @property
+    def adam_dir(self) -> Path:
+        return self.layout.adam
+
+
+def creation_time(raw: Mapping[str, RawTable]) -> datetime:
+    """SOURCE_DATE_EPOCH (reproducible builds) or the latest complete date in the export."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), tz=UTC).replace(tzinfo=None)
+    latest = "2000-01-01"
+    for table in raw.values():
+        for column in table.spec.columns:
+            if column.type in ("date", "partial_date"):
+                values = table.frame[column.name].dropna()
+                values = values[values.str.len() == 10]
+                latest = max(latest, str(values.max())) if len(values) else latest
+    return datetime.fromisoformat(latest)
+
+
+def xpt_variables(spec: DatasetSpec, lengths: Mapping[str, int]) -> list[XptVariable]:
+    """Writer metadata: spec names, labels and formats; character lengths sized to the data."""
+    return [
+        XptVariable(v.name, v.label, v.type, lengths.get(v.name, 8) if v.type == "Char" else 8, v.format)
+        for v in spec.variables
+    ]
+
+
+def write_datasets(folder: Path, specs: Sequence[DatasetSpec], frames: Mapping[str, pd.DataFrame],
+                   lengths: Mapping[str, Mapping[str, int]], created: datetime) -> list[Path]:
+    """One lower-case XPT file per dataset (FDA TCG section 3.3.1: dm.xpt)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for spec in specs:
+        path = folder / f"{spec.name.lower()}.xpt"
+        write_xpt(path, submission_frame(frames[spec.name]), dataset=spec.name, label=spec.label,
+                  variables=xpt_variables(spec, lengths[spec.name]), created=created)
+        written.append(path)
+    return written
+
+
+def _replace_folder(staging: Path, target: Path) -> None:
+    """Swap the finished staging folder into place; the old output goes only after that."""
+    backup = target.with_name(f".{target.name}.previous")
+    if backup.exists():
+        shutil.rmtree(backup)
+    if target.exists():
+        target.rename(backup)
+    staging.rename(target)
+    if backup.exists():
+        shutil.rmtree(backup)
+
+
+def convert(raw_dir: Path, out_dir: Path, spec_dir: Path | None = None, *, progress: Progress | None = None) -> ConversionResult:
+    """The whole conversion; raises a CdiscCupError subclass for anything the user must fix."""
+    progress = progress or Progress(quiet=True)
+    raw_dir, out_dir = Path(raw_dir), Path(out_dir)
+    with progress.step("load specs"):
+        study = load_study(spec_dir)
+    with progress.step("read raw export", str(raw_dir)):
+        raw = read_raw_export(raw_dir, study)
+        for name in unknown_files(raw_dir, study):
+            progress.note(f"not read (no raw-file spec): {name}")
+    with progress.step("map SDTM"):
+        sdtm = build_sdtm(study, raw)
+    with progress.step("check SDTM against specs"):
+        lengths = conform_all({s.name: s for s in study.sdtm}, sdtm)
+    created = creation_time(raw)
+
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
+    except OSError as exc:
+        raise OutputError([Problem(str(out_dir.parent), f"cannot create the output folder: {exc.strerror}")]) from exc
+    layout = OutputLayout(staging, study.studyid)
+    result = ConversionResult(study=study, layout=layout, sdtm=sdtm, lengths=lengths)
+    try:
+        with progress.step("write SDTM XPT", str(len(sdtm)) + " datasets"):
+            write_datasets(layout.sdtm, study.sdtm, sdtm, lengths, created)
+        with progress.step("reconcile raw records"):
+            result.reconciliation = reconcile(raw, sdtm)
+            write_reconciliation(result.reconciliation, raw, sdtm, layout.reports)
+        _replace_folder(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    result.layout = layout.moved_to(out_dir)
+    result.timings = dict(progress.timings)
+    return result

@@ -1,0 +1,107 @@
+"""A small condition language for rule files, evaluated to boolean masks over a dataset.
+
+    {variable: DTHFL, equals: "Y"}                 one test on a variable
+    {variable: DM.DTHFL, equals: "Y"}              a variable of another dataset, by USUBJID
+    {all: [...]}, {any: [...]}, {not: {...}}       combinations
+    {exists: {dataset: DS, where: {...}}}          the subject has such a record in DS
+
+Tests: equals, not_equals, in, not_in, null, not_null, matches (regex, full match),
+greater_than, less_than (numbers), equals_variable (another variable of the record),
+equals_dataset_name (the value is the dataset's name, as DOMAIN must be), equals_supp_parent
+(the value is the parent domain of a SUPP-- dataset: AE for SUPPAE).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cdisc_cup.rules.model import DatasetView, NotApplicable, Study
+from cdisc_cup.rules.values import column, is_null, resolve
+
+VALUE_TESTS = (
+    "equals", "not_equals", "in", "not_in", "null", "not_null", "matches",
+    "greater_than", "less_than", "equals_variable", "equals_dataset_name", "equals_supp_parent",
+)
+COMBINATORS = ("all", "any", "not", "exists")
+
+
+def _text(values: pd.Series) -> pd.Series:
+    return values.astype("string").str.strip()
+
+
+def _same(values: pd.Series, expected: Any) -> pd.Series:
+    if isinstance(expected, int | float) and not isinstance(expected, bool):
+        return pd.to_numeric(values, errors="coerce").eq(expected)
+    return _text(values).eq(str(expected)).fillna(False)
+
+
+def _member(values: pd.Series, allowed: list[Any]) -> pd.Series:
+    return _text(values).isin([str(a) for a in allowed]).fillna(False)
+
+
+def _number(values: pd.Series) -> pd.Series:
+    return pd.to_numeric(values, errors="coerce")
+
+
+def _test(study: Study, dataset: DatasetView, values: pd.Series, test: str, expected: Any) -> pd.Series:
+    tests: dict[str, Callable[[], pd.Series]] = {
+        "equals": lambda: _same(values, expected),
+        "not_equals": lambda: ~_same(values, expected),
+        "in": lambda: _member(values, expected),
+        "not_in": lambda: ~_member(values, expected),
+        "null": lambda: is_null(values) == bool(expected),
+        "not_null": lambda: is_null(values) != bool(expected),
+        "matches": lambda: _text(values).str.fullmatch(expected).fillna(False).astype(bool),
+        "greater_than": lambda: (_number(values) > expected).fillna(False).astype(bool),
+        "less_than": lambda: (_number(values) < expected).fillna(False).astype(bool),
+        "equals_variable": lambda: (
+            _text(values).eq(_text(resolve(study, dataset, expected))).fillna(False).astype(bool)
+        ),
+        "equals_dataset_name": lambda: _text(values).eq(dataset.name).fillna(False).astype(bool) == bool(expected),
+        "equals_supp_parent": lambda: _text(values).eq(dataset.name[4:]).fillna(False).astype(bool) == bool(expected),
+    }
+    return tests[test]()
+
+
+def _exists(study: Study, dataset: DatasetView, spec: Mapping[str, Any]) -> pd.Series:
+    """Whether the record's subject has a record in another dataset meeting `where`."""
+    other = study.datasets.get(spec["dataset"])
+    if other is None:
+        raise NotApplicable(f"no {spec['dataset']} dataset")
+    by = spec.get("by", "USUBJID")
+    where = spec.get("where")
+    matching = evaluate(study, other, where) if where else pd.Series(True, index=other.frame.index)
+    keys = column(other, by)[matching.to_numpy()]
+    return column(dataset, by).isin(set(keys.astype("string").str.strip()) | set(keys)).astype(bool)
+
+
+def evaluate(study: Study, dataset: DatasetView, condition: Mapping[str, Any]) -> pd.Series:
+    """The records of `dataset` for which `condition` holds."""
+    if "all" in condition:
+        masks = [evaluate(study, dataset, c) for c in condition["all"]]
+        return pd.Series(np.logical_and.reduce(masks), index=dataset.frame.index)
+    if "any" in condition:
+        masks = [evaluate(study, dataset, c) for c in condition["any"]]
+        return pd.Series(np.logical_or.reduce(masks), index=dataset.frame.index)
+    if "not" in condition:
+        return ~evaluate(study, dataset, condition["not"])
+    if "exists" in condition:
+        return _exists(study, dataset, condition["exists"])
+    values = resolve(study, dataset, condition["variable"])
+    tests = [t for t in VALUE_TESTS if t in condition]
+    masks = [_test(study, dataset, values, t, condition[t]) for t in tests]
+    return pd.Series(np.logical_and.reduce(masks), index=dataset.frame.index).astype(bool)
+
+
+def variables_of(condition: Mapping[str, Any]) -> list[str]:
+    """The variables a condition reads, in order; the first names the finding's variable."""
+    if "variable" in condition:
+        return [condition["variable"]]
+    nested = condition.get("all") or condition.get("any") or []
+    if "not" in condition:
+        nested = [condition["not"]]
+    return [v for c in nested for v in variables_of(c)]

@@ -1,0 +1,95 @@
+"""Load rule files: every problem in every file is reported at once (file + key path).
+
+Beyond the cerberus schema the loader checks what only the catalogue knows: that the
+operator exists and accepts the parameters given, and that no rule ID is used twice.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import inspect
+from collections.abc import Iterable, Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from cdisc_cup.errors import Problem, SpecErrors
+from cdisc_cup.findings import Severity
+from cdisc_cup.rules.model import Check, Rule
+from cdisc_cup.rules.operators import OPERATORS
+from cdisc_cup.rules.schema import RULE_FILE_SCHEMA
+from cdisc_cup.spec.loader import read_yaml, validate_document
+
+
+def default_rule_files() -> list[Path]:
+    """The rule sets shipped with the package (the repository's `specs/rules/`)."""
+    folder = Path(str(importlib.resources.files("cdisc_cup.bundled_specs"))) / "rules"
+    return sorted(folder.glob("*.yaml"))
+
+
+def _check_operator(check: Mapping[str, Any], key_path: str, path: Path) -> list[Problem]:
+    name = check.get("operator")
+    if name not in OPERATORS:
+        return [Problem(str(path), "unknown check operator", column=f"{key_path}.operator", value=str(name),
+                        expected="one of " + ", ".join(sorted(OPERATORS)))]
+    signature = inspect.signature(OPERATORS[name])
+    accepted = {p.name for p in signature.parameters.values() if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    required = {p.name for p in signature.parameters.values()
+                if p.kind is inspect.Parameter.KEYWORD_ONLY and p.default is inspect.Parameter.empty}
+    given = set(check) - {"operator"}
+    problems = [Problem(str(path), f"operator {name} has no parameter {p}", column=f"{key_path}.{p}",
+                        expected=", ".join(sorted(accepted)) or "no parameters") for p in sorted(given - accepted)]
+    problems += [Problem(str(path), f"operator {name} needs parameter {p}", column=key_path) for p in sorted(required - given)]
+    return problems
+
+
+def _rule(entry: Mapping[str, Any], path: Path) -> Rule:
+    check = dict(entry["check"])
+    return Rule(
+        rule_id=entry["id"],
+        title=entry["title"],
+        standard=entry["standard"],
+        severity=Severity(entry["severity"]),
+        datasets=tuple(entry["datasets"]),
+        classes=tuple(entry.get("classes", ())),
+        exclude=tuple(entry.get("exclude", ())),
+        message=entry["message"],
+        rationale=entry["rationale"],
+        refs=tuple(entry.get("refs", ())),
+        level=entry.get("level", "dataset"),
+        check=Check(check.pop("operator"), check),
+        source=path,
+    )
+
+
+def load_rules(paths: Iterable[Path] | None = None) -> tuple[Rule, ...]:
+    """All rules of the given files (default: the shipped rule sets), sorted by rule ID."""
+    problems: list[Problem] = []
+    rules: list[Rule] = []
+    first_seen: dict[str, str] = {}
+    for path in paths if paths is not None else default_rule_files():
+        document = read_yaml(path, problems)
+        if document is None:
+            continue
+        found = validate_document(document, RULE_FILE_SCHEMA, path)
+        problems += found
+        if found:
+            continue
+        for index, entry in enumerate(document["rules"]):
+            key_path = f"rules[{index}]"
+            own = _check_operator(entry["check"], f"{key_path}.check", path)
+            if entry["id"] in first_seen:
+                own.append(Problem(str(path), "rule ID used twice", column=f"{key_path}.id", value=entry["id"],
+                                   expected=f"a new ID (also used in {first_seen[entry['id']]})"))
+            first_seen.setdefault(entry["id"], str(path))
+            problems += own
+            if not own:
+                rules.append(_rule(entry, path))
+    if problems:
+        raise SpecErrors(problems)
+    return tuple(sorted(rules, key=lambda r: r.rule_id))
+
+
+@cache
+def shipped_rules() -> tuple[Rule, ...]:
+    return load_rules()

@@ -1,0 +1,134 @@
+"""The rule model and the view of a study the rules run on.
+
+A rule is data (loaded from `specs/rules/*.yaml`); its check names one operator of the
+catalogue in `cdisc_cup.rules.operators` with its parameters. Datasets are seen through
+`DatasetView`, so the engine works the same on files read from disk and on frames the
+pipeline has just built in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from cdisc_cup.findings import Severity
+
+# Standards a rule may name, and which kind of study they apply to.
+STANDARD_SCOPES: dict[str, tuple[str, ...]] = {
+    "SDTMIG 3.4": ("sdtm",),
+    "ADaMIG 1.3": ("adam",),
+    "CDISC CT": ("sdtm", "adam"),
+    "SAS XPORT v5": ("sdtm", "adam"),
+    "Define-XML 2.1": ("sdtm", "adam"),
+    "CUP": ("sdtm", "adam"),
+}
+
+RULE_FAMILIES = {
+    "XP": "SAS XPORT file and technical rules",
+    "SD": "SDTM rules",
+    "CT": "Controlled terminology rules",
+    "AD": "ADaM rules",
+    "DX": "Define-XML rules",
+    "CU": "Sponsor rules of the compassionate use program",
+}
+
+
+class NotApplicable(Exception):
+    """Raised by an operator when the data lack what the rule is about (no AEENDTC, no DM).
+
+    A missing required variable is reported by its own rule; every other rule is then
+    simply not applicable instead of failing.
+    """
+
+
+@dataclass(frozen=True)
+class Check:
+    operator: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Rule:
+    rule_id: str
+    title: str
+    standard: str
+    severity: Severity
+    datasets: tuple[str, ...]
+    message: str
+    rationale: str
+    check: Check
+    classes: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    refs: tuple[str, ...] = ()
+    level: str = "dataset"  # "dataset": runs once per matching dataset; "study": once per run
+    source: Path | None = None
+
+    @property
+    def family(self) -> str:
+        return self.rule_id[:2]
+
+    @property
+    def scopes(self) -> tuple[str, ...]:
+        return STANDARD_SCOPES[self.standard]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The rule as `cdisc-cup rules --json` prints it."""
+        return {
+            "rule_id": self.rule_id,
+            "title": self.title,
+            "severity": str(self.severity),
+            "standard": self.standard,
+            "datasets": list(self.datasets),
+            "classes": list(self.classes),
+            "exclude": list(self.exclude),
+            "message": self.message,
+            "rationale": self.rationale,
+            "refs": list(self.refs),
+            "operator": self.check.operator,
+            "params": dict(self.check.params),
+        }
+
+
+@dataclass(frozen=True)
+class VariableMeta:
+    """What the file says about a variable (the XPT header), not what the IG says."""
+
+    name: str
+    label: str
+    type: str  # "Char" | "Num"
+    length: int | None = None
+    format: str | None = None
+
+
+@dataclass(frozen=True)
+class DatasetView:
+    name: str
+    label: str
+    frame: pd.DataFrame
+    variables: tuple[VariableMeta, ...]
+    path: Path | None = None
+
+    @property
+    def domain_prefix(self) -> str:
+        """What `--` stands for in variable names (AE for AESEQ); SUPPAE has none."""
+        return self.name[:2]
+
+    def variable(self, name: str) -> VariableMeta | None:
+        return next((v for v in self.variables if v.name == name), None)
+
+
+@dataclass(frozen=True)
+class Study:
+    """Everything one validation run sees: the datasets, the standard and define.xml."""
+
+    datasets: Mapping[str, DatasetView]
+    standards: Mapping[str, str]  # dataset name -> "sdtm" | "adam"
+    define_path: Path | None = None
+    unreadable: Mapping[str, str] = field(default_factory=dict)  # file name -> why it cannot be read
+
+    def standard_of(self, dataset: DatasetView) -> str:
+        return self.standards.get(dataset.name, "sdtm")

@@ -1,0 +1,436 @@
+"""The catalogue of check operators a rule may name in `check: {operator: ...}`.
+
+Every operator is vectorised: it looks at whole columns and returns the *hits*, a DataFrame
+with one row per finding: `row` (0-based record position, missing for findings about the
+dataset or its metadata), `variable`, `value`, and any extra columns the rule's message
+may name. Operators raise `NotApplicable` when the data lack what the rule is about.
+`--` in parameters has already been replaced by the domain prefix (AE in AESEQ).
+The docstring's first line is the catalogue entry printed in docs/rules.md.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cdisc_cup.rules import conditions, define
+from cdisc_cup.rules.igmeta import ig_dataset_variables
+from cdisc_cup.rules.model import DatasetView, NotApplicable, Study
+from cdisc_cup.rules.values import as_dates, as_text, column, is_null, iso_text, resolve
+
+Operator = Callable[..., pd.DataFrame]
+OPERATORS: dict[str, Operator] = {}
+
+HIT_COLUMNS = ["row", "variable", "value"]
+
+
+def operator(function: Operator) -> Operator:
+    OPERATORS[function.__name__] = function
+    return function
+
+
+def no_hits() -> pd.DataFrame:
+    return pd.DataFrame({"row": pd.Series(dtype="Int64"), "variable": pd.Series(dtype=object), "value": pd.Series(dtype=object)})
+
+
+def record_hits(dataset: DatasetView, mask: pd.Series | np.ndarray, variable: str, values: pd.Series | None = None,
+                **extra: pd.Series) -> pd.DataFrame:
+    """Hits for the records where `mask` is True, showing `values` (default: the variable)."""
+    positions = np.flatnonzero(np.asarray(mask, dtype=bool))
+    if values is None:
+        values = dataset.frame[variable] if variable in dataset.frame.columns else pd.Series("", index=dataset.frame.index)
+    hits = pd.DataFrame(
+        {"row": pd.array(positions, dtype="Int64"), "variable": variable,
+         "value": as_text(values).to_numpy()[positions]}
+    )
+    for name, series in extra.items():
+        hits[name] = as_text(series).to_numpy()[positions]
+    return hits
+
+
+def item_hits(items: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """Hits about the dataset or its metadata (no record), one per item."""
+    if not items:
+        return no_hits()
+    hits = pd.DataFrame(list(items))
+    hits.insert(0, "row", pd.array([pd.NA] * len(hits), dtype="Int64"))
+    for name in ("variable", "value"):
+        if name not in hits:
+            hits[name] = ""
+    return hits
+
+
+def _names(dataset: DatasetView, variables: Sequence[str] | str) -> list[str]:
+    """Variable names from a list, or a regex over the dataset's names ("--DTC$" style)."""
+    if isinstance(variables, str):
+        return [c for c in dataset.frame.columns if re.search(variables, c)]
+    return list(variables)
+
+
+def _ig_names(study: Study, dataset: DatasetView, core: str) -> list[str]:
+    table = ig_dataset_variables(study.standard_of(dataset), dataset.name)
+    return table.loc[table["core"] == core, "variable"].tolist()
+
+
+def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    parts = [p for p in parts if len(p)]
+    return pd.concat(parts, ignore_index=True) if parts else no_hits()
+
+
+# --- files, presence and metadata -------------------------------------------------------
+
+
+@operator
+def file_readable(study: Study, dataset: DatasetView | None) -> pd.DataFrame:
+    """Every dataset file of the folder can be read as SAS XPORT v5."""
+    return item_hits([{"dataset": name, "value": name, "reason": why} for name, why in study.unreadable.items()])
+
+
+@operator
+def has_records(study: Study, dataset: DatasetView) -> pd.DataFrame:
+    """The dataset has at least one record (FDA TCG: do not submit empty datasets)."""
+    return no_hits() if len(dataset.frame) else item_hits([{"value": "0"}])
+
+
+@operator
+def variable_present(study: Study, dataset: DatasetView, *, variables: Sequence[str] | None = None,
+                     core: str | None = None) -> pd.DataFrame:
+    """Each listed variable (or each IG variable of this `core`: Req, Exp) exists in the dataset."""
+    wanted = list(variables or []) or _ig_names(study, dataset, core or "Req")
+    missing = [v for v in wanted if v not in dataset.frame.columns]
+    return item_hits([{"variable": v} for v in missing])
+
+
+@operator
+def not_null(study: Study, dataset: DatasetView, *, variables: Sequence[str] | str | None = None,
+             core: str | None = None, when: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """Listed variables (or present IG variables of `core`) have a value in every record (optionally only `when`)."""
+    names = _names(dataset, variables) if variables else _ig_names(study, dataset, core or "Req")
+    present = [n for n in names if n in dataset.frame.columns]
+    if not present:
+        raise NotApplicable("none of the variables is present")
+    scope = conditions.evaluate(study, dataset, when) if when else pd.Series(True, index=dataset.frame.index)
+    return _concat([record_hits(dataset, is_null(dataset.frame[n]) & scope, n) for n in present])
+
+
+@operator
+def variable_name_valid(study: Study, dataset: DatasetView, *, max_length: int = 8) -> pd.DataFrame:
+    """Variable names are at most 8 characters of A-Z, 0-9 and _, starting with a letter (XPT v5)."""
+    pattern = re.compile(rf"^[A-Z][A-Z0-9_]{{0,{max_length - 1}}}$")
+    return item_hits([{"variable": v.name, "value": v.name} for v in dataset.variables if not pattern.match(v.name)])
+
+
+@operator
+def dataset_name_valid(study: Study, dataset: DatasetView, *, max_length: int = 8) -> pd.DataFrame:
+    """The dataset name is at most 8 characters of A-Z and 0-9 and matches its file name."""
+    problems = []
+    if not re.fullmatch(rf"[A-Z][A-Z0-9]{{0,{max_length - 1}}}", dataset.name):
+        problems.append({"value": dataset.name, "problem": "is not a valid SAS XPORT v5 name"})
+    if dataset.path is not None and dataset.path.stem.upper() != dataset.name:
+        problems.append({"value": dataset.path.name, "problem": f"is stored in file {dataset.path.name}"})
+    return item_hits(problems)
+
+
+@operator
+def variable_label(study: Study, dataset: DatasetView, *, max_length: int = 40) -> pd.DataFrame:
+    """Every variable has a label of at most 40 characters."""
+    bad = [v for v in dataset.variables if not v.label.strip() or len(v.label) > max_length]
+    return item_hits([{"variable": v.name, "value": v.label, "length": len(v.label)} for v in bad])
+
+
+@operator
+def dataset_label(study: Study, dataset: DatasetView, *, max_length: int = 40) -> pd.DataFrame:
+    """The dataset has a label of at most 40 characters."""
+    if dataset.label.strip() and len(dataset.label) <= max_length:
+        return no_hits()
+    return item_hits([{"value": dataset.label, "length": len(dataset.label)}])
+
+
+@operator
+def variable_type(study: Study, dataset: DatasetView) -> pd.DataFrame:
+    """Variables the IG defines have the IG's type (Char or Num)."""
+    table = ig_dataset_variables(study.standard_of(dataset), dataset.name)
+    expected = dict(zip(table["variable"], table["type"], strict=True))
+    bad = [v for v in dataset.variables if v.name in expected and expected[v.name] != v.type]
+    return item_hits([{"variable": v.name, "value": v.type, "expected": expected[v.name]} for v in bad])
+
+
+@operator
+def char_length(study: Study, dataset: DatasetView, *, max_length: int = 200) -> pd.DataFrame:
+    """Character values are at most `max_length` bytes (200 in SAS XPORT v5)."""
+    texts = dataset.frame.select_dtypes(exclude="number")
+    parts = []
+    for name in texts.columns:
+        lengths = texts[name].astype("string").fillna("").str.encode("utf-8").str.len()
+        parts.append(record_hits(dataset, lengths > max_length, name, length=lengths))
+    return _concat(parts)
+
+
+@operator
+def variable_length_fit(study: Study, dataset: DatasetView, *, slack: int = 0) -> pd.DataFrame:
+    """Declared character lengths are no longer than the longest value (FDA TCG 4.1.5: lengths fit the data)."""
+    items = []
+    for meta in dataset.variables:
+        if meta.type != "Char" or meta.length is None or meta.name not in dataset.frame.columns:
+            continue
+        longest = int(dataset.frame[meta.name].astype("string").fillna("").str.rstrip().str.encode("utf-8").str.len().max() or 0)
+        if meta.length > max(longest, 1) + slack:
+            items.append({"variable": meta.name, "value": str(meta.length), "longest": longest})
+    return item_hits(items)
+
+
+@operator
+def ascii_only(study: Study, dataset: DatasetView) -> pd.DataFrame:
+    """Character values contain only printable ASCII (FDA TCG 4.1.5: ASCII text in XPT)."""
+    texts = dataset.frame.select_dtypes(exclude="number")
+    parts = [
+        record_hits(dataset, texts[n].astype("string").fillna("").str.contains(r"[^\x20-\x7E]", regex=True), n)
+        for n in texts.columns
+    ]
+    return _concat(parts)
+
+
+# --- record rules -----------------------------------------------------------------------
+
+
+@operator
+def unique_key(study: Study, dataset: DatasetView, *, keys: Sequence[str]) -> pd.DataFrame:
+    """No two records share the `keys` values (the second and later duplicates are reported)."""
+    frame = pd.DataFrame({k: column(dataset, k) for k in keys})
+    duplicated = frame.duplicated(keep="first")
+    return record_hits(dataset, duplicated, keys[-1])
+
+
+@operator
+def conditional(study: Study, dataset: DatasetView, *, then: Mapping[str, Any],
+                when: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """Records meeting `when` (default: all records) must meet `then` (conditions language)."""
+    scope = conditions.evaluate(study, dataset, when) if when else pd.Series(True, index=dataset.frame.index)
+    holds = conditions.evaluate(study, dataset, then)
+    names = conditions.variables_of(then) or conditions.variables_of(when or {})
+    variable = names[0].split(".")[-1] if names else ""
+    shown = resolve(study, dataset, names[0]) if names else None
+    return record_hits(dataset, scope & ~holds, variable, shown)
+
+
+ISO8601 = (
+    r"(\d{4}(-(\d{2}|-)(-(\d{2}|-)(T(\d{2}|-)(:(\d{2}|-)(:\d{2}(\.\d+)?)?)?)?)?)?"
+    r"|-{4}(-(\d{2}|-))?(-\d{2})?(T.*)?)"
+)
+ISO8601_VALUE = rf"{ISO8601}(/{ISO8601})?|P[0-9YMWDTHS.]+"
+
+
+@operator
+def iso8601(study: Study, dataset: DatasetView, *, variables: Sequence[str] | str = r"DTC$") -> pd.DataFrame:
+    """Date/time values are ISO 8601 (complete or partial dates, times, intervals, durations)."""
+    names = [n for n in _names(dataset, variables) if n in dataset.frame.columns]
+    if not names:
+        raise NotApplicable("no date/time variables")
+    parts = []
+    for name in names:
+        values = dataset.frame[name]
+        if pd.api.types.is_numeric_dtype(values):
+            continue
+        text = values.astype("string").fillna("")
+        wrong = (text != "") & ~text.str.fullmatch(ISO8601_VALUE).fillna(False).astype(bool)
+        parts.append(record_hits(dataset, wrong, name))
+    return _concat(parts)
+
+
+_PRECISIONS = (4, 7, 10, 13, 16, 19)
+
+
+@operator
+def date_order(study: Study, dataset: DatasetView, *, earlier: str, later: str,
+               when: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """`later` is not before `earlier`, compared at the precision both dates have (partial dates allowed)."""
+    first = iso_text(resolve(study, dataset, earlier))
+    second = iso_text(resolve(study, dataset, later))
+    common = np.minimum(first.str.len().to_numpy(), second.str.len().to_numpy())
+    # Compare at the finest precision both values have: year, month, day, hour, minute, second.
+    level = np.searchsorted(_PRECISIONS, common, side="right") - 1
+    reversed_ = pd.Series(False, index=dataset.frame.index)
+    for index, precision in enumerate(_PRECISIONS):
+        at = level == index
+        if at.any():
+            reversed_ |= at & (second.str.slice(0, precision) < first.str.slice(0, precision)).fillna(False).to_numpy()
+    if when:
+        reversed_ &= conditions.evaluate(study, dataset, when)
+    later_name = later.split(".")[-1]
+    return record_hits(dataset, reversed_, later_name, second, earlier_value=first)
+
+
+@operator
+def reference_exists(study: Study, dataset: DatasetView, *, variable: str = "USUBJID", target: str = "DM",
+                     target_variable: str | None = None) -> pd.DataFrame:
+    """Each non-missing value of `variable` occurs in `target`.`target_variable` (USUBJID in DM)."""
+    other = study.datasets.get(target)
+    if other is None:
+        raise NotApplicable(f"no {target} dataset")
+    values = column(dataset, variable)
+    known = column(other, target_variable or variable).astype("string").str.strip()
+    orphan = ~is_null(values) & ~values.astype("string").str.strip().isin(set(known.dropna())).fillna(False)
+    return record_hits(dataset, orphan, variable, target=pd.Series(target, index=dataset.frame.index))
+
+
+@operator
+def subject_has_record(study: Study, dataset: DatasetView, *, target: str, where: Mapping[str, Any] | None = None,
+                       by: str = "USUBJID") -> pd.DataFrame:
+    """Each subject of this dataset has a record in `target` (optionally one meeting `where`)."""
+    present = conditions.evaluate(study, dataset, {"exists": {"dataset": target, "where": where, "by": by}})
+    return record_hits(dataset, ~present, by)
+
+
+@operator
+def supp_parent_exists(study: Study, dataset: DatasetView) -> pd.DataFrame:
+    """Each SUPP-- record points to an existing parent record (RDOMAIN, USUBJID, IDVAR=IDVARVAL)."""
+    rdomain = column(dataset, "RDOMAIN").astype("string").str.strip()
+    idvar = column(dataset, "IDVAR").astype("string").str.strip().fillna("")
+    idvarval = column(dataset, "IDVARVAL").astype("string").str.strip().fillna("")
+    usubjid = column(dataset, "USUBJID").astype("string").str.strip()
+    found = pd.Series(False, index=dataset.frame.index)
+    checked = pd.Series(False, index=dataset.frame.index)
+    for (domain, key), group in pd.DataFrame({"d": rdomain, "k": idvar}).groupby(["d", "k"], dropna=False).groups.items():
+        parent = study.datasets.get(str(domain))
+        if parent is None or (key and key not in parent.frame.columns):
+            continue
+        checked[group] = True
+        parent_keys = parent.frame["USUBJID"].astype("string").str.strip()
+        if key:
+            parent_keys = parent_keys + "\x00" + as_text(parent.frame[key]).astype("string").str.strip()
+            wanted = usubjid[group] + "\x00" + idvarval[group]
+        else:
+            wanted = usubjid[group]
+        found[group] = wanted.isin(set(parent_keys.dropna())).to_numpy()
+    if not checked.any():
+        raise NotApplicable("no parent dataset present")
+    return record_hits(dataset, checked & ~found, "IDVARVAL", parent=rdomain)
+
+
+@operator
+def study_day_consistent(study: Study, dataset: DatasetView, *, day: str, date: str,
+                         reference: str = "DM.RFSTDTC") -> pd.DataFrame:
+    """--DY equals the day count from the reference start date (no day 0: day 1 is the reference date)."""
+    recorded = pd.to_numeric(column(dataset, day), errors="coerce")
+    when = as_dates(resolve(study, dataset, date))
+    start = as_dates(resolve(study, dataset, reference))
+    offset = (when - start).dt.days
+    expected = offset + (offset >= 0)
+    wrong = recorded.notna() & expected.notna() & (recorded != expected)
+    return record_hits(dataset, wrong | (recorded == 0), day, expected=expected.astype("Int64"))
+
+
+@operator
+def trtemfl_window(study: Study, dataset: DatasetView, *, flag: str = "TRTEMFL", start: str = "ASTDT",
+                   trt_start: str = "ADSL.TRTSDT", trt_end: str = "ADSL.TRTEDT",
+                   window_days: int = 30) -> pd.DataFrame:
+    """The treatment-emergent flag is Y exactly when onset is on/after first dose and within `window_days` after last dose."""
+    flagged = column(dataset, flag).astype("string").str.strip().eq("Y").fillna(False).astype(bool)
+    onset = as_dates(resolve(study, dataset, start))
+    first = as_dates(resolve(study, dataset, trt_start, by="USUBJID"))
+    last = as_dates(resolve(study, dataset, trt_end, by="USUBJID"))
+    known = onset.notna() & first.notna()
+    inside = (onset >= first) & (last.isna() | (onset <= last + pd.Timedelta(days=window_days)))
+    inside = inside.fillna(False).astype(bool)
+    wrong = known & (flagged != inside)
+    return record_hits(
+        dataset, wrong, flag,
+        onset_date=onset.dt.strftime("%Y-%m-%d"), first_dose=first.dt.strftime("%Y-%m-%d"),
+        last_dose=last.dt.strftime("%Y-%m-%d"), expected=pd.Series(np.where(inside, "Y", "not Y"), index=onset.index),
+    )
+
+
+@operator
+def in_codelist(study: Study, dataset: DatasetView, *, extensible: bool,
+                variables: Sequence[str] | str | None = None, codelist: str | None = None) -> pd.DataFrame:
+    """Values are terms of the variable's CDISC codelist (only codelists with the given extensibility)."""
+    from cdisc_cup import ct  # imported late: the CT package data load only when a CT rule runs
+
+    names = [v for v in (_names(dataset, variables) if variables else dataset.frame.columns) if v in dataset.frame.columns]
+    parts = []
+    for name in names:
+        found = ct.codelist(codelist) if codelist else ct.codelist_for_variable(study.standard_of(dataset), dataset.name, name)
+        if found is None or bool(found.extensible) != extensible:
+            continue
+        values = dataset.frame[name]
+        allowed = {str(t) for t in found.values()}
+        outside = ~is_null(values) & ~as_text(values).isin(allowed)
+        parts.append(record_hits(dataset, outside, name, codelist=pd.Series(found.id, index=dataset.frame.index)))
+    return _concat(parts)
+
+
+# --- define.xml -------------------------------------------------------------------------
+
+
+def _define(study: Study) -> define.DefineMetadata:
+    if study.define_path is None:
+        raise NotApplicable("no define.xml")
+    return define.read_define(study.define_path)
+
+
+@operator
+def define_present(study: Study, dataset: DatasetView | None) -> pd.DataFrame:
+    """The folder holds a define.xml describing the datasets (FDA TCG 4.1.4.5)."""
+    if study.define_path is not None and study.define_path.exists():
+        return no_hits()
+    return item_hits([{"dataset": "", "value": "define.xml"}])
+
+
+@operator
+def define_dataset_described(study: Study, dataset: DatasetView) -> pd.DataFrame:
+    """The dataset is described by an ItemGroupDef in define.xml."""
+    if dataset.name in _define(study).datasets:
+        return no_hits()
+    return item_hits([{"value": dataset.name}])
+
+
+@operator
+def define_variables_described(study: Study, dataset: DatasetView) -> pd.DataFrame:
+    """Each variable of the dataset is described in define.xml under its dataset."""
+    described = _define(study).datasets.get(dataset.name)
+    if described is None:
+        raise NotApplicable("dataset not in define.xml")
+    return item_hits([{"variable": v.name} for v in dataset.variables if v.name not in described.variables])
+
+
+@operator
+def define_variables_in_data(study: Study, dataset: DatasetView) -> pd.DataFrame:
+    """Each variable define.xml lists for the dataset exists in the data."""
+    described = _define(study).datasets.get(dataset.name)
+    if described is None:
+        raise NotApplicable("dataset not in define.xml")
+    return item_hits([{"variable": v} for v in described.variables if v not in dataset.frame.columns])
+
+
+@operator
+def define_label_match(study: Study, dataset: DatasetView) -> pd.DataFrame:
+    """Dataset and variable labels equal their define.xml labels."""
+    described = _define(study).datasets.get(dataset.name)
+    if described is None:
+        raise NotApplicable("dataset not in define.xml")
+    items = []
+    if described.label and described.label.strip() != dataset.label.strip():
+        items.append({"variable": "", "value": dataset.label, "define_label": described.label})
+    for meta in dataset.variables:
+        item = described.variables.get(meta.name)
+        if item is not None and item.label and item.label.strip() != meta.label.strip():
+            items.append({"variable": meta.name, "value": meta.label, "define_label": item.label})
+    return item_hits(items)
+
+
+@operator
+def define_length_match(study: Study, dataset: DatasetView) -> pd.DataFrame:
+    """Character variable lengths in the file equal their define.xml Length."""
+    described = _define(study).datasets.get(dataset.name)
+    if described is None:
+        raise NotApplicable("dataset not in define.xml")
+    items = []
+    for meta in dataset.variables:
+        item = described.variables.get(meta.name)
+        if meta.type == "Char" and item is not None and item.length and meta.length and item.length != meta.length:
+            items.append({"variable": meta.name, "value": str(meta.length), "define_length": item.length})
+    return item_hits(items)

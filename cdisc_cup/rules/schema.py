@@ -1,0 +1,42 @@
+"""Cerberus schema of a rule file (`specs/rules/*.yaml`): a list of rules under `rules:`.
+
+Kept in the package so a study's rule files cannot loosen it. The operator name is checked
+against the catalogue by the loader, which knows the operators.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cdisc_cup.rules.model import RULE_FAMILIES, STANDARD_SCOPES
+
+RULE_ID = r"^(" + "|".join(RULE_FAMILIES) + r")\d{4}$"
+
+RULE: dict[str, Any] = {
+    "type": "dict",
+    "schema": {
+        "id": {"type": "string", "required": True, "regex": RULE_ID},
+        "title": {"type": "string", "required": True, "empty": False},
+        "standard": {"type": "string", "required": True, "allowed": list(STANDARD_SCOPES)},
+        "datasets": {"type": "list", "required": True, "minlength": 1,
+                     "schema": {"type": "string", "regex": r"^[A-Z0-9*?\-]+$"}},
+        "classes": {"type": "list", "schema": {"type": "string"}},
+        "exclude": {"type": "list", "schema": {"type": "string", "regex": r"^[A-Z0-9*?\-]+$"}},
+        "severity": {"type": "string", "required": True, "allowed": ["Error", "Warning", "Notice"]},
+        "level": {"type": "string", "allowed": ["dataset", "study"]},
+        "message": {"type": "string", "required": True, "empty": False},
+        "rationale": {"type": "string", "required": True, "empty": False},
+        "refs": {"type": "list", "schema": {"type": "string"}},
+        "check": {
+            "type": "dict",
+            "required": True,
+            "schema": {"operator": {"type": "string", "required": True}},
+            "allow_unknown": True,
+        },
+    },
+}
+
+RULE_FILE_SCHEMA: dict[str, Any] = {
+    "description": {"type": "string"},
+    "rules": {"type": "list", "required": True, "schema": RULE},
+}

@@ -1,0 +1,84 @@
+"""Column helpers shared by the operators: nulls, text, dates, and lookups across datasets.
+
+XPT files store a missing character value as blanks and a missing number as a SAS missing
+value; pandas shows them as "" and NaN. Dates come as ISO 8601 text (--DTC), as SAS date
+numbers, or already as datetimes, depending on who read the file.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from cdisc_cup.rules.model import DatasetView, NotApplicable, Study
+
+SAS_EPOCH = pd.Timestamp("1960-01-01")
+
+
+def is_null(values: pd.Series) -> pd.Series:
+    """Missing in the XPT sense: NaN/None, or text that is empty after trimming blanks."""
+    missing = values.isna()
+    if values.dtype == object or pd.api.types.is_string_dtype(values):
+        missing = missing | (values.astype("string").str.strip().fillna("") == "")
+    return missing.astype(bool)
+
+
+def as_text(values: pd.Series) -> pd.Series:
+    """Values as the user reads them in a report: numbers without a trailing .0, NaN empty."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        whole = values.notna() & (values == np.floor(values.fillna(0)))
+        text = values.astype("string")
+        text = text.where(~whole, values.where(whole).astype("Int64").astype("string"))
+        return text.fillna("").astype(object)
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values.dt.strftime("%Y-%m-%d").fillna("").astype(object)
+    return values.astype("string").fillna("").astype(object)
+
+
+def column(dataset: DatasetView, name: str) -> pd.Series:
+    if name not in dataset.frame.columns:
+        raise NotApplicable(f"{dataset.name} has no variable {name}")
+    return dataset.frame[name]
+
+
+def resolve(study: Study, dataset: DatasetView, reference: str, *, by: str = "USUBJID") -> pd.Series:
+    """A variable of this dataset (AESTDTC), or of another one matched on `by` (DM.RFSTDTC).
+
+    The result is aligned with `dataset.frame`; a record whose subject is not in the other
+    dataset gets a missing value (the reference rule reports that subject separately).
+    """
+    if "." not in reference:
+        return column(dataset, reference)
+    other_name, variable = reference.split(".", 1)
+    if other_name == dataset.name:
+        return column(dataset, variable)
+    other = study.datasets.get(other_name)
+    if other is None:
+        raise NotApplicable(f"no {other_name} dataset")
+    keys = column(dataset, by)
+    source = column(other, variable)
+    lookup = pd.Series(source.to_numpy(), index=column(other, by).to_numpy())
+    lookup = lookup[~lookup.index.duplicated()]
+    return pd.Series(keys.map(lookup).to_numpy(), index=dataset.frame.index, name=variable)
+
+
+def as_dates(values: pd.Series) -> pd.Series:
+    """Full dates (day precision) from ISO text, SAS date numbers or datetimes; others NaT."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values.dt.normalize()
+    if pd.api.types.is_numeric_dtype(values):
+        return SAS_EPOCH + pd.to_timedelta(values, unit="D")
+    present = values.dropna()
+    if pd.api.types.is_string_dtype(values) or (len(present) and isinstance(present.iloc[0], str)):
+        text = values.astype("string").str.strip()
+        full = text.str.match(r"^\d{4}-\d{2}-\d{2}").fillna(False).astype(bool)
+        return pd.to_datetime(text.where(full).str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+    converted = pd.to_datetime(values, errors="coerce")
+    return converted.dt.normalize() if pd.api.types.is_datetime64_any_dtype(converted) else converted
+
+
+def iso_text(values: pd.Series) -> pd.Series:
+    """ISO 8601 text of a date/time column, whatever form it was read in."""
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
+        return as_dates(values).dt.strftime("%Y-%m-%d").astype("string").fillna("")
+    return values.astype("string").str.strip().fillna("")

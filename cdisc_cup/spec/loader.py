@@ -1,0 +1,312 @@
+"""Load and validate the spec folder: every problem in every file is reported at once.
+
+YAML is read with `yaml.safe_load` (no object construction from tags), file names listed in
+study.yaml are resolved inside the spec folder only, and each document is checked against
+the cerberus schemas in `cdisc_cup.spec.schema`. A problem names the file, the key path
+(`variables[3].length`) and what was expected.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from cerberus import Validator
+
+from cdisc_cup.errors import Problem, SpecErrors
+from cdisc_cup.spec.model import (
+    DatasetSpec,
+    DateOrder,
+    RawColumnSpec,
+    RawFileSpec,
+    ReaderOptions,
+    RecordBlock,
+    StudySpec,
+    VariableSpec,
+)
+from cdisc_cup.spec.schema import (
+    CONDITION_OPERATORS,
+    CONDITION_SUBJECTS,
+    DATASET_SCHEMA,
+    SOURCE_KINDS,
+    STUDY_SCHEMA,
+    source_kind,
+)
+
+STUDY_FILE = "study.yaml"
+
+
+def default_spec_dir() -> Path:
+    """The specs shipped with the package (the repository's `specs/` folder)."""
+    return Path(str(importlib.resources.files("cdisc_cup.bundled_specs")))
+
+
+def read_yaml(path: Path, problems: list[Problem]) -> Any:
+    """Parse one YAML file safely; a syntax error becomes a located problem."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        problems.append(Problem(str(path), "spec file not found"))
+        return None
+    except (UnicodeDecodeError, OSError) as exc:
+        problems.append(Problem(str(path), f"spec file cannot be read: {exc}"))
+        return None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problems.append(Problem(str(path), f"not valid YAML: {getattr(exc, 'problem', exc)}", line=line))
+        return None
+
+
+def _flatten_errors(errors: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """Cerberus nests errors by key; turn them into (key path, message) pairs."""
+    if isinstance(errors, Mapping):
+        for key, value in errors.items():
+            if isinstance(key, int):
+                child = f"{path}[{key}]"
+            else:
+                child = f"{path}.{key}" if path else str(key)
+            yield from _flatten_errors(value, child)
+    elif isinstance(errors, list):
+        for item in errors:
+            if isinstance(item, str):
+                yield path, item
+            else:
+                yield from _flatten_errors(item, path)
+
+
+def validate_document(document: Any, schema: Mapping[str, Any], path: Path) -> list[Problem]:
+    """Problems of one YAML document against a cerberus schema, each with its key path."""
+    if not isinstance(document, Mapping):
+        return [Problem(str(path), "the spec must be a YAML mapping (key: value pairs)", expected="a mapping at the top level")]
+    validator = Validator(dict(schema))
+    if validator.validate(dict(document)):
+        return []
+    return [
+        Problem(str(path), message, column=key_path or "(top level)")
+        for key_path, message in _flatten_errors(validator.errors)
+    ]
+
+
+def _check_condition(condition: Mapping[str, Any] | None, key_path: str, path: Path) -> list[Problem]:
+    if condition is None:
+        return []
+    subjects = [k for k in CONDITION_SUBJECTS if k in condition]
+    operators = [k for k in CONDITION_OPERATORS if k in condition]
+    problems = []
+    if len(subjects) != 1:
+        problems.append(Problem(str(path), "a condition names exactly one 'column' or 'variable'", column=key_path, expected="one of column, variable"))
+    if len(operators) != 1:
+        problems.append(Problem(str(path), "a condition has exactly one test", column=key_path, expected="one of " + ", ".join(CONDITION_OPERATORS)))
+    return problems
+
+
+def _check_source(source: Mapping[str, Any] | None, key_path: str, path: Path) -> list[Problem]:
+    if source is None:
+        return []
+    kind = source_kind(dict(source))
+    problems = []
+    if kind is None:
+        kinds = [k for k in (*SOURCE_KINDS, "column") if k in source]
+        problems.append(
+            Problem(str(path), "a value source has exactly one kind", column=key_path,
+                    value=", ".join(kinds) or None, expected="one of column, " + ", ".join(SOURCE_KINDS))
+        )
+    if kind == "map" and "column" not in source and "variable" not in source:
+        problems.append(Problem(str(path), "a codelist mapping names the raw 'column' (or 'variable') it maps", column=key_path))
+    problems += _check_condition(source.get("when"), f"{key_path}.when", path)
+    return problems
+
+
+def _reader(options: Mapping[str, Any] | None, base: ReaderOptions | None = None) -> ReaderOptions:
+    merged = dict(vars(base or ReaderOptions()))
+    merged.update(options or {})
+    return ReaderOptions(**merged)
+
+
+def _resolve_inside(spec_dir: Path, relative: str, problems: list[Problem], study_path: Path, key: str) -> Path | None:
+    """Spec paths must stay inside the spec folder (no `../../etc/passwd`)."""
+    candidate = (spec_dir / relative).resolve()
+    if not candidate.is_relative_to(spec_dir.resolve()):
+        problems.append(Problem(str(study_path), "spec path leaves the spec folder", column=key, value=relative))
+        return None
+    return candidate
+
+
+def load_dataset_spec(path: Path, problems: list[Problem] | None = None) -> DatasetSpec | None:
+    """Load one dataset spec; problems are appended (or raised when no list is given)."""
+    own: list[Problem] = [] if problems is None else problems
+    start = len(own)
+    document = read_yaml(path, own)
+    if document is None:
+        if problems is None:
+            raise SpecErrors(own)
+        return None
+    own += validate_document(document, DATASET_SCHEMA, path)
+    for index, variable in enumerate(document.get("variables") or []):
+        if isinstance(variable, Mapping):
+            own += _check_source(variable.get("value"), f"variables[{index}].value", path)
+    for index, block in enumerate(document.get("records") or []):
+        if isinstance(block, Mapping):
+            own += _check_condition(block.get("where"), f"records[{index}].where", path)
+            for name, source in (block.get("values") or {}).items():
+                if isinstance(source, Mapping):
+                    own += _check_source(source, f"records[{index}].values.{name}", path)
+    names = [v.get("name") for v in document.get("variables") or [] if isinstance(v, Mapping)]
+    for dup in sorted({n for n in names if names.count(n) > 1}):
+        own.append(Problem(str(path), "variable declared twice", column="variables", value=dup))
+    for key in document.get("keys") or []:
+        if key not in names:
+            own.append(Problem(str(path), "key variable is not among the dataset's variables", column="keys", value=key))
+    if len(own) > start:
+        if problems is None:
+            raise SpecErrors(own)
+        return None
+    return DatasetSpec(
+        name=document["dataset"],
+        label=document["label"],
+        standard=document["standard"],
+        dataset_class=document["class"],
+        subclass=document.get("subclass"),
+        structure=document["structure"],
+        description=document.get("description", ""),
+        keys=tuple(document["keys"]),
+        parent=document.get("parent"),
+        records=tuple(
+            RecordBlock(source=b["from"], where=b.get("where"), values=b.get("values") or {})
+            for b in document.get("records") or []
+        ),
+        variables=tuple(
+            VariableSpec(
+                name=v["name"],
+                label=v["label"],
+                type=v["type"],
+                length=v.get("length"),
+                origin=v["origin"],
+                core=v["core"],
+                value=v.get("value"),
+                codelist=v.get("codelist"),
+                role=v.get("role"),
+                format=v.get("format"),
+                origin_source=v.get("origin_source"),
+                method=v.get("method"),
+                comment=v.get("comment"),
+                data_type=v.get("data_type"),
+            )
+            for v in document["variables"]
+        ),
+        path=path,
+    )
+
+
+def _raw_files(raw: Mapping[str, Any], base: ReaderOptions) -> tuple[RawFileSpec, ...]:
+    files = []
+    for name, entry in raw["files"].items():
+        files.append(
+            RawFileSpec(
+                name=name,
+                file=entry["file"],
+                description=entry.get("description", ""),
+                key=tuple(entry["key"]),
+                columns=tuple(
+                    RawColumnSpec(
+                        name=column,
+                        type=info["type"],
+                        required=info.get("required", False),
+                        mandatory=info.get("mandatory", False),
+                        values=tuple(info.get("values", ())),
+                        pattern=info.get("pattern"),
+                        min=info.get("min"),
+                        max=info.get("max"),
+                        description=info.get("description", ""),
+                    )
+                    for column, info in entry["columns"].items()
+                ),
+                references=entry.get("references", {}),
+                date_order=tuple(DateOrder(**d) for d in entry.get("date_order", [])),
+                reader=_reader(entry["reader"], base) if "reader" in entry else None,
+            )
+        )
+    return tuple(files)
+
+
+def _check_study_references(study: StudySpec, study_path: Path) -> list[Problem]:
+    """Cross-file consistency that no single-document schema can see."""
+    problems = []
+    raw_names = {r.name for r in study.raw_files}
+    for raw in study.raw_files:
+        declared = {c.name for c in raw.columns}
+        for key in raw.key:
+            if key not in declared:
+                problems.append(Problem(str(study_path), "key column is not declared", column=f"raw.files.{raw.name}.key", value=key))
+        for column, target in raw.references.items():
+            other = target.split(".")[0]
+            if other not in raw_names:
+                problems.append(Problem(str(study_path), "reference to an unknown raw file", column=f"raw.files.{raw.name}.references.{column}", value=target))
+    for spec in (*study.sdtm, *study.adam):
+        for index, block in enumerate(spec.records):
+            if block.source not in raw_names:
+                problems.append(
+                    Problem(str(spec.path), "records come from an unknown raw file", column=f"records[{index}].from",
+                            value=block.source, expected="one of " + ", ".join(sorted(raw_names)))
+                )
+    names = [s.name for s in (*study.sdtm, *study.adam)]
+    for dup in sorted({n for n in names if names.count(n) > 1}):
+        problems.append(Problem(str(study_path), "dataset specified twice", value=dup))
+    return problems
+
+
+def load_study(spec_dir: Path | None = None) -> StudySpec:
+    """Load study.yaml and every dataset spec it lists; raise SpecErrors with all problems."""
+    spec_dir = Path(spec_dir) if spec_dir is not None else default_spec_dir()
+    study_path = spec_dir / STUDY_FILE
+    problems: list[Problem] = []
+    if not spec_dir.is_dir():
+        raise SpecErrors([Problem(str(spec_dir), "spec folder not found", expected=f"a folder with {STUDY_FILE}")])
+    document = read_yaml(study_path, problems)
+    if document is None:
+        raise SpecErrors(problems)
+    problems += validate_document(document, STUDY_SCHEMA, study_path)
+    if problems:
+        raise SpecErrors(problems)
+
+    def datasets(section: str) -> tuple[DatasetSpec, ...]:
+        loaded = []
+        for index, relative in enumerate(document.get(section) or []):
+            resolved = _resolve_inside(spec_dir, relative, problems, study_path, f"{section}[{index}]")
+            if resolved is not None:
+                spec = load_dataset_spec(resolved, problems)
+                if spec is not None:
+                    loaded.append(spec)
+        return tuple(loaded)
+
+    sdtm = datasets("sdtm")
+    adam = datasets("adam")
+    if problems:
+        raise SpecErrors(problems)
+    study_section = document["study"]
+    reader = _reader(document["raw"].get("reader"))
+    study = StudySpec(
+        studyid=study_section["studyid"],
+        name=study_section["name"],
+        description=study_section.get("description", ""),
+        protocol=study_section.get("protocol", study_section["studyid"]),
+        country=study_section.get("country", ""),
+        standards=study_section.get("standards", {}),
+        parameters=study_section.get("parameters", {}),
+        reader=reader,
+        subject_key=document["raw"]["subject_key"],
+        raw_files=_raw_files(document["raw"], reader),
+        sdtm=sdtm,
+        adam=adam,
+        spec_dir=spec_dir,
+    )
+    problems += _check_study_references(study, study_path)
+    if problems:
+        raise SpecErrors(problems)
+    return study

@@ -1,0 +1,156 @@
+"""Typed, immutable views of the validated spec documents.
+
+The YAML format is documented in `specs/README.md`. Value sources stay plain mappings
+(`{"column": "AGE"}`, `{"derivation": "seq", "by": [...]}`) because the mapping engine
+dispatches on their single key; everything else is a field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+ValueSource = Mapping[str, Any]
+Condition = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class ReaderOptions:
+    """How raw files are read; lives in the study spec so a new EDC needs no code change."""
+
+    format: Literal["csv", "sas7bdat", "xpt"] = "csv"
+    encoding: str = "utf-8-sig"
+    delimiter: str = ";"
+    quote: str = '"'
+    decimal: str = ","
+    thousands: str | None = None
+    date_format: str = "DD.MM.YYYY"
+    unknown_date_part: str = "UN"
+
+
+@dataclass(frozen=True)
+class RawColumnSpec:
+    name: str
+    type: Literal["text", "integer", "decimal", "date", "partial_date", "code", "flag"]
+    required: bool = False  # the column must exist in the file
+    mandatory: bool = False  # every row must have a value
+    values: tuple[str, ...] = ()  # allowed raw codes for type code/flag
+    pattern: str | None = None
+    min: float | None = None
+    max: float | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class DateOrder:
+    """`earlier` must not be after `later` on the same row (both complete dates)."""
+
+    earlier: str
+    later: str
+
+
+@dataclass(frozen=True)
+class RawFileSpec:
+    name: str  # the logical name used in dataset specs (`from: adverse_events`)
+    file: str  # file name inside the raw folder
+    key: tuple[str, ...]
+    columns: tuple[RawColumnSpec, ...]
+    references: Mapping[str, str] = field(default_factory=dict)  # column -> "file.COLUMN"
+    date_order: tuple[DateOrder, ...] = ()
+    reader: ReaderOptions | None = None  # overrides the study-wide reader options
+    description: str = ""
+
+    def column(self, name: str) -> RawColumnSpec | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+
+@dataclass(frozen=True)
+class VariableSpec:
+    name: str
+    label: str
+    type: Literal["Char", "Num"]
+    length: int | None  # the maximum; the written length is sized to the data
+    origin: str  # Collected | Derived | Assigned | Predecessor | Protocol
+    core: str  # Req | Exp | Perm (ADaM: Req | Cond | Perm)
+    value: ValueSource | None = None
+    codelist: str | None = None  # a codelist id from cdisc_cup.ct (e.g. "SEX", "NY")
+    role: str | None = None
+    format: str | None = None  # SAS display format, e.g. DATE9. for numeric dates
+    origin_source: str | None = None  # Define-XML 2.1 def:Origin/@Source
+    method: str | None = None  # derivation text for define.xml MethodDef
+    comment: str | None = None
+    data_type: str | None = None  # Define-XML DataType override (date, datetime, integer, float)
+
+
+@dataclass(frozen=True)
+class RecordBlock:
+    """One group of records of a dataset, built from one raw file.
+
+    Findings domains (VS, RS, SC) and SUPP-- datasets have one block per test or QNAM; the
+    block's `values` override the variables' default `value` sources.
+    """
+
+    source: str  # raw file name (RawFileSpec.name)
+    where: Condition | None = None
+    values: Mapping[str, ValueSource] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    name: str
+    label: str
+    standard: str  # "SDTMIG 3.4" | "ADaMIG 1.3"
+    dataset_class: str  # SDTM observation class or ADaM class
+    structure: str
+    keys: tuple[str, ...]
+    variables: tuple[VariableSpec, ...]
+    records: tuple[RecordBlock, ...] = ()
+    parent: str | None = None  # SUPP--: the parent domain
+    subclass: str | None = None  # Define-XML 2.1 def:SubClass (ADaM OCCDS: ADVERSE EVENT)
+    description: str = ""
+    path: Path | None = None
+
+    @property
+    def variable_names(self) -> list[str]:
+        return [v.name for v in self.variables]
+
+    def variable(self, name: str) -> VariableSpec:
+        for variable in self.variables:
+            if variable.name == name:
+                return variable
+        raise KeyError(name)
+
+    @property
+    def is_supplemental(self) -> bool:
+        return self.parent is not None
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    studyid: str
+    name: str
+    description: str
+    protocol: str
+    country: str
+    reader: ReaderOptions
+    subject_key: str
+    raw_files: tuple[RawFileSpec, ...]
+    sdtm: tuple[DatasetSpec, ...]
+    adam: tuple[DatasetSpec, ...]
+    parameters: Mapping[str, Any] = field(default_factory=dict)  # dates, windows, doses
+    standards: Mapping[str, str] = field(default_factory=dict)  # sdtmig, adamig, ct versions
+    spec_dir: Path | None = None
+
+    def raw_file(self, name: str) -> RawFileSpec:
+        for raw in self.raw_files:
+            if raw.name == name:
+                return raw
+        raise KeyError(name)
+
+    def dataset(self, name: str) -> DatasetSpec:
+        for spec in (*self.sdtm, *self.adam):
+            if spec.name == name.upper():
+                return spec
+        raise KeyError(name)

@@ -1,0 +1,184 @@
+"""Cerberus schemas of the spec documents (study.yaml and one YAML file per dataset).
+
+They live in the package, not in the specs folder, so a study's specs cannot loosen them.
+Value sources are checked here only for shape; the mapping engine checks that a named
+derivation exists in its catalogue (`cdisc_cup.mapping.engine.check_sources`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+NAME = {"type": "string", "regex": r"^[A-Za-z][A-Za-z0-9_]*$"}
+SAS_NAME = {"type": "string", "regex": r"^[A-Z][A-Z0-9_]{0,7}$"}
+
+CONDITION: dict[str, Any] = {
+    "type": "dict",
+    "schema": {
+        "column": {"type": "string"},
+        "variable": {"type": "string"},
+        "equals": {"type": ["string", "number", "boolean"]},
+        "not_equals": {"type": ["string", "number", "boolean"]},
+        "in": {"type": "list", "schema": {"type": ["string", "number"]}},
+        "present": {"type": "boolean"},
+    },
+}
+CONDITION_SUBJECTS = ("column", "variable")
+CONDITION_OPERATORS = ("equals", "not_equals", "in", "present")
+
+# A value source is a mapping with one "kind" key plus its parameters. `column` is a kind of
+# its own (`{column: AGE}`) and also the parameter of a map or derivation that reads a column.
+SOURCE_KINDS = ("constant", "map", "derivation", "predecessor")
+
+
+def source_kind(source: dict[str, Any]) -> str | None:
+    """The kind of a value source, or None when it has none or several."""
+    kinds = [k for k in SOURCE_KINDS if k in source]
+    if len(kinds) == 1:
+        return kinds[0]
+    if not kinds and "column" in source:
+        return "column"
+    return None
+
+VALUE_SOURCE: dict[str, Any] = {
+    "type": "dict",
+    "allow_unknown": True,
+    "schema": {
+        "column": {"type": "string"},
+        "constant": {"type": ["string", "number"], "nullable": True},
+        "map": {"type": "dict", "keysrules": {"type": "string"}, "valuesrules": {"type": "string"}},
+        "derivation": {"type": "string", "regex": r"^[a-z][a-z0-9_]*$"},
+        "predecessor": {"type": "string", "regex": r"^[A-Z][A-Z0-9]*\.[A-Z][A-Z0-9_]*$"},
+        "when": CONDITION,
+    },
+}
+
+READER: dict[str, Any] = {
+    "format": {"type": "string", "allowed": ["csv", "sas7bdat", "xpt"]},
+    "encoding": {"type": "string"},
+    "delimiter": {"type": "string", "minlength": 1, "maxlength": 1},
+    "quote": {"type": "string", "minlength": 1, "maxlength": 1},
+    "decimal": {"type": "string", "allowed": [",", "."]},
+    "thousands": {"type": "string", "nullable": True, "maxlength": 1},
+    "date_format": {"type": "string", "allowed": ["DD.MM.YYYY", "YYYY-MM-DD", "DD/MM/YYYY", "MM/DD/YYYY"]},
+    "unknown_date_part": {"type": "string", "minlength": 1},
+}
+
+RAW_COLUMN: dict[str, Any] = {
+    "type": "dict",
+    "schema": {
+        "type": {
+            "type": "string",
+            "required": True,
+            "allowed": ["text", "integer", "decimal", "date", "partial_date", "code", "flag"],
+        },
+        "required": {"type": "boolean"},
+        "mandatory": {"type": "boolean"},
+        "values": {"type": "list", "schema": {"type": "string"}},
+        "pattern": {"type": "string"},
+        "min": {"type": "number"},
+        "max": {"type": "number"},
+        "description": {"type": "string"},
+    },
+}
+
+RAW_FILE: dict[str, Any] = {
+    "type": "dict",
+    "schema": {
+        "file": {"type": "string", "required": True, "regex": r"^[^/\\]+$"},
+        "description": {"type": "string"},
+        "key": {"type": "list", "required": True, "minlength": 1, "schema": {"type": "string"}},
+        "columns": {"type": "dict", "required": True, "keysrules": NAME, "valuesrules": RAW_COLUMN},
+        "references": {
+            "type": "dict",
+            "keysrules": {"type": "string"},
+            "valuesrules": {"type": "string", "regex": r"^[a-z_]+\.[A-Za-z0-9_]+$"},
+        },
+        "date_order": {
+            "type": "list",
+            "schema": {
+                "type": "dict",
+                "schema": {
+                    "earlier": {"type": "string", "required": True},
+                    "later": {"type": "string", "required": True},
+                },
+            },
+        },
+        "reader": {"type": "dict", "schema": READER},
+    },
+}
+
+STUDY_SCHEMA: dict[str, Any] = {
+    "study": {
+        "type": "dict",
+        "required": True,
+        "schema": {
+            "studyid": {"type": "string", "required": True, "regex": r"^[A-Za-z0-9_-]{1,40}$"},
+            "name": {"type": "string", "required": True},
+            "description": {"type": "string"},
+            "protocol": {"type": "string"},
+            "country": {"type": "string", "regex": r"^[A-Z]{3}$"},
+            "standards": {"type": "dict", "valuesrules": {"type": "string"}},
+            "parameters": {"type": "dict"},
+        },
+    },
+    "raw": {
+        "type": "dict",
+        "required": True,
+        "schema": {
+            "reader": {"type": "dict", "schema": READER},
+            "subject_key": {"type": "string", "required": True},
+            "files": {"type": "dict", "required": True, "keysrules": {"type": "string", "regex": r"^[a-z_]+$"}, "valuesrules": RAW_FILE},
+        },
+    },
+    "sdtm": {"type": "list", "required": True, "schema": {"type": "string", "regex": r"^[a-z0-9_/]+\.yaml$"}},
+    "adam": {"type": "list", "schema": {"type": "string", "regex": r"^[a-z0-9_/]+\.yaml$"}},
+}
+
+VARIABLE: dict[str, Any] = {
+    "type": "dict",
+    "schema": {
+        "name": {**SAS_NAME, "required": True},
+        "label": {"type": "string", "required": True, "maxlength": 40},
+        "type": {"type": "string", "required": True, "allowed": ["Char", "Num"]},
+        "length": {"type": "integer", "min": 1, "max": 200},
+        "origin": {
+            "type": "string",
+            "required": True,
+            "allowed": ["Collected", "Derived", "Assigned", "Predecessor", "Protocol", "Not Available"],
+        },
+        "origin_source": {"type": "string", "allowed": ["Investigator", "Sponsor", "Subject", "Vendor"]},
+        "core": {"type": "string", "required": True, "allowed": ["Req", "Exp", "Perm", "Cond"]},
+        "role": {"type": "string"},
+        "codelist": {"type": "string", "regex": r"^[A-Z0-9_]+$"},
+        "format": {"type": "string", "regex": r"^\$?[A-Z0-9]*\d*\.\d*$"},
+        "data_type": {"type": "string", "allowed": ["text", "integer", "float", "date", "datetime", "time", "partialDate", "incompleteDatetime", "durationDatetime"]},
+        "value": VALUE_SOURCE,
+        "method": {"type": "string"},
+        "comment": {"type": "string"},
+    },
+}
+
+DATASET_SCHEMA: dict[str, Any] = {
+    "dataset": {**SAS_NAME, "required": True},
+    "label": {"type": "string", "required": True, "maxlength": 40},
+    "standard": {"type": "string", "required": True, "allowed": ["SDTMIG 3.4", "ADaMIG 1.3"]},
+    "class": {"type": "string", "required": True},
+    "subclass": {"type": "string"},
+    "structure": {"type": "string", "required": True},
+    "description": {"type": "string"},
+    "parent": {**SAS_NAME},
+    "keys": {"type": "list", "required": True, "minlength": 1, "schema": SAS_NAME},
+    "records": {
+        "type": "list",
+        "schema": {
+            "type": "dict",
+            "schema": {
+                "from": {"type": "string", "required": True},
+                "where": CONDITION,
+                "values": {"type": "dict", "keysrules": SAS_NAME, "valuesrules": VALUE_SOURCE},
+            },
+        },
+    },
+    "variables": {"type": "list", "required": True, "minlength": 1, "schema": VARIABLE},
+}
