@@ -18,6 +18,7 @@ import click
 from cdisc_cup import __version__
 from cdisc_cup.errors import CdiscCupError
 from cdisc_cup.progress import Progress
+from cdisc_cup.rules.cli_commands import rules_command, validate
 
 
 def report_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -79,3 +80,7 @@ def convert(raw_dir: Path, out_dir: Path, spec_dir: Path | None, quiet: bool) ->
             click.echo(f"  {title} ({len(frames)} datasets, records: {counts})", err=True)
             click.echo(f"    -> {folder}", err=True)
     click.echo(f"  reports -> {result.layout.reports}", err=True)
+
+
+main.add_command(validate)
+main.add_command(rules_command)

@@ -10,11 +10,12 @@ from tempfile import TemporaryDirectory
 import numpy as np
 import pandas as pd
 import pyreadstat
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cdisc_cup.readers.datasets import read_xpt_dataset
-from cdisc_cup.writers.xpt import SpecialMissing, XptVariable, ieee_to_ibm, write_xpt
+from cdisc_cup.writers.xpt import SpecialMissing, XptVariable, XptWriteError, ieee_to_ibm, write_xpt
 
 IBM_SMALLEST = 16.0**-65  # 1/16 * 16**-64, the smallest normalised IBM double
 IBM_LIMIT = 16.0**63  # the first magnitude IBM double precision cannot hold
@@ -57,6 +58,19 @@ def datasets(draw: st.DrawFn) -> tuple[pd.DataFrame, list[XptVariable], str]:
     return pd.DataFrame(columns, dtype=object), variables, draw(labels)
 
 
+def ends_blank(frame: pd.DataFrame, variables: list[XptVariable]) -> bool:
+    if frame.empty or any(v.type == "Num" for v in variables):
+        return False
+    return all(value is None or not value.strip(" ") for value in frame.iloc[-1])
+
+
+def same_number(read: object, expected: object) -> bool:
+    """Exact equality, NaN equal to NaN: IEEE -> IBM -> IEEE loses nothing."""
+    if isinstance(read, float) and isinstance(expected, float) and math.isnan(read):
+        return math.isnan(expected)
+    return type(read) is type(expected) and read == expected
+
+
 def expected_text(values: list) -> list[str]:
     return ["" if v is None else v.rstrip(" ") for v in values]
 
@@ -77,6 +91,11 @@ def test_any_v5_dataset_reads_back_equal(
     frame, variables, label = dataset
     with TemporaryDirectory() as folder:
         path = Path(folder) / "prop.xpt"
+        if ends_blank(frame, variables):
+            # Readers drop trailing blank records as padding: the writer refuses them.
+            with pytest.raises(XptWriteError):
+                write_xpt(path, frame, dataset="PROP", label=label, variables=variables)
+            return
         write_xpt(path, frame, dataset="PROP", label=label, variables=variables, chunk_rows=7)
         loaded = read_xpt_dataset(path)
         plain, meta = pyreadstat.read_xport(path, disable_datetime_conversion=True)
@@ -91,8 +110,7 @@ def test_any_v5_dataset_reads_back_equal(
             assert plain[variable.name].tolist() == expected_text(original)
         else:
             expected = expected_numbers(original)
-            assert [str(v) for v in read] == [str(v) for v in expected]
-            assert [x == y or (x != x and y != y) for x, y in zip(read, expected, strict=True)]
+            assert all(same_number(x, y) for x, y in zip(read, expected, strict=True)), (read, expected)
 
 
 def reference_ibm(value: float) -> int:

@@ -20,7 +20,7 @@ from cdisc_cup.errors import InputErrors
 from cdisc_cup.readers.datasets import read_dataset_folder, read_xpt_dataset
 from cdisc_cup.writers.xpt import SpecialMissing, XptVariable, XptWriteError, write_xpt
 
-REFERENCE = Path("/work/shared/reference/cdiscpilot01")
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "cdiscpilot01"
 REFERENCE_FILES = sorted(REFERENCE.glob("*/*.xpt"))
 
 VARIABLES = (
@@ -267,6 +267,18 @@ def test_non_text_in_a_char_variable_and_text_in_a_num_variable_are_errors(
     with pytest.raises(XptWriteError) as raised:
         write(tmp_path / "x.xpt", frame, variables)
     assert [(p.column, p.value) for p in raised.value.problems] == [("C", "5"), ("N", "2")]
+
+
+def test_trailing_all_blank_records_are_refused_because_readers_drop_them(tmp_path: Path) -> None:
+    """Regression: haven, pyreadstat (readstat) and SAS read ["TEXT", "", ""] as one record."""
+    frame = pd.DataFrame({"X": ["TEXT", "", "   ", None]})
+    with pytest.raises(XptWriteError) as raised:
+        write(tmp_path / "x.xpt", frame, [XptVariable("X", "X", "Char", 8)], chunk_rows=3)
+    assert ["record 2:" in p.message for p in raised.value.problems] == [True, False, False]
+    assert "record 4:" in raised.value.problems[-1].message
+    frame.loc[3, "X"] = "END"  # blank records inside the data are fine
+    read, _ = pyreadstat.read_xport(write(tmp_path / "y.xpt", frame, [XptVariable("X", "X", "Char", 8)]))
+    assert read["X"].tolist() == ["TEXT", "", "", "END"]
 
 
 def test_many_bad_records_are_listed_briefly_with_a_count(tmp_path: Path) -> None:

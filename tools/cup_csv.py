@@ -104,6 +104,26 @@ def yes_no(flags: Sequence[bool] | np.ndarray | pd.Series) -> np.ndarray:
     return np.where(np.asarray(flags, dtype=bool), "Y", "N").astype(object)
 
 
+def to_export_text(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """The given columns as export text, by dtype: dates `DD.MM.YYYY`, floats with a decimal
+    comma, integers as digits, booleans `Y`/`N`; text (including pre-formatted partial
+    dates) passes through with missing values as the empty field."""
+    out = {}
+    for column in columns:
+        values = frame[column]
+        if pd.api.types.is_datetime64_any_dtype(values):
+            out[column] = format_dates(values)
+        elif pd.api.types.is_bool_dtype(values):
+            out[column] = yes_no(values)
+        elif pd.api.types.is_float_dtype(values):
+            out[column] = format_decimals(values)
+        elif pd.api.types.is_integer_dtype(values):
+            out[column] = values.astype(str).to_numpy(dtype=object)
+        else:
+            out[column] = values.fillna("").to_numpy(dtype=object)
+    return pd.DataFrame(out)
+
+
 def write_export_csv(frame: pd.DataFrame, path: Path, *, bom: bool = False, crlf: bool = False) -> None:
     """Write one export file the way the EDC does: `;`, `"` quoting only where needed.
 

@@ -272,9 +272,11 @@ def administrations_csv(rng: np.random.Generator) -> pd.DataFrame:
         0, 6, len(administrations)
     )
     minute_of_day = rng.integers(7 * 60, 19 * 60, len(administrations))
-    clock = pd.Series(minute_of_day // 60).map("{:02d}".format) + ":" + pd.Series(
-        minute_of_day % 60
-    ).map("{:02d}".format)
+    clock = (
+        pd.Series(minute_of_day // 60).astype(str).str.zfill(2)
+        + ":"
+        + pd.Series(minute_of_day % 60).astype(str).str.zfill(2)
+    )
     frame = format_administrations(administrations)
     frame["LASTEDIT"] = format_dates(entered) + " " + clock.to_numpy(dtype=object)
     return frame

@@ -32,7 +32,7 @@ class DatePeriod:
     precision: pd.Series
 
 
-def _text(values: pd.Series) -> pd.Series:
+def as_text(values: pd.Series) -> pd.Series:
     """Character values with empty strings as missing (SDTM null is blank in XPT)."""
     text = values.astype("string").str.strip()
     return text.mask(text == "")
@@ -40,7 +40,7 @@ def _text(values: pd.Series) -> pd.Series:
 
 def date_period(dtc: pd.Series) -> DatePeriod:
     """The period of days each ISO 8601 date (possibly partial, possibly with a time) allows."""
-    parts = _text(dtc).str.extract(_ISO_DATE)
+    parts = as_text(dtc).str.extract(_ISO_DATE)
     year, month, day = parts["year"], parts["month"], parts["day"]
     first = pd.to_datetime(
         year + "-" + month.fillna("01") + "-" + day.fillna("01"), format="%Y-%m-%d", errors="coerce"

@@ -60,7 +60,7 @@ def read_xpt_dataset(path: Path) -> LoadedDataset:
     for variable in variables:
         if variable.type == "Char":
             frame[variable.name] = frame[variable.name].fillna("")
-        elif frame[variable.name].dtype == object:
+        elif not pd.api.types.is_numeric_dtype(frame[variable.name].dtype):
             frame[variable.name] = _special_missing(frame[variable.name])
     return LoadedDataset(
         name=(meta.table_name or path.stem).upper(),

@@ -145,8 +145,10 @@ def _parse_dates(path: Path, frame: pd.DataFrame, column: RawColumnSpec, options
                  sas_source: bool) -> tuple[pd.Series, list[Problem]]:
     raw = frame[column.name]
     present = raw.notna()
-    layout = "YYYY-MM-DD" if sas_source else options.date_format
+    layout = options.date_format
     parts = raw.str.extract(DATE_LAYOUTS[layout])
+    if sas_source:  # numeric SAS dates arrive as ISO text; text dates keep the export's layout
+        parts = parts.combine_first(raw.str.extract(DATE_LAYOUTS["YYYY-MM-DD"]))
     unknown = options.unknown_date_part
     day_unknown = parts["day"] == unknown
     month_unknown = parts["month"] == unknown

@@ -5,7 +5,7 @@
     {all: [...]}, {any: [...]}, {not: {...}}       combinations
     {exists: {dataset: DS, where: {...}}}          the subject has such a record in DS
 
-Tests: equals, not_equals, in, not_in, null, not_null, matches (regex, full match),
+Tests: equals, not_equals, in, not_in, is_null, not_null, matches (regex, full match),
 greater_than, less_than (numbers), equals_variable (another variable of the record),
 equals_dataset_name (the value is the dataset's name, as DOMAIN must be), equals_supp_parent
 (the value is the parent domain of a SUPP-- dataset: AE for SUPPAE).
@@ -23,7 +23,7 @@ from cdisc_cup.rules.model import DatasetView, NotApplicable, Study
 from cdisc_cup.rules.values import column, is_null, resolve
 
 VALUE_TESTS = (
-    "equals", "not_equals", "in", "not_in", "null", "not_null", "matches",
+    "equals", "not_equals", "in", "not_in", "is_null", "not_null", "matches",
     "greater_than", "less_than", "equals_variable", "equals_dataset_name", "equals_supp_parent",
 )
 COMBINATORS = ("all", "any", "not", "exists")
@@ -53,7 +53,7 @@ def _test(study: Study, dataset: DatasetView, values: pd.Series, test: str, expe
         "not_equals": lambda: ~_same(values, expected),
         "in": lambda: _member(values, expected),
         "not_in": lambda: ~_member(values, expected),
-        "null": lambda: is_null(values) == bool(expected),
+        "is_null": lambda: is_null(values) == bool(expected),
         "not_null": lambda: is_null(values) != bool(expected),
         "matches": lambda: _text(values).str.fullmatch(expected).fillna(False).astype(bool),
         "greater_than": lambda: (_number(values) > expected).fillna(False).astype(bool),

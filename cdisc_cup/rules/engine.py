@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cdisc_cup.errors import InputErrors
+from cdisc_cup.errors import InputErrors, Problem, display_path
 from cdisc_cup.findings import FINDING_COLUMNS, Severity, empty_findings
 from cdisc_cup.readers.datasets import LoadedDataset, read_xpt_dataset
 from cdisc_cup.rules.igmeta import sdtm_class
@@ -213,9 +213,13 @@ def read_folder(folder: Path) -> tuple[dict[str, LoadedDataset], Path | None, di
     A file that cannot be read is a finding, not the end of the run: the other datasets
     are still worth checking.
     """
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".xpt")
+    if not files:
+        raise InputErrors([Problem(display_path(folder), "the folder has no SAS XPORT (*.xpt) datasets",
+                                   expected="a folder of SDTM or ADaM .xpt files")])
     datasets: dict[str, LoadedDataset] = {}
     unreadable: dict[str, str] = {}
-    for path in sorted(p for p in folder.iterdir() if p.suffix.lower() == ".xpt"):
+    for path in files:
         try:
             loaded = read_xpt_dataset(path)
         except InputErrors as error:

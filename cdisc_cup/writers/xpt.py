@@ -131,15 +131,17 @@ def write_xpt(
     stamp = _sas_timestamp(created if created is not None else _default_created())
     header = _file_header(dataset, label, variables, formats, stamp)
     log = _ProblemLog(where, dataset)
-    written = 0
+    written = blank_run = 0
     with open(path, "wb") as out:
         out.write(header)
         for start in range(0, len(frame), chunk_rows):
             chunk = frame.iloc[start : start + chunk_rows]
             records = _encode_records(chunk, variables, formats, log.at(start))
+            blank_run = _trailing_blank_run(records, blank_run)
             if not log.count:
                 out.write(records.tobytes())
                 written += records.size
+        _report_blank_tail(len(frame), blank_run, log)
         if not log.count:
             _pad(out, written)
     if log.count:
@@ -344,6 +346,29 @@ def _namestrs(variables: Sequence[XptVariable], formats: Sequence[_Format | None
     return records
 
 
+def _trailing_blank_run(records: np.ndarray, run_before: int) -> int:
+    """How many records at the end of the data so far are blank in every byte."""
+    blank = (records == ord(" ")).all(axis=1)
+    if blank.all():
+        return run_before + len(blank)
+    return int(np.argmin(blank[::-1]))
+
+
+def _report_blank_tail(rows: int, run: int, log: _ProblemLog) -> None:
+    """Trailing records that are blank in every byte cannot be told from the blank padding
+    of the last 80-byte record: SAS, readstat (haven, pyreadstat) and pandas drop them or
+    disagree, so they are refused rather than lost on reading."""
+    if run:
+        log.add(
+            None,
+            "the last records are blank in every variable, and readers take trailing blank "
+            "records for end-of-file padding and drop them",
+            "at least one non-blank value in the last record (e.g. STUDYID)",
+            np.arange(rows - run, rows) + 1,
+            pd.Series([""] * min(run, MAX_PROBLEMS_PER_VARIABLE)),
+        )
+
+
 def _pad(out: BinaryIO, written: int) -> None:
     """The last 80-byte record is filled with blanks (TS-140)."""
     out.write(b" " * (-written % RECORD_LENGTH))
@@ -388,7 +413,7 @@ class _ProblemLog:
     def __post_init__(self) -> None:
         self.count = 0
         self._shown: list[Problem] = []
-        self._totals: dict[tuple[str, str, str], int] = {}
+        self._totals: dict[tuple[str | None, str, str], int] = {}
 
     def at(self, first_row: int) -> _ChunkLog:
         return _ChunkLog(self, first_row)

@@ -1,0 +1,169 @@
+"""Build small studies from YAML for rule tests: a valid base study plus a few edits.
+
+A case file `cases/<RULE_ID>.yaml` has a `fail` and a `pass` scenario. Each starts from a
+base study (`base: sdtm | adam | both`, from `cases/_base_*.yaml`) and applies edits:
+
+    set:     [{dataset: AE, row: 1, variable: AEENDTC, value: "2020-01-01"}]   (row 1-based; row: all)
+    add:     [{dataset: AE, copy_row: 1, values: {AESEQ: 1}}]                  appended record
+    drop:    [AE.AEENDTC, SUPPAE]                                              variable or dataset
+    labels:  {AE: "a dataset label", AE.AETERM: "a variable label"}
+    lengths: {AE.AETERM: 200}
+    define:  {drop: [AE.AETERM], labels: {AE: "..."}, lengths: {AE.AETERM: 10}}  write a define.xml
+    unreadable: {xx.xpt: "reason"}
+    standard: sdtm | adam
+    expect:  [{dataset: AE, variable: AEENDTC, row: 1}]                        (fail only)
+
+ADaM variables ending in DT may be written as ISO dates; they become SAS date numbers.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from cdisc_cup.rules.engine import validate_datasets
+from cdisc_cup.rules.igmeta import ig_variables
+from cdisc_cup.rules.model import DatasetView, VariableMeta
+
+CASES = Path(__file__).parent / "cases"
+SAS_EPOCH = pd.Timestamp("1960-01-01")
+
+
+@cache
+def base_document(name: str) -> dict[str, Any]:
+    if name == "both":
+        both = copy.deepcopy(base_document("sdtm"))
+        both["datasets"].update(copy.deepcopy(base_document("adam"))["datasets"])
+        return both
+    return yaml.safe_load((CASES / f"_base_{name}.yaml").read_text(encoding="utf-8"))
+
+
+def _frame(name: str, records: list[dict[str, Any]]) -> pd.DataFrame:
+    frame = pd.DataFrame(records)
+    for column in frame.columns:
+        values = frame[column]
+        numeric = values.dropna().map(lambda v: isinstance(v, int | float) and not isinstance(v, bool))
+        if name.startswith("AD") and column.endswith("DT"):
+            dates = pd.to_datetime(values, errors="coerce")
+            frame[column] = (dates - SAS_EPOCH).dt.days.astype("float64")
+        elif len(numeric) and numeric.all():
+            frame[column] = pd.to_numeric(values).astype("float64")
+        else:
+            frame[column] = values.fillna("").astype(str)
+    return frame
+
+
+def _label(name: str, variable: str) -> str:
+    table = ig_variables()
+    found = table.loc[table["variable"] == variable, "label"]
+    return found.iloc[0] if len(found) else variable.title()
+
+
+@dataclass
+class Scenario:
+    datasets: dict[str, DatasetView]
+    define_path: Path | None
+    unreadable: dict[str, str]
+    standard: str | None
+    expect: list[dict[str, Any]]
+
+
+def _view(name: str, spec: dict[str, Any]) -> DatasetView:
+    frame = _frame(name, spec["records"])
+    variables = []
+    for column in frame.columns:
+        is_num = pd.api.types.is_numeric_dtype(frame[column])
+        length = 8 if is_num else max(1, int(frame[column].str.len().max() or 0))
+        variables.append(VariableMeta(column, _label(name, column), "Num" if is_num else "Char", length))
+    return DatasetView(name, spec["label"], frame, tuple(variables))
+
+
+def _replace_meta(view: DatasetView, variable: str, **changes: Any) -> DatasetView:
+    metas = tuple(
+        VariableMeta(**{**vars(m), **changes}) if m.name == variable else m for m in view.variables
+    )
+    return DatasetView(view.name, view.label, view.frame, metas, view.path)
+
+
+def _define_xml(datasets: dict[str, DatasetView], edits: dict[str, Any]) -> str:
+    drop = set(edits.get("drop", []))
+    labels = edits.get("labels", {})
+    lengths = edits.get("lengths", {})
+    groups, items = [], []
+    for name, view in datasets.items():
+        if name in drop:
+            continue
+        refs = []
+        for meta in view.variables:
+            key = f"{name}.{meta.name}"
+            if key in drop:
+                continue
+            refs.append(f'<ItemRef ItemOID="IT.{key}" Mandatory="No"/>')
+            items.append(
+                f'<ItemDef OID="IT.{key}" Name="{meta.name}" DataType="{"float" if meta.type == "Num" else "text"}" '
+                f'Length="{lengths.get(key, meta.length)}"><Description><TranslatedText xml:lang="en">'
+                f"{labels.get(key, meta.label)}</TranslatedText></Description></ItemDef>"
+            )
+        groups.append(
+            f'<ItemGroupDef OID="IG.{name}" Name="{name}" Repeating="Yes" Purpose="Tabulation">'
+            f'<Description><TranslatedText xml:lang="en">{labels.get(name, view.label)}</TranslatedText></Description>'
+            + "".join(refs) + "</ItemGroupDef>"
+        )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<ODM xmlns="http://www.cdisc.org/ns/odm/v1.3" '
+        'xmlns:def="http://www.cdisc.org/ns/def/v2.1" ODMVersion="1.3.2" FileType="Snapshot" FileOID="F">'
+        '<Study OID="S"><MetaDataVersion OID="MDV" Name="MDV" def:DefineVersion="2.1.0">'
+        + "".join(groups) + "".join(items) + "</MetaDataVersion></Study></ODM>\n"
+    )
+
+
+def build(scenario: dict[str, Any], folder: Path) -> Scenario:
+    document = copy.deepcopy(base_document(scenario.get("base", "sdtm")))
+    specs = document["datasets"]
+    for name in [d for d in scenario.get("drop", []) if "." not in d]:
+        specs.pop(name)
+    for edit in scenario.get("add", []):
+        records = specs[edit["dataset"]]["records"]
+        records.append({**records[edit.get("copy_row", 1) - 1], **edit.get("values", {})})
+    for edit in scenario.get("set", []):
+        records = specs[edit["dataset"]]["records"]
+        targets = records if edit["row"] == "all" else [records[edit["row"] - 1]]
+        for record in targets:
+            record[edit["variable"]] = edit["value"]
+    datasets = {name: _view(name, spec) for name, spec in specs.items()}
+    for key in [d for d in scenario.get("drop", []) if "." in d]:
+        name, variable = key.split(".")
+        view = datasets[name]
+        datasets[name] = DatasetView(name, view.label, view.frame.drop(columns=variable),
+                                     tuple(m for m in view.variables if m.name != variable))
+    for key, label in scenario.get("labels", {}).items():
+        if "." in key:
+            name, variable = key.split(".")
+            datasets[name] = _replace_meta(datasets[name], variable, label=label)
+        else:
+            view = datasets[key]
+            datasets[key] = DatasetView(key, label, view.frame, view.variables, view.path)
+    for key, length in scenario.get("lengths", {}).items():
+        name, variable = key.split(".")
+        datasets[name] = _replace_meta(datasets[name], variable, length=length)
+    define_path = None
+    if "define" in scenario:
+        define_path = folder / "define.xml"
+        define_path.write_text(_define_xml(datasets, scenario["define"] or {}), encoding="utf-8")
+    return Scenario(datasets, define_path, scenario.get("unreadable", {}), scenario.get("standard"),
+                    scenario.get("expect", []))
+
+
+def run(scenario: Scenario) -> pd.DataFrame:
+    return validate_datasets(scenario.datasets, standard=scenario.standard, define_path=scenario.define_path,
+                             unreadable=scenario.unreadable)
+
+
+def case_files() -> list[Path]:
+    return sorted(p for p in CASES.glob("*.yaml") if not p.name.startswith("_"))

@@ -1,0 +1,55 @@
+"""Each SDTM derivation on minimal data: dates incl. partial, study day around day 1, --SEQ."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from cdisc_cup.derivations.dates import complete_dates, earliest_possible, latest_possible, study_day
+from cdisc_cup.derivations.text import ascii_text, number_text
+
+
+def series(*values: object) -> pd.Series:
+    return pd.Series(list(values), dtype="string")
+
+
+@pytest.mark.parametrize(
+    ("date", "reference", "expected"),
+    [
+        ("2020-07-01", "2020-07-01", 1),  # the reference day itself is day 1
+        ("2020-07-02", "2020-07-01", 2),
+        ("2020-06-30", "2020-07-01", -1),  # the day before is -1: there is no day 0
+        ("2020-06-01", "2020-07-01", -30),
+        ("2021-01-01", "2020-12-31", 2),  # across a year end
+        ("2020-03-01", "2020-02-28", 3),  # 2020 is a leap year
+    ],
+)
+def test_study_day_has_no_day_zero(date: str, reference: str, expected: int) -> None:
+    assert study_day(series(date), series(reference)).iloc[0] == expected
+
+
+def test_study_day_is_missing_for_partial_or_missing_dates() -> None:
+    days = study_day(
+        series("2020-07", "2020", None, "2020-07-05"), series("2020-07-01", "2020-07-01", "2020-07-01", None)
+    )
+    assert days.isna().all()
+
+
+def test_complete_dates_reads_only_full_dates() -> None:
+    dates = complete_dates(series("2020-07-15", "2020-07", "2020", None, "2020-07-15T10:30"))
+    assert list(dates.dt.strftime("%Y-%m-%d").fillna("-")) == ["2020-07-15", "-", "-", "-", "2020-07-15"]
+
+
+def test_partial_dates_impute_to_the_first_and_last_possible_day() -> None:
+    partial = series("2020-02", "2021", "2020-07-15")
+    assert list(earliest_possible(partial).dt.strftime("%Y-%m-%d")) == ["2020-02-01", "2021-01-01", "2020-07-15"]
+    assert list(latest_possible(partial).dt.strftime("%Y-%m-%d")) == ["2020-02-29", "2021-12-31", "2020-07-15"]
+
+
+def test_ascii_text_transliterates_german_and_keeps_what_has_no_ascii_form() -> None:
+    text = ascii_text(series("Übelkeit", "Fußschmerz", "10 µg", "Café", "λ-Leichtkette", None))
+    assert list(text.fillna("<NA>")) == ["Uebelkeit", "Fussschmerz", "10 ug", "Cafe", "λ-Leichtkette", "<NA>"]
+
+
+def test_number_text_drops_a_trailing_zero_but_not_decimals() -> None:
+    assert list(number_text(pd.Series([80.0, 75.5, None])).fillna("-")) == ["80", "75.5", "-"]

@@ -1,0 +1,143 @@
+"""The spec engine on a small export: each kind of value source and derivation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from cdisc_cup.errors import InputErrors, SpecErrors
+from cdisc_cup.mapping.engine import build_sdtm
+from cdisc_cup.readers.raw import read_raw_export
+from cdisc_cup.spec.loader import default_spec_dir, load_study
+from tests.exports import PATIENTS, write_export
+
+
+@pytest.fixture(scope="module")
+def sdtm(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pd.DataFrame]:
+    study = load_study()
+    export = write_export(tmp_path_factory.mktemp("export"))
+    return build_sdtm(study, read_raw_export(export, study))
+
+
+def by_subject(frame: pd.DataFrame, subject: str) -> pd.DataFrame:
+    return frame[frame["USUBJID"] == f"ISA-CUP-DE-{subject}"]
+
+
+def test_constants_columns_and_usubjid(sdtm: dict[str, pd.DataFrame]) -> None:
+    dm = sdtm["DM"]
+    assert list(dm["USUBJID"]) == ["ISA-CUP-DE-01-001", "ISA-CUP-DE-02-001", "ISA-CUP-DE-02-002"]
+    assert set(dm["STUDYID"]) == {"ISA-CUP-DE"} and set(dm["COUNTRY"]) == {"DEU"}
+    assert list(dm["SITEID"]) == ["01", "02", "02"]
+    assert list(dm["AGE"]) == [70, 60, 76]
+
+
+def test_codelist_mapping(sdtm: dict[str, pd.DataFrame]) -> None:
+    assert list(sdtm["DM"]["SEX"]) == ["M", "F", "F"]
+    assert set(sdtm["EX"]["EXROUTE"]) == {"INTRAVENOUS", "ORAL"}
+    ae = sdtm["AE"]
+    assert list(ae["AEACN"]) == ["DOSE NOT CHANGED", "NOT APPLICABLE", "DRUG WITHDRAWN"]
+    assert list(ae["AEOUT"]) == ["RECOVERED/RESOLVED", "NOT RECOVERED/NOT RESOLVED", "RECOVERED/RESOLVED"]
+
+
+def test_reference_dates_use_all_drugs(sdtm: dict[str, pd.DataFrame]) -> None:
+    dm = sdtm["DM"].set_index("SUBJID")
+    assert dm.loc["01-001", "RFSTDTC"] == "2020-07-03"
+    # the pomalidomide cycle ends after the last infusion and sets the end of exposure
+    assert dm.loc["01-001", "RFXENDTC"] == "2020-07-23"
+    assert dm.loc["02-001", "RFPENDTC"] == "2020-09-10" and dm.loc["02-001", "DTHFL"] == "Y"
+
+
+def test_a_patient_never_dosed_has_no_actual_arm(sdtm: dict[str, pd.DataFrame]) -> None:
+    never = sdtm["DM"].set_index("SUBJID").loc["02-002"]
+    assert pd.isna(never["RFXSTDTC"]) and pd.isna(never["ACTARMCD"]) and pd.isna(never["ACTARM"])
+    assert never["ARMNRS"] == "ASSIGNED, NOT TREATED" and never["ARMCD"] == "ISAPD"
+
+
+def test_seq_orders_by_start_date_then_crf_number(sdtm: dict[str, pd.DataFrame]) -> None:
+    ae = by_subject(sdtm["AE"], "01-001")
+    # AE 2 starts 2020-07-01, AE 1 in 2020-07 (partial): ISO text sorts the partial date first
+    assert list(zip(ae["AESPID"], ae["AESEQ"], strict=True)) == [("1", 1), ("2", 2)]
+    assert sdtm["EX"].groupby("USUBJID")["EXSEQ"].apply(lambda s: list(s) == list(range(1, len(s) + 1))).all()
+
+
+def test_partial_dates_stay_partial_and_have_no_study_day(sdtm: dict[str, pd.DataFrame]) -> None:
+    ae = by_subject(sdtm["AE"], "01-001").set_index("AESPID")
+    assert ae.loc["1", "AESTDTC"] == "2020-07" and pd.isna(ae.loc["1", "AESTDY"])
+    assert ae.loc["2", "AESTDY"] == -2  # 2 days before the first dose, no day 0
+    assert sdtm["MH"].set_index("USUBJID")["MHSTDTC"].tolist() == ["2013-03", "2010", "2015-02-03"]
+
+
+def test_transliterated_verbatim_term(sdtm: dict[str, pd.DataFrame]) -> None:
+    assert "Uebelkeit" in set(sdtm["AE"]["AETERM"])
+
+
+def test_visits_of_administrations(sdtm: dict[str, pd.DataFrame]) -> None:
+    ex = by_subject(sdtm["EX"], "01-001")
+    assert set(zip(ex["VISIT"], ex["VISITNUM"], strict=True)) == {("CYCLE 1 DAY 1", 101), ("CYCLE 1 DAY 8", 108)}
+    assert ex.set_index("EXTRT").loc["POMALIDOMIDE", "EXENDTC"] == "2020-07-23"
+    assert ex.set_index("EXTRT").loc["DEXAMETHASONE", "EXENDTC"] == "2020-07-03"  # empty ENDDAT: same day
+
+
+def test_supp_records_point_at_their_parent(sdtm: dict[str, pd.DataFrame]) -> None:
+    ae, supp = sdtm["AE"], sdtm["SUPPAE"]
+    aesi = supp[supp["QNAM"] == "AESI"].merge(ae, on="USUBJID")
+    aesi = aesi[aesi["IDVARVAL"] == aesi["AESEQ"].astype(int).astype(str)]
+    assert len(aesi) == len(ae)  # one AESI qualifier per AE, each on its own AESEQ
+    pruritus = aesi[aesi["AEDECOD"] == "Pruritus"]
+    assert list(pruritus["QVAL"]) == ["Y"]
+    reldex = supp[(supp["QNAM"] == "AERELDEX") & (supp["USUBJID"] == "ISA-CUP-DE-02-001")]
+    assert list(reldex["QVAL"]) == ["RELATED"]
+
+
+def test_disposition_blocks(sdtm: dict[str, pd.DataFrame]) -> None:
+    ds = sdtm["DS"]
+    end = ds[ds["DSSCAT"] == "END OF TREATMENT"].set_index("USUBJID")["DSDECOD"]
+    assert end.to_dict() == {"ISA-CUP-DE-01-001": "COMPLETED", "ISA-CUP-DE-02-001": "DEATH", "ISA-CUP-DE-02-002": "OTHER"}
+    assert (ds["DSCAT"] == "PROTOCOL MILESTONE").sum() == 3
+    assert (ds["DSCAT"] == "OTHER EVENT").sum() == 1
+
+
+def test_last_observation_before_exposure(sdtm: dict[str, pd.DataFrame]) -> None:
+    vs = sdtm["VS"]
+    assert set(vs["VSTESTCD"]) == {"WEIGHT", "HEIGHT"}
+    assert (vs["VSLOBXFL"] == "Y").sum() == 6  # registration precedes the first dose; never-dosed patient too
+    assert vs.set_index(["USUBJID", "VSTESTCD"]).loc[("ISA-CUP-DE-01-001", "WEIGHT"), "VSORRES"] == "75.5"
+
+
+def _spec_copy(tmp_path: Path) -> Path:
+    import shutil
+
+    target = tmp_path / "specs"
+    shutil.copytree(default_spec_dir(), target)
+    return target
+
+
+def test_unmapped_raw_code_is_a_located_input_error(tmp_path: Path) -> None:
+    specs = _spec_copy(tmp_path)
+    study_yaml = specs / "study.yaml"
+    document = yaml.safe_load(study_yaml.read_text())
+    document["raw"]["files"]["patients"]["columns"]["SEX"]["values"] = ["1", "2", "3"]
+    study_yaml.write_text(yaml.safe_dump(document, sort_keys=False))
+    patients = list(PATIENTS)
+    patients[1] = patients[1].replace("1950;70;1;", "1950;70;3;")
+    export = write_export(tmp_path / "export", patients=patients)
+    study = load_study(specs)
+    with pytest.raises(InputErrors) as error:
+        build_sdtm(study, read_raw_export(export, study))
+    problem = error.value.problems[0]
+    assert (problem.line, problem.column, problem.value) == (2, "SEX", "3")
+    assert "DM.SEX" in problem.message
+
+
+def test_unknown_derivation_is_a_spec_error(tmp_path: Path) -> None:
+    specs = _spec_copy(tmp_path)
+    dm = specs / "sdtm" / "dm.yaml"
+    dm.write_text(dm.read_text().replace("derivation: study_day, date: DMDTC", "derivation: study_dai, date: DMDTC"))
+    study = load_study(specs)
+    with pytest.raises(SpecErrors) as error:
+        build_sdtm(study, {})
+    assert error.value.problems[0].value == "study_dai"
+    assert "variables.DMDY.value" in str(error.value.problems[0])

@@ -1,0 +1,81 @@
+"""Spec files are checked on load; every problem names the file, the key path and what was expected."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from cdisc_cup.errors import SpecErrors
+from cdisc_cup.spec.loader import default_spec_dir, load_study
+
+
+@pytest.fixture
+def specs(tmp_path: Path) -> Path:
+    target = tmp_path / "specs"
+    shutil.copytree(default_spec_dir(), target)
+    return target
+
+
+def spec_problems(spec_dir: Path) -> list[str]:
+    with pytest.raises(SpecErrors) as error:
+        load_study(spec_dir)
+    return [str(p) for p in error.value.problems]
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_shipped_specs_load() -> None:
+    study = load_study()
+    assert study.studyid == "ISA-CUP-DE"
+    assert [s.name for s in study.sdtm][:3] == ["DM", "EX", "AE"]
+    assert {"ADSL", "ADAE"} <= {s.name for s in study.adam}
+
+
+def test_wrong_type_names_file_key_path_and_expectation(specs: Path) -> None:
+    edit(specs / "sdtm" / "ae.yaml", "name: AESER, label: Serious Event, type: Char, length: 1",
+         "name: AESER, label: Serious Event, type: Char, length: one")
+    problems = spec_problems(specs)
+    assert any("ae.yaml" in p and "variables[9].length" in p and "integer" in p for p in problems), problems
+
+
+def test_all_problems_at_once(specs: Path) -> None:
+    edit(specs / "sdtm" / "dm.yaml", "type: Char, length: 1, origin: Collected", "type: Text, length: 1, origin: Collected")
+    edit(specs / "sdtm" / "ex.yaml", "label: Exposure", "label: Exposure to isatuximab, pomalidomide and dexamethasone")
+    edit(specs / "sdtm" / "vs.yaml", "origin: Assigned, core: Req, role: Topic", "origin: Guessed, core: Req, role: Topic")
+    problems = spec_problems(specs)
+    assert any("dm.yaml" in p and "type" in p and "unallowed value Text" in p for p in problems)
+    assert any("ex.yaml" in p and "column label" in p and "max length is 40" in p for p in problems)
+    assert any("vs.yaml" in p and "origin" in p and "Guessed" in p for p in problems)
+
+
+def test_value_source_with_two_kinds(specs: Path) -> None:
+    edit(specs / "sdtm" / "dm.yaml", "value: {constant: DM}", "value: {constant: DM, map: {a: b}, column: X}")
+    assert any("variables[1].value" in p and "exactly one kind" in p for p in spec_problems(specs))
+
+
+def test_yaml_syntax_error_has_a_line(specs: Path) -> None:
+    (specs / "sdtm" / "mh.yaml").write_text("dataset: MH\nlabel: [unclosed\n")
+    problems = spec_problems(specs)
+    assert any("mh.yaml" in p and "line" in p and "not valid YAML" in p for p in problems)
+
+
+def test_spec_paths_cannot_leave_the_spec_folder(specs: Path) -> None:
+    edit(specs / "study.yaml", "  - sdtm/dm.yaml", "  - ../../etc/passwd.yaml")
+    problems = spec_problems(specs)
+    assert any("regex" in p or "leaves the spec folder" in p for p in problems)
+
+
+def test_unknown_raw_file_in_records(specs: Path) -> None:
+    edit(specs / "sdtm" / "ae.yaml", "  - from: adverse_events", "  - from: adverse_event")
+    assert any("records[0].from" in p and "adverse_event" in p for p in spec_problems(specs))
+
+
+def test_yaml_tags_are_not_executed(specs: Path) -> None:
+    (specs / "sdtm" / "rs.yaml").write_text('dataset: !!python/object/apply:os.system ["echo hacked"]\n')
+    assert any("rs.yaml" in p and "not valid YAML" in p for p in spec_problems(specs))
