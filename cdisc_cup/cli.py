@@ -82,5 +82,38 @@ def convert(raw_dir: Path, out_dir: Path, spec_dir: Path | None, quiet: bool) ->
     click.echo(f"  reports -> {result.layout.reports}", err=True)
 
 
+@main.command("define")
+@click.argument("out_dir", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option("--specs", "spec_dir", type=click.Path(path_type=Path), default=None,
+              help="Spec folder with study.yaml (default: the specs shipped with cdisc-cup).")
+@report_errors
+def define(out_dir: Path, spec_dir: Path | None) -> None:
+    """Regenerate define.xml and define.html beside the SDTM and ADaM XPTs of OUT_DIR.
+
+    Each define.xml is checked against the Define-XML 2.1 schema and against the XPT files.
+
+    \b
+    Example:
+      cdisc-cup define out
+    """
+    from cdisc_cup.errors import ConformanceErrors
+    from cdisc_cup.pipeline import OutputLayout
+    from cdisc_cup.spec.loader import load_study
+    from cdisc_cup.writers.define_xml import check_define_against_datasets, define_from_folder, validate_define
+
+    study = load_study(spec_dir)
+    layout = OutputLayout(out_dir, study.studyid)
+    problems = []
+    for standard, folder, specs in (("SDTM", layout.sdtm, study.sdtm), ("ADaM", layout.adam, study.adam)):
+        if not folder.is_dir() or not any(folder.glob("*.xpt")):
+            click.echo(f"  {standard}: no XPT files in {folder}", err=True)
+            continue
+        path = define_from_folder(study, specs, folder, standard=standard)
+        problems += validate_define(path) + check_define_against_datasets(path, folder)
+        click.echo(f"  {standard}: {path} (+ define.html)", err=True)
+    if problems:
+        raise ConformanceErrors(problems)
+
+
 main.add_command(validate)
 main.add_command(rules_command)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from cdisc_cup.adam import derive_adam
 from cdisc_cup.errors import OutputError, Problem
 from cdisc_cup.mapping.conform import conform_all
 from cdisc_cup.mapping.engine import build_sdtm, submission_frame
@@ -26,6 +27,7 @@ from cdisc_cup.readers.raw import RawTable, read_raw_export, unknown_files
 from cdisc_cup.reports.reconciliation import reconcile, write_reconciliation
 from cdisc_cup.spec.loader import load_study
 from cdisc_cup.spec.model import DatasetSpec, StudySpec
+from cdisc_cup.tables import write_tables
 from cdisc_cup.writers.xpt import XptVariable, write_xpt
 
 
@@ -147,6 +149,10 @@ def convert(raw_dir: Path, out_dir: Path, spec_dir: Path | None = None, *, progr
         sdtm = build_sdtm(study, raw)
     with progress.step("check SDTM against specs"):
         lengths = conform_all({s.name: s for s in study.sdtm}, sdtm)
+    with progress.step("derive ADaM"):
+        adam = derive_adam(study, {name: submission_frame(frame) for name, frame in sdtm.items()}) if study.adam else {}
+    with progress.step("check ADaM against specs"):
+        lengths |= conform_all({s.name: s for s in study.adam}, adam)
     created = creation_time(raw)
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -155,10 +161,15 @@ def convert(raw_dir: Path, out_dir: Path, spec_dir: Path | None = None, *, progr
     except OSError as exc:
         raise OutputError([Problem(str(out_dir.parent), f"cannot create the output folder: {exc.strerror}")]) from exc
     layout = OutputLayout(staging, study.studyid)
-    result = ConversionResult(study=study, layout=layout, sdtm=sdtm, lengths=lengths)
+    result = ConversionResult(study=study, layout=layout, sdtm=sdtm, adam=adam, lengths=lengths)
     try:
-        with progress.step("write SDTM XPT", str(len(sdtm)) + " datasets"):
+        with progress.step("write SDTM XPT", f"{len(sdtm)} datasets"):
             write_datasets(layout.sdtm, study.sdtm, sdtm, lengths, created)
+        if adam:
+            with progress.step("write ADaM XPT", f"{len(adam)} datasets"):
+                write_datasets(layout.adam, study.adam, adam, lengths, created)
+            with progress.step("write tables and figure"):
+                write_tables(study, adam["ADSL"], adam["ADAE"], layout.tables)
         with progress.step("reconcile raw records"):
             result.reconciliation = reconcile(raw, sdtm)
             write_reconciliation(result.reconciliation, raw, sdtm, layout.reports)

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+import pandas as pd
+
 from cdisc_cup.spec.model import StudySpec
 from cdisc_cup.tables.compute import (
     REASON_LABELS,
@@ -22,6 +24,7 @@ from cdisc_cup.tables.compute import (
     PaperTables,
     compute_tables,
 )
+from cdisc_cup.tables.figure import write_swimmer_plot
 
 RowKind = Literal["section", "data", "total", "any"]
 
@@ -221,10 +224,8 @@ def _index_page(study: StudySpec, displays: list[Display], figure_stem: str) -> 
     return _html_page(f"{study.studyid} tables", body)
 
 
-def write_tables(study: StudySpec, adsl, adae, out_dir: Path) -> list[Path]:  # noqa: ANN001
+def write_tables(study: StudySpec, adsl: pd.DataFrame, adae: pd.DataFrame, out_dir: Path) -> list[Path]:
     """Tables 1-3 (HTML + CSV), Figure 1 (PNG + SVG) and an index page, into `out_dir`."""
-    from cdisc_cup.tables.figure import write_swimmer_plot
-
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     tables = compute_tables(study, adsl, adae)

@@ -23,6 +23,7 @@ from cdisc_cup.writers.define_xml import (
     DEFINE_FILE,
     ItemShape,
     creation_timestamp,
+    is_numeric_date,
     item_group_oid,
     item_oid,
     item_shape,
@@ -57,7 +58,7 @@ def column_metadata(variable: VariableSpec, spec: DatasetSpec, shape: ItemShape)
         "name": variable.name,
         "label": variable.label,
     }
-    if _is_numeric_date(variable, shape):
+    if is_numeric_date(variable):
         column.update(dataType="date", targetDataType="integer", displayFormat=shape.display_format)
     else:
         column["dataType"] = JSON_TYPES.get(shape.data_type, "string")
@@ -68,12 +69,6 @@ def column_metadata(variable: VariableSpec, spec: DatasetSpec, shape: ItemShape)
     if variable.name in spec.keys:
         column["keySequence"] = spec.keys.index(variable.name) + 1
     return column
-
-
-def _is_numeric_date(variable: VariableSpec, shape: ItemShape) -> bool:
-    return variable.type == "Num" and shape.display_format is not None and shape.data_type == "integer" \
-        and variable.data_type in ("date", "datetime", "time", None) and variable.format == shape.display_format \
-        and variable.data_type is not None or (variable.type == "Num" and variable.data_type == "date")
 
 
 def json_values(values: pd.Series, column: Mapping[str, Any]) -> pd.Series:
@@ -154,8 +149,7 @@ def write_dataset_json(
 ) -> None:
     """Write one dataset as Dataset-JSON 1.1 (UTF-8, one line, no NaN: invalid JSON is refused)."""
     document = dataset_json_document(frame, spec, study, lengths=lengths, created=created)
-    text = json.dumps(document, ensure_ascii=False, allow_nan=False, default=_json_default,
-                      separators=(",", ":"))
+    text = json.dumps(document, ensure_ascii=False, allow_nan=False, default=_json_default, separators=(",", ":"))
     Path(path).write_text(text, encoding="utf-8")
 
 

@@ -195,7 +195,7 @@ def item_shape(
     text, integer and float only, as the specification requires.
     """
     is_char = variable.type == "Char"
-    if not is_char and (variable.data_type in NUMERIC_DATE_TYPES or _is_date_format(variable.format)):
+    if is_numeric_date(variable):
         numbers = numbers_of(values)
         return ItemShape("integer", numeric_length(numbers, 0), None, variable.format or "DATE9.")
     data_type = inferred_type(values, is_char) if infer else variable.data_type
@@ -214,12 +214,28 @@ def item_shape(
     return ItemShape(data_type, None, None, variable.format)
 
 
+def is_numeric_date(variable: VariableSpec) -> bool:
+    """A SAS date, datetime or time number (ADaM --DT/--DTM): by its data type or its format."""
+    return variable.type == "Num" and (variable.data_type in NUMERIC_DATE_TYPES or _is_date_format(variable.format))
+
+
 def _is_date_format(sas_format: str | None) -> bool:
     if not sas_format:
         return False
     name = re.sub(r"[\d.]+$", "", sas_format.upper())
-    return name in {"DATE", "E8601DA", "IS8601DA", "YYMMDD", "DDMMYY", "MMDDYY", "DATETIME",
-                    "E8601DT", "IS8601DT", "TIME", "E8601TM"}
+    return name in {
+        "DATE",
+        "E8601DA",
+        "IS8601DA",
+        "YYMMDD",
+        "DDMMYY",
+        "MMDDYY",
+        "DATETIME",
+        "E8601DT",
+        "IS8601DT",
+        "TIME",
+        "E8601TM",
+    }
 
 
 # --- value-level metadata from the spec's record blocks ----------------------------------------
@@ -417,22 +433,23 @@ class _DefineBuilder:
 
     def dataset(self, spec: DatasetSpec, frame: pd.DataFrame, lengths: Mapping[str, int]) -> _Described:
         group = etree.Element(odm("ItemGroupDef"))
-        comment_oid = (
-            self.registry.comment(f"COM.{spec.name}", spec.description) if spec.description else None
+        comment_oid = self.registry.comment(f"COM.{spec.name}", spec.description) if spec.description else None
+        _set(
+            group,
+            [
+                ("OID", item_group_oid(spec.name)),
+                ("Domain", (spec.parent or spec.name) if self.standard == "SDTM" else None),
+                ("Name", spec.name),
+                ("Repeating", "No" if set(spec.keys) <= {"STUDYID", "USUBJID"} else "Yes"),
+                ("IsReferenceData", "Yes" if spec.dataset_class in ("TRIAL DESIGN", "STUDY REFERENCE") else "No"),
+                ("SASDatasetName", spec.name),
+                ("Purpose", PURPOSE[self.standard]),
+                (dfn("Structure"), spec.structure),
+                (dfn("StandardOID"), self._ig_standard(spec)),
+                (dfn("ArchiveLocationID"), f"LF.{spec.name}"),
+                (dfn("CommentOID"), comment_oid),
+            ],
         )
-        _set(group, [
-            ("OID", item_group_oid(spec.name)),
-            ("Domain", (spec.parent or spec.name) if self.standard == "SDTM" else None),
-            ("Name", spec.name),
-            ("Repeating", "No" if set(spec.keys) <= {"STUDYID", "USUBJID"} else "Yes"),
-            ("IsReferenceData", "Yes" if spec.dataset_class in ("TRIAL DESIGN", "STUDY REFERENCE") else "No"),
-            ("SASDatasetName", spec.name),
-            ("Purpose", PURPOSE[self.standard]),
-            (dfn("Structure"), spec.structure),
-            (dfn("StandardOID"), self._ig_standard(spec)),
-            (dfn("ArchiveLocationID"), f"LF.{spec.name}"),
-            (dfn("CommentOID"), comment_oid),
-        ])
         _text(group, odm("Description"), spec.label)
         levels = value_levels(spec, frame)
         item_defs: list[etree._Element] = []
@@ -443,18 +460,22 @@ class _DefineBuilder:
             ref = etree.SubElement(group, odm("ItemRef"))
             method_oid = self._method(spec, variable) if variable.origin == "Derived" else None
             key_sequence = spec.keys.index(name) + 1 if name in spec.keys else None
-            _set(ref, [
-                ("ItemOID", item_oid(spec.name, name)),
-                ("OrderNumber", order),
-                ("Mandatory", "Yes" if variable.core == "Req" else "No"),
-                ("KeySequence", key_sequence),
-                ("MethodOID", method_oid),
-                ("Role", variable.role if self.standard == "SDTM" else None),
-            ])
+            _set(
+                ref,
+                [
+                    ("ItemOID", item_oid(spec.name, name)),
+                    ("OrderNumber", order),
+                    ("Mandatory", "Yes" if variable.core == "Req" else "No"),
+                    ("KeySequence", key_sequence),
+                    ("MethodOID", method_oid),
+                    ("Role", variable.role if self.standard == "SDTM" else None),
+                ],
+            )
             own_levels = levels.get(name, [])
             covered = self._vlm_mask(frame, own_levels, variable.codelist)
-            item_defs.append(self._item_def(spec, variable, frame[name][~covered], frame[name],
-                                            lengths.get(name), bool(own_levels)))
+            item_defs.append(
+                self._item_def(spec, variable, frame[name][~covered], frame[name], lengths.get(name), bool(own_levels))
+            )
             if own_levels:
                 value_list, defs, clauses = self._value_list(spec, variable, frame, own_levels)
                 value_lists.append(value_list)
@@ -504,8 +525,7 @@ class _DefineBuilder:
     ) -> etree._Element:
         shape = item_shape(variable, values, written_length)
         comment_oid = (
-            self.registry.comment(f"COM.{spec.name}.{variable.name}", variable.comment)
-            if variable.comment else None
+            self.registry.comment(f"COM.{spec.name}.{variable.name}", variable.comment) if variable.comment else None
         )
         item = self._item_element(item_oid(spec.name, variable.name), variable.name, shape, comment_oid)
         _text(item, odm("Description"), variable.label)
@@ -518,16 +538,19 @@ class _DefineBuilder:
     @staticmethod
     def _item_element(oid: str, name: str, shape: ItemShape, comment_oid: str | None) -> etree._Element:
         item = etree.Element(odm("ItemDef"))
-        _set(item, [
-            ("OID", oid),
-            ("Name", name),
-            ("DataType", shape.data_type),
-            ("Length", shape.length if shape.data_type in TEXT_LENGTH_TYPES else None),
-            ("SignificantDigits", shape.significant_digits),
-            ("SASFieldName", name),
-            (dfn("DisplayFormat"), shape.display_format),
-            (dfn("CommentOID"), comment_oid),
-        ])
+        _set(
+            item,
+            [
+                ("OID", oid),
+                ("Name", name),
+                ("DataType", shape.data_type),
+                ("Length", shape.length if shape.data_type in TEXT_LENGTH_TYPES else None),
+                ("SignificantDigits", shape.significant_digits),
+                ("SASFieldName", name),
+                (dfn("DisplayFormat"), shape.display_format),
+                (dfn("CommentOID"), comment_oid),
+            ],
+        )
         return item
 
     def _codelist_ref(
@@ -561,12 +584,18 @@ class _DefineBuilder:
             subset = frame.loc[rows, variable.name]
             ref = etree.SubElement(value_list, odm("ItemRef"))
             method_oid = self._method(spec, variable) if variable.origin == "Derived" else None
-            _set(ref, [("ItemOID", oid), ("OrderNumber", order),
-                       ("Mandatory", "Yes" if variable.core == "Req" else "No"), ("MethodOID", method_oid)])
+            _set(
+                ref,
+                [
+                    ("ItemOID", oid),
+                    ("OrderNumber", order),
+                    ("Mandatory", "Yes" if variable.core == "Req" else "No"),
+                    ("MethodOID", method_oid),
+                ],
+            )
             etree.SubElement(ref, dfn("WhereClauseRef")).set("WhereClauseOID", where_oid)
             shape = item_shape(variable, subset, None, infer=variable.type == "Char")
-            item = self._item_element(oid, level.where_value if spec.is_supplemental else variable.name,
-                                      shape, None)
+            item = self._item_element(oid, level.where_value if spec.is_supplemental else variable.name, shape, None)
             _text(item, odm("Description"), level.description)
             self._codelist_ref(item, spec, variable, level.codelist, subset, shape)
             _origin(item, variable)
@@ -579,8 +608,10 @@ class _DefineBuilder:
         clause = etree.Element(dfn("WhereClauseDef"))
         clause.set("OID", oid)
         check = etree.SubElement(clause, odm("RangeCheck"))
-        _set(check, [("Comparator", "EQ"), ("SoftHard", "Soft"),
-                     (dfn("ItemOID"), item_oid(spec.name, level.where_variable))])
+        _set(
+            check,
+            [("Comparator", "EQ"), ("SoftHard", "Soft"), (dfn("ItemOID"), item_oid(spec.name, level.where_variable))],
+        )
         etree.SubElement(check, odm("CheckValue")).text = level.where_value
         return clause
 
@@ -593,8 +624,16 @@ class _DefineBuilder:
         for codelist_id, series in self.registry.codelist_values.items():
             found = known.get(codelist_id)
             if found is None:
-                raise ConformanceErrors([Problem("define.xml", "a variable names a codelist that is not known",
-                                                 value=codelist_id, expected="a codelist id of cdisc_cup.ct")])
+                raise ConformanceErrors(
+                    [
+                        Problem(
+                            "define.xml",
+                            "a variable names a codelist that is not known",
+                            value=codelist_id,
+                            expected="a codelist id of cdisc_cup.ct",
+                        )
+                    ]
+                )
             used = pd.concat(series).dropna().astype(str)
             used = used[used != ""].drop_duplicates().tolist()
             standard_oid = self._ct_standard(found, ct_standards)
@@ -616,22 +655,38 @@ class _DefineBuilder:
         element = etree.Element(odm("CodeList"))
         _set(element, [("OID", MEDDRA_OID), ("Name", "MedDRA"), ("DataType", "text")])
         external = etree.SubElement(element, odm("ExternalCodeList"))
-        _set(external, [("Dictionary", "MedDRA"), ("Version", self.study.standards.get("meddra", "unknown")),
-                        ("href", "https://www.meddra.org/")])
+        _set(
+            external,
+            [
+                ("Dictionary", "MedDRA"),
+                ("Version", self.study.standards.get("meddra", "unknown")),
+                ("href", "https://www.meddra.org/"),
+            ],
+        )
         return element
 
     def standards(self, ct_standards: dict[str, tuple[str, str]]) -> etree._Element:
         standards = etree.Element(dfn("Standards"))
         for oid, (name, version) in sorted(self.ig_standards.items()):
-            _set(etree.SubElement(standards, dfn("Standard")),
-                 [("OID", oid), ("Name", name), ("Type", "IG"), ("Version", version), ("Status", "Final")])
+            _set(
+                etree.SubElement(standards, dfn("Standard")),
+                [("OID", oid), ("Name", name), ("Type", "IG"), ("Version", version), ("Status", "Final")],
+            )
         base_ct = self.study.standards.get(CT_KEYS[self.standard])
         if base_ct:
             ct_standards.setdefault(f"STD.CT.{self.standard}.{base_ct}", (self.standard, str(base_ct)))
         for oid, (publishing_set, version) in sorted(ct_standards.items()):
-            _set(etree.SubElement(standards, dfn("Standard")),
-                 [("OID", oid), ("Name", "CDISC/NCI"), ("Type", "CT"), ("PublishingSet", publishing_set),
-                  ("Version", version), ("Status", "Final")])
+            _set(
+                etree.SubElement(standards, dfn("Standard")),
+                [
+                    ("OID", oid),
+                    ("Name", "CDISC/NCI"),
+                    ("Type", "CT"),
+                    ("PublishingSet", publishing_set),
+                    ("Version", version),
+                    ("Status", "Final"),
+                ],
+            )
         return standards
 
     def methods(self) -> list[etree._Element]:
@@ -660,8 +715,10 @@ def _codelist_element(found: Codelist, used: list[str], data_type: str, standard
     ODM requires at least one item and the reviewer still learns the permitted values.
     """
     element = etree.Element(odm("CodeList"))
-    _set(element, [("OID", f"CL.{found.id}"), ("Name", found.name), ("DataType", data_type),
-                   (dfn("StandardOID"), standard_oid)])
+    _set(
+        element,
+        [("OID", f"CL.{found.id}"), ("Name", found.name), ("DataType", data_type), (dfn("StandardOID"), standard_oid)],
+    )
     used_set = set(used)
     terms = [t for t in found.terms if t.value in used_set] if used_set else list(found.terms)
     extended = sorted(value for value in used if found.term(value) is None)
@@ -711,16 +768,19 @@ def build_define(
 
     root = etree.Element(odm("ODM"), nsmap=NSMAP)
     name, version = source_system()
-    _set(root, [
-        ("FileType", "Snapshot"),
-        ("FileOID", f"{study.studyid}.{standard}.define"),
-        ("ODMVersion", "1.3.2"),
-        ("CreationDateTime", creation_timestamp(created)),
-        ("Originator", name),
-        ("SourceSystem", name),
-        ("SourceSystemVersion", version),
-        (dfn("Context"), "Submission"),
-    ])
+    _set(
+        root,
+        [
+            ("FileType", "Snapshot"),
+            ("FileOID", f"{study.studyid}.{standard}.define"),
+            ("ODMVersion", "1.3.2"),
+            ("CreationDateTime", creation_timestamp(created)),
+            ("Originator", name),
+            ("SourceSystem", name),
+            ("SourceSystemVersion", version),
+            (dfn("Context"), "Submission"),
+        ],
+    )
     study_element = etree.SubElement(root, odm("Study"))
     study_element.set("OID", study_oid(study))
     global_variables = etree.SubElement(study_element, odm("GlobalVariables"))
@@ -728,12 +788,15 @@ def build_define(
     etree.SubElement(global_variables, odm("StudyDescription")).text = study.description or study.name
     etree.SubElement(global_variables, odm("ProtocolName")).text = study.protocol
     mdv = etree.SubElement(study_element, odm("MetaDataVersion"))
-    _set(mdv, [
-        ("OID", metadata_version_oid(study, standard)),
-        ("Name", f"{study.studyid} {standard} data definitions"),
-        ("Description", f"{PURPOSE[standard]} datasets of {study.name}"),
-        (dfn("DefineVersion"), "2.1.0"),
-    ])
+    _set(
+        mdv,
+        [
+            ("OID", metadata_version_oid(study, standard)),
+            ("Name", f"{study.studyid} {standard} data definitions"),
+            ("Description", f"{PURPOSE[standard]} datasets of {study.name}"),
+            (dfn("DefineVersion"), "2.1.0"),
+        ],
+    )
     mdv.append(builder.standards(ct_standards))
     for section in ("value_lists", "where_clauses"):
         for item in described:
@@ -795,6 +858,34 @@ def write_define(
     return path
 
 
+def define_from_folder(
+    study: StudySpec,
+    specs: Sequence[DatasetSpec],
+    dataset_dir: Path,
+    *,
+    standard: Standard,
+    created: datetime | None = None,
+) -> Path:
+    """Regenerate define.xml (+ stylesheet, define.html) from the XPT files of a folder.
+
+    Without `created`, the CreationDateTime of a define.xml already there is kept, so that
+    regenerating an unchanged output gives the same bytes as `convert` wrote.
+    """
+    loaded = read_dataset_folder(Path(dataset_dir))
+    frames = {name: dataset.frame for name, dataset in loaded.items()}
+    lengths = {
+        name: {v.name: v.length for v in dataset.variables if v.type == "Char"}
+        for name, dataset in loaded.items()
+    }
+    existing = Path(dataset_dir) / DEFINE_FILE
+    if created is None and existing.is_file():
+        stamp = parse_define(existing).getroot().get("CreationDateTime")
+        created = datetime.fromisoformat(stamp) if stamp else None
+    return write_define(
+        study, specs, frames, Path(dataset_dir), standard=standard, lengths=lengths, created=created
+    )
+
+
 # --- validation ------------------------------------------------------------------------------
 
 
@@ -823,10 +914,7 @@ def validate_define(path: Path) -> list[Problem]:
     schema = define_schema()
     if schema.validate(document):
         return []
-    return [
-        Problem(where, f"not valid Define-XML 2.1: {entry.message}", line=entry.line)
-        for entry in schema.error_log
-    ]
+    return [Problem(where, f"not valid Define-XML 2.1: {entry.message}", line=entry.line) for entry in schema.error_log]
 
 
 # --- define against the written datasets -------------------------------------------------------
@@ -871,14 +959,16 @@ def read_defined_groups(document: etree._ElementTree) -> dict[str, DefinedGroup]
                 continue
             allowed = _allowed_values(item, codelists, item_defs, value_lists)
             length = item.get("Length")
-            items.append(DefinedItem(
-                name=item.get("Name", ""),
-                label=item.findtext("odm:Description/odm:TranslatedText", "", NS),
-                data_type=item.get("DataType", ""),
-                length=int(length) if length is not None else None,
-                order=int(ref.get("OrderNumber", "0")),
-                codelist_values=allowed,
-            ))
+            items.append(
+                DefinedItem(
+                    name=item.get("Name", ""),
+                    label=item.findtext("odm:Description/odm:TranslatedText", "", NS),
+                    data_type=item.get("DataType", ""),
+                    length=int(length) if length is not None else None,
+                    order=int(ref.get("OrderNumber", "0")),
+                    codelist_values=allowed,
+                )
+            )
         leaf = group.find("def:leaf", NS)
         groups[group.get("Name", "")] = DefinedGroup(
             name=group.get("Name", ""),
@@ -900,8 +990,9 @@ def _allowed_values(
     value_list_ref = item.find("def:ValueListRef", NS)
     if value_list_ref is not None and value_list_ref.get("ValueListOID") in value_lists:
         value_list = value_lists[value_list_ref.get("ValueListOID")]
-        items += [item_defs[r.get("ItemOID")] for r in value_list.iterfind("odm:ItemRef", NS)
-                  if r.get("ItemOID") in item_defs]
+        items += [
+            item_defs[r.get("ItemOID")] for r in value_list.iterfind("odm:ItemRef", NS) if r.get("ItemOID") in item_defs
+        ]
     oids = [ref.get("CodeListOID") for i in items for ref in i.iterfind("odm:CodeListRef", NS)]
     if not oids or any(oid not in codelists for oid in oids) or len(oids) < len(items):
         return None  # external dictionary, or a value-level item without codelist
@@ -931,11 +1022,23 @@ def _compare_dataset(where: str, group: DefinedGroup, loaded: LoadedDataset) -> 
     problems = []
     expected_href = loaded.path.name.lower()
     if group.href != expected_href:
-        problems.append(Problem(where, f"def:leaf of dataset {group.name} does not name its file",
-                                value=group.href, expected=expected_href))
+        problems.append(
+            Problem(
+                where,
+                f"def:leaf of dataset {group.name} does not name its file",
+                value=group.href,
+                expected=expected_href,
+            )
+        )
     if group.label != loaded.label:
-        problems.append(Problem(where, f"label of dataset {group.name} differs from the XPT file",
-                                value=group.label, expected=loaded.label))
+        problems.append(
+            Problem(
+                where,
+                f"label of dataset {group.name} differs from the XPT file",
+                value=group.label,
+                expected=loaded.label,
+            )
+        )
     defined = {item.name: item for item in group.items}
     for position, variable in enumerate(loaded.variables, start=1):
         column = f"{group.name}.{variable.name}"
@@ -959,21 +1062,49 @@ def _compare_variable(
     problems = []
     label, kind, length = variable.label, variable.type, variable.length
     if item.label != label:
-        problems.append(Problem(where, "variable label differs from the XPT file", column=column,
-                                value=item.label, expected=label))
+        problems.append(
+            Problem(where, "variable label differs from the XPT file", column=column, value=item.label, expected=label)
+        )
     if item.order != position:
-        problems.append(Problem(where, "variable order differs from the XPT file", column=column,
-                                value=str(item.order), expected=str(position)))
+        problems.append(
+            Problem(
+                where,
+                "variable order differs from the XPT file",
+                column=column,
+                value=str(item.order),
+                expected=str(position),
+            )
+        )
     if (kind == "Num") != (item.data_type in ("integer", "float")):
-        problems.append(Problem(where, "DataType does not fit the XPT variable type", column=column,
-                                value=item.data_type, expected=f"a {kind} type"))
+        problems.append(
+            Problem(
+                where,
+                "DataType does not fit the XPT variable type",
+                column=column,
+                value=item.data_type,
+                expected=f"a {kind} type",
+            )
+        )
     if kind == "Char" and item.length is not None and item.length != length:
-        problems.append(Problem(where, "Length differs from the written length", column=column,
-                                value=str(item.length), expected=str(length)))
+        problems.append(
+            Problem(
+                where,
+                "Length differs from the written length",
+                column=column,
+                value=str(item.length),
+                expected=str(length),
+            )
+        )
     if item.codelist_values is not None:
         present = values.dropna().astype(str)
         outside = sorted(set(present[(present != "") & ~present.isin(item.codelist_values)]))
         if outside:
-            problems.append(Problem(where, "values are not in the variable's define.xml codelist",
-                                    column=column, value=", ".join(outside[:5])))
+            problems.append(
+                Problem(
+                    where,
+                    "values are not in the variable's define.xml codelist",
+                    column=column,
+                    value=", ".join(outside[:5]),
+                )
+            )
     return problems

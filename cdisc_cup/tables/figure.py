@@ -1,0 +1,94 @@
+"""Figure 1 of the paper: a swimmer plot of each patient's participation in the CUP.
+
+One horizontal bar per treated patient from the first isatuximab dose (ADSL.TRTSDT) to the
+end of participation (ADSL.EOPDT: the end of treatment after a premature discontinuation,
+the figure's cut-off for patients treated to the regular end of the CUP). The marker after a
+bar gives the reason of a premature discontinuation, with the paper's symbols.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no display; must precede pyplot
+
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from cdisc_cup.spec.model import StudySpec
+
+BAR_COLOUR = "#4c9a5a"
+# ADSL.DCTREAS -> (marker symbol of the paper, legend text)
+MARKERS = {
+    "PROGRESSIVE DISEASE": (r"\#", "discontinuation due to progression"),
+    "DEATH": ("*", "discontinuation due to death"),
+    "OTHER": ("+", "discontinuation due to other reasons"),
+}
+
+
+def swimmer_frame(adsl: pd.DataFrame) -> pd.DataFrame:
+    """Bars to draw, longest participation at the top (the last row is drawn highest)."""
+    treated = adsl[adsl["TRTSDT"].notna() & adsl["EOPDT"].notna()]
+    bars = pd.DataFrame({
+        "SUBJID": treated["SUBJID"].astype("string"),
+        "START": pd.to_datetime(treated["TRTSDT"]),
+        "END": pd.to_datetime(treated["EOPDT"]),
+        "REASON": treated["DCTREAS"].astype("string"),
+    })
+    bars["DAYS"] = (bars["END"] - bars["START"]).dt.days + 1
+    return bars.sort_values(["DAYS", "SUBJID"], ascending=[True, False]).reset_index(drop=True)
+
+
+def draw_swimmer_plot(study: StudySpec, adsl: pd.DataFrame) -> plt.Figure:
+    bars = swimmer_frame(adsl)
+    cup_end = pd.Timestamp(str(study.parameters["cup_end"]))
+    cutoff = pd.Timestamp(str(study.parameters["figure_cutoff"]))
+    height = max(3.0, 0.32 * len(bars) + 1.6)
+    figure, axes = plt.subplots(figsize=(8.5, height), dpi=150)
+    positions = range(len(bars))
+    axes.barh(
+        list(positions), (bars["END"] - bars["START"]).dt.days + 1, left=bars["START"],
+        height=0.62, color=BAR_COLOUR, edgecolor="#2f6b3a", linewidth=0.6, zorder=2,
+    )
+    for reason, (symbol, _) in MARKERS.items():
+        chosen = bars[bars["REASON"] == reason]
+        axes.scatter(chosen["END"] + pd.Timedelta(days=5), chosen.index, marker=f"${symbol}$",
+                     s=70, color="#222", linewidths=0, zorder=3)
+    axes.axvline(cup_end, color="#666", linestyle="--", linewidth=0.9, zorder=1)
+    axes.text(cup_end - pd.Timedelta(days=2), len(bars) - 0.2, "regular end of CUP\n31 Jan 2021",
+              fontsize=7.5, color="#444", va="bottom", ha="right")
+    axes.set_yticks(list(positions), bars["SUBJID"].tolist(), fontsize=8)
+    axes.set_ylim(-0.7, len(bars) + 0.6)
+    start = bars["START"].min() - pd.Timedelta(days=10) if len(bars) else cutoff
+    axes.set_xlim(start, cutoff + pd.Timedelta(days=18))
+    axes.xaxis.set_major_locator(mdates.MonthLocator())
+    axes.xaxis.set_major_formatter(mdates.DateFormatter("%b\n%Y"))
+    axes.tick_params(axis="x", labelsize=8)
+    axes.set_xlabel("Date", fontsize=9)
+    axes.set_ylabel("Patient", fontsize=9)
+    axes.grid(axis="x", color="#ddd", linewidth=0.6, zorder=0)
+    for side in ("top", "right"):
+        axes.spines[side].set_visible(False)
+    legend = "   ".join(f"{symbol.lstrip(chr(92))} {text}" for symbol, text in MARKERS.values())
+    axes.set_title("Figure 1. Individual patient participation time in the CUP", fontsize=10,
+                   loc="left", fontweight="bold")
+    figure.text(0.01, 0.01, legend + f"\nBars: first isatuximab dose to end of therapy/CUP; patients "
+                f"treated until the regular end of the CUP end on {cutoff:%d %B %Y}.",
+                fontsize=7.5, color="#333", ha="left", va="bottom")
+    figure.tight_layout(rect=(0, 0.05, 1, 1))
+    return figure
+
+
+def write_swimmer_plot(study: StudySpec, adsl: pd.DataFrame, stem: Path) -> list[Path]:
+    """`stem`.png and `stem`.svg; fixed metadata so reruns give the same files."""
+    figure = draw_swimmer_plot(study, adsl)
+    paths = [stem.with_suffix(".png"), stem.with_suffix(".svg")]
+    try:
+        figure.savefig(paths[0], metadata={"Software": None})
+        figure.savefig(paths[1], metadata={"Date": None, "Creator": None})
+    finally:
+        plt.close(figure)
+    return paths
