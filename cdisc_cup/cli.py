@@ -115,5 +115,39 @@ def define(out_dir: Path, spec_dir: Path | None) -> None:
         raise ConformanceErrors(problems)
 
 
+@main.command("tables")
+@click.argument("out_dir", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option("--specs", "spec_dir", type=click.Path(path_type=Path), default=None,
+              help="Spec folder with study.yaml (default: the specs shipped with cdisc-cup).")
+@report_errors
+def tables(out_dir: Path, spec_dir: Path | None) -> None:
+    """Write the paper's Tables 1-3 (HTML, CSV) and Figure 1 (PNG, SVG) from the ADaM XPTs of OUT_DIR.
+
+    Reads adsl.xpt and adae.xpt under OUT_DIR/m5/datasets/<studyid>/analysis/adam/datasets/
+    and writes OUT_DIR/tables/ (open index.html).
+
+    \b
+    Example:
+      cdisc-cup tables out
+    """
+    from cdisc_cup.adam.spec import conform
+    from cdisc_cup.errors import InputErrors, Problem
+    from cdisc_cup.pipeline import OutputLayout
+    from cdisc_cup.readers.datasets import read_dataset_folder
+    from cdisc_cup.spec.loader import load_study
+    from cdisc_cup.tables import write_tables
+
+    study = load_study(spec_dir)
+    layout = OutputLayout(out_dir, study.studyid)
+    loaded = read_dataset_folder(layout.adam) if layout.adam.is_dir() else {}
+    missing = [name for name in ("ADSL", "ADAE") if name not in loaded]
+    if missing:
+        raise InputErrors([Problem(str(layout.adam), f"no {name.lower()}.xpt; run cdisc-cup convert first")
+                           for name in missing])
+    adam = {name: conform(loaded[name].frame, study.dataset(name)) for name in ("ADSL", "ADAE")}
+    written = write_tables(study, adam["ADSL"], adam["ADAE"], layout.tables)
+    click.echo(f"  tables and figure ({len(written)} files) -> {layout.tables}", err=True)
+
+
 main.add_command(validate)
 main.add_command(rules_command)

@@ -225,6 +225,13 @@ def test_special_missing_values_read_back_as_special(tmp_path: Path) -> None:
     assert loaded.frame["AVAL"][1] == 2.5
 
 
+def test_reader_turns_a_column_of_only_special_missing_values_into_special_missing(tmp_path: Path) -> None:
+    """Regression (found by the property test): pyreadstat gives such a column as text."""
+    frame = pd.DataFrame({"AVAL": [SpecialMissing("N"), SpecialMissing("U")]})
+    path = write(tmp_path / "s.xpt", frame, [XptVariable("AVAL", "Analysis Value", "Num", 8)])
+    assert read_xpt_dataset(path).frame["AVAL"].tolist() == [SpecialMissing("N"), SpecialMissing("U")]
+
+
 def test_special_missing_code_must_be_a_letter_or_underscore() -> None:
     with pytest.raises(ValueError):
         SpecialMissing("a")

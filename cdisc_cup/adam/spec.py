@@ -6,6 +6,8 @@ import pandas as pd
 
 from cdisc_cup.spec.model import DatasetSpec
 
+SAS_EPOCH = pd.Timestamp("1960-01-01")  # SAS date numbers count days from here
+
 
 def predecessors(spec: DatasetSpec) -> dict[str, str]:
     """`{variable: "DATASET.VARIABLE"}` for every Predecessor variable of the spec."""
@@ -19,8 +21,9 @@ def predecessors(spec: DatasetSpec) -> dict[str, str]:
 def conform(frame: pd.DataFrame, spec: DatasetSpec) -> pd.DataFrame:
     """Keep the spec's variables in spec order and give each the dtype its type implies.
 
-    Char -> pandas string (missing = NA, written as blanks); Num dates (a DATE format) stay
-    datetime64 for the XPT writer; other Num -> float64 (SAS numbers are doubles).
+    Char -> pandas string (missing and blank = NA, written as blanks); Num dates (a DATE
+    format) -> datetime64 for the XPT writer, also from SAS day numbers when the frame was read
+    back from an XPT file; other Num -> float64 (SAS numbers are doubles).
     """
     missing = [v.name for v in spec.variables if v.name not in frame.columns]
     if missing:
@@ -29,8 +32,11 @@ def conform(frame: pd.DataFrame, spec: DatasetSpec) -> pd.DataFrame:
     for variable in spec.variables:
         values = frame[variable.name]
         if variable.type == "Char":
-            columns[variable.name] = values.astype("string")
+            text = values.astype("string")
+            columns[variable.name] = text.mask(text.str.strip() == "")
         elif variable.format and variable.format.startswith("DATE"):
+            if pd.api.types.is_numeric_dtype(values):
+                values = pd.to_datetime(values, unit="D", origin=SAS_EPOCH)
             columns[variable.name] = pd.to_datetime(values).astype("datetime64[s]")
         else:
             columns[variable.name] = pd.to_numeric(values).astype("float64")

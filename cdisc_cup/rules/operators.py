@@ -246,8 +246,8 @@ _PRECISIONS = (4, 7, 10, 13, 16, 19)
 
 @operator
 def date_order(study: Study, dataset: DatasetView, *, earlier: str, later: str,
-               when: Mapping[str, Any] | None = None) -> pd.DataFrame:
-    """`later` is not before `earlier`, compared at the precision both dates have (partial dates allowed)."""
+               when: Mapping[str, Any] | None = None, report: str | None = None) -> pd.DataFrame:
+    """`later` is not before `earlier` at the precision both dates have; `report` names the variable shown."""
     first = iso_text(resolve(study, dataset, earlier))
     second = iso_text(resolve(study, dataset, later))
     common = np.minimum(first.str.len().to_numpy(), second.str.len().to_numpy())
@@ -260,8 +260,10 @@ def date_order(study: Study, dataset: DatasetView, *, earlier: str, later: str,
             reversed_ |= at & (second.str.slice(0, precision) < first.str.slice(0, precision)).fillna(False).to_numpy()
     if when:
         reversed_ &= conditions.evaluate(study, dataset, when)
-    later_name = later.split(".")[-1]
-    return record_hits(dataset, reversed_, later_name, second, earlier_value=first)
+    if report is None:
+        return record_hits(dataset, reversed_, later.split(".")[-1], second, earlier_value=first, later_value=second)
+    return record_hits(dataset, reversed_, report, iso_text(column(dataset, report)), earlier_value=first,
+                       later_value=second)
 
 
 @operator

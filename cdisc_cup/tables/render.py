@@ -80,7 +80,8 @@ def table1_display(tables: PaperTables) -> Display:
     ]
     return Display(
         name="table1",
-        title=f"Table 1. Baseline characteristics of the compassionate use program (CUP) for {tables.treatment.lower()}.",
+        title="Table 1. Baseline characteristics of the compassionate use program (CUP) for "
+        f"{tables.treatment.lower()}.",
         groups=(("", 1), ("", 1)),
         header=(("Characteristic", 1), ("", 1)),
         rows=tuple(rows),
@@ -181,7 +182,9 @@ def display_html(display: Display) -> str:
         groups = "<tr>" + "".join(
             f'<th colspan="{span}">{html.escape(text)}</th>' for text, span in display.groups
         ) + "</tr>\n"
-    header = "<tr>" + "".join(f'<th colspan="{span}">{html.escape(text)}</th>' for text, span in display.header) + "</tr>"
+    header = "<tr>" + "".join(
+        f'<th colspan="{span}">{html.escape(text)}</th>' for text, span in display.header
+    ) + "</tr>"
     body = []
     for row in display.rows:
         cells = list(row.cells) + [""] * (width - 1 - len(row.cells))

@@ -71,7 +71,7 @@ def column_metadata(variable: VariableSpec, spec: DatasetSpec, shape: ItemShape)
     return column
 
 
-def json_values(values: pd.Series, column: Mapping[str, Any]) -> pd.Series:
+def json_values(values: pd.Series, column: Mapping[str, Any]) -> np.ndarray:
     """The column as JSON-ready Python objects, missing values as None."""
     if column.get("targetDataType") == "integer":
         if pd.api.types.is_datetime64_any_dtype(values):
@@ -85,7 +85,10 @@ def json_values(values: pd.Series, column: Mapping[str, Any]) -> pd.Series:
         converted = pd.to_numeric(values, errors="coerce").astype("Float64").astype(object)
     else:
         converted = values.astype(object)
-    return converted.where(values.notna() & converted.notna(), None)
+    objects = np.array(converted.to_numpy(dtype=object), dtype=object, copy=True)
+    # Assigned in numpy: pandas would turn None back into NaN, which JSON cannot hold.
+    objects[~(values.notna() & converted.notna()).to_numpy(dtype=bool)] = None
+    return objects
 
 
 def _is_text(values: pd.Series) -> bool:
@@ -117,8 +120,8 @@ def dataset_json_document(
         shape = item_shape(variable, frame[name], (lengths or {}).get(name))
         column = column_metadata(variable, spec, shape)
         columns.append(column)
-        converted[name] = json_values(frame[name], column).to_numpy(dtype=object)
-    rows = pd.DataFrame(converted, columns=names).to_numpy(dtype=object).tolist() if names else []
+        converted[name] = json_values(frame[name], column)
+    rows = np.column_stack([converted[name] for name in names]).tolist() if names and len(frame) else []
     tool, version = source_system()
     return {
         "datasetJSONCreationDateTime": creation_timestamp(created),

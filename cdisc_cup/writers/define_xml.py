@@ -874,16 +874,13 @@ def define_from_folder(
     loaded = read_dataset_folder(Path(dataset_dir))
     frames = {name: dataset.frame for name, dataset in loaded.items()}
     lengths = {
-        name: {v.name: v.length for v in dataset.variables if v.type == "Char"}
-        for name, dataset in loaded.items()
+        name: {v.name: v.length for v in dataset.variables if v.type == "Char"} for name, dataset in loaded.items()
     }
     existing = Path(dataset_dir) / DEFINE_FILE
     if created is None and existing.is_file():
         stamp = parse_define(existing).getroot().get("CreationDateTime")
         created = datetime.fromisoformat(stamp) if stamp else None
-    return write_define(
-        study, specs, frames, Path(dataset_dir), standard=standard, lengths=lengths, created=created
-    )
+    return write_define(study, specs, frames, Path(dataset_dir), standard=standard, lengths=lengths, created=created)
 
 
 # --- validation ------------------------------------------------------------------------------
@@ -911,9 +908,15 @@ def validate_define(path: Path) -> list[Problem]:
         document = parse_define(path)
     except (OSError, etree.XMLSyntaxError) as error:
         return [Problem(where, f"define.xml cannot be read as XML: {error}")]
+    if document.docinfo.internalDTD is not None or document.docinfo.externalDTD is not None:
+        # Define-XML has no DTD; a DOCTYPE only serves entities, which are never expanded here.
+        return [Problem(where, "define.xml declares a DOCTYPE (entities are not allowed)", line=1)]
     schema = define_schema()
-    if schema.validate(document):
-        return []
+    try:
+        if schema.validate(document):
+            return []
+    except etree.XMLSchemaValidateError as error:
+        return [Problem(where, f"define.xml cannot be validated: {error}")]
     return [Problem(where, f"not valid Define-XML 2.1: {entry.message}", line=entry.line) for entry in schema.error_log]
 
 

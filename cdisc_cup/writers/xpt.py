@@ -22,6 +22,9 @@ Conventions of this writer (the contract with the rest of the package):
   a time of day under a date format is an error rather than a silent truncation.
 - Special missing values `.A`-`.Z` and `._` are written from `SpecialMissing` objects placed
   in a Num column (the column is then of object dtype): `SpecialMissing("A")`.
+- The last records must not be blank in every variable: readers (SAS, readstat, hence haven
+  and pyreadstat) take trailing blank records for the blank padding of the last 80-byte
+  record and drop them, so such a dataset is refused (a CDISC record always has STUDYID).
 - Numbers are stored as IBM System/370 double precision (TS-140, "numeric data fields"),
   which holds every IEEE double of its range exactly: the 56-bit hex fraction has room for
   the 53-bit mantissa after hex normalisation shifts it by up to 3 bits. Magnitudes below
@@ -139,7 +142,7 @@ def write_xpt(
             records = _encode_records(chunk, variables, formats, log.at(start))
             blank_run = _trailing_blank_run(records, blank_run)
             if not log.count:
-                out.write(records.tobytes())
+                out.write(memoryview(records))
                 written += records.size
         _report_blank_tail(len(frame), blank_run, log)
         if not log.count:
@@ -348,6 +351,8 @@ def _namestrs(variables: Sequence[XptVariable], formats: Sequence[_Format | None
 
 def _trailing_blank_run(records: np.ndarray, run_before: int) -> int:
     """How many records at the end of the data so far are blank in every byte."""
+    if len(records) and not (records[-1] == ord(" ")).all():
+        return 0  # the usual case, decided by one record
     blank = (records == ord(" ")).all(axis=1)
     if blank.all():
         return run_before + len(blank)

@@ -4,11 +4,14 @@ A case file `cases/<RULE_ID>.yaml` has a `fail` and a `pass` scenario. Each star
 base study (`base: sdtm | adam | both`, from `cases/_base_*.yaml`) and applies edits:
 
     set:     [{dataset: AE, row: 1, variable: AEENDTC, value: "2020-01-01"}]   (row 1-based; row: all)
+    remove:  [{dataset: DS, row: 2}]                                           records removed
+    truncate: [SUPPAE]                                                         dataset without records
+    rename:  {SUPPAE: SUPP_AE, AE.AETERM: AETERMLONG}
     add:     [{dataset: AE, copy_row: 1, values: {AESEQ: 1}}]                  appended record
     drop:    [AE.AEENDTC, SUPPAE]                                              variable or dataset
     labels:  {AE: "a dataset label", AE.AETERM: "a variable label"}
     lengths: {AE.AETERM: 200}
-    define:  {drop: [AE.AETERM], labels: {AE: "..."}, lengths: {AE.AETERM: 10}}  write a define.xml
+    define:  {drop: [AE.AETERM], extra: [AE.AENEW], labels: {AE: "..."}, lengths: {AE.AETERM: 10}}
     unreadable: {xx.xpt: "reason"}
     standard: sdtm | adam
     expect:  [{dataset: AE, variable: AEENDTC, row: 1}]                        (fail only)
@@ -131,6 +134,8 @@ def build(scenario: dict[str, Any], folder: Path) -> Scenario:
     for edit in scenario.get("add", []):
         records = specs[edit["dataset"]]["records"]
         records.append({**records[edit.get("copy_row", 1) - 1], **edit.get("values", {})})
+    for edit in sorted(scenario.get("remove", []), key=lambda e: -e["row"]):
+        specs[edit["dataset"]]["records"].pop(edit["row"] - 1)
     for edit in scenario.get("set", []):
         records = specs[edit["dataset"]]["records"]
         targets = records if edit["row"] == "all" else [records[edit["row"] - 1]]
@@ -142,6 +147,17 @@ def build(scenario: dict[str, Any], folder: Path) -> Scenario:
         view = datasets[name]
         datasets[name] = DatasetView(name, view.label, view.frame.drop(columns=variable),
                                      tuple(m for m in view.variables if m.name != variable))
+    for name in scenario.get("truncate", []):
+        view = datasets[name]
+        datasets[name] = DatasetView(name, view.label, view.frame.iloc[0:0], view.variables)
+    for old, new in scenario.get("rename", {}).items():
+        if "." in old:
+            name, variable = old.split(".")
+            view = _replace_meta(datasets[name], variable, name=new)
+            datasets[name] = DatasetView(name, view.label, view.frame.rename(columns={variable: new}), view.variables)
+        else:
+            view = datasets.pop(old)
+            datasets[new] = DatasetView(new, view.label, view.frame, view.variables)
     for key, label in scenario.get("labels", {}).items():
         if "." in key:
             name, variable = key.split(".")

@@ -1,0 +1,166 @@
+"""ADSL/ADAE as a whole: spec shape, catalogue of named derivations, and a small other study
+with a patient never dosed and AEs 30 and 31 days after the last dose."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from cdisc_cup.adam import CATALOGUE, derive_adam
+from cdisc_cup.spec.loader import load_study
+from cdisc_cup.spec.model import DatasetSpec
+
+STUDY = load_study()
+SUBJECTS = ["S-1", "S-2"]  # S-1 dosed 20.07.-10.08.2020 (2 cycles), S-2 registered, never dosed
+
+
+def _frame(columns: dict[str, list[object]]) -> pd.DataFrame:
+    return pd.DataFrame(columns)
+
+
+def tiny_sdtm() -> dict[str, pd.DataFrame]:
+    dm = _frame({
+        "STUDYID": ["X"] * 2, "USUBJID": SUBJECTS, "SUBJID": ["1", "2"], "SITEID": ["01", "01"],
+        "AGE": [74, 75], "AGEU": ["YEARS"] * 2, "SEX": ["F", "M"],
+        "ARM": ["Isa-Pd"] * 2, "ACTARM": ["Isa-Pd", ""],
+        "RFSTDTC": ["2020-07-20", ""], "RFENDTC": ["2020-08-20", "2020-07-30"],
+        "RFXSTDTC": ["2020-07-20", ""], "RFXENDTC": ["2020-08-10", ""],
+        "RFICDTC": ["2020-07-14", "2020-07-15"], "RFPENDTC": ["2020-08-20", "2020-07-30"],
+        "DTHDTC": ["", ""], "DTHFL": ["", ""],
+    })
+    ex = _frame({
+        "USUBJID": ["S-1"] * 4,
+        "EXTRT": ["ISATUXIMAB", "POMALIDOMIDE", "ISATUXIMAB", "ISATUXIMAB"],
+        "EXDOSE": [10.0, 4.0, 10.0, 10.0],
+        "EXSTDTC": ["2020-07-20", "2020-07-20", "2020-07-27", "2020-08-17"],
+        "EXENDTC": ["2020-07-20", "2020-08-09", "2020-07-27", "2020-08-17"],
+        "VISITNUM": [101.0, 101.0, 108.0, 201.0],
+    })
+    ae = _frame({
+        "STUDYID": ["X"] * 6, "USUBJID": ["S-1"] * 5 + ["S-2"], "AESEQ": [1.0, 2.0, 3.0, 4.0, 5.0, 1.0],
+        "AESPID": ["1", "2", "3", "4", "5", "1"], "AETERM": ["t"] * 6,
+        "AEDECOD": ["Nausea", "Rash", "Fatigue", "Anaemia", "Pain", "Fall"],
+        "AEBODSYS": ["GI", "Skin", "General", "Blood", "General", "Injury"],
+        "AESOC": ["GI", "Skin", "General", "Blood", "General", "Injury"],
+        # before first dose; partial in the first-dose month; +30 days; +31 days; missing onset
+        "AESTDTC": ["2020-07-18", "2020-07", "2020-09-09", "2020-09-10", "", "2020-07-20"],
+        "AEENDTC": ["2020-07-19", "2020-08", "", "2020-09", "", "2020-07-21"],
+        "AESER": ["Y", "N", "N", "N", "N", "N"], "AESDTH": [""] * 6,
+        "AEOUT": ["RECOVERED/RESOLVED"] * 6, "AETOXGR": ["3", "1", "2", "3", "1", "2"],
+        "AEREL": ["NOT RELATED", "RELATED", "", "NOT RELATED", "NOT RELATED", "NOT RELATED"],
+        "AEACN": ["NOT APPLICABLE", "DRUG WITHDRAWN", "DOSE NOT CHANGED", "DOSE NOT CHANGED",
+                  "DOSE NOT CHANGED", "NOT APPLICABLE"],
+    })
+    supp = _frame({
+        "USUBJID": ["S-1", "S-1"], "IDVAR": ["AESEQ", "AESEQ"], "IDVARVAL": ["2", "2"],
+        "QNAM": ["AESI", "AERELPOM"], "QVAL": ["Y", "RELATED"],
+    })
+    ds = _frame({
+        "USUBJID": ["S-1", "S-2"], "DSCAT": ["DISPOSITION EVENT"] * 2, "DSSCAT": ["END OF TREATMENT"] * 2,
+        "DSDECOD": ["PROGRESSIVE DISEASE", "OTHER"], "DSSTDTC": ["2020-08-20", "2020-07-30"],
+    })
+    vs = _frame({"USUBJID": ["S-1", "S-1"], "VSTESTCD": ["WEIGHT", "HEIGHT"], "VSSTRESN": [70.5, 170.0],
+                 "VSLOBXFL": ["Y", "Y"]})
+    rs = _frame({"USUBJID": ["S-1", "S-2"], "RSTESTCD": ["ECOG101"] * 2, "RSSTRESN": [1.0, 2.0],
+                 "RSLOBXFL": ["Y", ""]})
+    mh = _frame({"USUBJID": SUBJECTS, "MHCAT": ["PRIMARY DIAGNOSIS"] * 2, "MHSTDTC": ["2013-07", "2019"]})
+    sc = _frame({"USUBJID": ["S-1", "S-1"], "SCTESTCD": ["NPRLINES", "PRIORPI"], "SCSTRESC": ["3", "Y"],
+                 "SCSTRESN": [3.0, None]})
+    return {"DM": dm, "EX": ex, "AE": ae, "SUPPAE": supp, "DS": ds, "VS": vs, "RS": rs, "MH": mh, "SC": sc}
+
+
+@pytest.fixture(scope="module")
+def tiny_adam() -> dict[str, pd.DataFrame]:
+    return derive_adam(STUDY, tiny_sdtm())
+
+
+def _value(frame: pd.DataFrame, column: str) -> list[object]:
+    values = frame[column]
+    return values.astype(object).where(values.notna(), None).tolist()
+
+
+def test_adsl_of_a_dosed_and_a_never_dosed_patient(tiny_adam: dict[str, pd.DataFrame]) -> None:
+    adsl = tiny_adam["ADSL"].set_index("USUBJID")
+    assert adsl.loc["S-1", "TRTSDT"] == pd.Timestamp("2020-07-20")
+    assert adsl.loc["S-1", "TRTEDT"] == pd.Timestamp("2020-08-10")  # pomalidomide end, via RFXENDTC
+    assert adsl.loc["S-1", "TRTDURD"] == 22
+    assert _value(adsl, "SAFFL") == ["Y", "N"]
+    assert _value(adsl, "ISACYCN") == [2, 0]
+    assert _value(adsl, "AGEGR1") == ["65-74", ">=75"]
+    assert _value(adsl, "WEIGHTBL") == [70.5, None]
+    assert _value(adsl, "ECOGBL") == [1, None]  # S-2's ECOG is not flagged as baseline
+    assert _value(adsl, "DIAGYRS") == [7, 1]
+    assert _value(adsl, "PRLINES") == [3, None]
+    assert _value(adsl, "EOTSTT") == ["DISCONTINUED", "DISCONTINUED"]
+    assert _value(adsl, "DCTREAS") == ["PROGRESSIVE DISEASE", "OTHER"]
+    assert _value(adsl, "EOPDT") == [pd.Timestamp("2020-08-20"), None]
+    assert pd.isna(adsl.loc["S-2", "TRTSDT"]) and pd.isna(adsl.loc["S-2", "TRT01A"])
+
+
+def test_adae_flags_and_dates(tiny_adam: dict[str, pd.DataFrame]) -> None:
+    adae = tiny_adam["ADAE"]
+    assert _value(adae, "USUBJID") == ["S-1"] * 5 + ["S-2"]
+    assert _value(adae, "TRTEMFL") == [None, "Y", "Y", None, "Y", None]
+    assert _value(adae, "PREFL") == ["Y", None, None, None, None, "Y"]
+    assert adae.loc[1, "ASTDT"] == pd.Timestamp("2020-07-20") and adae.loc[1, "ASTDTF"] == "D"
+    # ends 2020-08, the month in which participation ended (20.08.2020): capped there
+    assert adae.loc[1, "AENDT"] == pd.Timestamp("2020-08-20") and adae.loc[1, "AENDTF"] == "D"
+    assert adae.loc[3, "AENDT"] == pd.Timestamp("2020-09-30")  # no cap inside September
+    assert _value(adae, "ASTDY") == [-2, 1, 52, 53, None, None]
+    assert _value(adae, "ACYCLEN") == [None, 1, 2, 2, None, None]
+    assert _value(adae, "AREL") == ["NOT RELATED", "RELATED", "RELATED", "NOT RELATED", "NOT RELATED",
+                                    "NOT RELATED"]
+    assert _value(adae, "AERELPOM") == [None, "RELATED", None, None, None, None]
+    assert _value(adae, "AESIFL") == [None, "Y", None, None, None, None]
+    assert _value(adae, "AEDISFL") == [None, "Y", None, None, None, None]
+    assert _value(adae, "AOCCFL") == [None, "Y", None, None, None, None]
+    assert _value(adae, "ATOXGRN") == [3, 1, 2, 3, 1, 2]
+
+
+def test_end_date_is_capped_at_a_death_inside_its_month() -> None:
+    sdtm = tiny_sdtm()
+    sdtm["DM"].loc[0, ["DTHDTC", "DTHFL"]] = ["2020-09-15", "Y"]
+    adam = derive_adam(STUDY, sdtm)
+    assert adam["ADSL"].loc[0, "DTHDT"] == pd.Timestamp("2020-09-15")
+    adae = adam["ADAE"]
+    assert adae.loc[3, "AENDT"] == pd.Timestamp("2020-09-15") and adae.loc[3, "AENDTF"] == "D"
+
+
+def _check_shape(frame: pd.DataFrame, spec: DatasetSpec) -> None:
+    assert list(frame.columns) == spec.variable_names
+    for variable in spec.variables:
+        column = frame[variable.name]
+        if variable.type == "Char":
+            assert pd.api.types.is_string_dtype(column.dtype), variable.name
+            lengths = column.dropna().str.len()
+            assert variable.length is None or lengths.max(skipna=True) is pd.NA or (
+                lengths.empty or lengths.max() <= variable.length), variable.name
+        elif variable.format and variable.format.startswith("DATE"):
+            assert pd.api.types.is_datetime64_any_dtype(column.dtype), variable.name
+        else:
+            assert pd.api.types.is_numeric_dtype(column.dtype), variable.name
+
+
+def test_tiny_study_matches_the_specs(tiny_adam: dict[str, pd.DataFrame]) -> None:
+    for name, frame in tiny_adam.items():
+        _check_shape(frame, STUDY.dataset(name))
+
+
+def test_sample_adam_matches_the_specs(converted_sample) -> None:  # noqa: ANN001
+    assert set(converted_sample.adam) == {"ADSL", "ADAE"}
+    for name, frame in converted_sample.adam.items():
+        _check_shape(frame, STUDY.dataset(name))
+
+
+def test_every_named_derivation_exists_and_every_variable_says_where_it_comes_from() -> None:
+    for spec in STUDY.adam:
+        for variable in spec.variables:
+            source = variable.value or {}
+            if variable.origin == "Derived":
+                assert source.get("derivation") in CATALOGUE, f"{spec.name}.{variable.name}"
+                assert variable.method, f"{spec.name}.{variable.name} has no method text"
+            elif variable.origin == "Predecessor":
+                dataset, _, name = source.get("predecessor", "").partition(".")
+                assert dataset in {"DM", "AE", "SUPPAE", "ADSL"} and name, f"{spec.name}.{variable.name}"
+            else:
+                pytest.fail(f"{spec.name}.{variable.name}: origin {variable.origin}")

@@ -1,0 +1,111 @@
+"""Dataset-JSON 1.1: valid against the CDISC JSON Schema, values read back unchanged."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pandas as pd
+import pytest
+
+from cdisc_cup.spec.model import StudySpec
+from cdisc_cup.writers.dataset_json import read_dataset_json, write_dataset_json
+from cdisc_cup.writers.define_xml import NS, build_define
+from tests.define.conftest import CREATED
+
+
+@pytest.fixture(scope="module")
+def validator(shared_dir: Path) -> jsonschema.Draft201909Validator:
+    schema_path = shared_dir / "reference/dataset-json-1.1/schema/dataset.schema.json"
+    return jsonschema.Draft201909Validator(json.loads(schema_path.read_text(encoding="utf-8")))
+
+
+def _written(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame[[c for c in frame.columns if not c.startswith("__")]]
+
+
+def _same(expected: pd.Series, actual: pd.Series) -> bool:
+    """Missing equals null; numbers compare as numbers, text as text."""
+    if pd.api.types.is_numeric_dtype(expected):
+        return bool(
+            pd.to_numeric(actual, errors="coerce")
+            .astype(float)
+            .fillna(-1e300)
+            .eq(expected.astype(float).fillna(-1e300).to_numpy())
+            .all()
+        )
+    exp = expected.astype(object).where(expected.notna(), None).tolist()
+    return exp == actual.astype(object).where(actual.notna(), None).tolist()
+
+
+def test_sdtm_datasets_are_valid_and_round_trip(converted_sample, validator, tmp_path: Path) -> None:
+    study = converted_sample.study
+    for spec in study.sdtm:
+        frame = _written(converted_sample.sdtm[spec.name])
+        path = tmp_path / f"{spec.name.lower()}.json"
+        write_dataset_json(path, frame, spec, study, lengths=converted_sample.lengths[spec.name], created=CREATED)
+        document = json.loads(path.read_text(encoding="utf-8"))
+        assert [e.message for e in validator.iter_errors(document)] == [], spec.name
+        assert document["records"] == len(frame) == len(document["rows"])
+        back = read_dataset_json(path)
+        assert list(back.columns) == [v for v in spec.variable_names if v in frame.columns]
+        for name in back.columns:
+            assert _same(frame[name].reset_index(drop=True), back[name]), f"{spec.name}.{name}"
+
+
+def test_column_metadata_matches_define(converted_sample, tmp_path: Path) -> None:
+    study = converted_sample.study
+    spec = study.dataset("DM")
+    path = tmp_path / "dm.json"
+    write_dataset_json(
+        path,
+        _written(converted_sample.sdtm["DM"]),
+        spec,
+        study,
+        lengths=converted_sample.lengths["DM"],
+        created=CREATED,
+    )
+    document = json.loads(path.read_text(encoding="utf-8"))
+    define = build_define(
+        study, study.sdtm, converted_sample.sdtm, standard="SDTM", lengths=converted_sample.lengths, created=CREATED
+    )
+    mdv = define.getroot().find("odm:Study/odm:MetaDataVersion", NS)
+    item_defs = {i.get("OID"): i for i in mdv.iterfind("odm:ItemDef", NS)}
+    assert document["itemGroupOID"] == "IG.DM"
+    assert document["metaDataVersionOID"] == mdv.get("OID")
+    for column in document["columns"]:
+        item = item_defs[column["itemOID"]]
+        if column["dataType"] == "string":
+            assert column["length"] == int(item.get("Length"))
+    usubjid = next(c for c in document["columns"] if c["name"] == "USUBJID")
+    assert usubjid["keySequence"] == 2
+    age = next(c for c in document["columns"] if c["name"] == "AGE")
+    assert age["dataType"] == "integer"
+    assert all(
+        isinstance(row[[c["name"] for c in document["columns"]].index("AGE")], int | None) for row in document["rows"]
+    )
+
+
+def test_adam_numeric_dates_are_iso_strings(study: StudySpec, adam_frames, validator, tmp_path: Path) -> None:
+    spec = study.dataset("ADSL")
+    path = tmp_path / "adsl.json"
+    write_dataset_json(path, adam_frames["ADSL"], spec, study, created=CREATED)
+    document = json.loads(path.read_text(encoding="utf-8"))
+    assert [e.message for e in validator.iter_errors(document)] == []
+    names = [c["name"] for c in document["columns"]]
+    trtsdt = document["columns"][names.index("TRTSDT")]
+    assert (trtsdt["dataType"], trtsdt["targetDataType"], trtsdt["displayFormat"]) == ("date", "integer", "DATE9.")
+    assert document["rows"][0][names.index("TRTSDT")] == "2020-07-01"
+    assert document["rows"][-1][names.index("TRTSDT")] is None
+    assert document["datasetJSONCreationDateTime"] == "2024-05-06T07:08:09"
+
+
+def test_the_schema_check_is_real(converted_sample, validator, tmp_path: Path) -> None:
+    study = converted_sample.study
+    path = tmp_path / "ae.json"
+    write_dataset_json(path, _written(converted_sample.sdtm["AE"]), study.dataset("AE"), study, created=CREATED)
+    document = json.loads(path.read_text(encoding="utf-8"))
+    document["datasetJSONVersion"] = "1.0.0"
+    del document["columns"][0]["label"]
+    assert len(list(validator.iter_errors(document))) == 2
