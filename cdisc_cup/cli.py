@@ -55,9 +55,11 @@ def main() -> None:
               help="Output folder; replaced only when the whole run succeeds.")
 @click.option("--specs", "spec_dir", type=click.Path(path_type=Path), default=None,
               help="Spec folder with study.yaml (default: the specs shipped with cdisc-cup).")
+@click.option("--format", "formats", default="xpt", show_default=True,
+              help="Dataset formats, comma-separated: xpt, json (CDISC Dataset-JSON 1.1).")
 @click.option("--quiet", is_flag=True, help="Print only the summary.")
 @report_errors
-def convert(raw_dir: Path, out_dir: Path, spec_dir: Path | None, quiet: bool) -> None:
+def convert(raw_dir: Path, out_dir: Path, spec_dir: Path | None, formats: str, quiet: bool) -> None:
     """Convert the raw export in RAW_DIR to SDTM and ADaM (SAS XPORT v5).
 
     Writes OUT/m5/datasets/<studyid>/tabulations/sdtm/*.xpt, the ADaM datasets under
@@ -66,19 +68,27 @@ def convert(raw_dir: Path, out_dir: Path, spec_dir: Path | None, quiet: bool) ->
     \b
     Example:
       cdisc-cup convert sample_data --out out
-      cdisc-cup convert export/ --out submission --specs my-study-specs/
+      cdisc-cup convert export/ --out submission --specs my-study-specs/ --format xpt,json
     """
+    from cdisc_cup.pipeline import FORMATS
     from cdisc_cup.pipeline import convert as run_conversion
 
+    chosen = [f.strip().lower() for f in formats.split(",") if f.strip()]
+    if "xpt" not in chosen or not set(chosen) <= set(FORMATS):
+        raise click.BadParameter(f"choose from {', '.join(FORMATS)}, xpt always included", param_hint="--format")
     started = time.perf_counter()
     click.echo(f"cdisc-cup {__version__}: converting {raw_dir}", err=True)
-    result = run_conversion(raw_dir, out_dir, spec_dir, progress=Progress(quiet=quiet))
+    result = run_conversion(raw_dir, out_dir, spec_dir, formats=chosen, progress=Progress(quiet=quiet))
     click.echo(f"\nStudy {result.study.studyid}: done in {time.perf_counter() - started:.1f} s", err=True)
     for title, frames, folder in (("SDTM", result.sdtm, result.sdtm_dir), ("ADaM", result.adam, result.adam_dir)):
         if frames:
             counts = ", ".join(f"{name} {len(frame)}" for name, frame in frames.items())
             click.echo(f"  {title} ({len(frames)} datasets, records: {counts})", err=True)
             click.echo(f"    -> {folder}", err=True)
+    if result.findings is not None:
+        counts = result.findings["severity"].value_counts()
+        summary = ", ".join(f"{counts.get(level, 0)} {level}" for level in ("Error", "Warning", "Notice"))
+        click.echo(f"  conformance findings: {summary} -> {result.layout.reports / 'validation' / 'findings.html'}", err=True)
     click.echo(f"  reports -> {result.layout.reports}", err=True)
 
 

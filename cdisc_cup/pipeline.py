@@ -19,16 +19,24 @@ from pathlib import Path
 import pandas as pd
 
 from cdisc_cup.adam import derive_adam
-from cdisc_cup.errors import OutputError, Problem
+from cdisc_cup.errors import ConformanceErrors, OutputError, Problem
 from cdisc_cup.mapping.conform import conform_all
 from cdisc_cup.mapping.engine import build_sdtm, submission_frame
 from cdisc_cup.progress import Progress
+from cdisc_cup.readers.datasets import read_dataset_folder
 from cdisc_cup.readers.raw import RawTable, read_raw_export, unknown_files
+from cdisc_cup.reports.findings import write_findings_reports
 from cdisc_cup.reports.reconciliation import reconcile, write_reconciliation
+from cdisc_cup.rules.engine import validate_datasets
+from cdisc_cup.rules.loader import shipped_rules
 from cdisc_cup.spec.loader import load_study
 from cdisc_cup.spec.model import DatasetSpec, StudySpec
 from cdisc_cup.tables import write_tables
+from cdisc_cup.writers.dataset_json import write_dataset_json
+from cdisc_cup.writers.define_xml import check_define_against_datasets, validate_define, write_define
 from cdisc_cup.writers.xpt import XptVariable, write_xpt
+
+FORMATS = ("xpt", "json")
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,7 @@ class ConversionResult:
     adam: dict[str, pd.DataFrame] = field(default_factory=dict)
     lengths: dict[str, dict[str, int]] = field(default_factory=dict)
     findings: pd.DataFrame | None = None
+    defines: dict[str, Path] = field(default_factory=dict)
     reconciliation: pd.DataFrame | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -123,6 +132,43 @@ def write_datasets(folder: Path, specs: Sequence[DatasetSpec], frames: Mapping[s
     return written
 
 
+def write_defines(study: StudySpec, layout: OutputLayout, result: ConversionResult, created: datetime) -> dict[str, Path]:
+    """define.xml beside each dataset folder, schema-valid and matching the written XPTs."""
+    defines = {}
+    for standard, specs, frames, folder in (("SDTM", study.sdtm, result.sdtm, layout.sdtm),
+                                            ("ADaM", study.adam, result.adam, layout.adam)):
+        if not frames:
+            continue
+        path = write_define(study, specs, frames, folder, standard=standard, lengths=result.lengths, created=created)
+        problems = validate_define(path) + check_define_against_datasets(path, folder)
+        if problems:
+            raise ConformanceErrors(problems)
+        defines[standard] = path
+    return defines
+
+
+def write_json_datasets(study: StudySpec, layout: OutputLayout, result: ConversionResult, created: datetime) -> None:
+    """CDISC Dataset-JSON 1.1 beside each XPT (`--format xpt,json`)."""
+    for specs, frames, folder in ((study.sdtm, result.sdtm, layout.sdtm), (study.adam, result.adam, layout.adam)):
+        for spec in specs:
+            write_dataset_json(folder / f"{spec.name.lower()}.json", submission_frame(frames[spec.name]), spec, study,
+                               lengths=result.lengths[spec.name], created=created)
+
+
+def validate_output(layout: OutputLayout, defines: Mapping[str, Path]) -> pd.DataFrame:
+    """The rule set on the files as written: SDTM and ADaM together (for the cross-dataset
+    rules), and the define.xml rules per folder against that folder's define.xml."""
+    rules = shipped_rules()
+    define_rules = [r for r in rules if r.family == "DX"]
+    sdtm = read_dataset_folder(layout.sdtm)
+    adam = read_dataset_folder(layout.adam) if layout.adam.is_dir() else {}
+    parts = [validate_datasets({**sdtm, **adam}, rules=[r for r in rules if r.family != "DX"])]
+    for datasets, standard in ((sdtm, "SDTM"), (adam, "ADaM")):
+        if datasets:
+            parts.append(validate_datasets(datasets, define_path=defines.get(standard), rules=define_rules))
+    return pd.concat(parts, ignore_index=True)
+
+
 def _replace_folder(staging: Path, target: Path) -> None:
     """Swap the finished staging folder into place; the old output goes only after that."""
     backup = target.with_name(f".{target.name}.previous")
@@ -135,8 +181,13 @@ def _replace_folder(staging: Path, target: Path) -> None:
         shutil.rmtree(backup)
 
 
-def convert(raw_dir: Path, out_dir: Path, spec_dir: Path | None = None, *, progress: Progress | None = None) -> ConversionResult:
-    """The whole conversion; raises a CdiscCupError subclass for anything the user must fix."""
+def convert(raw_dir: Path, out_dir: Path, spec_dir: Path | None = None, *, formats: Sequence[str] = ("xpt",),
+            progress: Progress | None = None) -> ConversionResult:
+    """The whole conversion; raises a CdiscCupError subclass for anything the user must fix.
+
+    Findings of the conformance rules do not stop the run: they are in `result.findings`
+    and in OUT/reports/validation/.
+    """
     progress = progress or Progress(quiet=True)
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
     with progress.step("load specs"):
@@ -168,6 +219,15 @@ def convert(raw_dir: Path, out_dir: Path, spec_dir: Path | None = None, *, progr
         if adam:
             with progress.step("write ADaM XPT", f"{len(adam)} datasets"):
                 write_datasets(layout.adam, study.adam, adam, lengths, created)
+        with progress.step("write define.xml and define.html"):
+            result.defines = write_defines(study, layout, result, created)
+        if "json" in formats:
+            with progress.step("write Dataset-JSON"):
+                write_json_datasets(study, layout, result, created)
+        with progress.step("validate"):
+            result.findings = validate_output(layout, result.defines)
+            write_findings_reports(result.findings, layout.reports / "validation")
+        if adam:
             with progress.step("write tables and figure"):
                 write_tables(study, adam["ADSL"], adam["ADAE"], layout.tables)
         with progress.step("reconcile raw records"):
@@ -178,5 +238,6 @@ def convert(raw_dir: Path, out_dir: Path, spec_dir: Path | None = None, *, progr
         shutil.rmtree(staging, ignore_errors=True)
         raise
     result.layout = layout.moved_to(out_dir)
+    result.defines = {k: out_dir / p.relative_to(staging) for k, p in result.defines.items()}
     result.timings = dict(progress.timings)
     return result

@@ -45,12 +45,15 @@ def ordered(findings: pd.DataFrame) -> pd.DataFrame:
 
 def summary(findings: pd.DataFrame, titles: Mapping[str, str] | None = None) -> pd.DataFrame:
     """One row per rule and dataset: severity, title and the number of findings."""
-    counts = (
-        findings.groupby(["rule_id", "severity", "dataset"], dropna=False).size().reset_index(name="count")
-    )
+    counts = findings.groupby(["rule_id", "severity", "dataset"], dropna=False).size().reset_index(name="count")
     counts.insert(3, "title", counts["rule_id"].map(dict(titles or {})).fillna(""))
     rank = counts["severity"].map(SEVERITY_ORDER)
-    return counts.assign(_rank=rank).sort_values(["_rank", "rule_id", "dataset"]).drop(columns="_rank").reset_index(drop=True)
+    return (
+        counts.assign(_rank=rank)
+        .sort_values(["_rank", "rule_id", "dataset"])
+        .drop(columns="_rank")
+        .reset_index(drop=True)
+    )
 
 
 def json_records(findings: pd.DataFrame) -> list[dict[str, object]]:
@@ -132,8 +135,9 @@ tr.notice td:nth-child(2), tr.notice td:first-child { background: #d1ecf1; }
 """
 
 
-def write_html(findings: pd.DataFrame, path: Path, title: str = "Conformance findings",
-               titles: Mapping[str, str] | None = None) -> Path:
+def write_html(
+    findings: pd.DataFrame, path: Path, title: str = "Conformance findings", titles: Mapping[str, str] | None = None
+) -> Path:
     counts = findings["severity"].value_counts()
     totals = ", ".join(f"{counts.get(str(s), 0)} {s}{'s' if counts.get(str(s), 0) != 1 else ''}" for s in Severity)
     summary_frame = summary(findings, titles)[["severity", "rule_id", "title", "dataset", "count"]]
@@ -151,8 +155,13 @@ def write_html(findings: pd.DataFrame, path: Path, title: str = "Conformance fin
     return path
 
 
-def write_findings_reports(findings: pd.DataFrame, folder: Path, *, title: str = "Conformance findings",
-                           titles: Mapping[str, str] | None = None) -> FindingsReport:
+def write_findings_reports(
+    findings: pd.DataFrame,
+    folder: Path,
+    *,
+    title: str = "Conformance findings",
+    titles: Mapping[str, str] | None = None,
+) -> FindingsReport:
     """Write findings.json, findings.csv, findings.xlsx and findings.html into `folder`.
 
     `titles` maps rule IDs to rule titles for the summaries (default: the shipped rules).

@@ -44,20 +44,30 @@ def catalogue_markdown(rules: Sequence[Rule]) -> str:
         members = [r for r in rules if r.family == family]
         if not members:
             continue
-        lines += [f"## {family}: {description} ({len(members)})", "",
-                  "| ID | Severity | Datasets | Rule | Message | Rationale | References |",
-                  "| --- | --- | --- | --- | --- | --- | --- |"]
+        lines += [
+            f"## {family}: {description} ({len(members)})",
+            "",
+            "| ID | Severity | Datasets | Rule | Message | Rationale | References |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+        ]
         lines += [
             f"| {r.rule_id} | {r.severity} | {_cell(', '.join(r.datasets))} | {_cell(r.title)} | "
             f"{_cell(r.message)} | {_cell(r.rationale)} | {_cell('; '.join(r.refs))} |"
             for r in members
         ]
         lines.append("")
-    lines += ["## Check operators", "",
-              "Each rule's `check` names one of these vectorised operators (`cdisc_cup/rules/operators.py`).", "",
-              "| Operator | Parameters | What it checks |", "| --- | --- | --- |"]
+    lines += [
+        "## Check operators",
+        "",
+        "Each rule's `check` names one of these vectorised operators (`cdisc_cup/rules/operators.py`).",
+        "",
+        "| Operator | Parameters | What it checks |",
+        "| --- | --- | --- |",
+    ]
     for name, function in sorted(OPERATORS.items()):
-        params = [p.name for p in inspect.signature(function).parameters.values() if p.kind is inspect.Parameter.KEYWORD_ONLY]
+        params = [
+            p.name for p in inspect.signature(function).parameters.values() if p.kind is inspect.Parameter.KEYWORD_ONLY
+        ]
         doc = (inspect.getdoc(function) or "").splitlines()[0]
         lines.append(f"| `{name}` | {_cell(', '.join(params)) or '-'} | {_cell(doc)} |")
     return "\n".join(lines) + "\n"

@@ -19,12 +19,26 @@ FAIL_ON = {"error": ("Error",), "warning": ("Error", "Warning"), "never": ()}
 
 @click.command()
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Write findings.json, .csv, .xlsx and .html here (default: FOLDER/validation).")
-@click.option("--fail-on", type=click.Choice(list(FAIL_ON)), default="error", show_default=True,
-              help="Exit with code 1 when there are findings of this severity or worse.")
-@click.option("--standard", type=click.Choice(["auto", "sdtm", "adam"]), default="auto", show_default=True,
-              help="Which implementation guide the datasets follow; auto decides from the dataset names (AD* is ADaM).")
+@click.option(
+    "--report-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write findings.json, .csv, .xlsx and .html here (default: FOLDER/validation).",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(list(FAIL_ON)),
+    default="error",
+    show_default=True,
+    help="Exit with code 1 when there are findings of this severity or worse.",
+)
+@click.option(
+    "--standard",
+    type=click.Choice(["auto", "sdtm", "adam"]),
+    default="auto",
+    show_default=True,
+    help="Which implementation guide the datasets follow; auto decides from the dataset names (AD* is ADaM).",
+)
 def validate(folder: Path, report_dir: Path | None, fail_on: str, standard: str) -> None:
     """Check every SAS XPORT (*.xpt) dataset in FOLDER, and its define.xml if present, against the rules.
 

@@ -23,8 +23,18 @@ from cdisc_cup.rules.model import DatasetView, NotApplicable, Study
 from cdisc_cup.rules.values import column, is_null, resolve
 
 VALUE_TESTS = (
-    "equals", "not_equals", "in", "not_in", "is_null", "not_null", "matches",
-    "greater_than", "less_than", "equals_variable", "equals_dataset_name", "equals_supp_parent",
+    "equals",
+    "not_equals",
+    "in",
+    "not_in",
+    "is_null",
+    "not_null",
+    "matches",
+    "greater_than",
+    "less_than",
+    "equals_variable",
+    "equals_dataset_name",
+    "equals_supp_parent",
 )
 COMBINATORS = ("all", "any", "not", "exists")
 

@@ -13,8 +13,11 @@ from pathlib import Path
 
 from lxml import etree
 
-DEF_NAMESPACES = ("http://www.cdisc.org/ns/def/v1.0", "http://www.cdisc.org/ns/def/v2.0",
-                  "http://www.cdisc.org/ns/def/v2.1")
+DEF_NAMESPACES = (
+    "http://www.cdisc.org/ns/def/v1.0",
+    "http://www.cdisc.org/ns/def/v2.0",
+    "http://www.cdisc.org/ns/def/v2.1",
+)
 
 
 @dataclass(frozen=True)
@@ -69,10 +72,16 @@ def read_define(path: Path) -> DefineMetadata:
     items = {}
     for item in _children(root, "ItemDef"):
         length = item.get("Length")
-        items[item.get("OID")] = DefinedVariable(item.get("Name", ""), _label(item), int(length) if length and length.isdigit() else None)
+        items[item.get("OID")] = DefinedVariable(
+            item.get("Name", ""), _label(item), int(length) if length and length.isdigit() else None
+        )
     datasets = {}
     for group in _children(root, "ItemGroupDef"):
-        refs = [items[r.get("ItemOID")] for r in group if isinstance(r.tag, str) and _local(r) == "ItemRef" and r.get("ItemOID") in items]
+        refs = [
+            items[r.get("ItemOID")]
+            for r in group
+            if isinstance(r.tag, str) and _local(r) == "ItemRef" and r.get("ItemOID") in items
+        ]
         name = (group.get("Name") or "").upper()
         datasets[name] = DefinedDataset(name, _label(group), {v.name: v for v in refs})
     return DefineMetadata(version, datasets)

@@ -67,6 +67,7 @@ def dataset_class(study: Study, dataset: DatasetView) -> str | None:
 def applies(rule: Rule, study: Study, dataset: DatasetView) -> bool:
     if study.standard_of(dataset) not in rule.scopes:
         return False
+
     def matches(patterns: tuple[str, ...]) -> bool:
         return any(fnmatch.fnmatchcase(dataset.name, p.replace("--", "*")) for p in patterns)
 
@@ -95,8 +96,9 @@ def _record_values(dataset: DatasetView | None, rows: pd.Series, name: str) -> p
     return pd.Series(picked, index=rows.index, dtype=object)
 
 
-def format_messages(template: str, hits: pd.DataFrame, dataset: DatasetView | None,
-                    params: Mapping[str, Any]) -> pd.Series:
+def format_messages(
+    template: str, hits: pd.DataFrame, dataset: DatasetView | None, params: Mapping[str, Any]
+) -> pd.Series:
     """Fill `{placeholders}` column-wise: hit fields, then the record's variables, then parameters."""
     message = pd.Series("", index=hits.index, dtype=object)
     for literal, field, _spec, _conv in string.Formatter().parse(template):
@@ -139,23 +141,33 @@ def findings_of(rule: Rule, hits: pd.DataFrame, dataset: DatasetView | None, par
 
 def crash_finding(rule: Rule, dataset: DatasetView | None, error: Exception) -> pd.DataFrame:
     return pd.DataFrame(
-        [{"rule_id": rule.rule_id, "severity": str(Severity.WARNING),
-          "dataset": dataset.name if dataset is not None else "", "variable": None, "row": None, "usubjid": None,
-          "value": None, "message": f"rule could not run: {type(error).__name__}: {error}"}],
+        [
+            {
+                "rule_id": rule.rule_id,
+                "severity": str(Severity.WARNING),
+                "dataset": dataset.name if dataset is not None else "",
+                "variable": None,
+                "row": None,
+                "usubjid": None,
+                "value": None,
+                "message": f"rule could not run: {type(error).__name__}: {error}",
+            }
+        ],
         columns=FINDING_COLUMNS,
     )
 
 
-def run_rule(rule: Rule, study: Study, dataset: DatasetView | None) -> pd.DataFrame:
+def run_rule(rule: Rule, study: Study, dataset: DatasetView | None) -> pd.DataFrame | None:
+    """The rule's findings on one dataset (or the study), None when it finds nothing."""
     params = substitute(dict(rule.check.params), dataset.domain_prefix if dataset is not None else "")
     try:
         hits = OPERATORS[rule.check.operator](study, dataset, **params)
     except NotApplicable:
-        return empty_findings()
+        return None
     except Exception as error:
         return crash_finding(rule, dataset, error)
     if hits.empty:
-        return empty_findings()
+        return None
     return findings_of(rule, hits, dataset, {**params, "dataset": dataset.name if dataset else ""})
 
 
@@ -169,7 +181,7 @@ def run_rules(study: Study, rules: Iterable[Rule]) -> pd.DataFrame:
         for dataset in study.datasets.values():
             if applies(rule, study, dataset):
                 parts.append(run_rule(rule, study, dataset))
-    parts = [p for p in parts if len(p)]
+    parts = [p for p in parts if p is not None]
     if not parts:
         return empty_findings()
     return pd.concat(parts, ignore_index=True)
@@ -185,16 +197,26 @@ def as_view(name: str, source: Any) -> DatasetView:
     else:
         frame, label, variables, path = source.frame, source.label, source.variables, getattr(source, "path", None)
     metas = tuple(
-        VariableMeta(v.name, v.label or "", "Num" if str(v.type).lower() in {"num", "numeric", "double", "float"} else "Char",
-                     v.length, getattr(v, "format", None))
+        VariableMeta(
+            v.name,
+            v.label or "",
+            "Num" if str(v.type).lower() in {"num", "numeric", "double", "float"} else "Char",
+            v.length,
+            getattr(v, "format", None),
+        )
         for v in variables
     )
     return DatasetView(name.upper(), label or "", frame.reset_index(drop=True), metas, path)
 
 
-def validate_datasets(datasets: Mapping[str, Any], *, standard: str | None = None,
-                      define_path: Path | None = None, rules: Iterable[Rule] | None = None,
-                      unreadable: Mapping[str, str] | None = None) -> pd.DataFrame:
+def validate_datasets(
+    datasets: Mapping[str, Any],
+    *,
+    standard: str | None = None,
+    define_path: Path | None = None,
+    rules: Iterable[Rule] | None = None,
+    unreadable: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
     """Findings (FINDING_COLUMNS) of the rules on these datasets.
 
     `datasets` maps a dataset name to a `LoadedDataset` or a `(frame, label, variables)`
@@ -215,8 +237,15 @@ def read_folder(folder: Path) -> tuple[dict[str, LoadedDataset], Path | None, di
     """
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".xpt")
     if not files:
-        raise InputErrors([Problem(display_path(folder), "the folder has no SAS XPORT (*.xpt) datasets",
-                                   expected="a folder of SDTM or ADaM .xpt files")])
+        raise InputErrors(
+            [
+                Problem(
+                    display_path(folder),
+                    "the folder has no SAS XPORT (*.xpt) datasets",
+                    expected="a folder of SDTM or ADaM .xpt files",
+                )
+            ]
+        )
     datasets: dict[str, LoadedDataset] = {}
     unreadable: dict[str, str] = {}
     for path in files:

@@ -31,16 +31,35 @@ def default_rule_files() -> list[Path]:
 def _check_operator(check: Mapping[str, Any], key_path: str, path: Path) -> list[Problem]:
     name = check.get("operator")
     if name not in OPERATORS:
-        return [Problem(str(path), "unknown check operator", column=f"{key_path}.operator", value=str(name),
-                        expected="one of " + ", ".join(sorted(OPERATORS)))]
+        return [
+            Problem(
+                str(path),
+                "unknown check operator",
+                column=f"{key_path}.operator",
+                value=str(name),
+                expected="one of " + ", ".join(sorted(OPERATORS)),
+            )
+        ]
     signature = inspect.signature(OPERATORS[name])
     accepted = {p.name for p in signature.parameters.values() if p.kind is inspect.Parameter.KEYWORD_ONLY}
-    required = {p.name for p in signature.parameters.values()
-                if p.kind is inspect.Parameter.KEYWORD_ONLY and p.default is inspect.Parameter.empty}
+    required = {
+        p.name
+        for p in signature.parameters.values()
+        if p.kind is inspect.Parameter.KEYWORD_ONLY and p.default is inspect.Parameter.empty
+    }
     given = set(check) - {"operator"}
-    problems = [Problem(str(path), f"operator {name} has no parameter {p}", column=f"{key_path}.{p}",
-                        expected=", ".join(sorted(accepted)) or "no parameters") for p in sorted(given - accepted)]
-    problems += [Problem(str(path), f"operator {name} needs parameter {p}", column=key_path) for p in sorted(required - given)]
+    problems = [
+        Problem(
+            str(path),
+            f"operator {name} has no parameter {p}",
+            column=f"{key_path}.{p}",
+            expected=", ".join(sorted(accepted)) or "no parameters",
+        )
+        for p in sorted(given - accepted)
+    ]
+    problems += [
+        Problem(str(path), f"operator {name} needs parameter {p}", column=key_path) for p in sorted(required - given)
+    ]
     return problems
 
 
@@ -52,12 +71,26 @@ def _check_condition(condition: Any, key_path: str, path: Path) -> list[Problem]
     if not isinstance(condition, Mapping):
         return [Problem(str(path), "a condition is a mapping", column=key_path)]
     unknown = set(condition) - {"variable", *COMBINATORS, *VALUE_TESTS}
-    problems = [Problem(str(path), "unknown condition key", column=f"{key_path}.{k}", value=str(k),
-                        expected="one of variable, " + ", ".join((*COMBINATORS, *VALUE_TESTS))) for k in sorted(map(str, unknown))]
+    problems = [
+        Problem(
+            str(path),
+            "unknown condition key",
+            column=f"{key_path}.{k}",
+            value=str(k),
+            expected="one of variable, " + ", ".join((*COMBINATORS, *VALUE_TESTS)),
+        )
+        for k in sorted(map(str, unknown))
+    ]
     tests = [t for t in VALUE_TESTS if t in condition]
     if "variable" in condition and not tests:
-        problems.append(Problem(str(path), "a condition on a variable needs a test", column=key_path,
-                                expected="one of " + ", ".join(VALUE_TESTS)))
+        problems.append(
+            Problem(
+                str(path),
+                "a condition on a variable needs a test",
+                column=key_path,
+                expected="one of " + ", ".join(VALUE_TESTS),
+            )
+        )
     if tests and "variable" not in condition:
         problems.append(Problem(str(path), "a test needs the variable it tests", column=key_path))
     for name in ("all", "any"):
@@ -100,20 +133,29 @@ def load_rules(paths: Iterable[Path] | None = None) -> tuple[Rule, ...]:
             continue
         found = validate_document(document, RULE_FILE_SCHEMA, path)
         problems += found
-        if found:
-            continue
-        for index, entry in enumerate(document["rules"]):
+        entries = document.get("rules") if isinstance(document, Mapping) else None
+        for index, entry in enumerate(entries if isinstance(entries, list) else []):
+            if not isinstance(entry, Mapping) or not isinstance(entry.get("check"), Mapping):
+                continue
             key_path = f"rules[{index}]"
             own = _check_operator(entry["check"], f"{key_path}.check", path)
             for name in CONDITION_PARAMS:
                 if name in entry["check"]:
                     own += _check_condition(entry["check"][name], f"{key_path}.check.{name}", path)
-            if entry["id"] in first_seen:
-                own.append(Problem(str(path), "rule ID used twice", column=f"{key_path}.id", value=entry["id"],
-                                   expected=f"a new ID (also used in {first_seen[entry['id']]})"))
-            first_seen.setdefault(entry["id"], str(path))
+            rule_id = entry.get("id")
+            if rule_id in first_seen:
+                own.append(
+                    Problem(
+                        str(path),
+                        "rule ID used twice",
+                        column=f"{key_path}.id",
+                        value=str(rule_id),
+                        expected=f"a new ID (also used in {first_seen[rule_id]})",
+                    )
+                )
+            first_seen.setdefault(rule_id, str(path))
             problems += own
-            if not own:
+            if not own and not found:
                 rules.append(_rule(entry, path))
     if problems:
         raise SpecErrors(problems)

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
+from functools import cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from cdisc_cup import ct
 from cdisc_cup.rules import conditions, define
 from cdisc_cup.rules.igmeta import ig_dataset_variables
 from cdisc_cup.rules.model import DatasetView, NotApplicable, Study
@@ -25,7 +27,9 @@ from cdisc_cup.rules.values import as_dates, as_text, column, is_null, iso_text,
 Operator = Callable[..., pd.DataFrame]
 OPERATORS: dict[str, Operator] = {}
 
-HIT_COLUMNS = ["row", "variable", "value"]
+NO_HITS = pd.DataFrame(
+    {"row": pd.Series(dtype="Int64"), "variable": pd.Series(dtype=object), "value": pd.Series(dtype=object)}
+)
 
 
 def operator(function: Operator) -> Operator:
@@ -34,18 +38,31 @@ def operator(function: Operator) -> Operator:
 
 
 def no_hits() -> pd.DataFrame:
-    return pd.DataFrame({"row": pd.Series(dtype="Int64"), "variable": pd.Series(dtype=object), "value": pd.Series(dtype=object)})
+    """The shared empty result (the engine never modifies an empty result, so one is enough)."""
+    return NO_HITS
 
 
-def record_hits(dataset: DatasetView, mask: pd.Series | np.ndarray, variable: str, values: pd.Series | None = None,
-                **extra: pd.Series) -> pd.DataFrame:
+def record_hits(
+    dataset: DatasetView,
+    mask: pd.Series | np.ndarray,
+    variable: str,
+    values: pd.Series | None = None,
+    **extra: pd.Series,
+) -> pd.DataFrame:
     """Hits for the records where `mask` is True, showing `values` (default: the variable)."""
     positions = np.flatnonzero(np.asarray(mask, dtype=bool))
+    if not len(positions):
+        return no_hits()
     if values is None:
-        values = dataset.frame[variable] if variable in dataset.frame.columns else pd.Series("", index=dataset.frame.index)
+        values = (
+            dataset.frame[variable] if variable in dataset.frame.columns else pd.Series("", index=dataset.frame.index)
+        )
     hits = pd.DataFrame(
-        {"row": pd.array(positions, dtype="Int64"), "variable": variable,
-         "value": as_text(values).to_numpy()[positions]}
+        {
+            "row": pd.array(positions, dtype="Int64"),
+            "variable": variable,
+            "value": as_text(values).to_numpy()[positions],
+        }
     )
     for name, series in extra.items():
         hits[name] = as_text(series).to_numpy()[positions]
@@ -97,8 +114,9 @@ def has_records(study: Study, dataset: DatasetView) -> pd.DataFrame:
 
 
 @operator
-def variable_present(study: Study, dataset: DatasetView, *, variables: Sequence[str] | None = None,
-                     core: str | None = None) -> pd.DataFrame:
+def variable_present(
+    study: Study, dataset: DatasetView, *, variables: Sequence[str] | None = None, core: str | None = None
+) -> pd.DataFrame:
     """Each listed variable (or each IG variable of this `core`: Req, Exp) exists in the dataset."""
     wanted = list(variables or []) or _ig_names(study, dataset, core or "Req")
     missing = [v for v in wanted if v not in dataset.frame.columns]
@@ -106,8 +124,14 @@ def variable_present(study: Study, dataset: DatasetView, *, variables: Sequence[
 
 
 @operator
-def not_null(study: Study, dataset: DatasetView, *, variables: Sequence[str] | str | None = None,
-             core: str | None = None, when: Mapping[str, Any] | None = None) -> pd.DataFrame:
+def not_null(
+    study: Study,
+    dataset: DatasetView,
+    *,
+    variables: Sequence[str] | str | None = None,
+    core: str | None = None,
+    when: Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
     """Listed variables (or present IG variables of `core`) have a value in every record (optionally only `when`)."""
     names = _names(dataset, variables) if variables else _ig_names(study, dataset, core or "Req")
     present = [n for n in names if n in dataset.frame.columns]
@@ -177,7 +201,17 @@ def variable_length_fit(study: Study, dataset: DatasetView, *, slack: int = 0) -
     for meta in dataset.variables:
         if meta.type != "Char" or meta.length is None or meta.name not in dataset.frame.columns:
             continue
-        longest = int(dataset.frame[meta.name].astype("string").fillna("").str.rstrip().str.encode("utf-8").str.len().max() or 0)
+        longest = int(
+            dataset.frame[meta.name]
+            .astype("string")
+            .fillna("")
+            .str.rstrip()
+            .str.encode("utf-8")
+            .str.len()
+            .max(skipna=True)
+            if len(dataset.frame)
+            else 0
+        )
         if meta.length > max(longest, 1) + slack:
             items.append({"variable": meta.name, "value": str(meta.length), "longest": longest})
     return item_hits(items)
@@ -206,8 +240,9 @@ def unique_key(study: Study, dataset: DatasetView, *, keys: Sequence[str]) -> pd
 
 
 @operator
-def conditional(study: Study, dataset: DatasetView, *, then: Mapping[str, Any],
-                when: Mapping[str, Any] | None = None) -> pd.DataFrame:
+def conditional(
+    study: Study, dataset: DatasetView, *, then: Mapping[str, Any], when: Mapping[str, Any] | None = None
+) -> pd.DataFrame:
     """Records meeting `when` (default: all records) must meet `then` (conditions language)."""
     scope = conditions.evaluate(study, dataset, when) if when else pd.Series(True, index=dataset.frame.index)
     holds = conditions.evaluate(study, dataset, then)
@@ -245,8 +280,15 @@ _PRECISIONS = (4, 7, 10, 13, 16, 19)
 
 
 @operator
-def date_order(study: Study, dataset: DatasetView, *, earlier: str, later: str,
-               when: Mapping[str, Any] | None = None, report: str | None = None) -> pd.DataFrame:
+def date_order(
+    study: Study,
+    dataset: DatasetView,
+    *,
+    earlier: str,
+    later: str,
+    when: Mapping[str, Any] | None = None,
+    report: str | None = None,
+) -> pd.DataFrame:
     """`later` is not before `earlier` at the precision both dates have; `report` names the variable shown."""
     first = iso_text(resolve(study, dataset, earlier))
     second = iso_text(resolve(study, dataset, later))
@@ -262,13 +304,20 @@ def date_order(study: Study, dataset: DatasetView, *, earlier: str, later: str,
         reversed_ &= conditions.evaluate(study, dataset, when)
     if report is None:
         return record_hits(dataset, reversed_, later.split(".")[-1], second, earlier_value=first, later_value=second)
-    return record_hits(dataset, reversed_, report, iso_text(column(dataset, report)), earlier_value=first,
-                       later_value=second)
+    return record_hits(
+        dataset, reversed_, report, iso_text(column(dataset, report)), earlier_value=first, later_value=second
+    )
 
 
 @operator
-def reference_exists(study: Study, dataset: DatasetView, *, variable: str = "USUBJID", target: str = "DM",
-                     target_variable: str | None = None) -> pd.DataFrame:
+def reference_exists(
+    study: Study,
+    dataset: DatasetView,
+    *,
+    variable: str = "USUBJID",
+    target: str = "DM",
+    target_variable: str | None = None,
+) -> pd.DataFrame:
     """Each non-missing value of `variable` occurs in `target`.`target_variable` (USUBJID in DM)."""
     other = study.datasets.get(target)
     if other is None:
@@ -280,8 +329,9 @@ def reference_exists(study: Study, dataset: DatasetView, *, variable: str = "USU
 
 
 @operator
-def subject_has_record(study: Study, dataset: DatasetView, *, target: str, where: Mapping[str, Any] | None = None,
-                       by: str = "USUBJID") -> pd.DataFrame:
+def subject_has_record(
+    study: Study, dataset: DatasetView, *, target: str, where: Mapping[str, Any] | None = None, by: str = "USUBJID"
+) -> pd.DataFrame:
     """Each subject of this dataset has a record in `target` (optionally one meeting `where`)."""
     present = conditions.evaluate(study, dataset, {"exists": {"dataset": target, "where": where, "by": by}})
     return record_hits(dataset, ~present, by)
@@ -296,7 +346,9 @@ def supp_parent_exists(study: Study, dataset: DatasetView) -> pd.DataFrame:
     usubjid = column(dataset, "USUBJID").astype("string").str.strip()
     found = pd.Series(False, index=dataset.frame.index)
     checked = pd.Series(False, index=dataset.frame.index)
-    for (domain, key), group in pd.DataFrame({"d": rdomain, "k": idvar}).groupby(["d", "k"], dropna=False).groups.items():
+    for (domain, key), group in (
+        pd.DataFrame({"d": rdomain, "k": idvar}).groupby(["d", "k"], dropna=False).groups.items()
+    ):
         parent = study.datasets.get(str(domain))
         if parent is None or (key and key not in parent.frame.columns):
             continue
@@ -314,8 +366,9 @@ def supp_parent_exists(study: Study, dataset: DatasetView) -> pd.DataFrame:
 
 
 @operator
-def study_day_consistent(study: Study, dataset: DatasetView, *, day: str, date: str,
-                         reference: str = "DM.RFSTDTC") -> pd.DataFrame:
+def study_day_consistent(
+    study: Study, dataset: DatasetView, *, day: str, date: str, reference: str = "DM.RFSTDTC"
+) -> pd.DataFrame:
     """--DY equals the day count from the reference start date (no day 0: day 1 is the reference date)."""
     recorded = pd.to_numeric(column(dataset, day), errors="coerce")
     when = as_dates(resolve(study, dataset, date))
@@ -327,10 +380,17 @@ def study_day_consistent(study: Study, dataset: DatasetView, *, day: str, date: 
 
 
 @operator
-def trtemfl_window(study: Study, dataset: DatasetView, *, flag: str = "TRTEMFL", start: str = "ASTDT",
-                   trt_start: str = "ADSL.TRTSDT", trt_end: str = "ADSL.TRTEDT",
-                   window_days: int = 30) -> pd.DataFrame:
-    """The treatment-emergent flag is Y exactly when onset is on/after first dose and within `window_days` after last dose."""
+def trtemfl_window(
+    study: Study,
+    dataset: DatasetView,
+    *,
+    flag: str = "TRTEMFL",
+    start: str = "ASTDT",
+    trt_start: str = "ADSL.TRTSDT",
+    trt_end: str = "ADSL.TRTEDT",
+    window_days: int = 30,
+) -> pd.DataFrame:
+    """TRTEMFL is Y exactly when onset is on/after first dose and within `window_days` after the last."""
     flagged = column(dataset, flag).astype("string").str.strip().eq("Y").fillna(False).astype(bool)
     onset = as_dates(resolve(study, dataset, start))
     first = as_dates(resolve(study, dataset, trt_start, by="USUBJID"))
@@ -340,22 +400,38 @@ def trtemfl_window(study: Study, dataset: DatasetView, *, flag: str = "TRTEMFL",
     inside = inside.fillna(False).astype(bool)
     wrong = known & (flagged != inside)
     return record_hits(
-        dataset, wrong, flag,
-        onset_date=onset.dt.strftime("%Y-%m-%d"), first_dose=first.dt.strftime("%Y-%m-%d"),
-        last_dose=last.dt.strftime("%Y-%m-%d"), expected=pd.Series(np.where(inside, "Y", "not Y"), index=onset.index),
+        dataset,
+        wrong,
+        flag,
+        onset_date=onset.dt.strftime("%Y-%m-%d"),
+        first_dose=first.dt.strftime("%Y-%m-%d"),
+        last_dose=last.dt.strftime("%Y-%m-%d"),
+        expected=pd.Series(np.where(inside, "Y", "not Y"), index=onset.index),
     )
 
 
-@operator
-def in_codelist(study: Study, dataset: DatasetView, *, extensible: bool,
-                variables: Sequence[str] | str | None = None, codelist: str | None = None) -> pd.DataFrame:
-    """Values are terms of the variable's CDISC codelist (only codelists with the given extensibility)."""
-    from cdisc_cup import ct  # imported late: the CT package data load only when a CT rule runs
+@cache
+def _codelist(codelist: str | None, standard: str, dataset: str, variable: str) -> ct.Codelist | None:
+    """The named codelist, or the one the IG ties to the variable (cached: asked once per variable)."""
+    return ct.codelist(codelist) if codelist else ct.codelist_for_variable(standard, dataset, variable)
 
-    names = [v for v in (_names(dataset, variables) if variables else dataset.frame.columns) if v in dataset.frame.columns]
+
+@operator
+def in_codelist(
+    study: Study,
+    dataset: DatasetView,
+    *,
+    extensible: bool,
+    variables: Sequence[str] | str | None = None,
+    codelist: str | None = None,
+) -> pd.DataFrame:
+    """Values are terms of the variable's CDISC codelist (only codelists with the given extensibility)."""
+    names = [
+        v for v in (_names(dataset, variables) if variables else dataset.frame.columns) if v in dataset.frame.columns
+    ]
     parts = []
     for name in names:
-        found = ct.codelist(codelist) if codelist else ct.codelist_for_variable(study.standard_of(dataset), dataset.name, name)
+        found = _codelist(codelist, study.standard_of(dataset), dataset.name, name)
         if found is None or bool(found.extensible) != extensible:
             continue
         values = dataset.frame[name]

@@ -21,6 +21,11 @@ import pandas as pd
 from cdisc_cup.spec.model import StudySpec
 
 BAR_COLOUR = "#4c9a5a"
+# Up to this many patients each bar is labelled with its patient number, as in the paper;
+# beyond it a label per bar is unreadable (and laying out thousands of labels takes minutes),
+# so the axis shows the patient count and the figure keeps a bounded height.
+MAX_LABELLED_PATIENTS = 60
+MAX_HEIGHT_INCHES = 14.0
 # ADSL.DCTREAS -> (marker symbol of the paper, legend text)
 MARKERS = {
     "PROGRESSIVE DISEASE": (r"\#", "discontinuation due to progression"),
@@ -46,21 +51,26 @@ def draw_swimmer_plot(study: StudySpec, adsl: pd.DataFrame) -> plt.Figure:
     bars = swimmer_frame(adsl)
     cup_end = pd.Timestamp(str(study.parameters["cup_end"]))
     cutoff = pd.Timestamp(str(study.parameters["figure_cutoff"]))
-    height = max(3.0, 0.32 * len(bars) + 1.6)
+    labelled = len(bars) <= MAX_LABELLED_PATIENTS
+    height = min(max(3.0, 0.32 * len(bars) + 1.6), MAX_HEIGHT_INCHES)
     figure, axes = plt.subplots(figsize=(8.5, height), dpi=150)
     positions = range(len(bars))
     axes.barh(
         list(positions), (bars["END"] - bars["START"]).dt.days + 1, left=bars["START"],
-        height=0.62, color=BAR_COLOUR, edgecolor="#2f6b3a", linewidth=0.6, zorder=2,
+        height=0.62 if labelled else 1.0, color=BAR_COLOUR, edgecolor="#2f6b3a",
+        linewidth=0.6 if labelled else 0, zorder=2,
     )
     for reason, (symbol, _) in MARKERS.items():
         chosen = bars[bars["REASON"] == reason]
         axes.scatter(chosen["END"] + pd.Timedelta(days=5), chosen.index, marker=f"${symbol}$",
-                     s=70, color="#222", linewidths=0, zorder=3)
+                     s=70 if labelled else 12, color="#222", linewidths=0, zorder=3)
     axes.axvline(cup_end, color="#666", linestyle="--", linewidth=0.9, zorder=1)
     axes.text(cup_end - pd.Timedelta(days=2), len(bars) - 0.2, "regular end of CUP\n31 Jan 2021",
               fontsize=7.5, color="#444", va="bottom", ha="right")
-    axes.set_yticks(list(positions), bars["SUBJID"].tolist(), fontsize=8)
+    if labelled:
+        axes.set_yticks(list(positions), bars["SUBJID"].tolist(), fontsize=8)
+    else:
+        axes.set_yticks([])
     axes.set_ylim(-0.7, len(bars) + 0.6)
     start = bars["START"].min() - pd.Timedelta(days=10) if len(bars) else cutoff
     axes.set_xlim(start, cutoff + pd.Timedelta(days=18))
@@ -68,7 +78,7 @@ def draw_swimmer_plot(study: StudySpec, adsl: pd.DataFrame) -> plt.Figure:
     axes.xaxis.set_major_formatter(mdates.DateFormatter("%b\n%Y"))
     axes.tick_params(axis="x", labelsize=8)
     axes.set_xlabel("Date", fontsize=9)
-    axes.set_ylabel("Patient", fontsize=9)
+    axes.set_ylabel("Patient" if labelled else f"Patients (n = {len(bars)})", fontsize=9)
     axes.grid(axis="x", color="#ddd", linewidth=0.6, zorder=0)
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)

@@ -5,6 +5,14 @@ so a reviewer gets the rendering as a plain HTML file beside define.xml. The sty
 CDISC 2019 one by Lex Jansen (MIT, see schemas/PROVENANCE.md), run by libxslt through lxml; it
 is XSLT 1.0 and needs no other file, so the transform runs with every file and network access
 denied.
+
+Visual check (done by hand for issue #6; tests/define checks the tables with lxml.html so they
+do not depend on a browser being installed):
+
+    apt-get install -y chromium
+    chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
+      --disable-component-update --disable-sync --no-first-run --user-data-dir=$(mktemp -d) \
+      --screenshot=/tmp/define.png --window-size=1400,2000 file:///ABSOLUTE/PATH/define.html
 """
 
 from __future__ import annotations

@@ -418,7 +418,6 @@ class _Described:
     item_defs: list[etree._Element]
     value_lists: list[etree._Element]
     where_clauses: list[etree._Element]
-    leaf: etree._Element | None = None
 
 
 class _DefineBuilder:

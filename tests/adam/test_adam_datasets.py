@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from cdisc_cup.adam import CATALOGUE, derive_adam
+from cdisc_cup.pipeline import ConversionResult
 from cdisc_cup.spec.loader import load_study
 from cdisc_cup.spec.model import DatasetSpec
 
@@ -21,7 +22,7 @@ def _frame(columns: dict[str, list[object]]) -> pd.DataFrame:
 def tiny_sdtm() -> dict[str, pd.DataFrame]:
     dm = _frame({
         "STUDYID": ["X"] * 2, "USUBJID": SUBJECTS, "SUBJID": ["1", "2"], "SITEID": ["01", "01"],
-        "AGE": [74, 75], "AGEU": ["YEARS"] * 2, "SEX": ["F", "M"],
+        "AGE": [74, 75], "AGEU": ["YEARS"] * 2, "SEX": ["F", "M"], "RACE": [pd.NA, pd.NA],
         "ARM": ["Isa-Pd"] * 2, "ACTARM": ["Isa-Pd", ""],
         "RFSTDTC": ["2020-07-20", ""], "RFENDTC": ["2020-08-20", "2020-07-30"],
         "RFXSTDTC": ["2020-07-20", ""], "RFXENDTC": ["2020-08-10", ""],
@@ -146,7 +147,7 @@ def test_tiny_study_matches_the_specs(tiny_adam: dict[str, pd.DataFrame]) -> Non
         _check_shape(frame, STUDY.dataset(name))
 
 
-def test_sample_adam_matches_the_specs(converted_sample) -> None:  # noqa: ANN001
+def test_sample_adam_matches_the_specs(converted_sample: ConversionResult) -> None:
     assert set(converted_sample.adam) == {"ADSL", "ADAE"}
     for name, frame in converted_sample.adam.items():
         _check_shape(frame, STUDY.dataset(name))

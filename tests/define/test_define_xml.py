@@ -191,7 +191,7 @@ def test_a_value_outside_the_codelist_is_reported(study: StudySpec, adam_frames,
     frame = adam_frames["ADSL"].copy()
     define = write_define(study, [spec], {"ADSL": frame}, tmp_path, standard="ADaM", created=CREATED)
     frame.loc[0, "SEX"] = "X"
-    variables = [XptVariable(v.name, v.label, v.type, 40 if v.type == "Char" else 8, v.format) for v in spec.variables]
+    variables = [XptVariable(v.name, v.label, v.type, 200 if v.type == "Char" else 8, v.format) for v in spec.variables]
     data = tmp_path / "data"
     data.mkdir()
     write_xpt(data / "adsl.xpt", frame, dataset="ADSL", label=spec.label, variables=variables, created=CREATED)

@@ -88,9 +88,7 @@ def _view(name: str, spec: dict[str, Any]) -> DatasetView:
 
 
 def _replace_meta(view: DatasetView, variable: str, **changes: Any) -> DatasetView:
-    metas = tuple(
-        VariableMeta(**{**vars(m), **changes}) if m.name == variable else m for m in view.variables
-    )
+    metas = tuple(VariableMeta(**{**vars(m), **changes}) if m.name == variable else m for m in view.variables)
     return DatasetView(view.name, view.label, view.frame, metas, view.path)
 
 
@@ -113,16 +111,22 @@ def _define_xml(datasets: dict[str, DatasetView], edits: dict[str, Any]) -> str:
                 f'Length="{lengths.get(key, meta.length)}"><Description><TranslatedText xml:lang="en">'
                 f"{labels.get(key, meta.label)}</TranslatedText></Description></ItemDef>"
             )
+        for key in [k for k in edits.get("extra", []) if k.startswith(f"{name}.")]:
+            refs.append(f'<ItemRef ItemOID="IT.{key}" Mandatory="No"/>')
+            items.append(f'<ItemDef OID="IT.{key}" Name="{key.split(".")[1]}" DataType="text" Length="1"/>')
         groups.append(
             f'<ItemGroupDef OID="IG.{name}" Name="{name}" Repeating="Yes" Purpose="Tabulation">'
             f'<Description><TranslatedText xml:lang="en">{labels.get(name, view.label)}</TranslatedText></Description>'
-            + "".join(refs) + "</ItemGroupDef>"
+            + "".join(refs)
+            + "</ItemGroupDef>"
         )
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n<ODM xmlns="http://www.cdisc.org/ns/odm/v1.3" '
         'xmlns:def="http://www.cdisc.org/ns/def/v2.1" ODMVersion="1.3.2" FileType="Snapshot" FileOID="F">'
         '<Study OID="S"><MetaDataVersion OID="MDV" Name="MDV" def:DefineVersion="2.1.0">'
-        + "".join(groups) + "".join(items) + "</MetaDataVersion></Study></ODM>\n"
+        + "".join(groups)
+        + "".join(items)
+        + "</MetaDataVersion></Study></ODM>\n"
     )
 
 
@@ -145,8 +149,9 @@ def build(scenario: dict[str, Any], folder: Path) -> Scenario:
     for key in [d for d in scenario.get("drop", []) if "." in d]:
         name, variable = key.split(".")
         view = datasets[name]
-        datasets[name] = DatasetView(name, view.label, view.frame.drop(columns=variable),
-                                     tuple(m for m in view.variables if m.name != variable))
+        datasets[name] = DatasetView(
+            name, view.label, view.frame.drop(columns=variable), tuple(m for m in view.variables if m.name != variable)
+        )
     for name in scenario.get("truncate", []):
         view = datasets[name]
         datasets[name] = DatasetView(name, view.label, view.frame.iloc[0:0], view.variables)
@@ -172,13 +177,15 @@ def build(scenario: dict[str, Any], folder: Path) -> Scenario:
     if "define" in scenario:
         define_path = folder / "define.xml"
         define_path.write_text(_define_xml(datasets, scenario["define"] or {}), encoding="utf-8")
-    return Scenario(datasets, define_path, scenario.get("unreadable", {}), scenario.get("standard"),
-                    scenario.get("expect", []))
+    return Scenario(
+        datasets, define_path, scenario.get("unreadable", {}), scenario.get("standard"), scenario.get("expect", [])
+    )
 
 
 def run(scenario: Scenario) -> pd.DataFrame:
-    return validate_datasets(scenario.datasets, standard=scenario.standard, define_path=scenario.define_path,
-                             unreadable=scenario.unreadable)
+    return validate_datasets(
+        scenario.datasets, standard=scenario.standard, define_path=scenario.define_path, unreadable=scenario.unreadable
+    )
 
 
 def case_files() -> list[Path]:

@@ -11,8 +11,9 @@ import pyreadstat
 import pytest
 
 from cdisc_cup.adam.spec import conform
+from cdisc_cup.pipeline import ConversionResult
 from cdisc_cup.spec.loader import load_study
-from cdisc_cup.tables import compute_tables
+from cdisc_cup.tables import PaperTables, compute_tables
 from cdisc_cup.tables.render import n_pct
 
 TARGETS = json.loads(
@@ -22,25 +23,25 @@ UNORDERED_FACTS = {"serious_related_isatuximab", "aesi_terms", "fatal", "not_rec
 
 
 @pytest.fixture(scope="module")
-def paper(converted_sample):  # noqa: ANN001, ANN201
+def paper(converted_sample: ConversionResult) -> PaperTables:
     return compute_tables(converted_sample.study, converted_sample.adam["ADSL"], converted_sample.adam["ADAE"])
 
 
-def test_table1_equals_the_paper(paper) -> None:  # noqa: ANN001
+def test_table1_equals_the_paper(paper: PaperTables) -> None:
     assert paper.table1 == TARGETS["table1_baseline"]
 
 
-def test_table3_equals_the_paper(paper) -> None:  # noqa: ANN001
+def test_table3_equals_the_paper(paper: PaperTables) -> None:
     assert paper.table3 == TARGETS["table3_exposure"]
 
 
-def test_table2_equals_the_paper_cell_for_cell(paper) -> None:  # noqa: ANN001
+def test_table2_equals_the_paper_cell_for_cell(paper: PaperTables) -> None:
     expected = TARGETS["table2_teae"]
     for key in ("all_aes", "pretreatment_serious_aes", "any_row_events", "patients_with_teae", "columns", "rows"):
         assert paper.table2[key] == expected[key], key
 
 
-def test_text_facts_equal_the_paper(paper) -> None:  # noqa: ANN001
+def test_text_facts_equal_the_paper(paper: PaperTables) -> None:
     facts, expected = paper.table2["text_facts"], TARGETS["table2_teae"]["text_facts"]
     assert set(facts) == set(expected)
     for key, value in expected.items():
@@ -50,7 +51,7 @@ def test_text_facts_equal_the_paper(paper) -> None:  # noqa: ANN001
             assert facts[key] == value, key
 
 
-def test_counts_in_the_written_adae_xpt(converted_sample) -> None:  # noqa: ANN001
+def test_counts_in_the_written_adae_xpt(converted_sample: ConversionResult) -> None:
     adae, _ = pyreadstat.read_xport(str(converted_sample.adam_dir / "adae.xpt"))
     teae = adae[adae["TRTEMFL"] == "Y"]
     related = teae["AREL"] == "RELATED"
@@ -61,7 +62,9 @@ def test_counts_in_the_written_adae_xpt(converted_sample) -> None:  # noqa: ANN0
     assert (related & (teae["ATOXGRN"] >= 3)).sum() == 5
 
 
-def test_tables_from_the_xpt_files_equal_those_from_memory(converted_sample, paper) -> None:  # noqa: ANN001
+def test_tables_from_the_xpt_files_equal_those_from_memory(
+    converted_sample: ConversionResult, paper: PaperTables
+) -> None:
     """What `cdisc-cup tables OUT` reads back gives the same numbers as the in-memory run."""
     study = load_study()
     frames = {
@@ -73,7 +76,7 @@ def test_tables_from_the_xpt_files_equal_those_from_memory(converted_sample, pap
     assert compute_tables(study, frames["ADSL"], frames["ADAE"]) == paper
 
 
-def test_written_pages_csv_and_figure(converted_sample) -> None:  # noqa: ANN001
+def test_written_pages_csv_and_figure(converted_sample: ConversionResult) -> None:
     folder = converted_sample.out_dir / "tables"
     names = {p.name for p in folder.iterdir()}
     assert {"table1.html", "table1.csv", "table2.html", "table2.csv", "table3.html", "table3.csv",

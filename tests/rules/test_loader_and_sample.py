@@ -1,0 +1,69 @@
+"""Rule files are validated on load (file + key path), and our own conversion passes the rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cdisc_cup.errors import SpecErrors
+from cdisc_cup.readers.datasets import read_dataset_folder
+from cdisc_cup.rules.engine import validate_datasets
+from cdisc_cup.rules.loader import load_rules, shipped_rules
+
+BROKEN = """
+rules:
+  - id: SD0011
+    title: AE ends before it starts
+    standard: SDTMIG 3.4
+    datasets: [AE]
+    severity: Fatal
+    check: {operator: date_before, earlier: AESTDTC}
+    message: "x"
+    rationale: "y"
+  - id: SD9999
+    title: t
+    standard: SDTMIG 3.4
+    datasets: [DM]
+    severity: Error
+    check: {operator: conditional, then: {variable: DTHFL, null: true}}
+    message: "x"
+    rationale: "y"
+"""
+
+
+def test_rule_file_errors_name_file_and_key_path(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(BROKEN, encoding="utf-8")
+    with pytest.raises(SpecErrors) as raised:
+        load_rules([path])
+    where = {(p.file, p.column) for p in raised.value.problems}
+    assert (str(path), "rules[0].severity") in where
+    assert (str(path), "rules[0].check.operator") in where
+    assert (str(path), "rules[1].check.then.None") in where  # YAML reads `null:` as a null key
+
+
+def test_rule_ids_unique_and_at_least_sixty() -> None:
+    ids = [r.rule_id for r in shipped_rules()]
+    assert len(ids) == len(set(ids)) >= 60
+
+
+def test_a_failing_rule_is_a_finding_not_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "odd.yaml"
+    path.write_text(
+        "rules:\n  - {id: CU0999, title: t, standard: CUP, datasets: [DM], severity: Error, message: m,\n"
+        "     rationale: r, check: {operator: char_length, max_length: abc}}\n",
+        encoding="utf-8",
+    )
+    import pandas as pd
+
+    frame = pd.DataFrame({"USUBJID": ["A"]})
+    findings = validate_datasets({"DM": (frame, "Demographics", ())}, rules=load_rules([path]))
+    assert findings[["rule_id", "severity"]].to_dict("records") == [{"rule_id": "CU0999", "severity": "Warning"}]
+    assert findings["message"].iloc[0].startswith("rule could not run")
+
+
+def test_converted_sample_has_no_error(converted_sample) -> None:
+    datasets = {**read_dataset_folder(converted_sample.sdtm_dir), **read_dataset_folder(converted_sample.adam_dir)}
+    findings = validate_datasets(datasets)
+    assert findings[findings["severity"] == "Error"].to_dict("records") == []
