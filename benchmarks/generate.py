@@ -50,20 +50,32 @@ MYELOMA_TYPE_WEIGHTS = np.array([0.32, 0.18, 0.12, 0.08, 0.1, 0.1, 0.02, 0.04, 0
 # Preferred term, German verbatim as sites write it, relative frequency.
 AE_CATALOGUE = pd.DataFrame(
     [
-        ("Anaemia", "Anämie", 8), ("Neutropenia", "Neutropenie", 10),
-        ("Febrile neutropenia", "Febrile Neutropenie", 3), ("Angina pectoris", "Angina pectoris", 1),
-        ("Ascites", "Aszites", 1), ("Disease progression", "Krankheitsprogression", 3),
-        ("Localised oedema", "Fußödeme beidseits", 4), ("Pain", "Schmerzen", 4),
-        ("Bronchitis", "Bronchitis", 5), ("Urinary tract infection", "Harnwegsinfekt", 5),
-        ("Fall", "Sturz", 2), ("Hip fracture", "Schenkelhalsfraktur", 1),
+        ("Anaemia", "Anämie", 8),
+        ("Neutropenia", "Neutropenie", 10),
+        ("Febrile neutropenia", "Febrile Neutropenie", 3),
+        ("Angina pectoris", "Angina pectoris", 1),
+        ("Ascites", "Aszites", 1),
+        ("Disease progression", "Krankheitsprogression", 3),
+        ("Localised oedema", "Fußödeme beidseits", 4),
+        ("Pain", "Schmerzen", 4),
+        ("Bronchitis", "Bronchitis", 5),
+        ("Urinary tract infection", "Harnwegsinfekt", 5),
+        ("Fall", "Sturz", 2),
+        ("Hip fracture", "Schenkelhalsfraktur", 1),
         ("Infusion related reaction", "Infusionsreaktion (Schüttelfrost)", 6),
         ("Neutrophil count decreased", "Neutrophile vermindert", 6),
-        ("Platelet count decreased", "Thrombozyten < 50.000/µl", 5), ("Cachexia", "Kachexie", 1),
-        ("Hypokalaemia", "Hypokaliämie", 2), ("Back pain", "Rückenschmerzen", 4),
-        ("Bone pain", "Knochenschmerzen", 3), ("Plasma cell myeloma", "Progress des Myeloms", 3),
-        ("Dizziness", "Schwindel", 3), ("Dyspnoea", "Atemnot", 4),
-        ("Laryngeal obstruction", "Engegefühl im Hals; Stridor", 1), ("Pruritus", "Juckreiz", 2),
-        ("Hypertension", "Hypertonie", 3), ("Hypercalcaemia", "Hyperkalzämie", 1),
+        ("Platelet count decreased", "Thrombozyten < 50.000/µl", 5),
+        ("Cachexia", "Kachexie", 1),
+        ("Hypokalaemia", "Hypokaliämie", 2),
+        ("Back pain", "Rückenschmerzen", 4),
+        ("Bone pain", "Knochenschmerzen", 3),
+        ("Plasma cell myeloma", "Progress des Myeloms", 3),
+        ("Dizziness", "Schwindel", 3),
+        ("Dyspnoea", "Atemnot", 4),
+        ("Laryngeal obstruction", "Engegefühl im Hals; Stridor", 1),
+        ("Pruritus", "Juckreiz", 2),
+        ("Hypertension", "Hypertonie", 3),
+        ("Hypercalcaemia", "Hyperkalzämie", 1),
     ],
     columns=["PT", "AETEXT", "WEIGHT"],
 )
@@ -109,16 +121,13 @@ def make_patients(rng: np.random.Generator, n_patients: int, n_centres: int) -> 
             "CENTRE": _two_digits(centre),
             "PATNO": patno,
             "REGDAT": registration,
-            "BIRTHYR": registration.astype("datetime64[Y]").astype(int) + 1970 - age
-            - rng.integers(0, 2, n_patients),
+            "BIRTHYR": registration.astype("datetime64[Y]").astype(int) + 1970 - age - rng.integers(0, 2, n_patients),
             "AGE": age,
             "SEX": np.where(female, 2, 1),
             "WEIGHT": np.clip(weight, 38, 160),
             "HEIGHT": np.clip(height, 140, 205),
             "ECOG": rng.choice(3, size=n_patients, p=[0.28, 0.56, 0.16]),
-            "DIAGDAT": format_partial_dates(
-                diagnosis, unknown_day=precision < 0.25, unknown_month=precision < 0.07
-            ),
+            "DIAGDAT": format_partial_dates(diagnosis, unknown_day=precision < 0.25, unknown_month=precision < 0.07),
             "MMTYPE": _pick(rng, MYELOMA_TYPES, MYELOMA_TYPE_WEIGHTS, n_patients),
             "PRIORLIN": prior_lines,
             "PRIPI": np.ones(n_patients, dtype=bool),
@@ -142,7 +151,8 @@ def make_courses(rng: np.random.Generator, patients: pd.DataFrame) -> pd.DataFra
     last_treatment = np.where(early, first_dose + stop_day, CUP_END)
     withdrawn = rng.random(n) < 0.06
     isatuximab_last = np.where(
-        withdrawn, first_dose + np.floor(rng.random(n) * (last_treatment - first_dose).astype(int)).astype(int),
+        withdrawn,
+        first_dose + np.floor(rng.random(n) * (last_treatment - first_dose).astype(int)).astype(int),
         last_treatment,
     )
     reason = _pick(rng, np.array(["PROGRESSION", "DEATH", "OTHER"], dtype=object), np.array([3, 2, 1]), n)
@@ -210,9 +220,14 @@ def make_adverse_events(rng: np.random.Generator, courses: pd.DataFrame, rfxend:
             "RELPOM": (rng.random(n) < 0.2) & ~fatal,
             "RELDEX": (rng.random(n) < 0.08) & ~fatal,
             "ACNISA": np.where(
-                fatal, "NA",
-                _pick(rng, np.array(["NONE", "INTERRUPTED", "WITHDRAWN", "NA", "UNKNOWN"], dtype=object),
-                      np.array([75, 12, 5, 6, 2]), n),
+                fatal,
+                "NA",
+                _pick(
+                    rng,
+                    np.array(["NONE", "INTERRUPTED", "WITHDRAWN", "NA", "UNKNOWN"], dtype=object),
+                    np.array([75, 12, 5, 6, 2]),
+                    n,
+                ),
             ),
             "OUTCOME": outcome,
             "AESI": related & (rng.random(n) < 0.3),
@@ -238,9 +253,7 @@ def write_benchmark_export(out: Path, n_patients: int, seed: int, n_centres: int
     )
     administrations = administrations[~withheld]
     ends = administrations["ENDDAT"].fillna(administrations["STARTDAT"])
-    rfxend = (
-        ends.groupby(administrations["ROW"]).max().reindex(range(len(courses))).to_numpy(dtype="datetime64[D]")
-    )
+    rfxend = ends.groupby(administrations["ROW"]).max().reindex(range(len(courses))).to_numpy(dtype="datetime64[D]")
     events = make_adverse_events(rng, courses, rfxend)
 
     out.mkdir(parents=True, exist_ok=True)

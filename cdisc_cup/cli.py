@@ -37,6 +37,15 @@ def report_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
+specs_option = click.option(
+    "--specs",
+    "spec_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Spec folder with study.yaml (default: the specs shipped with cdisc-cup).",
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cdisc-cup")
 def main() -> None:
@@ -51,12 +60,22 @@ def main() -> None:
 
 @main.command()
 @click.argument("raw_dir", type=click.Path(path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("out"), show_default=True,
-              help="Output folder; replaced only when the whole run succeeds.")
-@click.option("--specs", "spec_dir", type=click.Path(path_type=Path), default=None,
-              help="Spec folder with study.yaml (default: the specs shipped with cdisc-cup).")
-@click.option("--format", "formats", default="xpt", show_default=True,
-              help="Dataset formats, comma-separated: xpt, json (CDISC Dataset-JSON 1.1).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("out"),
+    show_default=True,
+    help="Output folder; replaced only when the whole run succeeds.",
+)
+@specs_option
+@click.option(
+    "--format",
+    "formats",
+    default="xpt",
+    show_default=True,
+    help="Dataset formats, comma-separated: xpt, json (CDISC Dataset-JSON 1.1).",
+)
 @click.option("--quiet", is_flag=True, help="Print only the summary.")
 @report_errors
 def convert(raw_dir: Path, out_dir: Path, spec_dir: Path | None, formats: str, quiet: bool) -> None:
@@ -88,14 +107,15 @@ def convert(raw_dir: Path, out_dir: Path, spec_dir: Path | None, formats: str, q
     if result.findings is not None:
         counts = result.findings["severity"].value_counts()
         summary = ", ".join(f"{counts.get(level, 0)} {level}" for level in ("Error", "Warning", "Notice"))
-        click.echo(f"  conformance findings: {summary} -> {result.layout.reports / 'validation' / 'findings.html'}", err=True)
+        click.echo(
+            f"  conformance findings: {summary} -> {result.layout.reports / 'validation' / 'findings.html'}", err=True
+        )
     click.echo(f"  reports -> {result.layout.reports}", err=True)
 
 
 @main.command("define")
 @click.argument("out_dir", type=click.Path(path_type=Path, exists=True, file_okay=False))
-@click.option("--specs", "spec_dir", type=click.Path(path_type=Path), default=None,
-              help="Spec folder with study.yaml (default: the specs shipped with cdisc-cup).")
+@specs_option
 @report_errors
 def define(out_dir: Path, spec_dir: Path | None) -> None:
     """Regenerate define.xml and define.html beside the SDTM and ADaM XPTs of OUT_DIR.
@@ -127,8 +147,7 @@ def define(out_dir: Path, spec_dir: Path | None) -> None:
 
 @main.command("tables")
 @click.argument("out_dir", type=click.Path(path_type=Path, exists=True, file_okay=False))
-@click.option("--specs", "spec_dir", type=click.Path(path_type=Path), default=None,
-              help="Spec folder with study.yaml (default: the specs shipped with cdisc-cup).")
+@specs_option
 @report_errors
 def tables(out_dir: Path, spec_dir: Path | None) -> None:
     """Write the paper's Tables 1-3 (HTML, CSV) and Figure 1 (PNG, SVG) from the ADaM XPTs of OUT_DIR.
@@ -152,8 +171,9 @@ def tables(out_dir: Path, spec_dir: Path | None) -> None:
     loaded = read_dataset_folder(layout.adam) if layout.adam.is_dir() else {}
     missing = [name for name in ("ADSL", "ADAE") if name not in loaded]
     if missing:
-        raise InputErrors([Problem(str(layout.adam), f"no {name.lower()}.xpt; run cdisc-cup convert first")
-                           for name in missing])
+        raise InputErrors(
+            [Problem(str(layout.adam), f"no {name.lower()}.xpt; run cdisc-cup convert first") for name in missing]
+        )
     adam = {name: conform(loaded[name].frame, study.dataset(name)) for name in ("ADSL", "ADAE")}
     written = write_tables(study, adam["ADSL"], adam["ADAE"], layout.tables)
     click.echo(f"  tables and figure ({len(written)} files) -> {layout.tables}", err=True)

@@ -119,24 +119,39 @@ def xpt_variables(spec: DatasetSpec, lengths: Mapping[str, int]) -> list[XptVari
     ]
 
 
-def write_datasets(folder: Path, specs: Sequence[DatasetSpec], frames: Mapping[str, pd.DataFrame],
-                   lengths: Mapping[str, Mapping[str, int]], created: datetime) -> list[Path]:
+def write_datasets(
+    folder: Path,
+    specs: Sequence[DatasetSpec],
+    frames: Mapping[str, pd.DataFrame],
+    lengths: Mapping[str, Mapping[str, int]],
+    created: datetime,
+) -> list[Path]:
     """One lower-case XPT file per dataset (FDA TCG section 3.3.1: dm.xpt)."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for spec in specs:
         path = folder / f"{spec.name.lower()}.xpt"
-        write_xpt(path, submission_frame(frames[spec.name]), dataset=spec.name, label=spec.label,
-                  variables=xpt_variables(spec, lengths[spec.name]), created=created)
+        write_xpt(
+            path,
+            submission_frame(frames[spec.name]),
+            dataset=spec.name,
+            label=spec.label,
+            variables=xpt_variables(spec, lengths[spec.name]),
+            created=created,
+        )
         written.append(path)
     return written
 
 
-def write_defines(study: StudySpec, layout: OutputLayout, result: ConversionResult, created: datetime) -> dict[str, Path]:
+def write_defines(
+    study: StudySpec, layout: OutputLayout, result: ConversionResult, created: datetime
+) -> dict[str, Path]:
     """define.xml beside each dataset folder, schema-valid and matching the written XPTs."""
     defines = {}
-    for standard, specs, frames, folder in (("SDTM", study.sdtm, result.sdtm, layout.sdtm),
-                                            ("ADaM", study.adam, result.adam, layout.adam)):
+    for standard, specs, frames, folder in (
+        ("SDTM", study.sdtm, result.sdtm, layout.sdtm),
+        ("ADaM", study.adam, result.adam, layout.adam),
+    ):
         if not frames:
             continue
         path = write_define(study, specs, frames, folder, standard=standard, lengths=result.lengths, created=created)
@@ -151,8 +166,14 @@ def write_json_datasets(study: StudySpec, layout: OutputLayout, result: Conversi
     """CDISC Dataset-JSON 1.1 beside each XPT (`--format xpt,json`)."""
     for specs, frames, folder in ((study.sdtm, result.sdtm, layout.sdtm), (study.adam, result.adam, layout.adam)):
         for spec in specs:
-            write_dataset_json(folder / f"{spec.name.lower()}.json", submission_frame(frames[spec.name]), spec, study,
-                               lengths=result.lengths[spec.name], created=created)
+            write_dataset_json(
+                folder / f"{spec.name.lower()}.json",
+                submission_frame(frames[spec.name]),
+                spec,
+                study,
+                lengths=result.lengths[spec.name],
+                created=created,
+            )
 
 
 def validate_output(layout: OutputLayout, defines: Mapping[str, Path]) -> pd.DataFrame:
@@ -181,8 +202,14 @@ def _replace_folder(staging: Path, target: Path) -> None:
         shutil.rmtree(backup)
 
 
-def convert(raw_dir: Path, out_dir: Path, spec_dir: Path | None = None, *, formats: Sequence[str] = ("xpt",),
-            progress: Progress | None = None) -> ConversionResult:
+def convert(
+    raw_dir: Path,
+    out_dir: Path,
+    spec_dir: Path | None = None,
+    *,
+    formats: Sequence[str] = ("xpt",),
+    progress: Progress | None = None,
+) -> ConversionResult:
     """The whole conversion; raises a CdiscCupError subclass for anything the user must fix.
 
     Findings of the conformance rules do not stop the run: they are in `result.findings`

@@ -23,7 +23,8 @@ ADVERSE_EVENTS = [
     "PATNO;AENO;AETEXT;PT;SOC;STARTDAT;STOPDAT;ONGOING;GRADE;SERIOUS;RELISA;RELPOM;RELDEX;ACNISA;OUTCOME;AESI",
     "01-001;2;Sturz;Fall;Injury, poisoning and procedural complications;01.07.2020;;Y;3;Y;N;N;N;NA;NOT RECOVERED;N",
     "01-001;1;Übelkeit;Nausea;Gastrointestinal disorders;UN.07.2020;12.07.2020;N;2;N;Y;N;N;NONE;RECOVERED;N",
-    "02-001;1;Juckreiz;Pruritus;Skin and subcutaneous tissue disorders;21.08.2020;25.08.2020;N;1;N;Y;N;Y;WITHDRAWN;RECOVERED;Y",
+    "02-001;1;Juckreiz;Pruritus;Skin and subcutaneous tissue disorders;21.08.2020;25.08.2020;N;1;N;Y;N;Y;"
+    "WITHDRAWN;RECOVERED;Y",
 ]
 END_OF_TREATMENT = [
     "PATNO;EOTDAT;DISCONT;REASON;DEATHDAT",

@@ -35,9 +35,7 @@ REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "cdis
         ("ECOG1TC", "C101815", "ECOG101", "C102408"),
     ],
 )
-def test_known_terms_carry_their_nci_codes(
-    codelist_id: str, codelist_code: str, value: str, term_code: str
-) -> None:
+def test_known_terms_carry_their_nci_codes(codelist_id: str, codelist_code: str, value: str, term_code: str) -> None:
     found = codelist(codelist_id)
     assert found.nci_code == codelist_code
     term = found.term(value)

@@ -19,7 +19,9 @@ GOLDEN_FILES = sorted(GOLDEN.glob("*/*.csv"))
 
 
 def test_every_dataset_has_a_golden_file(converted_sample: ConversionResult) -> None:
-    written = {p.stem for p in converted_sample.sdtm_dir.glob("*.xpt")} | {p.stem for p in converted_sample.adam_dir.glob("*.xpt")}
+    written = {p.stem for p in converted_sample.sdtm_dir.glob("*.xpt")} | {
+        p.stem for p in converted_sample.adam_dir.glob("*.xpt")
+    }
     assert written == {p.stem for p in GOLDEN_FILES}
 
 

@@ -46,9 +46,7 @@ def targets() -> dict:
 
 
 def read(name: str) -> pd.DataFrame:
-    return pd.read_csv(
-        SAMPLE / name, sep=";", decimal=",", dtype=str, encoding="utf-8-sig", keep_default_na=False
-    )
+    return pd.read_csv(SAMPLE / name, sep=";", decimal=",", dtype=str, encoding="utf-8-sig", keep_default_na=False)
 
 
 def full_date(text: pd.Series) -> pd.Series:
@@ -91,9 +89,7 @@ def adverse_events(administrations: pd.DataFrame) -> pd.DataFrame:
         partial & ~month_only & (onset.dt.year == events["FIRST"].dt.year)
     )
     events["ONSET"] = onset.mask(first_in_period, events["FIRST"])
-    events["TEAE"] = (events["ONSET"] >= events["FIRST"]) & (
-        events["ONSET"] <= events["LAST"] + pd.Timedelta(days=30)
-    )
+    events["TEAE"] = (events["ONSET"] >= events["FIRST"]) & (events["ONSET"] <= events["LAST"] + pd.Timedelta(days=30))
     day1 = administrations[(administrations["DRUG"] == "ISATUXIMAB") & (administrations["DAY"] == "1")]
     day1 = day1[["PATNO", "CYCLE", "START"]].sort_values("START")
     with_cycle = pd.merge_asof(
@@ -118,9 +114,7 @@ def test_files_have_the_format_columns_and_the_planned_quirks() -> None:
         assert FORMAT_COLUMNS[name] <= header, name
     raw = (SAMPLE / "patients.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw
-    assert set(read("administrations.csv").columns) - FORMAT_COLUMNS["administrations.csv"] == {
-        "LASTEDIT"
-    }
+    assert set(read("administrations.csv").columns) - FORMAT_COLUMNS["administrations.csv"] == {"LASTEDIT"}
     format_order = ["PATNO", "AENO", "AETEXT", "PT", "SOC", "STARTDAT"]  # FORMAT.md table order
     assert list(read("adverse_events.csv").columns)[:6] != format_order
     text = (SAMPLE / "adverse_events.csv").read_text(encoding="utf-8")
@@ -191,9 +185,7 @@ def test_administrations_follow_the_schedule(
     assert not administrations.duplicated(["PATNO", "DRUG", "CYCLE", "DAY"]).any()
     first_cycle = isatuximab["CYCLE"] == "1"
     assert set(isatuximab.loc[first_cycle, "DAY"].astype(int)) == set(treatment["isatuximab"]["cycle1_days"])
-    assert set(isatuximab.loc[~first_cycle, "DAY"].astype(int)) == set(
-        treatment["isatuximab"]["later_cycle_days"]
-    )
+    assert set(isatuximab.loc[~first_cycle, "DAY"].astype(int)) == set(treatment["isatuximab"]["later_cycle_days"])
     assert (isatuximab[["DOSE", "UNIT", "ROUTE"]] == ["10", "mg/kg", "IV"]).all().all()
     assert (pomalidomide["DAY"] == "1").all()
     assert (pomalidomide[["DOSE", "UNIT", "ROUTE"]] == ["4", "mg", "PO"]).all().all()
@@ -292,9 +284,7 @@ def test_table2_rows(teae: pd.DataFrame, targets: dict) -> None:
         "related_isa_any": teae[teae["RELISA"] == "Y"],
         "related_isa_ge3": teae[(teae["RELISA"] == "Y") & (grade >= 3)],
     }
-    counted = {
-        name: subset.groupby(["SOC", "PT"])["PATNO"].nunique() for name, subset in columns.items()
-    }
+    counted = {name: subset.groupby(["SOC", "PT"])["PATNO"].nunique() for name, subset in columns.items()}
     terms = teae[["SOC", "PT"]].drop_duplicates()
     actual = [
         [soc, pt, *(int(counted[name].get((soc, pt), 0)) for name in table2["columns"])]

@@ -179,9 +179,7 @@ def generic_links(variables: pd.DataFrame, shipped: set[str]) -> pd.DataFrame:
     domains use it and all of them name the same codelist(s); --TESTCD (one codelist per
     domain) and --DECOD (MedDRA in AE, NCOMPLT in DS) do not. Only codelists we already ship.
     """
-    domain_prefixed = variables["dataset"].str.len().eq(2) & variables["variable"].str[:2].eq(
-        variables["dataset"]
-    )
+    domain_prefixed = variables["dataset"].str.len().eq(2) & variables["variable"].str[:2].eq(variables["dataset"])
     generic = variables.loc[domain_prefixed].assign(variable="--" + variables["variable"].str[2:])
     per_suffix = generic.groupby("variable")["codes"].agg(["nunique", "size", "first"])
     qualifies = per_suffix["nunique"].eq(1) & per_suffix["size"].ge(2) & per_suffix["first"].ne("")

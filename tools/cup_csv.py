@@ -169,15 +169,11 @@ def _on_days(grid: pd.DataFrame, days_cycle1: Sequence[int], days_later: Sequenc
         }
     )
     crossed = grid.assign(FIRST_CYCLE=grid["CYCLE"] == 1).merge(days, on="FIRST_CYCLE")
-    crossed["STARTDAT"] = crossed["CYCLE_START"].to_numpy(dtype="datetime64[D]") + (
-        crossed["DAY"].to_numpy() - 1
-    )
+    crossed["STARTDAT"] = crossed["CYCLE_START"].to_numpy(dtype="datetime64[D]") + (crossed["DAY"].to_numpy() - 1)
     return crossed.drop(columns="FIRST_CYCLE")
 
 
-def _without(
-    isatuximab: pd.DataFrame, skipped_infusions: pd.DataFrame, patno: np.ndarray
-) -> pd.DataFrame:
+def _without(isatuximab: pd.DataFrame, skipped_infusions: pd.DataFrame, patno: np.ndarray) -> pd.DataFrame:
     """Drop the withheld infusions (an anti-join on patient, cycle and day)."""
     keyed = isatuximab.assign(PATNO=patno[isatuximab["ROW"].to_numpy()])
     skipped = skipped_infusions[["PATNO", "CYCLE", "DAY"]].astype({"CYCLE": int, "DAY": int})
@@ -185,9 +181,7 @@ def _without(
     return isatuximab[matched["_merge"].to_numpy() == "left_only"]
 
 
-def build_administrations(
-    courses: pd.DataFrame, skipped_infusions: pd.DataFrame | None = None
-) -> pd.DataFrame:
+def build_administrations(courses: pd.DataFrame, skipped_infusions: pd.DataFrame | None = None) -> pd.DataFrame:
     """Administration records (dates unformatted) from one treatment course per patient.
 
     `courses` has PATNO, FIRST_DOSE, LAST_TREATMENT (last day any study drug may be given),
@@ -207,8 +201,7 @@ def build_administrations(
 
     isatuximab = _on_days(grid, ISATUXIMAB_DAYS_CYCLE1, ISATUXIMAB_DAYS_LATER)
     isatuximab = isatuximab[
-        isatuximab["STARTDAT"].to_numpy(dtype="datetime64[D]")
-        <= isatuximab_last[isatuximab["ROW"].to_numpy()]
+        isatuximab["STARTDAT"].to_numpy(dtype="datetime64[D]") <= isatuximab_last[isatuximab["ROW"].to_numpy()]
     ].assign(DRUG="ISATUXIMAB", DOSE=10.0, UNIT="mg/kg", ROUTE="IV")
     if skipped_infusions is not None:
         isatuximab = _without(isatuximab, skipped_infusions, patno)
@@ -218,19 +211,18 @@ def build_administrations(
         grid["CYCLE_START"].to_numpy(dtype="datetime64[D]") + (POMALIDOMIDE_LAST_DAY - 1),
         last_treatment[row],
     )
-    pomalidomide = pomalidomide.assign(
-        ENDDAT=pomalidomide_end, DRUG="POMALIDOMIDE", DOSE=4.0, UNIT="mg", ROUTE="PO"
-    )
+    pomalidomide = pomalidomide.assign(ENDDAT=pomalidomide_end, DRUG="POMALIDOMIDE", DOSE=4.0, UNIT="mg", ROUTE="PO")
 
     dexamethasone = _on_days(grid, DEXAMETHASONE_DAYS, DEXAMETHASONE_DAYS)
     dex_row = dexamethasone["ROW"].to_numpy()
-    dexamethasone = dexamethasone[
-        dexamethasone["STARTDAT"].to_numpy(dtype="datetime64[D]") <= last_treatment[dex_row]
-    ]
+    dexamethasone = dexamethasone[dexamethasone["STARTDAT"].to_numpy(dtype="datetime64[D]") <= last_treatment[dex_row]]
     # Dexamethasone given together with an infusion counts as premedication (IV at some sites).
-    with_infusion = dexamethasone.merge(
-        isatuximab[["ROW", "CYCLE", "DAY"]], on=["ROW", "CYCLE", "DAY"], how="left", indicator=True
-    )["_merge"].to_numpy() == "both"
+    with_infusion = (
+        dexamethasone.merge(
+            isatuximab[["ROW", "CYCLE", "DAY"]], on=["ROW", "CYCLE", "DAY"], how="left", indicator=True
+        )["_merge"].to_numpy()
+        == "both"
+    )
     dex_row = dexamethasone["ROW"].to_numpy()
     premedication_iv = courses["DEX_IV_ON_INFUSION_DAYS"].to_numpy(dtype=bool)[dex_row] & with_infusion
     dexamethasone = dexamethasone.assign(
@@ -244,12 +236,8 @@ def build_administrations(
     administrations = pd.concat([isatuximab, pomalidomide, dexamethasone], ignore_index=True)
     administrations["PATNO"] = patno[administrations["ROW"].to_numpy()]
     administrations["DRUG_ORDER"] = administrations["DRUG"].map(drug_order)
-    administrations = administrations.sort_values(
-        ["ROW", "STARTDAT", "DRUG_ORDER"], kind="stable", ignore_index=True
-    )
-    return administrations[
-        ["ROW", "PATNO", "DRUG", "CYCLE", "DAY", "STARTDAT", "ENDDAT", "DOSE", "UNIT", "ROUTE"]
-    ]
+    administrations = administrations.sort_values(["ROW", "STARTDAT", "DRUG_ORDER"], kind="stable", ignore_index=True)
+    return administrations[["ROW", "PATNO", "DRUG", "CYCLE", "DAY", "STARTDAT", "ENDDAT", "DOSE", "UNIT", "ROUTE"]]
 
 
 def format_administrations(administrations: pd.DataFrame) -> pd.DataFrame:

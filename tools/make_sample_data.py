@@ -111,9 +111,7 @@ COURSE = [
 ]  # fmt: skip
 
 # Infusions withheld for an adverse event (ACNISA = INTERRUPTED): a planned dose not given.
-SKIPPED_INFUSIONS = pd.DataFrame(
-    [("05-001", 1, 15), ("12-001", 2, 15)], columns=["PATNO", "CYCLE", "DAY"]
-)
+SKIPPED_INFUSIONS = pd.DataFrame([("05-001", 1, 15), ("12-001", 2, 15)], columns=["PATNO", "CYCLE", "DAY"])
 
 # MedDRA coding of the CRO: preferred term -> primary system organ class.
 SOC_OF_PT = {
@@ -268,9 +266,7 @@ def patients_csv(rng: np.random.Generator) -> pd.DataFrame:
 def administrations_csv(rng: np.random.Generator) -> pd.DataFrame:
     """FORMAT.md columns plus LASTEDIT, an EDC audit column the contract does not know."""
     administrations = build_administrations(course_frame(), SKIPPED_INFUSIONS)
-    entered = administrations["STARTDAT"].to_numpy(dtype="datetime64[D]") + rng.integers(
-        0, 6, len(administrations)
-    )
+    entered = administrations["STARTDAT"].to_numpy(dtype="datetime64[D]") + rng.integers(0, 6, len(administrations))
     minute_of_day = rng.integers(7 * 60, 19 * 60, len(administrations))
     clock = (
         pd.Series(minute_of_day // 60).astype(str).str.zfill(2)

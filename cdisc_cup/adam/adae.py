@@ -26,12 +26,14 @@ def build_adae(study: StudySpec, sdtm: Mapping[str, pd.DataFrame], adsl: pd.Data
     spec = study.dataset("ADAE")
     parameters = study.parameters
     ae = sdtm["AE"]
-    subject_dates = pd.DataFrame({
-        "USUBJID": adsl["USUBJID"],
-        FIRST_DOSE: complete_date(adsl["RFXSTDTC"]),
-        END_OF_PARTICIPATION: complete_date(adsl["RFPENDTC"]),
-        "DTHDT": adsl["DTHDT"],
-    })
+    subject_dates = pd.DataFrame(
+        {
+            "USUBJID": adsl["USUBJID"],
+            FIRST_DOSE: complete_date(adsl["RFXSTDTC"]),
+            END_OF_PARTICIPATION: complete_date(adsl["RFPENDTC"]),
+            "DTHDT": adsl["DTHDT"],
+        }
+    )
 
     qnams = [ref.split(".", 1)[1] for ref in predecessors(spec).values() if ref.startswith("SUPPAE.")]
     adae = d.derive_vars_suppqual(ae, sdtm.get("SUPPAE", _empty_supp()), qnams=[*qnams, "AESI"])

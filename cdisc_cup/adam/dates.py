@@ -42,9 +42,7 @@ def date_period(dtc: pd.Series) -> DatePeriod:
     """The period of days each ISO 8601 date (possibly partial, possibly with a time) allows."""
     parts = as_text(dtc).str.extract(_ISO_DATE)
     year, month, day = parts["year"], parts["month"], parts["day"]
-    first = pd.to_datetime(
-        year + "-" + month.fillna("01") + "-" + day.fillna("01"), format="%Y-%m-%d", errors="coerce"
-    )
+    first = pd.to_datetime(year + "-" + month.fillna("01") + "-" + day.fillna("01"), format="%Y-%m-%d", errors="coerce")
     year_end = pd.to_datetime(year + "-12-31", format="%Y-%m-%d", errors="coerce")
     month_end = first + pd.offsets.MonthEnd(0)
     last = first.where(day.notna(), month_end.where(month.notna(), year_end))
@@ -52,8 +50,7 @@ def date_period(dtc: pd.Series) -> DatePeriod:
         np.select([day.notna(), month.notna(), year.notna()], ["day", "month", "year"], default=""),
         index=dtc.index,
     ).replace("", pd.NA)
-    return DatePeriod(first=first.astype("datetime64[s]"), last=last.astype("datetime64[s]"),
-                      precision=precision)
+    return DatePeriod(first=first.astype("datetime64[s]"), last=last.astype("datetime64[s]"), precision=precision)
 
 
 def complete_date(dtc: pd.Series) -> pd.Series:

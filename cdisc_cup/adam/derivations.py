@@ -44,9 +44,7 @@ def _flag(condition: pd.Series, *, no: str | None = None) -> pd.Series:
     return values
 
 
-def _per_subject(
-    dataset: pd.DataFrame, values: pd.DataFrame, *, by: Sequence[str] = ("USUBJID",)
-) -> pd.DataFrame:
+def _per_subject(dataset: pd.DataFrame, values: pd.DataFrame, *, by: Sequence[str] = ("USUBJID",)) -> pd.DataFrame:
     """Left-join subject-level values (one row per `by` group) without changing row order."""
     overlap = [c for c in values.columns if c in dataset.columns and c not in by]
     merged = dataset.drop(columns=overlap).merge(values, on=list(by), how="left", validate="m:1")
@@ -80,8 +78,7 @@ def derive_vars_predecessor(
     """
     result = dataset.copy()
     for source_name, source in sources.items():
-        wanted = {new: ref.split(".", 1)[1] for new, ref in predecessors.items()
-                  if ref.split(".", 1)[0] == source_name}
+        wanted = {new: ref.split(".", 1)[1] for new, ref in predecessors.items() if ref.split(".", 1)[0] == source_name}
         if not wanted:
             continue
         _require(source, f"derive_vars_predecessor({source_name})", predecessors=list(wanted.values()))
@@ -109,12 +106,14 @@ def derive_vars_suppqual(
     _require(supp, "derive_vars_suppqual(SUPP)", supp=["USUBJID", "IDVAR", "IDVARVAL", "QNAM", "QVAL"])
     rows = supp[as_text(supp["IDVAR"]) == idvar]
     wide = (
-        pd.DataFrame({
-            "USUBJID": rows["USUBJID"].to_numpy(),
-            idvar: pd.to_numeric(rows["IDVARVAL"], errors="coerce").to_numpy(),
-            "QNAM": as_text(rows["QNAM"]).to_numpy(),
-            "QVAL": as_text(rows["QVAL"]).to_numpy(),
-        })
+        pd.DataFrame(
+            {
+                "USUBJID": rows["USUBJID"].to_numpy(),
+                idvar: pd.to_numeric(rows["IDVARVAL"], errors="coerce").to_numpy(),
+                "QNAM": as_text(rows["QNAM"]).to_numpy(),
+                "QVAL": as_text(rows["QVAL"]).to_numpy(),
+            }
+        )
         .drop_duplicates(["USUBJID", idvar, "QNAM"])
         .pivot(index=["USUBJID", idvar], columns="QNAM", values="QVAL")
         .reindex(columns=list(qnams))
@@ -150,7 +149,8 @@ def derive_var_trtsdt(
     given = _dosed(ex, treatment)
     first = (
         given.assign(_date=complete_date(given["EXSTDTC"]))
-        .groupby("USUBJID", as_index=False)["_date"].min()
+        .groupby("USUBJID", as_index=False)["_date"]
+        .min()
         .rename(columns={"_date": new_var})
     )
     return _per_subject(dataset, first)
@@ -189,29 +189,46 @@ def derive_var_baseline(
     _require(findings, f"derive_var_baseline({domain})", findings=columns)
     test, result, baseline = columns
     chosen = findings[(as_text(findings[test]) == testcd) & (as_text(findings[baseline]) == FLAG_Y)]
-    values = pd.DataFrame({
-        "USUBJID": chosen["USUBJID"].to_numpy(),
-        new_var: pd.to_numeric(chosen[result], errors="coerce").to_numpy(),
-    }).drop_duplicates("USUBJID", keep="last")
+    values = pd.DataFrame(
+        {
+            "USUBJID": chosen["USUBJID"].to_numpy(),
+            new_var: pd.to_numeric(chosen[result], errors="coerce").to_numpy(),
+        }
+    ).drop_duplicates("USUBJID", keep="last")
     return _per_subject(dataset, values)
 
 
 def derive_var_diagdt(
-    dataset: pd.DataFrame, mh: pd.DataFrame, *, category: str = "PRIMARY DIAGNOSIS",
-    new_var: str = "DIAGDT", flag_var: str = "DIAGDTF",
+    dataset: pd.DataFrame,
+    mh: pd.DataFrame,
+    *,
+    category: str = "PRIMARY DIAGNOSIS",
+    new_var: str = "DIAGDT",
+    flag_var: str = "DIAGDTF",
 ) -> pd.DataFrame:
     """Initial diagnosis date from MH, a partial date imputed to the earliest day it allows."""
     _require(mh, "derive_var_diagdt(MH)", mh=["USUBJID", "MHCAT", "MHSTDTC"])
     rows = mh[as_text(mh["MHCAT"]) == category]
     date, flag = impute_date(rows["MHSTDTC"], to="first")
-    values = pd.DataFrame({
-        "USUBJID": rows["USUBJID"].to_numpy(), new_var: date.to_numpy(), flag_var: flag.to_numpy(),
-    }).sort_values(new_var).drop_duplicates("USUBJID")
+    values = (
+        pd.DataFrame(
+            {
+                "USUBJID": rows["USUBJID"].to_numpy(),
+                new_var: date.to_numpy(),
+                flag_var: flag.to_numpy(),
+            }
+        )
+        .sort_values(new_var)
+        .drop_duplicates("USUBJID")
+    )
     return _per_subject(dataset, values)
 
 
 def derive_var_diagyrs(
-    dataset: pd.DataFrame, *, diagnosis: str = "DIAGDT", registration: str = "RFICDTC",
+    dataset: pd.DataFrame,
+    *,
+    diagnosis: str = "DIAGDT",
+    registration: str = "RFICDTC",
     new_var: str = "DIAGYRS",
 ) -> pd.DataFrame:
     """Completed years from diagnosis to registration: floor(days / 365.25)."""
@@ -241,7 +258,8 @@ def derive_var_cycles_received(
     _require(given, "derive_var_cycles_received(EX)", visitnum="VISITNUM")
     cycles = (
         given.assign(_cycle=pd.to_numeric(given["VISITNUM"], errors="coerce") // 100)
-        .groupby("USUBJID", as_index=False)["_cycle"].nunique()
+        .groupby("USUBJID", as_index=False)["_cycle"]
+        .nunique()
         .rename(columns={"_cycle": new_var})
     )
     merged = _per_subject(dataset, cycles)
@@ -249,8 +267,12 @@ def derive_var_cycles_received(
 
 
 def derive_vars_disposition(
-    dataset: pd.DataFrame, ds: pd.DataFrame, *, category: str = "DISPOSITION EVENT",
-    subcategory: str = "END OF TREATMENT", completed: str = "COMPLETED",
+    dataset: pd.DataFrame,
+    ds: pd.DataFrame,
+    *,
+    category: str = "DISPOSITION EVENT",
+    subcategory: str = "END OF TREATMENT",
+    completed: str = "COMPLETED",
 ) -> pd.DataFrame:
     """EOTSTT/EOTDT/DCTREAS (and EOSSTT/DCSREAS, the same in a CUP whose end of treatment is
     the end of participation) from the end-of-treatment disposition record."""
@@ -259,12 +281,18 @@ def derive_vars_disposition(
     decod = as_text(rows["DSDECOD"])
     status = pd.Series(np.where(decod == completed, completed, "DISCONTINUED"), index=rows.index)
     reason = decod.where(decod != completed)
-    values = pd.DataFrame({
-        "USUBJID": rows["USUBJID"].to_numpy(),
-        "EOTSTT": status.to_numpy(),
-        "EOTDT": complete_date(rows["DSSTDTC"]).to_numpy(),
-        "DCTREAS": reason.to_numpy(),
-    }).sort_values("EOTDT").drop_duplicates("USUBJID", keep="last")
+    values = (
+        pd.DataFrame(
+            {
+                "USUBJID": rows["USUBJID"].to_numpy(),
+                "EOTSTT": status.to_numpy(),
+                "EOTDT": complete_date(rows["DSSTDTC"]).to_numpy(),
+                "DCTREAS": reason.to_numpy(),
+            }
+        )
+        .sort_values("EOTDT")
+        .drop_duplicates("USUBJID", keep="last")
+    )
     merged = _per_subject(dataset, values)
     status_all = merged["EOTSTT"].astype("string").fillna("ONGOING")
     reason_all = merged["DCTREAS"].astype("string")
@@ -278,8 +306,13 @@ def derive_var_dthdt(dataset: pd.DataFrame, *, death: str = "DTHDTC", new_var: s
 
 
 def derive_var_eopdt(
-    dataset: pd.DataFrame, *, cutoff: str, status: str = "EOTSTT", end: str = "EOTDT",
-    start: str = "TRTSDT", new_var: str = "EOPDT",
+    dataset: pd.DataFrame,
+    *,
+    cutoff: str,
+    status: str = "EOTSTT",
+    end: str = "EOTDT",
+    start: str = "TRTSDT",
+    new_var: str = "EOPDT",
 ) -> pd.DataFrame:
     """End of the participation bar of Figure 1: the end of treatment for a premature
     discontinuation, the figure's data cut-off for patients treated to the regular end."""
@@ -293,8 +326,12 @@ def derive_var_eopdt(
 
 
 def derive_vars_astdt(
-    dataset: pd.DataFrame, *, dtc: str = "AESTDTC", first_dose: str = "RFXSTDT",
-    new_var: str = "ASTDT", flag_var: str = "ASTDTF",
+    dataset: pd.DataFrame,
+    *,
+    dtc: str = "AESTDTC",
+    first_dose: str = "RFXSTDT",
+    new_var: str = "ASTDT",
+    flag_var: str = "ASTDTF",
 ) -> pd.DataFrame:
     """Analysis start date: a partial onset is imputed to the earliest day it allows, or to
     the first dose when the first dose lies in the period it allows (CUP export convention,
@@ -306,8 +343,12 @@ def derive_vars_astdt(
 
 
 def derive_vars_aendt(
-    dataset: pd.DataFrame, *, dtc: str = "AEENDTC", caps: Sequence[str] = ("DTHDT", "RFPENDT"),
-    new_var: str = "AENDT", flag_var: str = "AENDTF",
+    dataset: pd.DataFrame,
+    *,
+    dtc: str = "AEENDTC",
+    caps: Sequence[str] = ("DTHDT", "RFPENDT"),
+    new_var: str = "AENDT",
+    flag_var: str = "AENDTF",
 ) -> pd.DataFrame:
     """Analysis end date: a partial end is imputed to the last day it allows, but not past
     a death or the end of participation inside that period (admiral `max_dates`)."""
@@ -325,8 +366,13 @@ def derive_var_relative_day(
 
 
 def derive_var_trtemfl(
-    dataset: pd.DataFrame, *, start_date: str = "ASTDT", end_date: str = "AENDT",
-    first_dose: str = "RFXSTDT", last_dose: str = "TRTEDT", window_days: int = 30,
+    dataset: pd.DataFrame,
+    *,
+    start_date: str = "ASTDT",
+    end_date: str = "AENDT",
+    first_dose: str = "RFXSTDT",
+    last_dose: str = "TRTEDT",
+    window_days: int = 30,
     new_var: str = "TRTEMFL",
 ) -> pd.DataFrame:
     """Treatment-emergent flag (FORMAT.md "Conventions"), first match wins:
@@ -338,8 +384,14 @@ def derive_var_trtemfl(
        window open);
     4. otherwise null.
     """
-    _require(dataset, "derive_var_trtemfl", start_date=start_date, end_date=end_date,
-             first_dose=first_dose, last_dose=last_dose)
+    _require(
+        dataset,
+        "derive_var_trtemfl",
+        start_date=start_date,
+        end_date=end_date,
+        first_dose=first_dose,
+        last_dose=last_dose,
+    )
     start, first = dataset[start_date], dataset[first_dose]
     window_end = dataset[last_dose] + pd.Timedelta(days=window_days)
     unknown_start = start.isna() & ~(dataset[end_date] < first)
@@ -349,7 +401,10 @@ def derive_var_trtemfl(
 
 
 def derive_var_prefl(
-    dataset: pd.DataFrame, *, start_date: str = "ASTDT", first_dose: str = "RFXSTDT",
+    dataset: pd.DataFrame,
+    *,
+    start_date: str = "ASTDT",
+    first_dose: str = "RFXSTDT",
     new_var: str = "PREFL",
 ) -> pd.DataFrame:
     """Pre-treatment flag: onset before the first dose, or a patient never dosed."""
@@ -360,8 +415,13 @@ def derive_var_prefl(
 
 
 def derive_vars_cycle(
-    dataset: pd.DataFrame, ex: pd.DataFrame, *, treatment: str, start_date: str = "ASTDT",
-    new_var: str = "ACYCLEN", label_var: str = "ACYCLE",
+    dataset: pd.DataFrame,
+    ex: pd.DataFrame,
+    *,
+    treatment: str,
+    start_date: str = "ASTDT",
+    new_var: str = "ACYCLEN",
+    label_var: str = "ACYCLE",
 ) -> pd.DataFrame:
     """Cycle of onset: the latest `treatment` cycle whose first administration (day 1 when
     given) is on or before the onset. An as-of join per subject, no row loop."""
@@ -374,7 +434,8 @@ def derive_vars_cycle(
             _start=complete_date(given["EXSTDTC"]),
         )
         .dropna(subset=["_cycle", "_start"])
-        .groupby(["USUBJID", "_cycle"], as_index=False)["_start"].min()
+        .groupby(["USUBJID", "_cycle"], as_index=False)["_start"]
+        .min()
         .sort_values("_start")
     )
     events = dataset[[start_date, "USUBJID"]].dropna(subset=[start_date])
@@ -383,7 +444,10 @@ def derive_vars_cycle(
     matched = pd.merge_asof(
         events.astype(key_types).sort_values("_onset"),
         starts.astype({**key_types, "_start": "datetime64[s]"}),
-        left_on="_onset", right_on="_start", by="USUBJID", direction="backward",
+        left_on="_onset",
+        right_on="_start",
+        by="USUBJID",
+        direction="backward",
     ).set_index("_row")
     cycle = matched["_cycle"].reindex(dataset.index).astype("Int64")
     label = ("CYCLE " + cycle.astype("string")).astype("string")
@@ -411,7 +475,10 @@ def derive_var_suppae_flag(dataset: pd.DataFrame, *, qnam: str = "AESI", new_var
 
 
 def derive_var_discontinuation_flag(
-    dataset: pd.DataFrame, *, action: str = "AEACN", withdrawn: str = "DRUG WITHDRAWN",
+    dataset: pd.DataFrame,
+    *,
+    action: str = "AEACN",
+    withdrawn: str = "DRUG WITHDRAWN",
     new_var: str = "AEDISFL",
 ) -> pd.DataFrame:
     """Y when the event led to permanent discontinuation of isatuximab (AEACN)."""
@@ -420,8 +487,12 @@ def derive_var_discontinuation_flag(
 
 
 def derive_var_occurrence_flag(
-    dataset: pd.DataFrame, *, by_vars: Sequence[str], new_var: str,
-    order: Sequence[str] = ("ASTDT", "AESEQ"), filter_flag: str = "TRTEMFL",
+    dataset: pd.DataFrame,
+    *,
+    by_vars: Sequence[str],
+    new_var: str,
+    order: Sequence[str] = ("ASTDT", "AESEQ"),
+    filter_flag: str = "TRTEMFL",
 ) -> pd.DataFrame:
     """First occurrence within subject and `by_vars` among records flagged `filter_flag`
     (admiral `derive_var_extreme_flag(mode = "first")`)."""
@@ -436,12 +507,31 @@ def derive_var_occurrence_flag(
 CATALOGUE: dict[str, Callable[..., pd.DataFrame]] = {
     function.__name__: function
     for function in (
-        derive_var_agegr1, derive_var_trtsdt, derive_var_trtedt, derive_var_trtdurd, derive_var_saffl,
-        derive_var_baseline, derive_var_diagdt, derive_var_diagyrs, derive_var_sc_result,
-        derive_var_cycles_received, derive_vars_disposition, derive_var_dthdt, derive_var_eopdt,
-        derive_vars_astdt, derive_vars_aendt, derive_var_relative_day, derive_var_trtemfl,
-        derive_var_prefl, derive_vars_cycle, derive_vars_atoxgr, derive_var_arel,
-        derive_var_suppae_flag, derive_var_discontinuation_flag, derive_var_occurrence_flag,
-        derive_vars_predecessor, derive_vars_suppqual,
+        derive_var_agegr1,
+        derive_var_trtsdt,
+        derive_var_trtedt,
+        derive_var_trtdurd,
+        derive_var_saffl,
+        derive_var_baseline,
+        derive_var_diagdt,
+        derive_var_diagyrs,
+        derive_var_sc_result,
+        derive_var_cycles_received,
+        derive_vars_disposition,
+        derive_var_dthdt,
+        derive_var_eopdt,
+        derive_vars_astdt,
+        derive_vars_aendt,
+        derive_var_relative_day,
+        derive_var_trtemfl,
+        derive_var_prefl,
+        derive_vars_cycle,
+        derive_vars_atoxgr,
+        derive_var_arel,
+        derive_var_suppae_flag,
+        derive_var_discontinuation_flag,
+        derive_var_occurrence_flag,
+        derive_vars_predecessor,
+        derive_vars_suppqual,
     )
 }

@@ -11,11 +11,7 @@ SAS_EPOCH = pd.Timestamp("1960-01-01")  # SAS date numbers count days from here
 
 def predecessors(spec: DatasetSpec) -> dict[str, str]:
     """`{variable: "DATASET.VARIABLE"}` for every Predecessor variable of the spec."""
-    return {
-        v.name: v.value["predecessor"]
-        for v in spec.variables
-        if v.value is not None and "predecessor" in v.value
-    }
+    return {v.name: v.value["predecessor"] for v in spec.variables if v.value is not None and "predecessor" in v.value}
 
 
 def conform(frame: pd.DataFrame, spec: DatasetSpec) -> pd.DataFrame:

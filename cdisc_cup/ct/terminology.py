@@ -62,9 +62,7 @@ def _package_codelists() -> dict[str, Codelist]:
         head = rows.iloc[0]
         terms = tuple(
             Term(value, code or None, decode)
-            for value, code, decode in zip(
-                rows["value"], rows["term_nci_code"], rows["decode"], strict=True
-            )
+            for value, code, decode in zip(rows["value"], rows["term_nci_code"], rows["decode"], strict=True)
         )
         codelists[str(codelist_id)] = Codelist(
             id=str(codelist_id),
@@ -89,8 +87,7 @@ def _yaml_codelists(text: str, origin: str) -> dict[str, Codelist]:
         if missing:
             raise ValueError(f"{origin}: codelist {position} lacks {', '.join(sorted(missing))}")
         terms = tuple(
-            Term(str(t["value"]), t.get("nci_code"), str(t.get("decode", t["value"])))
-            for t in entry["terms"]
+            Term(str(t["value"]), t.get("nci_code"), str(t.get("decode", t["value"]))) for t in entry["terms"]
         )
         codelists[entry["id"]] = Codelist(
             id=entry["id"],
@@ -198,16 +195,12 @@ def codelist_for_variable(standard: str, dataset: str, variable: str) -> Codelis
     )
 
 
-def _sdtm_codes(
-    links: pd.DataFrame, dataset: str, variable: str, *, generic: bool = True
-) -> list[str]:
+def _sdtm_codes(links: pd.DataFrame, dataset: str, variable: str, *, generic: bool = True) -> list[str]:
     domain = "SUPPQUAL" if dataset.startswith("SUPP") else dataset
     exact = _codes(links, SDTM, [domain], variable)
     if exact:
         return exact
-    any_domain = links.loc[
-        links["standard"].eq(SDTM) & links["dataset"].ne("*") & links["variable"].eq(variable)
-    ]
+    any_domain = links.loc[links["standard"].eq(SDTM) & links["dataset"].ne("*") & links["variable"].eq(variable)]
     if not any_domain.empty:
         return list(dict.fromkeys(any_domain["codelist_nci_code"]))
     if generic and len(domain) == 2 and variable.startswith(domain):

@@ -9,8 +9,27 @@ import pandas as pd
 # German letters first (ä -> ae is the convention a German reader expects, not a -> a);
 # then Unicode decomposition drops accents of any other Latin letters.
 GERMAN_TRANSLITERATION = str.maketrans(
-    {"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss", "µ": "u", "μ": "u",
-     "€": "EUR", "°": " deg", "–": "-", "—": "-", "„": '"', "“": '"', "”": '"', "‚": "'", "‘": "'", "’": "'"}
+    {
+        "ä": "ae",
+        "ö": "oe",
+        "ü": "ue",
+        "Ä": "Ae",
+        "Ö": "Oe",
+        "Ü": "Ue",
+        "ß": "ss",
+        "µ": "u",
+        "μ": "u",
+        "€": "EUR",
+        "°": " deg",
+        "–": "-",
+        "—": "-",
+        "„": '"',
+        "“": '"',
+        "”": '"',
+        "‚": "'",
+        "‘": "'",
+        "’": "'",
+    }
 )
 
 

@@ -64,7 +64,9 @@ class Derivation:
 CATALOGUE: dict[str, Derivation] = {}
 
 
-def derivation(name: str, level: Literal["record", "dataset"], *parameters: str) -> Callable[[DerivationFunction], DerivationFunction]:
+def derivation(
+    name: str, level: Literal["record", "dataset"], *parameters: str
+) -> Callable[[DerivationFunction], DerivationFunction]:
     def register(function: DerivationFunction) -> DerivationFunction:
         CATALOGUE[name] = Derivation(name, level, function, parameters)
         return function

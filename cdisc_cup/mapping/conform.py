@@ -35,8 +35,9 @@ def _where(frame: pd.DataFrame, position: int) -> str:
     return where
 
 
-def _value_problems(spec: DatasetSpec, frame: pd.DataFrame, variable: str, mask: pd.Series,
-                    message: str, expected: str) -> list[Problem]:
+def _value_problems(
+    spec: DatasetSpec, frame: pd.DataFrame, variable: str, mask: pd.Series, message: str, expected: str
+) -> list[Problem]:
     positions = np.flatnonzero(mask.to_numpy(dtype=bool))
     values = frame[variable].to_numpy()
     problems = [
@@ -66,8 +67,14 @@ def _codelist_problems(spec: DatasetSpec, frame: pd.DataFrame, variable: str) ->
             continue  # sponsor terms are allowed; define.xml marks them def:ExtendedValue
         in_scope = (codelist_ids == codelist_id) & frame[variable].notna()
         outside = in_scope & ~frame[variable].astype("string").isin(codelist.values())
-        problems += _value_problems(spec, frame, variable, outside.fillna(False), "value not in codelist",
-                                    f"a term of the non-extensible codelist {codelist.id} ({codelist.nci_code})")
+        problems += _value_problems(
+            spec,
+            frame,
+            variable,
+            outside.fillna(False),
+            "value not in codelist",
+            f"a term of the non-extensible codelist {codelist.id} ({codelist.nci_code})",
+        )
     return problems
 
 
@@ -86,22 +93,43 @@ def conform(spec: DatasetSpec, frame: pd.DataFrame) -> dict[str, int]:
     """Raise ConformanceErrors listing every violation; return the written character lengths."""
     problems: list[Problem] = []
     if len(spec.name) > MAX_NAME:
-        problems.append(Problem(spec.name, "dataset name longer than 8 characters", value=spec.name, expected="at most 8"))
+        problems.append(
+            Problem(spec.name, "dataset name longer than 8 characters", value=spec.name, expected="at most 8")
+        )
     if len(spec.label) > MAX_LABEL:
-        problems.append(Problem(spec.name, "dataset label longer than 40 characters", value=spec.label, expected="at most 40"))
+        problems.append(
+            Problem(spec.name, "dataset label longer than 40 characters", value=spec.label, expected="at most 40")
+        )
     present = [c for c in frame.columns if c in spec.variable_names]
     if present != spec.variable_names:
-        problems.append(Problem(spec.name, "variables not in spec order", value=", ".join(present),
-                                expected=", ".join(spec.variable_names)))
+        problems.append(
+            Problem(
+                spec.name,
+                "variables not in spec order",
+                value=", ".join(present),
+                expected=", ".join(spec.variable_names),
+            )
+        )
     for variable in spec.variables:
         name = variable.name
         if name not in frame.columns:
             continue
         if len(name) > MAX_NAME or not name.isascii():
-            problems.append(Problem(spec.name, "variable name not a SAS V5 name", column=name, expected="at most 8 ASCII characters"))
+            problems.append(
+                Problem(
+                    spec.name, "variable name not a SAS V5 name", column=name, expected="at most 8 ASCII characters"
+                )
+            )
         if len(variable.label) > MAX_LABEL or not variable.label.isascii():
-            problems.append(Problem(spec.name, "variable label too long or not ASCII", column=name, value=variable.label,
-                                    expected="at most 40 ASCII characters"))
+            problems.append(
+                Problem(
+                    spec.name,
+                    "variable label too long or not ASCII",
+                    column=name,
+                    value=variable.label,
+                    expected="at most 40 ASCII characters",
+                )
+            )
         values = frame[name]
         if variable.type == "Num":
             if not pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_datetime64_any_dtype(values):
@@ -109,12 +137,24 @@ def conform(spec: DatasetSpec, frame: pd.DataFrame) -> dict[str, int]:
             continue
         text = values.astype("string")
         non_ascii = text.notna() & ~text.str.isascii().fillna(True)
-        problems += _value_problems(spec, frame, name, non_ascii, "value has characters SAS XPORT v5 cannot hold",
-                                    "ASCII text (German letters are transliterated; this character has no ASCII form)")
+        problems += _value_problems(
+            spec,
+            frame,
+            name,
+            non_ascii,
+            "value has characters SAS XPORT v5 cannot hold",
+            "ASCII text (German letters are transliterated; this character has no ASCII form)",
+        )
         limit = min(variable.length or MAX_CHAR_LENGTH, MAX_CHAR_LENGTH)
         too_long = (text.str.len() > limit).fillna(False)
-        problems += _value_problems(spec, frame, name, too_long, "value longer than the variable allows",
-                                    f"at most {limit} characters ({spec.name}.{name} length in the spec)")
+        problems += _value_problems(
+            spec,
+            frame,
+            name,
+            too_long,
+            "value longer than the variable allows",
+            f"at most {limit} characters ({spec.name}.{name} length in the spec)",
+        )
         if variable.codelist or any("codelist" in (b.values.get(name) or {}) for b in spec.records):
             problems += _codelist_problems(spec, frame, name)
     if problems:

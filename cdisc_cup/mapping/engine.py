@@ -42,12 +42,26 @@ def check_sources(study: StudySpec) -> None:
                 continue
             entry = CATALOGUE.get(source["derivation"])
             if entry is None:
-                problems.append(Problem(str(spec.path), "unknown derivation", column=key_path, value=source["derivation"],
-                                        expected="one of " + ", ".join(sorted(CATALOGUE))))
+                problems.append(
+                    Problem(
+                        str(spec.path),
+                        "unknown derivation",
+                        column=key_path,
+                        value=source["derivation"],
+                        expected="one of " + ", ".join(sorted(CATALOGUE)),
+                    )
+                )
                 continue
             unknown = set(source) - set(SOURCE_PARAMETERS_NOT_PASSED) - set(entry.parameters)
-            problems += [Problem(str(spec.path), f"derivation {entry.name} has no parameter {name}", column=key_path,
-                                 expected=", ".join(entry.parameters) or "no parameters") for name in sorted(unknown)]
+            problems += [
+                Problem(
+                    str(spec.path),
+                    f"derivation {entry.name} has no parameter {name}",
+                    column=key_path,
+                    expected=", ".join(entry.parameters) or "no parameters",
+                )
+                for name in sorted(unknown)
+            ]
             if entry.level == "dataset" and spec.name == "DM" and entry.name != "study_day":
                 continue
     if problems:
@@ -58,8 +72,9 @@ def _placeholders(study: StudySpec) -> dict[str, Any]:
     return {"studyid": study.studyid, "country": study.country, "protocol": study.protocol, **study.parameters}
 
 
-def _condition_mask(condition: Condition | None, rows: pd.DataFrame | None, frame: pd.DataFrame,
-                    data: DerivationInput) -> pd.Series:
+def _condition_mask(
+    condition: Condition | None, rows: pd.DataFrame | None, frame: pd.DataFrame, data: DerivationInput
+) -> pd.Series:
     """Which records a `where`/`when` condition selects; `column` reads raw, `variable` SDTM."""
     if condition is None:
         return pd.Series(True, index=frame.index)
@@ -76,8 +91,9 @@ def _condition_mask(condition: Condition | None, rows: pd.DataFrame | None, fram
     return mask.fillna(False).astype(bool)
 
 
-def _map_codes(source: ValueSource, data: DerivationInput, spec: DatasetSpec, variable: VariableSpec,
-               table: RawTable | None) -> pd.Series:
+def _map_codes(
+    source: ValueSource, data: DerivationInput, spec: DatasetSpec, variable: VariableSpec, table: RawTable | None
+) -> pd.Series:
     """Codelist mapping: an unmapped raw code is an input problem, never a silent null."""
     raw = data.raw_column(source["column"]) if "column" in source else data.frame[source["variable"]]
     raw = raw.astype("string")
@@ -87,16 +103,25 @@ def _map_codes(source: ValueSource, data: DerivationInput, spec: DatasetSpec, va
     if unmapped.any() and table is not None and data.rows is not None:
         lines = data.rows.loc[unmapped, LINE].to_numpy()
         values = raw[unmapped].to_numpy()
-        raise InputErrors([
-            Problem(str(table.path), f"value has no mapping to {spec.name}.{variable.name}", line=int(line),
-                    column=source.get("column"), value=str(value), expected="one of " + ", ".join(mapping))
-            for line, value in zip(lines[:50], values[:50], strict=True)
-        ])
+        raise InputErrors(
+            [
+                Problem(
+                    str(table.path),
+                    f"value has no mapping to {spec.name}.{variable.name}",
+                    line=int(line),
+                    column=source.get("column"),
+                    value=str(value),
+                    expected="one of " + ", ".join(mapping),
+                )
+                for line, value in zip(lines[:50], values[:50], strict=True)
+            ]
+        )
     return mapped
 
 
-def _evaluate(source: ValueSource, variable: VariableSpec, data: DerivationInput, study: StudySpec,
-              table: RawTable | None) -> pd.Series:
+def _evaluate(
+    source: ValueSource, variable: VariableSpec, data: DerivationInput, study: StudySpec, table: RawTable | None
+) -> pd.Series:
     kind = source_kind(dict(source))
     index = data.frame.index
     if kind == "constant":
@@ -143,8 +168,9 @@ def _source_for(block_values: Mapping[str, ValueSource], variable: VariableSpec)
     return block_values.get(variable.name, variable.value)
 
 
-def build_dataset(spec: DatasetSpec, study: StudySpec, raw: Mapping[str, RawTable],
-                  built: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+def build_dataset(
+    spec: DatasetSpec, study: StudySpec, raw: Mapping[str, RawTable], built: Mapping[str, pd.DataFrame]
+) -> pd.DataFrame:
     """One SDTM dataset with its trace columns, in spec variable order, sorted by key."""
     parts = []
     for number, block in enumerate(spec.records):
@@ -162,17 +188,26 @@ def build_dataset(spec: DatasetSpec, study: StudySpec, raw: Mapping[str, RawTabl
         records[LINE] = rows[LINE]
         records[BLOCK] = number
         parts.append(records)
-    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[*spec.variable_names, *TRACE_COLUMNS])
+    frame = (
+        pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[*spec.variable_names, *TRACE_COLUMNS])
+    )
     for variable in spec.variables:
         if variable.name not in frame.columns:
-            frame[variable.name] = pd.Series(pd.NA, index=frame.index, dtype="Float64" if variable.type == "Num" else "string")
+            frame[variable.name] = pd.Series(
+                pd.NA, index=frame.index, dtype="Float64" if variable.type == "Num" else "string"
+            )
     frame = _dataset_level(spec, study, raw, built, frame)
     frame = frame[[*spec.variable_names, *TRACE_COLUMNS]]
     return _sorted(spec, frame)
 
 
-def _dataset_level(spec: DatasetSpec, study: StudySpec, raw: Mapping[str, RawTable],
-                   built: Mapping[str, pd.DataFrame], frame: pd.DataFrame) -> pd.DataFrame:
+def _dataset_level(
+    spec: DatasetSpec,
+    study: StudySpec,
+    raw: Mapping[str, RawTable],
+    built: Mapping[str, pd.DataFrame],
+    frame: pd.DataFrame,
+) -> pd.DataFrame:
     """Derivations over the stacked dataset, per block where a block overrides the source."""
     data = DerivationInput(study, spec, raw, built, frame=frame)
     for variable in spec.variables:

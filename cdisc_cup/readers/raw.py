@@ -52,8 +52,9 @@ class RawTable:
         return len(self.frame)
 
 
-def _located(path: Path, frame: pd.DataFrame, mask: pd.Series, column: str, raw: pd.Series,
-             message: str, expected: str | None) -> list[Problem]:
+def _located(
+    path: Path, frame: pd.DataFrame, mask: pd.Series, column: str, raw: pd.Series, message: str, expected: str | None
+) -> list[Problem]:
     """One problem per flagged record, at most MAX_PROBLEMS_PER_CHECK and then a count."""
     flagged = np.flatnonzero(mask.to_numpy(dtype=bool))
     lines = frame[LINE].to_numpy()
@@ -74,8 +75,13 @@ def _decode(path: Path, data: bytes, encoding: str) -> str | Problem:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         bad = data[exc.start : exc.end + 3]
-        return Problem(str(path), f"the file is not {encoding.replace('-sig', '')} text", line=line,
-                       value=bad.decode("latin-1"), expected="UTF-8 text (save the export as UTF-8)")
+        return Problem(
+            str(path),
+            f"the file is not {encoding.replace('-sig', '')} text",
+            line=line,
+            value=bad.decode("latin-1"),
+            expected="UTF-8 text (save the export as UTF-8)",
+        )
 
 
 def _physical_lines(frame: pd.DataFrame) -> np.ndarray:
@@ -100,18 +106,31 @@ def _read_csv(path: Path, options: ReaderOptions) -> pd.DataFrame | Problem:
     if isinstance(text, Problem):
         return text
     if "\x00" in text:
-        return Problem(str(path), "the file holds binary data (NUL bytes)", line=text[: text.index("\x00")].count("\n") + 1,
-                       expected="a text export")
+        return Problem(
+            str(path),
+            "the file holds binary data (NUL bytes)",
+            line=text[: text.index("\x00")].count("\n") + 1,
+            expected="a text export",
+        )
     text = text.lstrip("\ufeff")
     try:
         frame = pd.read_csv(
-            io.StringIO(text), sep=options.delimiter, quotechar=options.quote, dtype=str,
-            keep_default_na=False, na_values=[], engine="c", skipinitialspace=False,
+            io.StringIO(text),
+            sep=options.delimiter,
+            quotechar=options.quote,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[],
+            engine="c",
+            skipinitialspace=False,
         )
     except (pd.errors.ParserError, csv.Error, ValueError) as exc:
         match = re.search(r"line (\d+)", str(exc))
-        return Problem(str(path), f"the file is not a readable {options.delimiter!r}-separated table: {exc}",
-                       line=int(match.group(1)) if match else None)
+        return Problem(
+            str(path),
+            f"the file is not a readable {options.delimiter!r}-separated table: {exc}",
+            line=int(match.group(1)) if match else None,
+        )
     frame.columns = [str(c).strip() for c in frame.columns]
     frame = frame.replace({"": pd.NA})
     frame[LINE] = _physical_lines(frame.fillna(""))
@@ -133,7 +152,9 @@ def _read_sas(path: Path, options: ReaderOptions) -> pd.DataFrame | Problem:
             text = text.where(values.notna())
         elif pd.api.types.is_numeric_dtype(values):
             whole = (values % 1 == 0).fillna(False)
-            text = values.astype("string").where(~whole, values.astype("Float64").round().astype("Int64").astype("string"))
+            text = values.astype("string").where(
+                ~whole, values.astype("Float64").round().astype("Int64").astype("string")
+            )
         else:
             text = values.astype("string")
         as_text[str(column).upper()] = text.replace({"": pd.NA})
@@ -141,8 +162,9 @@ def _read_sas(path: Path, options: ReaderOptions) -> pd.DataFrame | Problem:
     return as_text
 
 
-def _parse_dates(path: Path, frame: pd.DataFrame, column: RawColumnSpec, options: ReaderOptions,
-                 sas_source: bool) -> tuple[pd.Series, list[Problem]]:
+def _parse_dates(
+    path: Path, frame: pd.DataFrame, column: RawColumnSpec, options: ReaderOptions, sas_source: bool
+) -> tuple[pd.Series, list[Problem]]:
     raw = frame[column.name]
     present = raw.notna()
     layout = options.date_format
@@ -153,9 +175,11 @@ def _parse_dates(path: Path, frame: pd.DataFrame, column: RawColumnSpec, options
     day_unknown = parts["day"] == unknown
     month_unknown = parts["month"] == unknown
     allowed_partial = column.type == "partial_date"
-    shape_ok = parts["year"].notna() & (
-        parts["day"].str.fullmatch(r"\d{2}") | (allowed_partial & day_unknown)
-    ) & (parts["month"].str.fullmatch(r"\d{2}") | (allowed_partial & month_unknown & day_unknown))
+    shape_ok = (
+        parts["year"].notna()
+        & (parts["day"].str.fullmatch(r"\d{2}") | (allowed_partial & day_unknown))
+        & (parts["month"].str.fullmatch(r"\d{2}") | (allowed_partial & month_unknown & day_unknown))
+    )
     shape_ok = shape_ok.fillna(False).astype(bool)
     complete = shape_ok & ~day_unknown.fillna(False) & ~month_unknown.fillna(False)
     iso_complete = parts["year"] + "-" + parts["month"] + "-" + parts["day"]
@@ -168,14 +192,21 @@ def _parse_dates(path: Path, frame: pd.DataFrame, column: RawColumnSpec, options
     bad_month = month_only & ~month_number.between(1, 12)
     iso = iso.mask(month_only & ~bad_month, parts["year"] + "-" + parts["month"])
     iso = iso.mask(shape_ok & day_unknown.fillna(False) & month_unknown.fillna(False), parts["year"])
-    expected = f"a date {layout}" + (f", unknown parts as {unknown} ({unknown}.07.2020, {unknown}.{unknown}.2020)" if allowed_partial else "")
-    problems = _located(path, frame, present & ~shape_ok, column.name, raw, "not a date in the export's layout", expected)
-    problems += _located(path, frame, impossible | bad_month, column.name, raw, "impossible date", "a date that exists in the calendar")
+    expected = f"a date {layout}" + (
+        f", unknown parts as {unknown} ({unknown}.07.2020, {unknown}.{unknown}.2020)" if allowed_partial else ""
+    )
+    problems = _located(
+        path, frame, present & ~shape_ok, column.name, raw, "not a date in the export's layout", expected
+    )
+    problems += _located(
+        path, frame, impossible | bad_month, column.name, raw, "impossible date", "a date that exists in the calendar"
+    )
     return iso, problems
 
 
-def _parse_numbers(path: Path, frame: pd.DataFrame, column: RawColumnSpec, options: ReaderOptions,
-                   sas_source: bool) -> tuple[pd.Series, list[Problem]]:
+def _parse_numbers(
+    path: Path, frame: pd.DataFrame, column: RawColumnSpec, options: ReaderOptions, sas_source: bool
+) -> tuple[pd.Series, list[Problem]]:
     raw = frame[column.name]
     text = raw.str.strip()
     if not sas_source:
@@ -194,8 +225,9 @@ def _parse_numbers(path: Path, frame: pd.DataFrame, column: RawColumnSpec, optio
     else:
         not_number = present & numbers.isna()
         mark = options.decimal if not sas_source else "."
-        problems += _located(path, frame, not_number, column.name, raw, "not a number",
-                             f"a number with {mark!r} as decimal mark")
+        problems += _located(
+            path, frame, not_number, column.name, raw, "not a number", f"a number with {mark!r} as decimal mark"
+        )
         values = numbers.where(~not_number).astype("Float64")
     if column.min is not None or column.max is not None:
         low = column.min if column.min is not None else -np.inf
@@ -203,8 +235,15 @@ def _parse_numbers(path: Path, frame: pd.DataFrame, column: RawColumnSpec, optio
         outside = values.notna() & ~values.between(low, high)
         bounds = [f"at least {column.min:g}"] if column.min is not None else []
         bounds += [f"at most {column.max:g}"] if column.max is not None else []
-        problems += _located(path, frame, outside.fillna(False).astype(bool), column.name, raw,
-                             "value out of range", "a value " + " and ".join(bounds))
+        problems += _located(
+            path,
+            frame,
+            outside.fillna(False).astype(bool),
+            column.name,
+            raw,
+            "value out of range",
+            "a value " + " and ".join(bounds),
+        )
     return values, problems
 
 
@@ -215,17 +254,32 @@ def _parse_text(path: Path, frame: pd.DataFrame, column: RawColumnSpec) -> tuple
     problems: list[Problem] = []
     if column.values:
         outside = values.notna() & ~values.isin(column.values)
-        problems += _located(path, frame, outside, column.name, raw, "value not in the export's code list",
-                             "one of " + ", ".join(column.values))
+        problems += _located(
+            path,
+            frame,
+            outside,
+            column.name,
+            raw,
+            "value not in the export's code list",
+            "one of " + ", ".join(column.values),
+        )
     if column.pattern:
         mismatch = values.notna() & ~values.str.fullmatch(column.pattern).fillna(False).astype(bool)
-        problems += _located(path, frame, mismatch, column.name, raw, "value does not have the expected form",
-                             f"text matching {column.pattern}")
+        problems += _located(
+            path,
+            frame,
+            mismatch,
+            column.name,
+            raw,
+            "value does not have the expected form",
+            f"text matching {column.pattern}",
+        )
     return values, problems
 
 
-def _type_columns(path: Path, frame: pd.DataFrame, spec: RawFileSpec, options: ReaderOptions,
-                  sas_source: bool) -> tuple[pd.DataFrame, list[Problem]]:
+def _type_columns(
+    path: Path, frame: pd.DataFrame, spec: RawFileSpec, options: ReaderOptions, sas_source: bool
+) -> tuple[pd.DataFrame, list[Problem]]:
     typed = frame.copy()
     problems: list[Problem] = []
     for column in spec.columns:
@@ -239,8 +293,15 @@ def _type_columns(path: Path, frame: pd.DataFrame, spec: RawFileSpec, options: R
             values, found = _parse_text(path, frame, column)
         if column.mandatory:
             missing = frame[column.name].isna()
-            found += _located(path, frame, missing, column.name, frame[column.name].fillna(""),
-                              "value missing", "a value in every record")
+            found += _located(
+                path,
+                frame,
+                missing,
+                column.name,
+                frame[column.name].fillna(""),
+                "value missing",
+                "a value in every record",
+            )
         typed[column.name] = values
         problems += found
     return typed, problems
@@ -270,9 +331,15 @@ def _check_references(table: RawTable, tables: Mapping[str, RawTable]) -> list[P
         if other is None or column not in table.frame.columns or other_column not in other.frame.columns:
             continue
         unknown = table.frame[column].notna() & ~table.frame[column].isin(other.frame[other_column].dropna())
-        problems += _located(table.path, table.frame, unknown, column, table.frame[column],
-                             f"refers to a record that is not in {other.spec.file}",
-                             f"a {other_column} listed in {other.spec.file}")
+        problems += _located(
+            table.path,
+            table.frame,
+            unknown,
+            column,
+            table.frame[column],
+            f"refers to a record that is not in {other.spec.file}",
+            f"a {other_column} listed in {other.spec.file}",
+        )
     return problems
 
 
@@ -286,8 +353,15 @@ def _check_date_order(table: RawTable) -> list[Problem]:
         both_complete = earlier.str.len().eq(10).fillna(False) & later.str.len().eq(10).fillna(False)
         wrong = both_complete & (later < earlier).fillna(False)
         shown = earlier.fillna("") + " > " + later.fillna("")
-        problems += _located(table.path, table.frame, wrong.astype(bool), order.later, shown,
-                             f"{order.later} is before {order.earlier}", f"{order.later} on or after {order.earlier}")
+        problems += _located(
+            table.path,
+            table.frame,
+            wrong.astype(bool),
+            order.later,
+            shown,
+            f"{order.later} is before {order.earlier}",
+            f"{order.later} on or after {order.earlier}",
+        )
     return problems
 
 
@@ -304,8 +378,9 @@ def read_raw_file(folder: Path, spec: RawFileSpec, options: ReaderOptions) -> tu
     declared = [c.name for c in spec.columns]
     missing = [c.name for c in spec.columns if c.required and c.name not in frame.columns]
     problems = [
-        Problem(str(path), "required column missing", line=1, column=name,
-                expected="the columns " + ", ".join(declared))
+        Problem(
+            str(path), "required column missing", line=1, column=name, expected="the columns " + ", ".join(declared)
+        )
         for name in missing
     ]
     for name in declared:
@@ -321,7 +396,9 @@ def read_raw_export(folder: Path, study: StudySpec) -> dict[str, RawTable]:
     """Read every raw file of the study; raise InputErrors listing every problem found."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise InputErrors([Problem(str(folder), "raw export folder not found", expected="a folder with the export files")])
+        raise InputErrors(
+            [Problem(str(folder), "raw export folder not found", expected="a folder with the export files")]
+        )
     tables: dict[str, RawTable] = {}
     problems: list[Problem] = []
     for spec in study.raw_files:
@@ -341,5 +418,6 @@ def read_raw_export(folder: Path, study: StudySpec) -> dict[str, RawTable]:
 def unknown_files(folder: Path, study: StudySpec) -> list[str]:
     """Files in the export folder that no raw-file spec reads (reported, never silently ignored)."""
     known = {spec.file for spec in study.raw_files}
-    return sorted(p.name for p in Path(folder).iterdir() if p.is_file() and p.name not in known and not p.name.startswith("."))
-
+    return sorted(
+        p.name for p in Path(folder).iterdir() if p.is_file() and p.name not in known and not p.name.startswith(".")
+    )

@@ -19,7 +19,15 @@ import pandas as pd
 from cdisc_cup.mapping.catalogue import SOURCE_FILE
 from cdisc_cup.readers.raw import LINE, RawTable
 
-RECONCILIATION_COLUMNS = ["file", "rows_read", "rows_mapped", "rows_not_mapped", "datasets", "extra_columns", "not_mapped_lines"]
+RECONCILIATION_COLUMNS = [
+    "file",
+    "rows_read",
+    "rows_mapped",
+    "rows_not_mapped",
+    "datasets",
+    "extra_columns",
+    "not_mapped_lines",
+]
 
 
 def _lines_used(sdtm: Mapping[str, pd.DataFrame], file_name: str) -> dict[str, pd.Index]:
@@ -38,15 +46,17 @@ def reconcile(raw: Mapping[str, RawTable], sdtm: Mapping[str, pd.DataFrame]) -> 
         all_used = pd.Index([]).append(list(used.values())).unique() if used else pd.Index([])
         lines = table.frame[LINE]
         mapped = lines.isin(all_used)
-        rows.append({
-            "file": table.spec.file,
-            "rows_read": len(lines),
-            "rows_mapped": int(mapped.sum()),
-            "rows_not_mapped": int((~mapped).sum()),
-            "datasets": ", ".join(f"{name} ({len(index)})" for name, index in used.items()),
-            "extra_columns": ", ".join(table.extra_columns),
-            "not_mapped_lines": ", ".join(lines[~mapped].astype(str)),
-        })
+        rows.append(
+            {
+                "file": table.spec.file,
+                "rows_read": len(lines),
+                "rows_mapped": int(mapped.sum()),
+                "rows_not_mapped": int((~mapped).sum()),
+                "datasets": ", ".join(f"{name} ({len(index)})" for name, index in used.items()),
+                "extra_columns": ", ".join(table.extra_columns),
+                "not_mapped_lines": ", ".join(lines[~mapped].astype(str)),
+            }
+        )
     return pd.DataFrame(rows, columns=RECONCILIATION_COLUMNS)
 
 
@@ -55,14 +65,18 @@ def trace(sdtm: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     parts = []
     for name, frame in sdtm.items():
         seq = f"{name}SEQ" if f"{name}SEQ" in frame.columns else None
-        parts.append(pd.DataFrame({
-            "dataset": name,
-            "record": range(1, len(frame) + 1),
-            "usubjid": frame["USUBJID"],
-            "seq": frame[seq] if seq else pd.NA,
-            "raw_file": frame[SOURCE_FILE],
-            "raw_line": frame[LINE],
-        }))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "dataset": name,
+                    "record": range(1, len(frame) + 1),
+                    "usubjid": frame["USUBJID"],
+                    "seq": frame[seq] if seq else pd.NA,
+                    "raw_file": frame[SOURCE_FILE],
+                    "raw_line": frame[LINE],
+                }
+            )
+        )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -82,13 +96,18 @@ td,th{{border:1px solid #bbb;padding:4px 8px;text-align:left;vertical-align:top}
 """
 
 
-def write_reconciliation(reconciliation: pd.DataFrame, raw: Mapping[str, RawTable],
-                         sdtm: Mapping[str, pd.DataFrame], folder: Path) -> list[Path]:
+def write_reconciliation(
+    reconciliation: pd.DataFrame, raw: Mapping[str, RawTable], sdtm: Mapping[str, pd.DataFrame], folder: Path
+) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     audit = folder / "audit"
     audit.mkdir(exist_ok=True)
-    paths = [folder / "reconciliation.csv", folder / "reconciliation.json", folder / "reconciliation.html",
-             audit / "trace.csv"]
+    paths = [
+        folder / "reconciliation.csv",
+        folder / "reconciliation.json",
+        folder / "reconciliation.html",
+        audit / "trace.csv",
+    ]
     reconciliation.to_csv(paths[0], index=False)
     paths[1].write_text(json.dumps(reconciliation.to_dict(orient="records"), indent=2), encoding="utf-8")
     paths[2].write_text(_html_page(reconciliation), encoding="utf-8")

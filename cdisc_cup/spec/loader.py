@@ -67,10 +67,7 @@ def _flatten_errors(errors: Any, path: str = "") -> Iterator[tuple[str, str]]:
     """Cerberus nests errors by key; turn them into (key path, message) pairs."""
     if isinstance(errors, Mapping):
         for key, value in errors.items():
-            if isinstance(key, int):
-                child = f"{path}[{key}]"
-            else:
-                child = f"{path}.{key}" if path else str(key)
+            child = f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}" if path else str(key)
             yield from _flatten_errors(value, child)
     elif isinstance(errors, list):
         for item in errors:
@@ -83,7 +80,11 @@ def _flatten_errors(errors: Any, path: str = "") -> Iterator[tuple[str, str]]:
 def validate_document(document: Any, schema: Mapping[str, Any], path: Path) -> list[Problem]:
     """Problems of one YAML document against a cerberus schema, each with its key path."""
     if not isinstance(document, Mapping):
-        return [Problem(str(path), "the spec must be a YAML mapping (key: value pairs)", expected="a mapping at the top level")]
+        return [
+            Problem(
+                str(path), "the spec must be a YAML mapping (key: value pairs)", expected="a mapping at the top level"
+            )
+        ]
     validator = Validator(dict(schema))
     if validator.validate(dict(document)):
         return []
@@ -100,9 +101,23 @@ def _check_condition(condition: Mapping[str, Any] | None, key_path: str, path: P
     operators = [k for k in CONDITION_OPERATORS if k in condition]
     problems = []
     if len(subjects) != 1:
-        problems.append(Problem(str(path), "a condition names exactly one 'column' or 'variable'", column=key_path, expected="one of column, variable"))
+        problems.append(
+            Problem(
+                str(path),
+                "a condition names exactly one 'column' or 'variable'",
+                column=key_path,
+                expected="one of column, variable",
+            )
+        )
     if len(operators) != 1:
-        problems.append(Problem(str(path), "a condition has exactly one test", column=key_path, expected="one of " + ", ".join(CONDITION_OPERATORS)))
+        problems.append(
+            Problem(
+                str(path),
+                "a condition has exactly one test",
+                column=key_path,
+                expected="one of " + ", ".join(CONDITION_OPERATORS),
+            )
+        )
     return problems
 
 
@@ -114,11 +129,18 @@ def _check_source(source: Mapping[str, Any] | None, key_path: str, path: Path) -
     if kind is None:
         kinds = [k for k in (*SOURCE_KINDS, "column") if k in source]
         problems.append(
-            Problem(str(path), "a value source has exactly one kind", column=key_path,
-                    value=", ".join(kinds) or None, expected="one of column, " + ", ".join(SOURCE_KINDS))
+            Problem(
+                str(path),
+                "a value source has exactly one kind",
+                column=key_path,
+                value=", ".join(kinds) or None,
+                expected="one of column, " + ", ".join(SOURCE_KINDS),
+            )
         )
     if kind == "map" and "column" not in source and "variable" not in source:
-        problems.append(Problem(str(path), "a codelist mapping names the raw 'column' (or 'variable') it maps", column=key_path))
+        problems.append(
+            Problem(str(path), "a codelist mapping names the raw 'column' (or 'variable') it maps", column=key_path)
+        )
     problems += _check_condition(source.get("when"), f"{key_path}.when", path)
     return problems
 
@@ -162,7 +184,9 @@ def load_dataset_spec(path: Path, problems: list[Problem] | None = None) -> Data
         own.append(Problem(str(path), "variable declared twice", column="variables", value=dup))
     for key in document.get("keys") or []:
         if key not in names:
-            own.append(Problem(str(path), "key variable is not among the dataset's variables", column="keys", value=key))
+            own.append(
+                Problem(str(path), "key variable is not among the dataset's variables", column="keys", value=key)
+            )
     if len(own) > start:
         if problems is None:
             raise SpecErrors(own)
@@ -243,17 +267,33 @@ def _check_study_references(study: StudySpec, study_path: Path) -> list[Problem]
         declared = {c.name for c in raw.columns}
         for key in raw.key:
             if key not in declared:
-                problems.append(Problem(str(study_path), "key column is not declared", column=f"raw.files.{raw.name}.key", value=key))
+                problems.append(
+                    Problem(
+                        str(study_path), "key column is not declared", column=f"raw.files.{raw.name}.key", value=key
+                    )
+                )
         for column, target in raw.references.items():
             other = target.split(".")[0]
             if other not in raw_names:
-                problems.append(Problem(str(study_path), "reference to an unknown raw file", column=f"raw.files.{raw.name}.references.{column}", value=target))
+                problems.append(
+                    Problem(
+                        str(study_path),
+                        "reference to an unknown raw file",
+                        column=f"raw.files.{raw.name}.references.{column}",
+                        value=target,
+                    )
+                )
     for spec in (*study.sdtm, *study.adam):
         for index, block in enumerate(spec.records):
             if block.source not in raw_names:
                 problems.append(
-                    Problem(str(spec.path), "records come from an unknown raw file", column=f"records[{index}].from",
-                            value=block.source, expected="one of " + ", ".join(sorted(raw_names)))
+                    Problem(
+                        str(spec.path),
+                        "records come from an unknown raw file",
+                        column=f"records[{index}].from",
+                        value=block.source,
+                        expected="one of " + ", ".join(sorted(raw_names)),
+                    )
                 )
     names = [s.name for s in (*study.sdtm, *study.adam)]
     for dup in sorted({n for n in names if names.count(n) > 1}):

@@ -40,6 +40,7 @@ def source_kind(source: dict[str, Any]) -> str | None:
         return "column"
     return None
 
+
 VALUE_SOURCE: dict[str, Any] = {
     "type": "dict",
     "allow_unknown": True,
@@ -128,7 +129,12 @@ STUDY_SCHEMA: dict[str, Any] = {
         "schema": {
             "reader": {"type": "dict", "schema": READER},
             "subject_key": {"type": "string", "required": True},
-            "files": {"type": "dict", "required": True, "keysrules": {"type": "string", "regex": r"^[a-z_]+$"}, "valuesrules": RAW_FILE},
+            "files": {
+                "type": "dict",
+                "required": True,
+                "keysrules": {"type": "string", "regex": r"^[a-z_]+$"},
+                "valuesrules": RAW_FILE,
+            },
         },
     },
     "sdtm": {"type": "list", "required": True, "schema": {"type": "string", "regex": r"^[a-z0-9_/]+\.yaml$"}},
@@ -152,7 +158,20 @@ VARIABLE: dict[str, Any] = {
         "role": {"type": "string"},
         "codelist": {"type": "string", "regex": r"^[A-Z0-9_]+$"},
         "format": {"type": "string", "regex": r"^\$?[A-Z0-9]*\d*\.\d*$"},
-        "data_type": {"type": "string", "allowed": ["text", "integer", "float", "date", "datetime", "time", "partialDate", "incompleteDatetime", "durationDatetime"]},
+        "data_type": {
+            "type": "string",
+            "allowed": [
+                "text",
+                "integer",
+                "float",
+                "date",
+                "datetime",
+                "time",
+                "partialDate",
+                "incompleteDatetime",
+                "durationDatetime",
+            ],
+        },
         "value": VALUE_SOURCE,
         "method": {"type": "string"},
         "comment": {"type": "string"},

@@ -108,8 +108,7 @@ def _terms(events: pd.DataFrame, *columns: str) -> list[list[Any]]:
     """Event rows as plain lists (in table order: SOC, PT, onset), grades as int."""
     ordered = events.sort_values(["AEBODSYS", "AEDECOD", "ASTDT"])
     values = [
-        ordered[c].astype("Int64").tolist() if c == "ATOXGRN" else ordered[c].astype(object).tolist()
-        for c in columns
+        ordered[c].astype("Int64").tolist() if c == "ATOXGRN" else ordered[c].astype(object).tolist() for c in columns
     ]
     return [list(row) for row in zip(*values, strict=True)]
 
@@ -148,9 +147,14 @@ def compute_table2(adae: pd.DataFrame) -> dict[str, Any]:
     safety = adae[_is_y(adae["SAFFL"])]
     teae = safety[_is_y(safety["TRTEMFL"])].astype({"ATOXGRN": "float64"})
     subsets = _table2_subsets(teae)
-    counts = pd.DataFrame({
-        key: subset.groupby(["AEBODSYS", "AEDECOD"])["USUBJID"].nunique() for key, subset in subsets.items()
-    }).fillna(0).astype(int).sort_index()
+    counts = (
+        pd.DataFrame(
+            {key: subset.groupby(["AEBODSYS", "AEDECOD"])["USUBJID"].nunique() for key, subset in subsets.items()}
+        )
+        .fillna(0)
+        .astype(int)
+        .sort_index()
+    )
     rows = [[soc, pt, *map(int, values)] for (soc, pt), values in zip(counts.index, counts.to_numpy(), strict=True)]
     pretreatment = safety[_is_y(safety["PREFL"])]
     return {

@@ -37,12 +37,14 @@ MARKERS = {
 def swimmer_frame(adsl: pd.DataFrame) -> pd.DataFrame:
     """Bars to draw, longest participation at the top (the last row is drawn highest)."""
     treated = adsl[adsl["TRTSDT"].notna() & adsl["EOPDT"].notna()]
-    bars = pd.DataFrame({
-        "SUBJID": treated["SUBJID"].astype("string"),
-        "START": pd.to_datetime(treated["TRTSDT"]),
-        "END": pd.to_datetime(treated["EOPDT"]),
-        "REASON": treated["DCTREAS"].astype("string"),
-    })
+    bars = pd.DataFrame(
+        {
+            "SUBJID": treated["SUBJID"].astype("string"),
+            "START": pd.to_datetime(treated["TRTSDT"]),
+            "END": pd.to_datetime(treated["EOPDT"]),
+            "REASON": treated["DCTREAS"].astype("string"),
+        }
+    )
     bars["DAYS"] = (bars["END"] - bars["START"]).dt.days + 1
     return bars.sort_values(["DAYS", "SUBJID"], ascending=[True, False]).reset_index(drop=True)
 
@@ -56,17 +58,36 @@ def draw_swimmer_plot(study: StudySpec, adsl: pd.DataFrame) -> plt.Figure:
     figure, axes = plt.subplots(figsize=(8.5, height), dpi=150)
     positions = range(len(bars))
     axes.barh(
-        list(positions), (bars["END"] - bars["START"]).dt.days + 1, left=bars["START"],
-        height=0.62 if labelled else 1.0, color=BAR_COLOUR, edgecolor="#2f6b3a",
-        linewidth=0.6 if labelled else 0, zorder=2,
+        list(positions),
+        (bars["END"] - bars["START"]).dt.days + 1,
+        left=bars["START"],
+        height=0.62 if labelled else 1.0,
+        color=BAR_COLOUR,
+        edgecolor="#2f6b3a",
+        linewidth=0.6 if labelled else 0,
+        zorder=2,
     )
     for reason, (symbol, _) in MARKERS.items():
         chosen = bars[bars["REASON"] == reason]
-        axes.scatter(chosen["END"] + pd.Timedelta(days=5), chosen.index, marker=f"${symbol}$",
-                     s=70 if labelled else 12, color="#222", linewidths=0, zorder=3)
+        axes.scatter(
+            chosen["END"] + pd.Timedelta(days=5),
+            chosen.index,
+            marker=f"${symbol}$",
+            s=70 if labelled else 12,
+            color="#222",
+            linewidths=0,
+            zorder=3,
+        )
     axes.axvline(cup_end, color="#666", linestyle="--", linewidth=0.9, zorder=1)
-    axes.text(cup_end - pd.Timedelta(days=2), len(bars) - 0.2, "regular end of CUP\n31 Jan 2021",
-              fontsize=7.5, color="#444", va="bottom", ha="right")
+    axes.text(
+        cup_end - pd.Timedelta(days=2),
+        len(bars) - 0.2,
+        "regular end of CUP\n31 Jan 2021",
+        fontsize=7.5,
+        color="#444",
+        va="bottom",
+        ha="right",
+    )
     if labelled:
         axes.set_yticks(list(positions), bars["SUBJID"].tolist(), fontsize=8)
     else:
@@ -83,11 +104,19 @@ def draw_swimmer_plot(study: StudySpec, adsl: pd.DataFrame) -> plt.Figure:
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
     legend = "   ".join(f"{symbol.lstrip(chr(92))} {text}" for symbol, text in MARKERS.values())
-    axes.set_title("Figure 1. Individual patient participation time in the CUP", fontsize=10,
-                   loc="left", fontweight="bold")
-    figure.text(0.01, 0.01, legend + f"\nBars: first isatuximab dose to end of therapy/CUP; patients "
-                f"treated until the regular end of the CUP end on {cutoff:%d %B %Y}.",
-                fontsize=7.5, color="#333", ha="left", va="bottom")
+    axes.set_title(
+        "Figure 1. Individual patient participation time in the CUP", fontsize=10, loc="left", fontweight="bold"
+    )
+    figure.text(
+        0.01,
+        0.01,
+        legend + f"\nBars: first isatuximab dose to end of therapy/CUP; patients "
+        f"treated until the regular end of the CUP end on {cutoff:%d %B %Y}.",
+        fontsize=7.5,
+        color="#333",
+        ha="left",
+        va="bottom",
+    )
     figure.tight_layout(rect=(0, 0.05, 1, 1))
     return figure
 

@@ -110,8 +110,14 @@ def table2_display(tables: PaperTables) -> Display:
             ("Serious AEs, n (%)", 1),
             (f"AEs with a causal relationship to {tables.treatment.lower()}, n (%)", 2),
         ),
-        header=(("Treatment-emergent adverse events", 1), ("Any grade", 1), ("Grade ≥ 3", 1),
-                ("All grades", 1), ("Any grade", 1), ("Grade ≥ 3", 1)),
+        header=(
+            ("Treatment-emergent adverse events", 1),
+            ("Any grade", 1),
+            ("Grade ≥ 3", 1),
+            ("All grades", 1),
+            ("Any grade", 1),
+            ("Grade ≥ 3", 1),
+        ),
         rows=tuple(rows),
         footnotes=(
             f"{tables.treatment} (n = {n} patients, ADSL.SAFFL = Y). Treatment-emergent: ADAE.TRTEMFL = Y "
@@ -169,7 +175,7 @@ nav a { margin-right: 1em; }
 
 def _html_page(title: str, body: str) -> str:
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{html.escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
     )
 
@@ -179,23 +185,27 @@ def display_html(display: Display) -> str:
     width = len(display.header)
     groups = ""
     if any(text for text, _ in display.groups):
-        groups = "<tr>" + "".join(
-            f'<th colspan="{span}">{html.escape(text)}</th>' for text, span in display.groups
-        ) + "</tr>\n"
-    header = "<tr>" + "".join(
-        f'<th colspan="{span}">{html.escape(text)}</th>' for text, span in display.header
-    ) + "</tr>"
+        groups = (
+            "<tr>"
+            + "".join(f'<th colspan="{span}">{html.escape(text)}</th>' for text, span in display.groups)
+            + "</tr>\n"
+        )
+    header = (
+        "<tr>" + "".join(f'<th colspan="{span}">{html.escape(text)}</th>' for text, span in display.header) + "</tr>"
+    )
     body = []
     for row in display.rows:
         cells = list(row.cells) + [""] * (width - 1 - len(row.cells))
         body.append(
             f'<tr class="{row.kind}"><td>{html.escape(row.label)}</td>'
-            + "".join(f"<td>{html.escape(cell)}</td>" for cell in cells) + "</tr>"
+            + "".join(f"<td>{html.escape(cell)}</td>" for cell in cells)
+            + "</tr>"
         )
     footnotes = "\n".join(f'<p class="footnote">{html.escape(note)}</p>' for note in display.footnotes)
     table = (
         f"<h1>{html.escape(display.title)}</h1>\n<table>\n<thead>\n{groups}{header}\n</thead>\n<tbody>\n"
-        + "\n".join(body) + f"\n</tbody>\n</table>\n{footnotes}"
+        + "\n".join(body)
+        + f"\n</tbody>\n</table>\n{footnotes}"
     )
     return _html_page(display.title, table)
 
@@ -220,8 +230,8 @@ def _index_page(study: StudySpec, displays: list[Display], figure_stem: str) -> 
     )
     body = (
         f"<h1>{html.escape(study.name)} ({html.escape(study.studyid)}): analysis output</h1>\n"
-        f"<ul>{items}<li><a href=\"{figure_stem}.svg\">Figure 1. Individual patient participation time</a>"
-        f" (<a href=\"{figure_stem}.png\">PNG</a>)</li></ul>\n"
+        f'<ul>{items}<li><a href="{figure_stem}.svg">Figure 1. Individual patient participation time</a>'
+        f' (<a href="{figure_stem}.png">PNG</a>)</li></ul>\n'
         f'<img src="{figure_stem}.png" alt="Figure 1" style="max-width:100%">'
     )
     return _html_page(f"{study.studyid} tables", body)

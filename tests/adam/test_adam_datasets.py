@@ -20,53 +20,97 @@ def _frame(columns: dict[str, list[object]]) -> pd.DataFrame:
 
 
 def tiny_sdtm() -> dict[str, pd.DataFrame]:
-    dm = _frame({
-        "STUDYID": ["X"] * 2, "USUBJID": SUBJECTS, "SUBJID": ["1", "2"], "SITEID": ["01", "01"],
-        "AGE": [74, 75], "AGEU": ["YEARS"] * 2, "SEX": ["F", "M"], "RACE": [pd.NA, pd.NA],
-        "ARM": ["Isa-Pd"] * 2, "ACTARM": ["Isa-Pd", ""],
-        "RFSTDTC": ["2020-07-20", ""], "RFENDTC": ["2020-08-20", "2020-07-30"],
-        "RFXSTDTC": ["2020-07-20", ""], "RFXENDTC": ["2020-08-10", ""],
-        "RFICDTC": ["2020-07-14", "2020-07-15"], "RFPENDTC": ["2020-08-20", "2020-07-30"],
-        "DTHDTC": ["", ""], "DTHFL": ["", ""],
-    })
-    ex = _frame({
-        "USUBJID": ["S-1"] * 4,
-        "EXTRT": ["ISATUXIMAB", "POMALIDOMIDE", "ISATUXIMAB", "ISATUXIMAB"],
-        "EXDOSE": [10.0, 4.0, 10.0, 10.0],
-        "EXSTDTC": ["2020-07-20", "2020-07-20", "2020-07-27", "2020-08-17"],
-        "EXENDTC": ["2020-07-20", "2020-08-09", "2020-07-27", "2020-08-17"],
-        "VISITNUM": [101.0, 101.0, 108.0, 201.0],
-    })
-    ae = _frame({
-        "STUDYID": ["X"] * 6, "USUBJID": ["S-1"] * 5 + ["S-2"], "AESEQ": [1.0, 2.0, 3.0, 4.0, 5.0, 1.0],
-        "AESPID": ["1", "2", "3", "4", "5", "1"], "AETERM": ["t"] * 6,
-        "AEDECOD": ["Nausea", "Rash", "Fatigue", "Anaemia", "Pain", "Fall"],
-        "AEBODSYS": ["GI", "Skin", "General", "Blood", "General", "Injury"],
-        "AESOC": ["GI", "Skin", "General", "Blood", "General", "Injury"],
-        # before first dose; partial in the first-dose month; +30 days; +31 days; missing onset
-        "AESTDTC": ["2020-07-18", "2020-07", "2020-09-09", "2020-09-10", "", "2020-07-20"],
-        "AEENDTC": ["2020-07-19", "2020-08", "", "2020-09", "", "2020-07-21"],
-        "AESER": ["Y", "N", "N", "N", "N", "N"], "AESDTH": [""] * 6,
-        "AEOUT": ["RECOVERED/RESOLVED"] * 6, "AETOXGR": ["3", "1", "2", "3", "1", "2"],
-        "AEREL": ["NOT RELATED", "RELATED", "", "NOT RELATED", "NOT RELATED", "NOT RELATED"],
-        "AEACN": ["NOT APPLICABLE", "DRUG WITHDRAWN", "DOSE NOT CHANGED", "DOSE NOT CHANGED",
-                  "DOSE NOT CHANGED", "NOT APPLICABLE"],
-    })
-    supp = _frame({
-        "USUBJID": ["S-1", "S-1"], "IDVAR": ["AESEQ", "AESEQ"], "IDVARVAL": ["2", "2"],
-        "QNAM": ["AESI", "AERELPOM"], "QVAL": ["Y", "RELATED"],
-    })
-    ds = _frame({
-        "USUBJID": ["S-1", "S-2"], "DSCAT": ["DISPOSITION EVENT"] * 2, "DSSCAT": ["END OF TREATMENT"] * 2,
-        "DSDECOD": ["PROGRESSIVE DISEASE", "OTHER"], "DSSTDTC": ["2020-08-20", "2020-07-30"],
-    })
-    vs = _frame({"USUBJID": ["S-1", "S-1"], "VSTESTCD": ["WEIGHT", "HEIGHT"], "VSSTRESN": [70.5, 170.0],
-                 "VSLOBXFL": ["Y", "Y"]})
-    rs = _frame({"USUBJID": ["S-1", "S-2"], "RSTESTCD": ["ECOG101"] * 2, "RSSTRESN": [1.0, 2.0],
-                 "RSLOBXFL": ["Y", ""]})
+    dm = _frame(
+        {
+            "STUDYID": ["X"] * 2,
+            "USUBJID": SUBJECTS,
+            "SUBJID": ["1", "2"],
+            "SITEID": ["01", "01"],
+            "AGE": [74, 75],
+            "AGEU": ["YEARS"] * 2,
+            "SEX": ["F", "M"],
+            "RACE": [pd.NA, pd.NA],
+            "ARM": ["Isa-Pd"] * 2,
+            "ACTARM": ["Isa-Pd", ""],
+            "RFSTDTC": ["2020-07-20", ""],
+            "RFENDTC": ["2020-08-20", "2020-07-30"],
+            "RFXSTDTC": ["2020-07-20", ""],
+            "RFXENDTC": ["2020-08-10", ""],
+            "RFICDTC": ["2020-07-14", "2020-07-15"],
+            "RFPENDTC": ["2020-08-20", "2020-07-30"],
+            "DTHDTC": ["", ""],
+            "DTHFL": ["", ""],
+        }
+    )
+    ex = _frame(
+        {
+            "USUBJID": ["S-1"] * 4,
+            "EXTRT": ["ISATUXIMAB", "POMALIDOMIDE", "ISATUXIMAB", "ISATUXIMAB"],
+            "EXDOSE": [10.0, 4.0, 10.0, 10.0],
+            "EXSTDTC": ["2020-07-20", "2020-07-20", "2020-07-27", "2020-08-17"],
+            "EXENDTC": ["2020-07-20", "2020-08-09", "2020-07-27", "2020-08-17"],
+            "VISITNUM": [101.0, 101.0, 108.0, 201.0],
+        }
+    )
+    ae = _frame(
+        {
+            "STUDYID": ["X"] * 6,
+            "USUBJID": ["S-1"] * 5 + ["S-2"],
+            "AESEQ": [1.0, 2.0, 3.0, 4.0, 5.0, 1.0],
+            "AESPID": ["1", "2", "3", "4", "5", "1"],
+            "AETERM": ["t"] * 6,
+            "AEDECOD": ["Nausea", "Rash", "Fatigue", "Anaemia", "Pain", "Fall"],
+            "AEBODSYS": ["GI", "Skin", "General", "Blood", "General", "Injury"],
+            "AESOC": ["GI", "Skin", "General", "Blood", "General", "Injury"],
+            # before first dose; partial in the first-dose month; +30 days; +31 days; missing onset
+            "AESTDTC": ["2020-07-18", "2020-07", "2020-09-09", "2020-09-10", "", "2020-07-20"],
+            "AEENDTC": ["2020-07-19", "2020-08", "", "2020-09", "", "2020-07-21"],
+            "AESER": ["Y", "N", "N", "N", "N", "N"],
+            "AESDTH": [""] * 6,
+            "AEOUT": ["RECOVERED/RESOLVED"] * 6,
+            "AETOXGR": ["3", "1", "2", "3", "1", "2"],
+            "AEREL": ["NOT RELATED", "RELATED", "", "NOT RELATED", "NOT RELATED", "NOT RELATED"],
+            "AEACN": [
+                "NOT APPLICABLE",
+                "DRUG WITHDRAWN",
+                "DOSE NOT CHANGED",
+                "DOSE NOT CHANGED",
+                "DOSE NOT CHANGED",
+                "NOT APPLICABLE",
+            ],
+        }
+    )
+    supp = _frame(
+        {
+            "USUBJID": ["S-1", "S-1"],
+            "IDVAR": ["AESEQ", "AESEQ"],
+            "IDVARVAL": ["2", "2"],
+            "QNAM": ["AESI", "AERELPOM"],
+            "QVAL": ["Y", "RELATED"],
+        }
+    )
+    ds = _frame(
+        {
+            "USUBJID": ["S-1", "S-2"],
+            "DSCAT": ["DISPOSITION EVENT"] * 2,
+            "DSSCAT": ["END OF TREATMENT"] * 2,
+            "DSDECOD": ["PROGRESSIVE DISEASE", "OTHER"],
+            "DSSTDTC": ["2020-08-20", "2020-07-30"],
+        }
+    )
+    vs = _frame(
+        {"USUBJID": ["S-1", "S-1"], "VSTESTCD": ["WEIGHT", "HEIGHT"], "VSSTRESN": [70.5, 170.0], "VSLOBXFL": ["Y", "Y"]}
+    )
+    rs = _frame({"USUBJID": ["S-1", "S-2"], "RSTESTCD": ["ECOG101"] * 2, "RSSTRESN": [1.0, 2.0], "RSLOBXFL": ["Y", ""]})
     mh = _frame({"USUBJID": SUBJECTS, "MHCAT": ["PRIMARY DIAGNOSIS"] * 2, "MHSTDTC": ["2013-07", "2019"]})
-    sc = _frame({"USUBJID": ["S-1", "S-1"], "SCTESTCD": ["NPRLINES", "PRIORPI"], "SCSTRESC": ["3", "Y"],
-                 "SCSTRESN": [3.0, None]})
+    sc = _frame(
+        {
+            "USUBJID": ["S-1", "S-1"],
+            "SCTESTCD": ["NPRLINES", "PRIORPI"],
+            "SCSTRESC": ["3", "Y"],
+            "SCSTRESN": [3.0, None],
+        }
+    )
     return {"DM": dm, "EX": ex, "AE": ae, "SUPPAE": supp, "DS": ds, "VS": vs, "RS": rs, "MH": mh, "SC": sc}
 
 
@@ -109,8 +153,7 @@ def test_adae_flags_and_dates(tiny_adam: dict[str, pd.DataFrame]) -> None:
     assert adae.loc[3, "AENDT"] == pd.Timestamp("2020-09-30")  # no cap inside September
     assert _value(adae, "ASTDY") == [-2, 1, 52, 53, None, None]
     assert _value(adae, "ACYCLEN") == [None, 1, 2, 2, None, None]
-    assert _value(adae, "AREL") == ["NOT RELATED", "RELATED", "RELATED", "NOT RELATED", "NOT RELATED",
-                                    "NOT RELATED"]
+    assert _value(adae, "AREL") == ["NOT RELATED", "RELATED", "RELATED", "NOT RELATED", "NOT RELATED", "NOT RELATED"]
     assert _value(adae, "AERELPOM") == [None, "RELATED", None, None, None, None]
     assert _value(adae, "AESIFL") == [None, "Y", None, None, None, None]
     assert _value(adae, "AEDISFL") == [None, "Y", None, None, None, None]
@@ -134,8 +177,11 @@ def _check_shape(frame: pd.DataFrame, spec: DatasetSpec) -> None:
         if variable.type == "Char":
             assert pd.api.types.is_string_dtype(column.dtype), variable.name
             lengths = column.dropna().str.len()
-            assert variable.length is None or lengths.max(skipna=True) is pd.NA or (
-                lengths.empty or lengths.max() <= variable.length), variable.name
+            assert (
+                variable.length is None
+                or lengths.max(skipna=True) is pd.NA
+                or (lengths.empty or lengths.max() <= variable.length)
+            ), variable.name
         elif variable.format and variable.format.startswith("DATE"):
             assert pd.api.types.is_datetime64_any_dtype(column.dtype), variable.name
         else:

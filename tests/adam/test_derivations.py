@@ -22,11 +22,9 @@ def dates(*values: str | None) -> pd.Series:
 
 def test_partial_onset_goes_to_first_dose_only_when_the_dose_is_in_its_period() -> None:
     onset = pd.Series(["2020-07", "2020-07", "2020", "2019", "2020-07-05", "", None])
-    first_dose = dates("2020-07-20", "2020-08-03", "2020-07-20", "2020-07-20", "2020-07-20", "2020-07-20",
-                       "2020-07-20")
+    first_dose = dates("2020-07-20", "2020-08-03", "2020-07-20", "2020-07-20", "2020-07-20", "2020-07-20", "2020-07-20")
     imputed, flag = impute_date(onset, to="first", within=[first_dose])
-    assert imputed.tolist()[:5] == [D("2020-07-20"), D("2020-07-01"), D("2020-07-20"), D("2019-01-01"),
-                                    D("2020-07-05")]
+    assert imputed.tolist()[:5] == [D("2020-07-20"), D("2020-07-01"), D("2020-07-20"), D("2019-01-01"), D("2020-07-05")]
     assert imputed[5:].isna().all()
     assert flag.tolist()[:4] == ["D", "D", "M", "M"]
     assert flag[4:].isna().all()
@@ -52,14 +50,16 @@ def test_relative_day_has_no_day_zero() -> None:
 
 def adverse_events() -> pd.DataFrame:
     """Patient A: first dose 20 Jul, last exposure 10 Aug 2020; patient B was never dosed."""
-    return pd.DataFrame({
-        "USUBJID": ["A", "A", "A", "A", "A", "A", "B"],
-        "AESEQ": [1, 2, 3, 4, 5, 6, 1],
-        "ASTDT": dates("2020-07-19", "2020-07-20", "2020-09-09", "2020-09-10", None, None, "2020-07-25"),
-        "AENDT": dates(None, None, None, None, None, "2020-07-10", None),
-        "RFXSTDT": dates(*["2020-07-20"] * 6, None),
-        "TRTEDT": dates(*["2020-08-10"] * 6, None),
-    })
+    return pd.DataFrame(
+        {
+            "USUBJID": ["A", "A", "A", "A", "A", "A", "B"],
+            "AESEQ": [1, 2, 3, 4, 5, 6, 1],
+            "ASTDT": dates("2020-07-19", "2020-07-20", "2020-09-09", "2020-09-10", None, None, "2020-07-25"),
+            "AENDT": dates(None, None, None, None, None, "2020-07-10", None),
+            "RFXSTDT": dates(*["2020-07-20"] * 6, None),
+            "TRTEDT": dates(*["2020-08-10"] * 6, None),
+        }
+    )
 
 
 def test_trtemfl_window_of_30_days_after_the_last_dose() -> None:
@@ -75,13 +75,15 @@ def test_prefl_marks_events_before_the_first_dose_and_of_undosed_patients() -> N
 
 
 def test_astdt_partial_onset_in_the_first_dose_month_is_treatment_emergent() -> None:
-    events = pd.DataFrame({
-        "USUBJID": ["A", "A", "A"],
-        "AESTDTC": ["2020-09", "2020-12", "2020-09-01"],
-        "RFXSTDT": dates(*["2020-09-21"] * 3),
-        "TRTEDT": dates(*["2021-01-31"] * 3),
-        "AENDT": dates(None, None, None),
-    })
+    events = pd.DataFrame(
+        {
+            "USUBJID": ["A", "A", "A"],
+            "AESTDTC": ["2020-09", "2020-12", "2020-09-01"],
+            "RFXSTDT": dates(*["2020-09-21"] * 3),
+            "TRTEDT": dates(*["2021-01-31"] * 3),
+            "AENDT": dates(None, None, None),
+        }
+    )
     derived = d.derive_var_trtemfl(d.derive_vars_astdt(events))
     assert derived["ASTDT"].tolist() == [D("2020-09-21"), D("2020-12-01"), D("2020-09-01")]
     assert derived["ASTDTF"].tolist()[:2] == ["D", "D"] and pd.isna(derived["ASTDTF"][2])
@@ -89,17 +91,21 @@ def test_astdt_partial_onset_in_the_first_dose_month_is_treatment_emergent() -> 
 
 
 def test_cycle_of_onset_is_the_latest_cycle_started_on_or_before_onset() -> None:
-    ex = pd.DataFrame({
-        "USUBJID": ["A"] * 4 + ["B"],
-        "EXTRT": ["ISATUXIMAB", "ISATUXIMAB", "ISATUXIMAB", "POMALIDOMIDE", "ISATUXIMAB"],
-        "EXDOSE": [10, 10, 10, 4, 0],
-        "EXSTDTC": ["2020-07-20", "2020-08-03", "2020-08-17", "2020-08-17", "2020-07-20"],
-        "VISITNUM": [101, 115, 201, 201, 101],
-    })
-    events = pd.DataFrame({
-        "USUBJID": ["A", "A", "A", "A", "B"],
-        "ASTDT": dates("2020-07-19", "2020-07-20", "2020-08-16", "2020-08-17", "2020-07-25"),
-    }).set_axis([10, 11, 12, 13, 14])
+    ex = pd.DataFrame(
+        {
+            "USUBJID": ["A"] * 4 + ["B"],
+            "EXTRT": ["ISATUXIMAB", "ISATUXIMAB", "ISATUXIMAB", "POMALIDOMIDE", "ISATUXIMAB"],
+            "EXDOSE": [10, 10, 10, 4, 0],
+            "EXSTDTC": ["2020-07-20", "2020-08-03", "2020-08-17", "2020-08-17", "2020-07-20"],
+            "VISITNUM": [101, 115, 201, 201, 101],
+        }
+    )
+    events = pd.DataFrame(
+        {
+            "USUBJID": ["A", "A", "A", "A", "B"],
+            "ASTDT": dates("2020-07-19", "2020-07-20", "2020-08-16", "2020-08-17", "2020-07-25"),
+        }
+    ).set_axis([10, 11, 12, 13, 14])
     derived = d.derive_vars_cycle(events, ex, treatment="ISATUXIMAB")
     assert listed(derived["ACYCLEN"]) == [None, 1, 1, 2, None]
     assert listed(derived["ACYCLE"]) == [None, "CYCLE 1", "CYCLE 1", "CYCLE 2", None]
@@ -107,14 +113,16 @@ def test_cycle_of_onset_is_the_latest_cycle_started_on_or_before_onset() -> None
 
 
 def test_first_occurrence_flags_follow_onset_then_sequence_among_teaes() -> None:
-    events = pd.DataFrame({
-        "USUBJID": ["A", "A", "A", "A"],
-        "AESEQ": [1, 2, 3, 4],
-        "AEBODSYS": ["SOC1", "SOC1", "SOC1", "SOC2"],
-        "AEDECOD": ["PT1", "PT1", "PT2", "PT3"],
-        "ASTDT": dates("2020-07-01", "2020-07-25", "2020-07-25", "2020-07-24"),
-        "TRTEMFL": [None, "Y", "Y", "Y"],
-    })
+    events = pd.DataFrame(
+        {
+            "USUBJID": ["A", "A", "A", "A"],
+            "AESEQ": [1, 2, 3, 4],
+            "AEBODSYS": ["SOC1", "SOC1", "SOC1", "SOC2"],
+            "AEDECOD": ["PT1", "PT1", "PT2", "PT3"],
+            "ASTDT": dates("2020-07-01", "2020-07-25", "2020-07-25", "2020-07-24"),
+            "TRTEMFL": [None, "Y", "Y", "Y"],
+        }
+    )
     subject = d.derive_var_occurrence_flag(events, by_vars=[], new_var="AOCCFL")
     term = d.derive_var_occurrence_flag(events, by_vars=["AEBODSYS", "AEDECOD"], new_var="AOCCPFL")
     soc = d.derive_var_occurrence_flag(events, by_vars=["AEBODSYS"], new_var="AOCCSFL")
@@ -131,11 +139,13 @@ def test_agegr1_boundaries() -> None:
 
 def test_diagnosis_years_use_the_earliest_date_of_a_partial_diagnosis() -> None:
     subjects = pd.DataFrame({"USUBJID": ["A", "B", "C"], "RFICDTC": ["2020-07-14", "2020-07-14", "2020-07-14"]})
-    mh = pd.DataFrame({
-        "USUBJID": ["A", "B", "C"],
-        "MHCAT": ["PRIMARY DIAGNOSIS"] * 3,
-        "MHSTDTC": ["2013-07", "2013", "2013-07-15"],
-    })
+    mh = pd.DataFrame(
+        {
+            "USUBJID": ["A", "B", "C"],
+            "MHCAT": ["PRIMARY DIAGNOSIS"] * 3,
+            "MHSTDTC": ["2013-07", "2013", "2013-07-15"],
+        }
+    )
     derived = d.derive_var_diagyrs(d.derive_var_diagdt(subjects, mh))
     assert derived["DIAGDT"].tolist() == [D("2013-07-01"), D("2013-01-01"), D("2013-07-15")]
     assert derived["DIAGDTF"].tolist()[:2] == ["D", "M"]
@@ -149,10 +159,15 @@ def test_a_missing_column_is_named_with_its_option() -> None:
 
 def test_suppqual_qualifiers_become_columns_on_their_parent_record() -> None:
     ae = pd.DataFrame({"USUBJID": ["A", "A", "B"], "AESEQ": [1.0, 2.0, 1.0]})
-    supp = pd.DataFrame({
-        "USUBJID": ["A", "A", "B"], "IDVAR": ["AESEQ"] * 3, "IDVARVAL": ["2", "1", "1"],
-        "QNAM": ["AERELPOM", "AESI", "AERELPOM"], "QVAL": ["RELATED", "Y", "NOT RELATED"],
-    })
+    supp = pd.DataFrame(
+        {
+            "USUBJID": ["A", "A", "B"],
+            "IDVAR": ["AESEQ"] * 3,
+            "IDVARVAL": ["2", "1", "1"],
+            "QNAM": ["AERELPOM", "AESI", "AERELPOM"],
+            "QVAL": ["RELATED", "Y", "NOT RELATED"],
+        }
+    )
     merged = d.derive_vars_suppqual(ae, supp, qnams=["AERELPOM", "AERELDEX", "AESI"])
     assert listed(merged["AERELPOM"]) == [None, "RELATED", "NOT RELATED"]
     assert listed(merged["AESI"]) == ["Y", None, None]

@@ -61,7 +61,11 @@ def test_quoted_field_with_a_line_break_keeps_line_numbers(tmp_path: Path) -> No
 
 
 def test_impossible_date(tmp_path: Path) -> None:
-    administrations = [*ADMINISTRATIONS[:2], ADMINISTRATIONS[2].replace("23.07.2020", "31.02.2021"), *ADMINISTRATIONS[3:]]
+    administrations = [
+        *ADMINISTRATIONS[:2],
+        ADMINISTRATIONS[2].replace("23.07.2020", "31.02.2021"),
+        *ADMINISTRATIONS[3:],
+    ]
     problem = only(problems_of(write_export(tmp_path, administrations=administrations)), "ENDDAT")
     assert (problem.file.endswith("administrations.csv"), problem.line, problem.value) == (True, 3, "31.02.2021")
     assert "impossible date" in problem.message
@@ -113,7 +117,9 @@ def test_missing_empty_and_non_utf8_files(tmp_path: Path) -> None:
     export = write_export(tmp_path)
     (export / "end_of_treatment.csv").unlink()
     (export / "adverse_events.csv").write_bytes(b"")
-    (export / "patients.csv").write_bytes("\n".join(PATIENTS).replace("Leichtketten", "Leichtk\xe4tten").encode("latin-1"))
+    (export / "patients.csv").write_bytes(
+        "\n".join(PATIENTS).replace("Leichtketten", "Leichtk\xe4tten").encode("latin-1")
+    )
     messages = {Path(p.file).name: p for p in problems_of(export)}
     assert "missing" in messages["end_of_treatment.csv"].message
     assert "empty" in messages["adverse_events.csv"].message

@@ -95,7 +95,11 @@ def test_supp_records_point_at_their_parent(sdtm: dict[str, pd.DataFrame]) -> No
 def test_disposition_blocks(sdtm: dict[str, pd.DataFrame]) -> None:
     ds = sdtm["DS"]
     end = ds[ds["DSSCAT"] == "END OF TREATMENT"].set_index("USUBJID")["DSDECOD"]
-    assert end.to_dict() == {"ISA-CUP-DE-01-001": "COMPLETED", "ISA-CUP-DE-02-001": "DEATH", "ISA-CUP-DE-02-002": "OTHER"}
+    assert end.to_dict() == {
+        "ISA-CUP-DE-01-001": "COMPLETED",
+        "ISA-CUP-DE-02-001": "DEATH",
+        "ISA-CUP-DE-02-002": "OTHER",
+    }
     assert (ds["DSCAT"] == "PROTOCOL MILESTONE").sum() == 3
     assert (ds["DSCAT"] == "OTHER EVENT").sum() == 1
 

@@ -38,16 +38,27 @@ def test_shipped_specs_load() -> None:
 
 
 def test_wrong_type_names_file_key_path_and_expectation(specs: Path) -> None:
-    edit(specs / "sdtm" / "ae.yaml", "name: AESER, label: Serious Event, type: Char, length: 1",
-         "name: AESER, label: Serious Event, type: Char, length: one")
+    edit(
+        specs / "sdtm" / "ae.yaml",
+        "name: AESER, label: Serious Event, type: Char, length: 1",
+        "name: AESER, label: Serious Event, type: Char, length: one",
+    )
     problems = spec_problems(specs)
     assert any("ae.yaml" in p and "variables[9].length" in p and "integer" in p for p in problems), problems
 
 
 def test_all_problems_at_once(specs: Path) -> None:
-    edit(specs / "sdtm" / "dm.yaml", "type: Char, length: 1, origin: Collected", "type: Text, length: 1, origin: Collected")
+    edit(
+        specs / "sdtm" / "dm.yaml",
+        "type: Char, length: 1, origin: Collected",
+        "type: Text, length: 1, origin: Collected",
+    )
     edit(specs / "sdtm" / "ex.yaml", "label: Exposure", "label: Exposure to isatuximab, pomalidomide and dexamethasone")
-    edit(specs / "sdtm" / "vs.yaml", "origin: Assigned, core: Req, role: Topic", "origin: Guessed, core: Req, role: Topic")
+    edit(
+        specs / "sdtm" / "vs.yaml",
+        "origin: Assigned, core: Req, role: Topic",
+        "origin: Guessed, core: Req, role: Topic",
+    )
     problems = spec_problems(specs)
     assert any("dm.yaml" in p and "type" in p and "unallowed value Text" in p for p in problems)
     assert any("ex.yaml" in p and "column label" in p and "max length is 40" in p for p in problems)

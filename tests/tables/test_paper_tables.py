@@ -68,8 +68,9 @@ def test_tables_from_the_xpt_files_equal_those_from_memory(
     """What `cdisc-cup tables OUT` reads back gives the same numbers as the in-memory run."""
     study = load_study()
     frames = {
-        name: conform(pyreadstat.read_xport(str(converted_sample.adam_dir / f"{name.lower()}.xpt"))[0],
-                      study.dataset(name))
+        name: conform(
+            pyreadstat.read_xport(str(converted_sample.adam_dir / f"{name.lower()}.xpt"))[0], study.dataset(name)
+        )
         for name in ("ADSL", "ADAE")
     }
     # pyreadstat returns DATE9. variables as Python dates; conform makes them datetime64 again
@@ -79,8 +80,17 @@ def test_tables_from_the_xpt_files_equal_those_from_memory(
 def test_written_pages_csv_and_figure(converted_sample: ConversionResult) -> None:
     folder = converted_sample.out_dir / "tables"
     names = {p.name for p in folder.iterdir()}
-    assert {"table1.html", "table1.csv", "table2.html", "table2.csv", "table3.html", "table3.csv",
-            "figure1.png", "figure1.svg", "index.html"} <= names
+    assert {
+        "table1.html",
+        "table1.csv",
+        "table2.html",
+        "table2.csv",
+        "table3.html",
+        "table3.csv",
+        "figure1.png",
+        "figure1.svg",
+        "index.html",
+    } <= names
     page = (folder / "table2.html").read_text(encoding="utf-8")
     assert "Adverse reaction drug profile for isatuximab" in page and "<table>" in page
     assert "Plasma cell myeloma</td><td>2 (11.1)</td><td>2 (11.1)</td><td>1 (5.6)" in page
