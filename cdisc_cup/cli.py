@@ -181,3 +181,7 @@ def tables(out_dir: Path, spec_dir: Path | None) -> None:
 
 main.add_command(validate)
 main.add_command(rules_command)
+
+
+if __name__ == "__main__":
+    main()

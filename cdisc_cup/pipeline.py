@@ -190,6 +190,24 @@ def validate_output(layout: OutputLayout, defines: Mapping[str, Path]) -> pd.Dat
     return pd.concat(parts, ignore_index=True)
 
 
+def _staging_prefix(out_dir: Path) -> str:
+    return f".{out_dir.name}.staging-"
+
+
+def remove_stale_staging(out_dir: Path) -> None:
+    """Staging folders of runs that were killed (their process is gone) are deleted."""
+    for folder in out_dir.parent.glob(_staging_prefix(out_dir) + "*"):
+        pid = folder.name.removeprefix(_staging_prefix(out_dir)).split("-")[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except PermissionError:
+            continue
+
+
 def _replace_folder(staging: Path, target: Path) -> None:
     """Swap the finished staging folder into place; the old output goes only after that."""
     backup = target.with_name(f".{target.name}.previous")
@@ -234,8 +252,9 @@ def convert(
     created = creation_time(raw)
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_staging(out_dir)
     try:
-        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
+        staging = Path(tempfile.mkdtemp(prefix=f"{_staging_prefix(out_dir)}{os.getpid()}-", dir=out_dir.parent))
     except OSError as exc:
         raise OutputError([Problem(str(out_dir.parent), f"cannot create the output folder: {exc.strerror}")]) from exc
     layout = OutputLayout(staging, study.studyid)

@@ -21,8 +21,8 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from cdisc_cup.findings import FINDING_COLUMNS, Severity
+from cdisc_cup.reports.spreadsheet_safe import FORMULA_STARTS, neutralise_frame
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 SEVERITY_ORDER = {str(s): -s.rank for s in Severity}
 SEVERITY_FILL = {"Error": "F8D7DA", "Warning": "FFF3CD", "Notice": "D1ECF1"}
 
@@ -78,7 +78,7 @@ def write_json(findings: pd.DataFrame, path: Path) -> Path:
 
 
 def write_csv(findings: pd.DataFrame, path: Path) -> Path:
-    safe = findings[FINDING_COLUMNS].map(neutralise)
+    safe = neutralise_frame(findings[FINDING_COLUMNS])
     safe["row"] = pd.to_numeric(findings["row"], errors="coerce").astype("Int64")
     safe.to_csv(path, index=False, encoding="utf-8")
     return path

@@ -18,6 +18,7 @@ import pandas as pd
 
 from cdisc_cup.mapping.catalogue import SOURCE_FILE
 from cdisc_cup.readers.raw import LINE, RawTable
+from cdisc_cup.reports.spreadsheet_safe import neutralise_frame
 
 RECONCILIATION_COLUMNS = [
     "file",
@@ -108,14 +109,14 @@ def write_reconciliation(
         folder / "reconciliation.html",
         audit / "trace.csv",
     ]
-    reconciliation.to_csv(paths[0], index=False)
+    neutralise_frame(reconciliation).to_csv(paths[0], index=False)
     paths[1].write_text(json.dumps(reconciliation.to_dict(orient="records"), indent=2), encoding="utf-8")
     paths[2].write_text(_html_page(reconciliation), encoding="utf-8")
-    trace(sdtm).to_csv(paths[3], index=False)
+    neutralise_frame(trace(sdtm)).to_csv(paths[3], index=False)
     for table in raw.values():
         if table.extra_columns:
             extra = table.frame[[LINE, *table.extra_columns]].rename(columns={LINE: "line"})
             path = audit / f"extra_columns_{Path(table.spec.file).stem}.csv"
-            extra.to_csv(path, index=False)
+            neutralise_frame(extra).to_csv(path, index=False)
             paths.append(path)
     return paths
