@@ -329,6 +329,7 @@ def derive_vars_astdt(
     dataset: pd.DataFrame,
     *,
     dtc: str = "AESTDTC",
+    end_dtc: str = "AEENDTC",
     first_dose: str = "RFXSTDT",
     new_var: str = "ASTDT",
     flag_var: str = "ASTDTF",
@@ -336,10 +337,15 @@ def derive_vars_astdt(
     """Analysis start date: a partial onset is imputed to the earliest day it allows, or to
     the first dose when the first dose lies in the period it allows (CUP export convention,
     FORMAT.md "Conventions"; admiral `impute_dtc_dt(highest_imputation = "M", min_dates =
-    TRTSDT)`), so an onset that cannot be ruled out as treatment-emergent is counted as such."""
-    _require(dataset, "derive_vars_astdt", dtc=dtc, first_dose=first_dose)
+    TRTSDT)`), so an onset that cannot be ruled out as treatment-emergent is counted as such.
+    An imputed onset never lies after a complete end date (admiral's `max_dates` on the start
+    side): an event that ended before the first dose started before it too."""
+    _require(dataset, "derive_vars_astdt", dtc=dtc, end_dtc=end_dtc, first_dose=first_dose)
     date, flag = impute_date(dataset[dtc], to="first", within=[dataset[first_dose]])
-    return dataset.assign(**{new_var: date, flag_var: flag})
+    earliest, _ = impute_date(dataset[dtc], to="first")
+    end = complete_date(dataset[end_dtc]).astype(date.dtype)
+    after_end = end.notna() & (date > end) & flag.notna()
+    return dataset.assign(**{new_var: date.mask(after_end, np.maximum(earliest, end)), flag_var: flag})
 
 
 def derive_vars_aendt(

@@ -81,6 +81,7 @@ def test_astdt_partial_onset_in_the_first_dose_month_is_treatment_emergent() -> 
             "AESTDTC": ["2020-09", "2020-12", "2020-09-01"],
             "RFXSTDT": dates(*["2020-09-21"] * 3),
             "TRTEDT": dates(*["2021-01-31"] * 3),
+            "AEENDTC": [None, None, None],
             "AENDT": dates(None, None, None),
         }
     )
@@ -172,3 +173,19 @@ def test_suppqual_qualifiers_become_columns_on_their_parent_record() -> None:
     assert listed(merged["AERELPOM"]) == [None, "RELATED", "NOT RELATED"]
     assert listed(merged["AESI"]) == ["Y", None, None]
     assert merged["AERELDEX"].isna().all()
+
+
+def test_imputed_onset_never_after_a_complete_end() -> None:
+    """UN.01.2021 ending 05.01.2021 with the first dose on 08.01.2021 is pre-treatment."""
+    from cdisc_cup.adam.derivations import derive_vars_astdt
+
+    frame = pd.DataFrame(
+        {
+            "AESTDTC": pd.Series(["2021-01", "2021-01"], dtype="string"),
+            "AEENDTC": pd.Series(["2021-01-05", "2021-01-20"], dtype="string"),
+            "RFXSTDT": pd.to_datetime(["2021-01-08", "2021-01-08"]),
+        }
+    )
+    result = derive_vars_astdt(frame)
+    assert result["ASTDT"].dt.strftime("%Y-%m-%d").tolist() == ["2021-01-05", "2021-01-08"]
+    assert result["ASTDTF"].tolist() == ["D", "D"]

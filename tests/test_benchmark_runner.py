@@ -1,0 +1,56 @@
+"""The benchmark runner works end to end on a tiny export (issue #9: CI runs the smallest size once).
+
+Only the shape and sanity of the report are checked; no timing assertions.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+RUNNER = REPO / "benchmarks" / "run.py"
+PATIENTS = 30
+
+
+def table_rows(report: str, heading: str) -> dict[str, list[str]]:
+    """The Markdown table rows of one section, keyed by their first cell."""
+    section = report.split(heading, 1)[1].split("\n## ", 1)[0]
+    rows = [line.strip("|").split("|") for line in section.splitlines() if line.startswith("| ")]
+    return {cells[0].strip(): [cell.strip() for cell in cells[1:]] for cells in rows}
+
+
+def number(cell: str) -> float:
+    return float(re.sub(r"[^\d.]", "", cell))
+
+
+def test_runner_reports_stages_and_totals(tmp_path: Path) -> None:
+    results = tmp_path / "RESULTS.md"
+    work = tmp_path / "work"
+    command = [sys.executable, str(RUNNER), "--patients", str(PATIENTS), "--work", str(work), "--results", str(results)]
+    subprocess.run(command, check=True, capture_output=True)
+
+    report = results.read_text(encoding="utf-8")
+    assert "Command: `python benchmarks/run.py --patients 30" in report
+    assert re.search(r"- Machine: \d+ cores", report) and "pandas " in report and "- Date: " in report
+    assert "The 100,000-patient size was not measured" in report
+    rows = table_rows(report, f"## {PATIENTS} patients")
+    stages = ("read raw export", "map SDTM", "derive ADaM", "write SDTM XPT", "validate", "write tables and figure")
+    for stage in stages:
+        assert stage in rows, stage
+    assert sum(number(rows[stage][0]) for stage in ("map SDTM", "derive ADaM", "validate")) > 0
+    for measure in (
+        "convert wall (s)",
+        "convert peak RSS (GiB)",
+        "records written (SDTM + ADaM)",
+        "rows/s (records / convert wall)",
+        "pyreadstat.write_xport anchor (s)",
+        "convert / anchor",
+        "validate wall (s)",
+    ):
+        assert number(rows[measure][0]) > 0, measure
+    assert (work / f"export-{PATIENTS}p" / "patients.csv").is_file()
+    dm_records = re.search(r"DM ([\d,]+)", report)
+    assert dm_records is not None and number(dm_records.group(1)) == PATIENTS
