@@ -5,7 +5,7 @@
 set -euo pipefail
 
 if command -v Rscript >/dev/null 2>&1 \
-    && Rscript -e 'quit(status = !all(c("haven", "jsonlite") %in% rownames(installed.packages())))' \
+    && Rscript -e 'quit(status = !all(c("haven", "jsonlite", "foreign") %in% rownames(installed.packages())))' \
         >/dev/null 2>&1; then
     echo "R with haven and jsonlite is already installed: $(Rscript --version 2>&1 | head -n 1)"
     exit 0
@@ -18,5 +18,5 @@ fi
 
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update
-$SUDO apt-get install -y --no-install-recommends r-base-core r-cran-haven r-cran-jsonlite
+$SUDO apt-get install -y --no-install-recommends r-base-core r-cran-haven r-cran-jsonlite r-cran-foreign
 Rscript -e 'library(haven); library(jsonlite); cat("haven", as.character(packageVersion("haven")), "\n")'
