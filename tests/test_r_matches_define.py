@@ -35,7 +35,9 @@ def test_haven_and_foreign_agree_with_define(converted_sample: ConversionResult)
     seen = json.loads(run.stdout)
     expected = define_items(converted_sample.defines["SDTM"], "AE")
     assert seen["names"] == list(expected)
-    assert dict(zip(seen["names"], seen["labels"], strict=True)) == {name: label for name, (label, _) in expected.items()}
+    assert dict(zip(seen["names"], seen["labels"], strict=True)) == {
+        name: label for name, (label, _) in expected.items()
+    }
     written = converted_sample.lengths["AE"]
     for name, (_, length) in expected.items():
         if seen["types"][name] != "character":
