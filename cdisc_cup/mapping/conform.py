@@ -17,6 +17,7 @@ import pandas as pd
 from cdisc_cup import ct
 from cdisc_cup.errors import ConformanceErrors, Problem
 from cdisc_cup.mapping.catalogue import SOURCE_FILE
+from cdisc_cup.mapping.engine import BLOCK
 from cdisc_cup.readers.raw import LINE
 from cdisc_cup.spec.model import DatasetSpec
 
@@ -24,7 +25,6 @@ MAX_NAME = 8
 MAX_LABEL = 40
 MAX_CHAR_LENGTH = 200
 MAX_LISTED = 20
-BLOCK = "__block__"
 
 
 def _where(frame: pd.DataFrame, position: int) -> str:

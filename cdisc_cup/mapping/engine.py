@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from cdisc_cup.derivations.text import number_text
 from cdisc_cup.errors import InputErrors, Problem, SpecErrors
 from cdisc_cup.mapping.catalogue import CATALOGUE, SOURCE_FILE, DerivationInput
 from cdisc_cup.readers.raw import LINE, RawTable
@@ -62,8 +63,6 @@ def check_sources(study: StudySpec) -> None:
                 )
                 for name in sorted(unknown)
             ]
-            if entry.level == "dataset" and spec.name == "DM" and entry.name != "study_day":
-                continue
     if problems:
         raise SpecErrors(problems)
 
@@ -154,8 +153,6 @@ def _is_record_level(source: ValueSource) -> bool:
 
 def _typed(values: pd.Series, variable: VariableSpec) -> pd.Series:
     """Char -> string (numbers as SDTM text, 80 not 80.0); Num -> Float64."""
-    from cdisc_cup.derivations.text import number_text
-
     if variable.type == "Num":
         return pd.to_numeric(values, errors="coerce").astype("Float64")
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
@@ -208,18 +205,22 @@ def _dataset_level(
     built: Mapping[str, pd.DataFrame],
     frame: pd.DataFrame,
 ) -> pd.DataFrame:
-    """Derivations over the stacked dataset, per block where a block overrides the source."""
+    """Derivations over the stacked dataset. Each distinct source is evaluated once over the
+    whole dataset and applied to the blocks that use it (blocks may override the default)."""
     data = DerivationInput(study, spec, raw, built, frame=frame)
     for variable in spec.variables:
-        sources = {number: _source_for(block.values, variable) for number, block in enumerate(spec.records)}
-        if all(s is None or _is_record_level(s) for s in sources.values()):
+        blocks_by_source: dict[str, tuple[ValueSource, list[int]]] = {}
+        for number, block in enumerate(spec.records):
+            source = _source_for(block.values, variable)
+            if source is not None and not _is_record_level(source):
+                entry = blocks_by_source.setdefault(repr(sorted(source.items())), (source, []))
+                entry[1].append(number)
+        if not blocks_by_source:
             continue
         values = frame[variable.name].copy()
-        for number, source in sources.items():
-            if source is None or _is_record_level(source):
-                continue
-            in_block = frame[BLOCK] == number
-            values = values.where(~in_block, _typed(_evaluate(source, variable, data, study, None), variable))
+        for source, numbers in blocks_by_source.values():
+            derived = _typed(_evaluate(source, variable, data, study, None), variable)
+            values = values.where(~frame[BLOCK].isin(numbers), derived)
         frame[variable.name] = _typed(values, variable)
     return frame
 
