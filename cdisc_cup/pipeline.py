@@ -178,12 +178,14 @@ def write_json_datasets(study: StudySpec, layout: OutputLayout, result: Conversi
 
 def validate_output(layout: OutputLayout, defines: Mapping[str, Path]) -> pd.DataFrame:
     """The rule set on the files as written: SDTM and ADaM together (for the cross-dataset
-    rules), and the define.xml rules per folder against that folder's define.xml."""
+    rules), and the rules that read define.xml (DX, and CT, which takes each variable's
+    codelist from it) per folder against that folder's define.xml."""
     rules = shipped_rules()
-    define_rules = [r for r in rules if r.family == "DX"]
+    per_folder = {"DX", "CT"}
+    define_rules = [r for r in rules if r.family in per_folder]
     sdtm = read_dataset_folder(layout.sdtm)
     adam = read_dataset_folder(layout.adam) if layout.adam.is_dir() else {}
-    parts = [validate_datasets({**sdtm, **adam}, rules=[r for r in rules if r.family != "DX"])]
+    parts = [validate_datasets({**sdtm, **adam}, rules=[r for r in rules if r.family not in per_folder])]
     for datasets, standard in ((sdtm, "SDTM"), (adam, "ADaM")):
         if datasets:
             parts.append(validate_datasets(datasets, define_path=defines.get(standard), rules=define_rules))

@@ -8,6 +8,7 @@ from cdisc_cup.ct.terminology import (
     codelist_for_variable,
     codelists_for_variable,
     load_codelists,
+    merge_codelists,
 )
 
 __all__ = [
@@ -18,4 +19,5 @@ __all__ = [
     "codelist_for_variable",
     "codelists_for_variable",
     "load_codelists",
+    "merge_codelists",
 ]

@@ -182,7 +182,11 @@ def codelist_for_variable(standard: str, dataset: str, variable: str) -> Codelis
     Where the IG names several (DS.DSDECOD: NCOMPLT, PROTMLST, ...), a value may come from
     any of them, so they are merged into one codelist whose id joins theirs with "|".
     """
-    found = codelists_for_variable(standard, dataset, variable)
+    return merge_codelists(codelists_for_variable(standard, dataset, variable))
+
+
+def merge_codelists(found: tuple[Codelist, ...]) -> Codelist | None:
+    """Several codelists a value may come from as one (None for none); ids joined with "|"."""
     if len(found) <= 1:
         return found[0] if found else None
     return Codelist(

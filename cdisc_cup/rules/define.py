@@ -21,10 +21,23 @@ DEF_NAMESPACES = (
 
 
 @dataclass(frozen=True)
+class DefinedCodelist:
+    """A CodeList as the sponsor declared it: the terms used, and which are sponsor extensions."""
+
+    oid: str
+    name: str
+    nci_code: str | None  # the Alias of context nci:ExtCodeID: ties it to a CDISC codelist
+    values: frozenset[str]
+    extended: frozenset[str]  # terms marked def:ExtendedValue="Yes"
+
+
+@dataclass(frozen=True)
 class DefinedVariable:
     name: str
     label: str
     length: int | None
+    # The item's codelist, then those of its value-level items (DSDECOD: NCOMPLT, PROTMLST).
+    codelists: tuple[DefinedCodelist, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -60,6 +73,31 @@ def _children(root: etree._Element, name: str) -> list[etree._Element]:
     return [e for e in root.iter() if isinstance(e.tag, str) and _local(e) == name]
 
 
+def _attribute(element: etree._Element, name: str) -> str | None:
+    """An attribute by local name, whatever its namespace (def:ExtendedValue in 2.0 or 2.1)."""
+    return next((v for k, v in element.attrib.items() if etree.QName(k).localname == name), None)
+
+
+def _child_attributes(element: etree._Element, child: str, attribute: str) -> list[str]:
+    return [c.get(attribute, "") for c in element if isinstance(c.tag, str) and _local(c) == child]
+
+
+def _codelist(element: etree._Element) -> DefinedCodelist:
+    items = [e for e in element if isinstance(e.tag, str) and _local(e) in {"CodeListItem", "EnumeratedItem"}]
+    aliases = [
+        e.get("Name")
+        for e in element
+        if isinstance(e.tag, str) and _local(e) == "Alias" and e.get("Context") == "nci:ExtCodeID"
+    ]
+    return DefinedCodelist(
+        oid=element.get("OID", ""),
+        name=element.get("Name", ""),
+        nci_code=aliases[0] if aliases else None,
+        values=frozenset(i.get("CodedValue", "") for i in items),
+        extended=frozenset(i.get("CodedValue", "") for i in items if _attribute(i, "ExtendedValue") == "Yes"),
+    )
+
+
 @cache
 def read_define(path: Path) -> DefineMetadata:
     """Parse once per file; no network and no entity expansion (define.xml is untrusted input)."""
@@ -68,12 +106,34 @@ def read_define(path: Path) -> DefineMetadata:
     versions = _children(root, "MetaDataVersion")
     version = ""
     if versions:
-        version = next((v for k, v in versions[0].attrib.items() if etree.QName(k).localname == "DefineVersion"), "")
+        version = _attribute(versions[0], "DefineVersion") or ""
+    codelists = {c.oid: c for c in map(_codelist, _children(root, "CodeList"))}
+    value_lists = {
+        v.get("OID"): [r.get("ItemOID") for r in v if isinstance(r.tag, str) and _local(r) == "ItemRef"]
+        for v in _children(root, "ValueListDef")
+    }
+    item_elements = {item.get("OID"): item for item in _children(root, "ItemDef")}
+
+    def codelists_of(item: etree._Element) -> list[DefinedCodelist]:
+        """Empty when some value-level item has no codelist (SUPPAE.QVAL: AESI is NY, the
+        relationship text is free): the variable as a whole is then not controlled."""
+        own = [codelists[oid] for oid in _child_attributes(item, "CodeListRef", "CodeListOID") if oid in codelists]
+        for value_list in _child_attributes(item, "ValueListRef", "ValueListOID"):
+            for oid in value_lists.get(value_list, []):
+                value_level = codelists_of(item_elements[oid]) if oid in item_elements else []
+                if not value_level:
+                    return []
+                own += value_level
+        return own
+
     items = {}
-    for item in _children(root, "ItemDef"):
+    for oid, item in item_elements.items():
         length = item.get("Length")
-        items[item.get("OID")] = DefinedVariable(
-            item.get("Name", ""), _label(item), int(length) if length and length.isdigit() else None
+        items[oid] = DefinedVariable(
+            item.get("Name", ""),
+            _label(item),
+            int(length) if length and length.isdigit() else None,
+            tuple(dict.fromkeys(codelists_of(item))),
         )
     datasets = {}
     for group in _children(root, "ItemGroupDef"):

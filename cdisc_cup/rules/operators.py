@@ -411,9 +411,34 @@ def trtemfl_window(
 
 
 @cache
-def _codelist(codelist: str | None, standard: str, dataset: str, variable: str) -> ct.Codelist | None:
+def _ig_codelist(codelist: str | None, standard: str, dataset: str, variable: str) -> ct.Codelist | None:
     """The named codelist, or the one the IG ties to the variable (cached: asked once per variable)."""
     return ct.codelist(codelist) if codelist else ct.codelist_for_variable(standard, dataset, variable)
+
+
+def _variable_codelist(
+    study: Study, dataset: DatasetView, variable: str, codelist: str | None
+) -> tuple[ct.Codelist | None, frozenset[str]]:
+    """The CDISC codelist a variable's values are checked against, and the sponsor's extensions.
+
+    With a define.xml the sponsor's CodeListRef decides, as in P21 and CDISC CORE: RSTESTCD
+    of an ECOG assessment uses ECOG1TC, not the IG's oncology-response codelist, and terms
+    marked ExtendedValue="Yes" of an extensible codelist are declared extensions (SDTMIG 3.4
+    section 4.3.3), not findings. A codelist with no CDISC C-code is the sponsor's own: not a
+    CDISC CT question. Value-level codelists (DSDECOD: NCOMPLT or PROTMLST) are merged.
+    Without a define.xml, or for a variable it gives no codelist, the IG's.
+    """
+    if codelist is None and study.define_path is not None:
+        described = define.read_define(study.define_path).datasets.get(dataset.name)
+        declared = described.variables.get(variable) if described else None
+        if declared is not None and declared.codelists:
+            cdisc = [ct.codelist_by_code(c.nci_code) if c.nci_code else None for c in declared.codelists]
+            if None in cdisc:
+                return None, frozenset()
+            found = ct.merge_codelists(tuple(dict.fromkeys(cdisc)))
+            extended = frozenset().union(*(c.extended for c in declared.codelists))
+            return found, extended if found is not None and found.extensible else frozenset()
+    return _ig_codelist(codelist, study.standard_of(dataset), dataset.name, variable), frozenset()
 
 
 @operator
@@ -425,17 +450,21 @@ def in_codelist(
     variables: Sequence[str] | str | None = None,
     codelist: str | None = None,
 ) -> pd.DataFrame:
-    """Values are terms of the variable's CDISC codelist (only codelists with the given extensibility)."""
+    """Values are terms of the variable's CDISC codelist (only codelists with the given extensibility).
+
+    The codelist is the one define.xml names for the variable when the folder has one
+    (its ExtendedValue terms then count as terms), else the one the IG names.
+    """
     names = [
         v for v in (_names(dataset, variables) if variables else dataset.frame.columns) if v in dataset.frame.columns
     ]
     parts = []
     for name in names:
-        found = _codelist(codelist, study.standard_of(dataset), dataset.name, name)
+        found, extensions = _variable_codelist(study, dataset, name, codelist)
         if found is None or bool(found.extensible) != extensible:
             continue
         values = dataset.frame[name]
-        allowed = {str(t) for t in found.values()}
+        allowed = {str(t) for t in found.values()} | extensions
         outside = ~is_null(values) & ~as_text(values).isin(allowed)
         parts.append(record_hits(dataset, outside, name, codelist=pd.Series(found.id, index=dataset.frame.index)))
     return _concat(parts)
