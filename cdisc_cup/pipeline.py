@@ -23,7 +23,7 @@ from cdisc_cup.errors import ConformanceErrors, OutputError, Problem
 from cdisc_cup.mapping.conform import conform_all
 from cdisc_cup.mapping.engine import build_sdtm, submission_frame
 from cdisc_cup.progress import Progress
-from cdisc_cup.readers.datasets import read_dataset_folder
+from cdisc_cup.readers.datasets import LoadedDataset, read_dataset_folder
 from cdisc_cup.readers.raw import RawTable, read_raw_export, unknown_files
 from cdisc_cup.reports.findings import write_findings_reports
 from cdisc_cup.reports.reconciliation import reconcile, write_reconciliation
@@ -143,8 +143,19 @@ def write_datasets(
     return written
 
 
+def read_written(layout: OutputLayout) -> dict[str, dict[str, LoadedDataset]]:
+    """The XPT files as written, read back once (by pyreadstat, as a reviewer's tools would)
+    for both the define.xml cross-check and the conformance rules."""
+    folders = {"SDTM": layout.sdtm, "ADaM": layout.adam}
+    return {standard: read_dataset_folder(folder) for standard, folder in folders.items() if folder.is_dir()}
+
+
 def write_defines(
-    study: StudySpec, layout: OutputLayout, result: ConversionResult, created: datetime
+    study: StudySpec,
+    layout: OutputLayout,
+    result: ConversionResult,
+    written: Mapping[str, Mapping[str, LoadedDataset]],
+    created: datetime,
 ) -> dict[str, Path]:
     """define.xml beside each dataset folder, schema-valid and matching the written XPTs."""
     defines = {}
@@ -155,7 +166,7 @@ def write_defines(
         if not frames:
             continue
         path = write_define(study, specs, frames, folder, standard=standard, lengths=result.lengths, created=created)
-        problems = validate_define(path) + check_define_against_datasets(path, folder)
+        problems = validate_define(path) + check_define_against_datasets(path, written[standard])
         if problems:
             raise ConformanceErrors(problems)
         defines[standard] = path
@@ -176,15 +187,14 @@ def write_json_datasets(study: StudySpec, layout: OutputLayout, result: Conversi
             )
 
 
-def validate_output(layout: OutputLayout, defines: Mapping[str, Path]) -> pd.DataFrame:
+def validate_output(written: Mapping[str, Mapping[str, LoadedDataset]], defines: Mapping[str, Path]) -> pd.DataFrame:
     """The rule set on the files as written: SDTM and ADaM together (for the cross-dataset
     rules), and the rules that read define.xml (DX, and CT, which takes each variable's
     codelist from it) per folder against that folder's define.xml."""
     rules = shipped_rules()
     per_folder = {"DX", "CT"}
     define_rules = [r for r in rules if r.family in per_folder]
-    sdtm = read_dataset_folder(layout.sdtm)
-    adam = read_dataset_folder(layout.adam) if layout.adam.is_dir() else {}
+    sdtm, adam = written.get("SDTM", {}), written.get("ADaM", {})
     parts = [validate_datasets({**sdtm, **adam}, rules=[r for r in rules if r.family not in per_folder])]
     for datasets, standard in ((sdtm, "SDTM"), (adam, "ADaM")):
         if datasets:
@@ -267,13 +277,15 @@ def convert(
         if adam:
             with progress.step("write ADaM XPT", f"{len(adam)} datasets"):
                 write_datasets(layout.adam, study.adam, adam, lengths, created)
+        with progress.step("read back the written XPT files"):
+            written = read_written(layout)
         with progress.step("write define.xml and define.html"):
-            result.defines = write_defines(study, layout, result, created)
+            result.defines = write_defines(study, layout, result, written, created)
         if "json" in formats:
             with progress.step("write Dataset-JSON"):
                 write_json_datasets(study, layout, result, created)
         with progress.step("validate"):
-            result.findings = validate_output(layout, result.defines)
+            result.findings = validate_output(written, result.defines)
             write_findings_reports(result.findings, layout.reports / "validation")
         if adam:
             with progress.step("write tables and figure"):

@@ -16,6 +16,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from cdisc_cup.columns import extract_parts
+
 _ISO_DATE = r"^(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2}))?)?"
 
 
@@ -40,7 +42,7 @@ def as_text(values: pd.Series) -> pd.Series:
 
 def date_period(dtc: pd.Series) -> DatePeriod:
     """The period of days each ISO 8601 date (possibly partial, possibly with a time) allows."""
-    parts = as_text(dtc).str.extract(_ISO_DATE)
+    parts = extract_parts(as_text(dtc), _ISO_DATE)
     year, month, day = parts["year"], parts["month"], parts["day"]
     first = pd.to_datetime(year + "-" + month.fillna("01") + "-" + day.fillna("01"), format="%Y-%m-%d", errors="coerce")
     year_end = pd.to_datetime(year + "-12-31", format="%Y-%m-%d", errors="coerce")

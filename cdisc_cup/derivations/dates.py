@@ -11,14 +11,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cdisc_cup.columns import iso_dates_to_datetime
+
 ISO_DATE = r"^\d{4}(-\d{2}(-\d{2})?)?$"
 
 
 def complete_dates(iso: pd.Series) -> pd.Series:
     """datetime64 for complete ISO dates (first 10 characters of a date-time), NaT otherwise."""
-    text = iso.astype("string").str.slice(0, 10)
-    complete = text.str.fullmatch(r"\d{4}-\d{2}-\d{2}").fillna(False).astype(bool)
-    return pd.to_datetime(text.where(complete), format="%Y-%m-%d", errors="coerce")
+    return iso_dates_to_datetime(iso)
 
 
 def iso_dates(dates: pd.Series) -> pd.Series:

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from cdisc_cup.columns import lookup
 from cdisc_cup.derivations.dates import complete_dates, study_day
 from cdisc_cup.derivations.text import ascii_text
 from cdisc_cup.readers.raw import LINE, RawTable
@@ -40,14 +41,14 @@ class DerivationInput:
         if "." not in name:
             return self.rows[name]
         file_name, column = name.split(".", 1)
-        other = self.raw[file_name].frame.drop_duplicates(self.study.subject_key).set_index(self.study.subject_key)
-        return self.rows[self.study.subject_key].map(other[column])
+        other = self.raw[file_name].frame
+        key = self.study.subject_key
+        return lookup(self.rows[key], other[key], other[column])
 
     def subject_lookup(self, dataset: str, variable: str) -> pd.Series:
         """DM-style lookup of another dataset's subject-level variable by USUBJID."""
         source = self.frame if dataset == self.spec.name else self.built[dataset]
-        table = source.drop_duplicates("USUBJID").set_index("USUBJID")[variable]
-        return self.frame["USUBJID"].map(table)
+        return lookup(self.frame["USUBJID"], source["USUBJID"], source[variable])
 
 
 DerivationFunction = Callable[..., pd.Series]

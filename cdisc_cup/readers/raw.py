@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 
+from cdisc_cup.columns import extract_parts, is_in, parse_numbers
 from cdisc_cup.errors import InputErrors, Problem
 from cdisc_cup.spec.model import RawColumnSpec, RawFileSpec, ReaderOptions, StudySpec
 
@@ -56,12 +57,15 @@ def _located(
     path: Path, frame: pd.DataFrame, mask: pd.Series, column: str, raw: pd.Series, message: str, expected: str | None
 ) -> list[Problem]:
     """One problem per flagged record, at most MAX_PROBLEMS_PER_CHECK and then a count."""
-    flagged = np.flatnonzero(mask.to_numpy(dtype=bool))
-    lines = frame[LINE].to_numpy()
-    values = raw.to_numpy()
+    flagged = np.flatnonzero(np.asarray(mask, dtype=bool))
+    if not len(flagged):
+        return []
+    shown = flagged[:MAX_PROBLEMS_PER_CHECK]
+    lines = frame[LINE].to_numpy()[shown]
+    values = raw.iloc[shown].tolist()
     problems = [
-        Problem(str(path), message, line=int(lines[i]), column=column, value=str(values[i]), expected=expected)
-        for i in flagged[:MAX_PROBLEMS_PER_CHECK]
+        Problem(str(path), message, line=int(line), column=column, value=str(value), expected=expected)
+        for line, value in zip(lines, values, strict=True)
     ]
     if len(flagged) > MAX_PROBLEMS_PER_CHECK:
         more = len(flagged) - MAX_PROBLEMS_PER_CHECK
@@ -84,8 +88,10 @@ def _decode(path: Path, data: bytes, encoding: str) -> str | Problem:
         )
 
 
-def _physical_lines(frame: pd.DataFrame) -> np.ndarray:
+def _physical_lines(frame: pd.DataFrame, text: str) -> np.ndarray:
     """Line of each record: header is line 1; quoted fields may span several lines."""
+    if text.count("\n") - text.endswith("\n") == len(frame):  # no field spans lines
+        return np.arange(2, len(frame) + 2, dtype=np.int64)
     newlines = np.zeros(len(frame), dtype=np.int64)
     for column in frame.columns:
         values = frame[column]
@@ -133,7 +139,7 @@ def _read_csv(path: Path, options: ReaderOptions) -> pd.DataFrame | Problem:
         )
     frame.columns = [str(c).strip() for c in frame.columns]
     frame = frame.replace({"": pd.NA})
-    frame[LINE] = _physical_lines(frame.fillna(""))
+    frame[LINE] = _physical_lines(frame.fillna(""), text)
     return frame
 
 
@@ -168,9 +174,9 @@ def _parse_dates(
     raw = frame[column.name]
     present = raw.notna()
     layout = options.date_format
-    parts = raw.str.extract(DATE_LAYOUTS[layout])
+    parts = extract_parts(raw, DATE_LAYOUTS[layout])
     if sas_source:  # numeric SAS dates arrive as ISO text; text dates keep the export's layout
-        parts = parts.combine_first(raw.str.extract(DATE_LAYOUTS["YYYY-MM-DD"]))
+        parts = parts.combine_first(extract_parts(raw, DATE_LAYOUTS["YYYY-MM-DD"]))
     unknown = options.unknown_date_part
     day_unknown = parts["day"] == unknown
     month_unknown = parts["month"] == unknown
@@ -215,7 +221,7 @@ def _parse_numbers(
         if options.decimal != ".":
             bad_mark = text.str.contains(".", regex=False).fillna(False)
             text = text.where(~bad_mark, "not a number").str.replace(options.decimal, ".", regex=False)
-    numbers = pd.to_numeric(text, errors="coerce")
+    numbers = parse_numbers(text)
     present = raw.notna()
     problems = []
     if column.type == "integer":
@@ -253,7 +259,7 @@ def _parse_text(path: Path, frame: pd.DataFrame, column: RawColumnSpec) -> tuple
     values = values.mask(values == "", pd.NA)
     problems: list[Problem] = []
     if column.values:
-        outside = values.notna() & ~values.isin(column.values)
+        outside = values.notna() & ~is_in(values, pd.Series(column.values))
         problems += _located(
             path,
             frame,
@@ -330,7 +336,7 @@ def _check_references(table: RawTable, tables: Mapping[str, RawTable]) -> list[P
         other = tables.get(other_name)
         if other is None or column not in table.frame.columns or other_column not in other.frame.columns:
             continue
-        unknown = table.frame[column].notna() & ~table.frame[column].isin(other.frame[other_column].dropna())
+        unknown = table.frame[column].notna() & ~is_in(table.frame[column], other.frame[other_column])
         problems += _located(
             table.path,
             table.frame,

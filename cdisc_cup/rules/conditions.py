@@ -85,8 +85,8 @@ def _exists(study: Study, dataset: DatasetView, spec: Mapping[str, Any]) -> pd.S
     by = spec.get("by", "USUBJID")
     where = spec.get("where")
     matching = evaluate(study, other, where) if where else pd.Series(True, index=other.frame.index)
-    keys = column(other, by)[matching.to_numpy()]
-    return column(dataset, by).isin(set(keys.astype("string").str.strip()) | set(keys)).astype(bool)
+    keys = column(other, by)[matching.to_numpy()].astype("string").str.strip().dropna().unique()
+    return column(dataset, by).astype("string").str.strip().isin(keys).fillna(False).astype(bool)
 
 
 def evaluate(study: Study, dataset: DatasetView, condition: Mapping[str, Any]) -> pd.Series:

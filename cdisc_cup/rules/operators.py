@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_cup import ct
+from cdisc_cup.columns import byte_lengths
 from cdisc_cup.rules import conditions, define
 from cdisc_cup.rules.igmeta import ig_dataset_variables
 from cdisc_cup.rules.model import DatasetView, NotApplicable, Study
@@ -189,8 +190,10 @@ def char_length(study: Study, dataset: DatasetView, *, max_length: int = 200) ->
     texts = dataset.frame.select_dtypes(exclude="number")
     parts = []
     for name in texts.columns:
-        lengths = texts[name].astype("string").fillna("").str.encode("utf-8").str.len()
-        parts.append(record_hits(dataset, lengths > max_length, name, length=lengths))
+        lengths = byte_lengths(texts[name])
+        too_long = lengths > max_length
+        if too_long.any():
+            parts.append(record_hits(dataset, too_long, name, length=pd.Series(lengths, index=texts.index)))
     return _concat(parts)
 
 
@@ -201,17 +204,8 @@ def variable_length_fit(study: Study, dataset: DatasetView, *, slack: int = 0) -
     for meta in dataset.variables:
         if meta.type != "Char" or meta.length is None or meta.name not in dataset.frame.columns:
             continue
-        longest = int(
-            dataset.frame[meta.name]
-            .astype("string")
-            .fillna("")
-            .str.rstrip()
-            .str.encode("utf-8")
-            .str.len()
-            .max(skipna=True)
-            if len(dataset.frame)
-            else 0
-        )
+        lengths = byte_lengths(dataset.frame[meta.name], trailing_blanks=False)
+        longest = int(lengths.max()) if len(lengths) else 0
         if meta.length > max(longest, 1) + slack:
             items.append({"variable": meta.name, "value": str(meta.length), "longest": longest})
     return item_hits(items)
@@ -324,7 +318,7 @@ def reference_exists(
         raise NotApplicable(f"no {target} dataset")
     values = column(dataset, variable)
     known = column(other, target_variable or variable).astype("string").str.strip()
-    orphan = ~is_null(values) & ~values.astype("string").str.strip().isin(set(known.dropna())).fillna(False)
+    orphan = ~is_null(values) & ~values.astype("string").str.strip().isin(known.dropna().unique()).fillna(False)
     return record_hits(dataset, orphan, variable, target=pd.Series(target, index=dataset.frame.index))
 
 
@@ -359,7 +353,7 @@ def supp_parent_exists(study: Study, dataset: DatasetView) -> pd.DataFrame:
             wanted = usubjid[group] + "\x00" + idvarval[group]
         else:
             wanted = usubjid[group]
-        found[group] = wanted.isin(set(parent_keys.dropna())).to_numpy()
+        found[group] = wanted.isin(parent_keys.dropna().unique()).to_numpy()
     if not checked.any():
         raise NotApplicable("no parent dataset present")
     return record_hits(dataset, checked & ~found, "IDVARVAL", parent=rdomain)

@@ -1001,12 +1001,15 @@ def _allowed_values(
     return frozenset().union(*(codelists[oid] for oid in oids))
 
 
-def check_define_against_datasets(define_path: Path, dataset_dir: Path) -> list[Problem]:
+def check_define_against_datasets(define_path: Path, datasets: Path | Mapping[str, LoadedDataset]) -> list[Problem]:
     """Every dataset and variable written is described, nothing described is missing, and
-    names, labels, order, types, Char lengths and codelist values agree with the XPT files."""
+    names, labels, order, types, Char lengths and codelist values agree with the XPT files.
+
+    `datasets` is the folder of XPT files, or those files already read back.
+    """
     where = display_path(define_path)
     groups = read_defined_groups(parse_define(define_path))
-    written = read_dataset_folder(Path(dataset_dir))
+    written = read_dataset_folder(Path(datasets)) if isinstance(datasets, str | Path) else datasets
     problems = [
         Problem(where, "dataset is written but not described in define.xml", value=name)
         for name in sorted(set(written) - set(groups))

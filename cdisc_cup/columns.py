@@ -1,0 +1,84 @@
+"""Whole-column text kernels run by pyarrow in C, shared by every pipeline stage.
+
+pandas 3 keeps text in Arrow arrays, but several of its string methods (`str.extract`,
+`str.encode`, `isin` with a large candidate list) still visit every value in Python, and
+`pd.to_numeric` converts Arrow text to Python objects first. At a few million records
+these dominate a conversion (issue #9), so the handful the pipeline needs are here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+# What `pd.to_numeric` accepts as a decimal number (no thousands marks, "." as decimal).
+_NUMBER = r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$"
+
+
+def arrow_text(values: pd.Series) -> pa.Array:
+    """The column as an Arrow string array (zero-copy when pandas already holds Arrow)."""
+    return pa.array(values.astype("string"), type=pa.large_string())
+
+
+def text_series(array: pa.Array, index: pd.Index) -> pd.Series:
+    return pd.Series(array, dtype="str", index=index)
+
+
+def extract_parts(values: pd.Series, pattern: str) -> pd.DataFrame:
+    """`str.extract` with named groups. A value that does not match, or an optional group
+    that did not take part, gives a missing part (RE2 reports the latter as "", so groups
+    must not match the empty string)."""
+    parts = pc.extract_regex(arrow_text(values), pattern)
+    columns = {}
+    for position in range(parts.type.num_fields):
+        name = parts.type.field(position).name
+        part = pc.struct_field(parts, name)
+        columns[name] = text_series(pc.if_else(pc.equal(part, ""), None, part), values.index)
+    return pd.DataFrame(columns, index=values.index)
+
+
+def byte_lengths(values: pd.Series, *, trailing_blanks: bool = True) -> np.ndarray:
+    """UTF-8 byte length of each value (0 for missing): XPT measures text in bytes."""
+    text = pc.fill_null(arrow_text(values), "")
+    if not trailing_blanks:
+        text = pc.utf8_rtrim(text, characters=" ")
+    return pc.binary_length(text).to_numpy(zero_copy_only=False)
+
+
+def is_in(values: pd.Series, candidates: pd.Series | pd.Index | np.ndarray) -> np.ndarray:
+    """Whether each text value is one of `candidates` (missing values never are)."""
+    value_set = pa.array(pd.Series(candidates).dropna().astype("string").unique(), type=pa.large_string())
+    found = pc.is_in(arrow_text(values), value_set=value_set, skip_nulls=True)
+    return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+
+
+def parse_numbers(text: pd.Series) -> pd.Series:
+    """Decimal text as float64, NaN where missing or not a number (like `pd.to_numeric`
+    with errors="coerce" for plain decimals, without a Python object per value)."""
+    array = arrow_text(text)
+    valid = pc.fill_null(pc.match_substring_regex(array, _NUMBER), False)
+    numbers = pc.cast(pc.utf8_trim_whitespace(pc.if_else(valid, array, None)), pa.float64())
+    return pd.Series(numbers.to_numpy(zero_copy_only=False), index=text.index, dtype="float64")
+
+
+def lookup(keys: pd.Series, table_keys: pd.Series, table_values: pd.Series) -> pd.Series:
+    """For each key, the value of the first table row with that key (missing if none):
+    `keys.map(table.drop_duplicates().set_index(...))` as one hash join in Arrow."""
+    positions = pc.index_in(arrow_text(keys), value_set=arrow_text(table_keys))
+    positions = pc.fill_null(positions, -1).to_numpy(zero_copy_only=False)
+    values = pd.api.extensions.take(table_values.array, positions, allow_fill=True)
+    return pd.Series(values, index=keys.index, name=table_values.name)
+
+
+def iso_dates_to_datetime(text: pd.Series) -> pd.Series:
+    """datetime64 of `YYYY-MM-DD` text, NaT for anything else (partial, impossible, missing)."""
+    array = pc.utf8_slice_codeunits(arrow_text(text), 0, 10)
+    complete = pc.fill_null(pc.match_substring_regex(array, r"^\d{4}-\d{2}-\d{2}$"), False)
+    candidates = pc.if_else(complete, array, None)
+    parsed = pc.strptime(candidates, format="%Y-%m-%d", unit="us", error_is_null=True)
+    # strptime rolls 2020-02-30 over to 2020-03-01: a date must print back as it was written.
+    exists = pc.fill_null(pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), candidates), False)
+    parsed = pc.if_else(exists, parsed, None)
+    return pd.Series(parsed.to_numpy(zero_copy_only=False), index=text.index, dtype="datetime64[us]")
