@@ -9,6 +9,10 @@ of records are written at once.
 Values the format cannot hold are never truncated or re-encoded: they are reported as
 located problems (dataset, variable, record number, value) in one `XptWriteError`.
 
+`write_xpt_chunks` writes from an iterable of chunks, holding one chunk at a time, for datasets
+near the FDA per-file limit of 5 GB (TCG section 3.3.2, "Dataset Size"); `xpt_size` gives the
+exact file size beforehand, and `cdisc_cup.writers.xpt_split` splits a dataset over the limit.
+
 Conventions of this writer (the contract with the rest of the package):
 
 - Char values are `str` or missing (None, NaN, pd.NA); missing is written as blanks, which is
@@ -34,10 +38,11 @@ Conventions of this writer (the contract with the rest of the package):
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import struct
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -127,28 +132,174 @@ def write_xpt(
     all records (so the user sees the whole list) and raised after the last chunk, leaving a
     partial file that the caller's atomic write discards.
     """
+    write_xpt_chunks(
+        path, frame_chunks(frame, chunk_rows), dataset=dataset, label=label, variables=variables, created=created
+    )
+
+
+def write_xpt_chunks(
+    path: Path,
+    chunks: Iterable[pd.DataFrame],
+    *,
+    dataset: str,
+    label: str,
+    variables: Sequence[XptVariable],
+    created: datetime | None = None,
+) -> int:
+    """Write the records of `chunks`, in order, as one XPORT v5 file; return the record count.
+
+    Only one chunk is held at a time, so a dataset larger than memory (FDA's 5 GB files) can be
+    written from a generator. The bytes are those `write_xpt` writes for the concatenated
+    chunks, and problems are reported the same way, with record numbers counted over all
+    chunks. Metadata is checked against the columns of the first chunk before the file is opened.
+    """
+    columns, chunks = peek_columns(chunks)
+    encoder = XptEncoder(
+        display_path(path), dataset=dataset, label=label, variables=variables, created=created, columns=columns
+    )
+    with open(path, "wb") as out:
+        output = XptOutput(out, encoder)
+        for chunk in chunks:
+            output.write(encoder.encode(chunk))
+        output.finish()
+    encoder.raise_problems()
+    return encoder.rows
+
+
+def frame_chunks(frame: pd.DataFrame, chunk_rows: int = 100_000) -> Iterator[pd.DataFrame]:
+    """`frame` as consecutive slices of `chunk_rows` records (one, empty, for an empty frame,
+    so the writer still sees the columns)."""
     if chunk_rows < 1:
         raise ValueError("chunk_rows must be at least 1")
-    where = display_path(path)
-    formats = _check_metadata(where, frame, dataset, label, variables)
-    stamp = _sas_timestamp(created if created is not None else _default_created())
-    header = _file_header(dataset, label, variables, formats, stamp)
-    log = _ProblemLog(where, dataset)
-    written = blank_run = 0
-    with open(path, "wb") as out:
-        out.write(header)
-        for start in range(0, len(frame), chunk_rows):
-            chunk = frame.iloc[start : start + chunk_rows]
-            records = _encode_records(chunk, variables, formats, log.at(start))
-            blank_run = _trailing_blank_run(records, blank_run)
-            if not log.count:
-                out.write(memoryview(records))
-                written += records.size
-        _report_blank_tail(len(frame), blank_run, log)
-        if not log.count:
-            _pad(out, written)
-    if log.count:
-        raise XptWriteError(log.problems())
+    return (frame.iloc[start : start + chunk_rows] for start in range(0, max(len(frame), 1), chunk_rows))
+
+
+def xpt_size(variables: Sequence[XptVariable], rows: int) -> int:
+    """The exact size in bytes of the file written for `rows` records of `variables`.
+
+    TS-140 fixes every part: 9 header records of 80 bytes (3 library, 5 member, the OBS
+    header), the 140-byte NAMESTRs padded with blanks to whole 80-byte records, then the
+    records back to back, padded with blanks to a whole 80-byte record. A caller can so decide
+    whether a dataset goes over the FDA limit (TCG section 3.3.2) before writing a byte.
+    """
+    return (
+        _HEADER_RECORDS * RECORD_LENGTH
+        + _padded(len(variables) * NAMESTR_LENGTH)
+        + _padded(rows * record_length(variables))
+    )
+
+
+def record_length(variables: Sequence[XptVariable]) -> int:
+    """Bytes of one record: the variables' lengths back to back, no separators (TS-140)."""
+    return sum(variable.length for variable in variables)
+
+
+_HEADER_RECORDS = 9  # LIBRARY, 2 library records, MEMBER, DSCRPTR, 2 member records, NAMESTR, OBS
+
+
+def _padded(size: int) -> int:
+    return size + (-size % RECORD_LENGTH)
+
+
+def peek_columns(chunks: Iterable[pd.DataFrame]) -> tuple[pd.Index | None, Iterator[pd.DataFrame]]:
+    """The columns of the first chunk (None when there is none) and all chunks, first included."""
+    iterator = iter(chunks)
+    first = next(iterator, None)
+    if first is None:
+        return None, iterator
+    return first.columns, itertools.chain((first,), iterator)
+
+
+class XptEncoder:
+    """One dataset's records encoded chunk by chunk; its problems collected over all chunks.
+
+    The metadata is checked once, when the encoder is made, so nothing is opened for a dataset
+    v5 cannot hold. Value problems go to one log whichever files the records are written to
+    (the dataset's file, and its split files beside it), and are raised once after the last
+    chunk, so the user sees the whole list with record numbers of the whole dataset.
+    """
+
+    def __init__(
+        self,
+        where: str,
+        *,
+        dataset: str,
+        label: str,
+        variables: Sequence[XptVariable],
+        created: datetime | None,
+        columns: Collection[str] | None,
+    ) -> None:
+        self.where = where
+        self.dataset = dataset
+        self.label = label
+        self.variables = tuple(variables)
+        self.formats = _check_metadata(where, columns, dataset, label, self.variables)
+        self.record_length = record_length(self.variables)
+        self.log = _ProblemLog(where, dataset)
+        self.rows = 0
+        self._stamp = _sas_timestamp(created if created is not None else _default_created())
+
+    @property
+    def ok(self) -> bool:
+        return not self.log.count
+
+    def header(self, member: str | None = None) -> bytes:
+        """The file header up to the OBS record; `member` names the dataset inside the file
+        (a split file's own name, e.g. LB1) and defaults to the dataset's."""
+        return _file_header(member or self.dataset, self.label, self.variables, self.formats, self._stamp)
+
+    def encode(self, chunk: pd.DataFrame) -> np.ndarray:
+        """The next records as a (records, record length) byte matrix."""
+        missing = [v.name for v in self.variables if v.name not in chunk.columns]
+        if missing:
+            raise XptWriteError(
+                self.log.problems()
+                + [
+                    Problem(
+                        self.where,
+                        f"dataset {self.dataset}, records from {self.rows + 1} on: the variable is not in the data",
+                        column=name,
+                    )
+                    for name in missing
+                ]
+            )
+        records = _encode_records(chunk, self.variables, self.formats, self.log.at(self.rows))
+        self.rows += len(chunk)
+        return records
+
+    def raise_problems(self) -> None:
+        if self.log.count:
+            raise XptWriteError(self.log.problems())
+
+
+class XptOutput:
+    """One XPT file being written: the header, the records given to it, blank padding at the end.
+
+    Bytes are written only while the encoder has no problems: from the first one on the file
+    is discarded by the caller anyway, and skipping the writes keeps a failing run fast.
+    """
+
+    def __init__(self, out: BinaryIO, encoder: XptEncoder, member: str | None = None, records_before: int = 0) -> None:
+        self._out = out
+        self._encoder = encoder
+        self.records_before = records_before  # records of the dataset written to earlier files
+        self.rows = 0
+        self._blank_run = 0
+        out.write(encoder.header(member))
+
+    def write(self, records: np.ndarray) -> None:
+        self._blank_run = _trailing_blank_run(records, self._blank_run)
+        self.rows += len(records)
+        if self._encoder.ok:
+            self._out.write(memoryview(records))
+
+    def finish(self, check_tail: str | None = "the last records") -> None:
+        """Pad the last 80-byte record; `check_tail` names the records whose blank tail is
+        refused (None when another file with the same last records already checks it)."""
+        if check_tail is not None:
+            _report_blank_tail(self.records_before + self.rows, self._blank_run, self._encoder.log, check_tail)
+        if self._encoder.ok:
+            _pad(self._out, self.rows * self._encoder.record_length)
 
 
 # --- metadata ---------------------------------------------------------------------------
@@ -156,7 +307,7 @@ def write_xpt(
 
 def _check_metadata(
     where: str,
-    frame: pd.DataFrame,
+    columns: Collection[str] | None,
     dataset: str,
     label: str,
     variables: Sequence[XptVariable],
@@ -205,7 +356,7 @@ def _check_metadata(
         if name in seen:
             problem("the variable is listed twice", column=name)
         seen.add(name)
-        if name not in frame.columns:
+        if columns is not None and name not in columns:
             problem("the variable is not in the data", column=name)
         problems.extend(_label_problems(where, dataset, name, variable.label))
         if variable.type == "Char" and not 1 <= variable.length <= MAX_CHAR_LENGTH:
@@ -359,14 +510,14 @@ def _trailing_blank_run(records: np.ndarray, run_before: int) -> int:
     return int(np.argmin(blank[::-1]))
 
 
-def _report_blank_tail(rows: int, run: int, log: _ProblemLog) -> None:
+def _report_blank_tail(rows: int, run: int, log: _ProblemLog, which: str = "the last records") -> None:
     """Trailing records that are blank in every byte cannot be told from the blank padding
     of the last 80-byte record: SAS, readstat (haven, pyreadstat) and pandas drop them or
     disagree, so they are refused rather than lost on reading."""
     if run:
         log.add(
             None,
-            "the last records are blank in every variable, and readers take trailing blank "
+            f"{which} are blank in every variable, and readers take trailing blank "
             "records for end-of-file padding and drop them",
             "at least one non-blank value in the last record (e.g. STUDYID)",
             np.arange(rows - run, rows) + 1,
@@ -389,8 +540,7 @@ def _encode_records(
     log: _ChunkLog,
 ) -> np.ndarray:
     """The chunk's records as one (rows, record length) byte matrix."""
-    record_length = sum(v.length for v in variables)
-    records = np.empty((len(chunk), record_length), dtype=np.uint8)
+    records = np.empty((len(chunk), record_length(variables)), dtype=np.uint8)
     position = 0
     for variable, fmt in zip(variables, formats, strict=True):
         column = chunk[variable.name]
