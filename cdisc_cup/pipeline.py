@@ -19,11 +19,11 @@ from pathlib import Path
 import pandas as pd
 
 from cdisc_cup.adam import derive_adam
-from cdisc_cup.errors import ConformanceErrors, OutputError, Problem
+from cdisc_cup.errors import ConformanceErrors, OutputError, Problem, display_path
 from cdisc_cup.mapping.conform import conform_all
 from cdisc_cup.mapping.engine import build_sdtm, submission_frame
 from cdisc_cup.progress import Progress
-from cdisc_cup.readers.datasets import LoadedDataset, read_dataset_folder
+from cdisc_cup.readers.datasets import LoadedDataset, as_read_back, read_xpt_header
 from cdisc_cup.readers.raw import RawTable, read_raw_export, unknown_files
 from cdisc_cup.reports.findings import write_findings_reports
 from cdisc_cup.reports.reconciliation import reconcile, write_reconciliation
@@ -34,7 +34,7 @@ from cdisc_cup.spec.model import DatasetSpec, StudySpec
 from cdisc_cup.tables import write_tables
 from cdisc_cup.writers.dataset_json import write_dataset_json
 from cdisc_cup.writers.define_xml import check_define_against_datasets, validate_define, write_define
-from cdisc_cup.writers.xpt import XptVariable, write_xpt
+from cdisc_cup.writers.xpt import XptVariable, write_xpt, xpt_size
 
 FORMATS = ("xpt", "json")
 
@@ -143,11 +143,34 @@ def write_datasets(
     return written
 
 
-def read_written(layout: OutputLayout) -> dict[str, dict[str, LoadedDataset]]:
-    """The XPT files as written, read back once (by pyreadstat, as a reviewer's tools would)
-    for both the define.xml cross-check and the conformance rules."""
-    folders = {"SDTM": layout.sdtm, "ADaM": layout.adam}
-    return {standard: read_dataset_folder(folder) for standard, folder in folders.items() if folder.is_dir()}
+def written_datasets(
+    layout: OutputLayout, study: StudySpec, result: ConversionResult
+) -> dict[str, dict[str, LoadedDataset]]:
+    """The datasets as they are in the written XPT files, for the define.xml cross-check and
+    the conformance rules.
+
+    Each file's header is read back by pyreadstat and its size checked against the record
+    count; the values are those the writer encoded, in the form a reader returns them
+    (`as_read_back`, held equal to a real read-back by the tests), since parsing a
+    million-record file again costs more than writing it. `cdisc-cup validate` reads files.
+    """
+    written: dict[str, dict[str, LoadedDataset]] = {}
+    for standard, specs, frames, folder in (
+        ("SDTM", study.sdtm, result.sdtm, layout.sdtm),
+        ("ADaM", study.adam, result.adam, layout.adam),
+    ):
+        if not frames:
+            continue
+        written[standard] = {}
+        for spec in specs:
+            path = folder / f"{spec.name.lower()}.xpt"
+            frame = submission_frame(frames[spec.name])
+            label, variables = read_xpt_header(path)
+            intended = tuple(xpt_variables(spec, result.lengths[spec.name]))
+            if variables != intended or path.stat().st_size != xpt_size(variables, len(frame)):
+                raise OutputError([Problem(display_path(path), "the written file does not hold what was written")])
+            written[standard][spec.name] = as_read_back(frame, variables, name=spec.name, label=label, path=path)
+    return written
 
 
 def write_defines(
@@ -277,8 +300,8 @@ def convert(
         if adam:
             with progress.step("write ADaM XPT", f"{len(adam)} datasets"):
                 write_datasets(layout.adam, study.adam, adam, lengths, created)
-        with progress.step("read back the written XPT files"):
-            written = read_written(layout)
+        with progress.step("check the written XPT files"):
+            written = written_datasets(layout, study, result)
         with progress.step("write define.xml and define.html"):
             result.defines = write_defines(study, layout, result, written, created)
         if "json" in formats:

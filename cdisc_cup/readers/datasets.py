@@ -27,7 +27,7 @@ import pyreadstat
 from pyreadstat._readstat_parser import parser_entry_point
 
 from cdisc_cup.errors import InputErrors, Problem, display_path
-from cdisc_cup.writers.xpt import SpecialMissing, XptVariable
+from cdisc_cup.writers.xpt import SpecialMissing, XptVariable, sas_numbers
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,43 @@ def read_xpt_dataset(path: Path) -> LoadedDataset:
         variables=variables,
         path=path,
     )
+
+
+def read_xpt_header(path: Path) -> tuple[str, tuple[XptVariable, ...]]:
+    """The dataset label and variables of an XPORT file, from its header only (fast at any size)."""
+    try:
+        _, meta = parser_entry_point(str(path), "xport", metadataonly=True)
+    except Exception as error:  # pyreadstat raises bare Exception subclasses of many kinds
+        raise InputErrors(
+            [Problem(display_path(path), f"cannot be read as a SAS transport (XPORT) file: {error}")]
+        ) from error
+    return meta.file_label or "", tuple(_variable(meta, name) for name in meta.column_names)
+
+
+def as_read_back(
+    frame: pd.DataFrame, variables: tuple[XptVariable, ...], *, name: str, label: str, path: Path
+) -> LoadedDataset:
+    """The dataset exactly as `read_xpt_dataset` returns it once `frame` is written to `path`.
+
+    Lets `convert` check the values it has just encoded without parsing the files again
+    (reading every record back costs more than writing it); tests hold this equal to a
+    real read-back. Char: trailing blanks go (the field is blank-padded), missing is "";
+    Num: SAS numbers as the writer stores them, special missing values as SpecialMissing.
+    """
+    columns = {}
+    for variable in variables:
+        values = frame[variable.name]
+        if variable.type == "Char":
+            columns[variable.name] = values.astype("str").fillna("").str.rstrip(" ")
+            continue
+        numbers, special = sas_numbers(values, variable)
+        if special.any():
+            objects = numbers.astype(object)
+            objects[special != 0] = [SpecialMissing(chr(code)) for code in special[special != 0]]
+            columns[variable.name] = pd.Series(objects, dtype=object)
+        else:
+            columns[variable.name] = pd.Series(numbers)
+    return LoadedDataset(name=name, label=label, frame=pd.DataFrame(columns), variables=variables, path=path)
 
 
 def _parse(path: Path) -> tuple[pd.DataFrame, pyreadstat.metadata_container]:

@@ -71,6 +71,7 @@ _DATETIME_FORMATS = frozenset(
 )
 _SPECIAL_MISSING_CODES = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ_")
 _MISSING_BYTE = ord(".")
+_SMALLEST_IBM = 16.0**-65
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,22 @@ def write_xpt_chunks(
         output.finish()
     encoder.raise_problems()
     return encoder.rows
+
+
+def sas_numbers(column: pd.Series, variable: XptVariable) -> tuple[np.ndarray, np.ndarray]:
+    """What a Num column is stored as: float64 SAS numbers (NaN = missing; dates as SAS days,
+    or seconds under a datetime format) and special-missing letter codes (0 = none).
+
+    The values a reader gets back from the file, without writing it; values the writer
+    would refuse raise XptWriteError as writing them would.
+    """
+    log = _ProblemLog(variable.name, variable.name)
+    fmt = _parse_format(variable.format) if variable.format else None
+    values, special = _numbers(column, fmt, log.at(0).variable(variable.name, column))
+    if log.count:
+        raise XptWriteError(log.problems())
+    # IBM doubles keep no -0.0 and nothing below 16**-65: both are stored as 0.
+    return np.where(np.abs(values) < _SMALLEST_IBM, 0.0, values), special
 
 
 def frame_chunks(frame: pd.DataFrame, chunk_rows: int = 100_000) -> Iterator[pd.DataFrame]:
