@@ -77,8 +77,12 @@ def iso_dates_to_datetime(text: pd.Series) -> pd.Series:
     array = pc.utf8_slice_codeunits(arrow_text(text), 0, 10)
     complete = pc.fill_null(pc.match_substring_regex(array, r"^\d{4}-\d{2}-\d{2}$"), False)
     candidates = pc.if_else(complete, array, None)
-    parsed = pc.strptime(candidates, format="%Y-%m-%d", unit="us", error_is_null=True)
-    # strptime rolls 2020-02-30 over to 2020-03-01: a date must print back as it was written.
-    exists = pc.fill_null(pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), candidates), False)
-    parsed = pc.if_else(exists, parsed, None)
-    return pd.Series(parsed.to_numpy(zero_copy_only=False), index=text.index, dtype="datetime64[us]")
+    try:  # Arrow's ISO parser refuses a day the month does not have (2020-02-30) ...
+        dates = pc.cast(candidates, pa.date32())
+    except pa.ArrowInvalid:  # ... for the whole array, so then check each value
+        parsed = pc.strptime(candidates, format="%Y-%m-%d", unit="s", error_is_null=True)
+        # strptime rolls 2020-02-30 over to 2020-03-01: a date must print back as written.
+        exists = pc.fill_null(pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), candidates), False)
+        dates = pc.cast(pc.if_else(exists, parsed, None), pa.date32())
+    moments = pc.cast(dates, pa.timestamp("us")).to_numpy(zero_copy_only=False)
+    return pd.Series(moments, index=text.index, dtype="datetime64[us]")

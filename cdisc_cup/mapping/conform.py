@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_cup import ct
+from cdisc_cup.columns import byte_lengths, is_in
 from cdisc_cup.errors import ConformanceErrors, Problem
 from cdisc_cup.mapping.catalogue import SOURCE_FILE
 from cdisc_cup.mapping.engine import BLOCK
@@ -38,11 +39,13 @@ def _where(frame: pd.DataFrame, position: int) -> str:
 def _value_problems(
     spec: DatasetSpec, frame: pd.DataFrame, variable: str, mask: pd.Series, message: str, expected: str
 ) -> list[Problem]:
-    positions = np.flatnonzero(mask.to_numpy(dtype=bool))
-    values = frame[variable].to_numpy()
+    positions = np.flatnonzero(np.asarray(mask, dtype=bool))
+    if not len(positions):
+        return []
+    values = frame[variable].iloc[positions[:MAX_LISTED]].tolist()
     problems = [
-        Problem(spec.name, f"{_where(frame, p)}: {message}", column=variable, value=str(values[p]), expected=expected)
-        for p in positions[:MAX_LISTED]
+        Problem(spec.name, f"{_where(frame, p)}: {message}", column=variable, value=str(value), expected=expected)
+        for p, value in zip(positions[:MAX_LISTED], values, strict=True)
     ]
     if len(positions) > MAX_LISTED:
         problems.append(Problem(spec.name, f"… and {len(positions) - MAX_LISTED} more records", column=variable))
@@ -66,7 +69,7 @@ def _codelist_problems(spec: DatasetSpec, frame: pd.DataFrame, variable: str) ->
         if codelist.extensible:
             continue  # sponsor terms are allowed; define.xml marks them def:ExtendedValue
         in_scope = (codelist_ids == codelist_id) & frame[variable].notna()
-        outside = in_scope & ~frame[variable].astype("string").isin(codelist.values())
+        outside = in_scope & ~is_in(frame[variable], pd.Series(sorted(codelist.values())))
         problems += _value_problems(
             spec,
             frame,
@@ -78,20 +81,11 @@ def _codelist_problems(spec: DatasetSpec, frame: pd.DataFrame, variable: str) ->
     return problems
 
 
-def character_lengths(frame: pd.DataFrame, spec: DatasetSpec) -> dict[str, int]:
-    """Bytes of the longest value of each character variable (at least 1)."""
-    lengths = {}
-    for variable in spec.variables:
-        if variable.type == "Char":
-            text = frame[variable.name].astype("string").fillna("")
-            longest = text.str.len().max() if len(text) else 0
-            lengths[variable.name] = max(int(longest or 0), 1)
-    return lengths
-
-
 def conform(spec: DatasetSpec, frame: pd.DataFrame) -> dict[str, int]:
-    """Raise ConformanceErrors listing every violation; return the written character lengths."""
+    """Raise ConformanceErrors listing every violation; return the written character lengths:
+    the bytes of the longest value of each character variable, at least 1."""
     problems: list[Problem] = []
+    lengths: dict[str, int] = {}
     if len(spec.name) > MAX_NAME:
         problems.append(
             Problem(spec.name, "dataset name longer than 8 characters", value=spec.name, expected="at most 8")
@@ -146,7 +140,9 @@ def conform(spec: DatasetSpec, frame: pd.DataFrame) -> dict[str, int]:
             "ASCII text (German letters are transliterated; this character has no ASCII form)",
         )
         limit = min(variable.length or MAX_CHAR_LENGTH, MAX_CHAR_LENGTH)
-        too_long = (text.str.len() > limit).fillna(False)
+        value_lengths = byte_lengths(text)
+        lengths[name] = max(int(value_lengths.max()) if len(value_lengths) else 0, 1)
+        too_long = value_lengths > limit
         problems += _value_problems(
             spec,
             frame,
@@ -159,7 +155,7 @@ def conform(spec: DatasetSpec, frame: pd.DataFrame) -> dict[str, int]:
             problems += _codelist_problems(spec, frame, name)
     if problems:
         raise ConformanceErrors(problems)
-    return character_lengths(frame, spec)
+    return lengths
 
 
 def conform_all(specs: Mapping[str, DatasetSpec], frames: Mapping[str, pd.DataFrame]) -> dict[str, dict[str, int]]:

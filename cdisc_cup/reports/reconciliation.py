@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+from pyarrow import csv as pa_csv
 
 from cdisc_cup.mapping.catalogue import SOURCE_FILE
 from cdisc_cup.readers.raw import LINE, RawTable
@@ -81,6 +83,12 @@ def trace(sdtm: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+def write_large_csv(frame: pd.DataFrame, path: Path) -> None:
+    """A CSV of millions of rows written by pyarrow (C, multi-threaded); pandas' `to_csv`
+    formats each value in Python. Text fields are quoted, numbers not, missing values empty."""
+    pa_csv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), path)
+
+
 def _html_page(reconciliation: pd.DataFrame) -> str:
     head = "".join(f"<th>{html.escape(c.replace('_', ' '))}</th>" for c in reconciliation.columns)
     body = "".join(
@@ -112,7 +120,7 @@ def write_reconciliation(
     neutralise_frame(reconciliation).to_csv(paths[0], index=False)
     paths[1].write_text(json.dumps(reconciliation.to_dict(orient="records"), indent=2), encoding="utf-8")
     paths[2].write_text(_html_page(reconciliation), encoding="utf-8")
-    neutralise_frame(trace(sdtm)).to_csv(paths[3], index=False)
+    write_large_csv(neutralise_frame(trace(sdtm)), paths[3])
     for table in raw.values():
         if table.extra_columns:
             extra = table.frame[[LINE, *table.extra_columns]].rename(columns={LINE: "line"})

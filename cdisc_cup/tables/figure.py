@@ -16,7 +16,10 @@ matplotlib.use("Agg")  # files only, no display; must precede pyplot
 
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.collections import PolyCollection
 
 from cdisc_cup.spec.model import StudySpec
 
@@ -26,6 +29,7 @@ BAR_COLOUR = "#4c9a5a"
 # so the axis shows the patient count and the figure keeps a bounded height.
 MAX_LABELLED_PATIENTS = 60
 MAX_HEIGHT_INCHES = 14.0
+MARKER_OFFSET = pd.Timedelta(days=5)  # the discontinuation symbol sits just after the bar
 # ADSL.DCTREAS -> (marker symbol of the paper, legend text)
 MARKERS = {
     "PROGRESSIVE DISEASE": (r"\#", "discontinuation due to progression"),
@@ -49,6 +53,72 @@ def swimmer_frame(adsl: pd.DataFrame) -> pd.DataFrame:
     return bars.sort_values(["DAYS", "SUBJID"], ascending=[True, False]).reset_index(drop=True)
 
 
+def _draw_labelled(axes: Axes, bars: pd.DataFrame) -> None:
+    """The paper's look: one outlined bar per patient, the reason's symbol after it."""
+    axes.barh(
+        list(range(len(bars))),
+        bars["DAYS"],
+        left=bars["START"],
+        height=0.62,
+        color=BAR_COLOUR,
+        edgecolor="#2f6b3a",
+        linewidth=0.6,
+        zorder=2,
+    )
+    for reason, (symbol, _) in MARKERS.items():
+        chosen = bars[bars["REASON"] == reason]
+        axes.scatter(
+            chosen["END"] + MARKER_OFFSET,
+            chosen.index,
+            marker=f"${symbol}$",
+            s=70,
+            color="#222",
+            linewidths=0,
+            zorder=3,
+        )
+
+
+def _bar_outlines(bars: pd.DataFrame) -> np.ndarray:
+    """Rectangle corners (patients x 4 x 2, in axis units) of bars of full row height, as barh draws them."""
+    start = mdates.date2num(bars["START"].to_numpy())
+    end = start + bars["DAYS"].to_numpy(dtype=float)
+    low = np.arange(len(bars), dtype=float) - 0.5
+    high = low + 1.0
+    return np.stack(
+        [np.column_stack(corner) for corner in ((start, low), (start, high), (end, high), (end, low))], axis=1
+    )
+
+
+def _draw_many(axes: Axes, bars: pd.DataFrame) -> None:
+    """All bars as one collection and each reason's markers as one line of markers.
+
+    Thousands of Rectangle patches and scatter points take minutes to lay out and make an SVG
+    of tens of megabytes; one rasterized artist each draws in a fraction of a second and the SVG
+    embeds them as one bitmap (the rows are thinner than a pixel anyway). Positions are
+    Matplotlib date numbers, not dates: on an axis with date units a collection converts the
+    outline of every bar separately each time it is drawn.
+    """
+    axes.add_collection(
+        PolyCollection(
+            _bar_outlines(bars), facecolors=BAR_COLOUR, edgecolors="none", linewidths=0, zorder=2, rasterized=True
+        ),
+        autolim=False,
+    )
+    for reason, (symbol, _) in MARKERS.items():
+        chosen = bars[bars["REASON"] == reason]
+        axes.plot(
+            mdates.date2num((chosen["END"] + MARKER_OFFSET).to_numpy()),
+            chosen.index.to_numpy(dtype=float),
+            linestyle="none",
+            marker=f"${symbol}$",
+            markersize=3.5,
+            markeredgewidth=0,
+            color="#222",
+            zorder=3,
+            rasterized=True,
+        )
+
+
 def draw_swimmer_plot(study: StudySpec, adsl: pd.DataFrame) -> plt.Figure:
     bars = swimmer_frame(adsl)
     cup_end = pd.Timestamp(str(study.parameters["cup_end"]))
@@ -56,31 +126,13 @@ def draw_swimmer_plot(study: StudySpec, adsl: pd.DataFrame) -> plt.Figure:
     labelled = len(bars) <= MAX_LABELLED_PATIENTS
     height = min(max(3.0, 0.32 * len(bars) + 1.6), MAX_HEIGHT_INCHES)
     figure, axes = plt.subplots(figsize=(8.5, height), dpi=150)
-    positions = range(len(bars))
-    axes.barh(
-        list(positions),
-        (bars["END"] - bars["START"]).dt.days + 1,
-        left=bars["START"],
-        height=0.62 if labelled else 1.0,
-        color=BAR_COLOUR,
-        edgecolor="#2f6b3a",
-        linewidth=0.6 if labelled else 0,
-        zorder=2,
-    )
-    for reason, (symbol, _) in MARKERS.items():
-        chosen = bars[bars["REASON"] == reason]
-        axes.scatter(
-            chosen["END"] + pd.Timedelta(days=5),
-            chosen.index,
-            marker=f"${symbol}$",
-            s=70 if labelled else 12,
-            color="#222",
-            linewidths=0,
-            zorder=3,
-        )
-    axes.axvline(cup_end, color="#666", linestyle="--", linewidth=0.9, zorder=1)
+    if labelled:
+        _draw_labelled(axes, bars)
+    else:
+        _draw_many(axes, bars)
+    axes.axvline(mdates.date2num(cup_end), color="#666", linestyle="--", linewidth=0.9, zorder=1)
     axes.text(
-        cup_end - pd.Timedelta(days=2),
+        mdates.date2num(cup_end - pd.Timedelta(days=2)),
         len(bars) - 0.2,
         "regular end of CUP\n31 Jan 2021",
         fontsize=7.5,
@@ -89,12 +141,12 @@ def draw_swimmer_plot(study: StudySpec, adsl: pd.DataFrame) -> plt.Figure:
         ha="right",
     )
     if labelled:
-        axes.set_yticks(list(positions), bars["SUBJID"].tolist(), fontsize=8)
+        axes.set_yticks(list(range(len(bars))), bars["SUBJID"].tolist(), fontsize=8)
     else:
         axes.set_yticks([])
     axes.set_ylim(-0.7, len(bars) + 0.6)
     start = bars["START"].min() - pd.Timedelta(days=10) if len(bars) else cutoff
-    axes.set_xlim(start, cutoff + pd.Timedelta(days=18))
+    axes.set_xlim(mdates.date2num(start), mdates.date2num(cutoff + pd.Timedelta(days=18)))
     axes.xaxis.set_major_locator(mdates.MonthLocator())
     axes.xaxis.set_major_formatter(mdates.DateFormatter("%b\n%Y"))
     axes.tick_params(axis="x", labelsize=8)
@@ -127,7 +179,9 @@ def write_swimmer_plot(study: StudySpec, adsl: pd.DataFrame, stem: Path) -> list
     paths = [stem.with_suffix(".png"), stem.with_suffix(".svg")]
     try:
         figure.savefig(paths[0], metadata={"Software": None})
-        figure.savefig(paths[1], metadata={"Date": None, "Creator": None})
+        # the ids of clip paths and markers in an SVG are random unless salted
+        with plt.rc_context({"svg.hashsalt": "cdisc-cup"}):
+            figure.savefig(paths[1], metadata={"Date": None, "Creator": None})
     finally:
         plt.close(figure)
     return paths

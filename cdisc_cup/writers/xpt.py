@@ -51,6 +51,8 @@ from typing import BinaryIO, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from cdisc_cup.errors import ConformanceErrors, Problem, display_path
 
@@ -649,6 +651,9 @@ class _Locator:
 
 def _char_bytes(column: pd.Series, length: int, locate: _Locator) -> np.ndarray:
     """Blank-padded ASCII bytes, (rows, length); long, non-ASCII or non-text values reported."""
+    clean = _clean_text_bytes(column, length)
+    if clean is not None:
+        return clean
     missing = column.isna().to_numpy()
     objects = column.to_numpy(dtype=object, copy=True)
     objects[missing] = ""
@@ -671,6 +676,33 @@ def _char_bytes(column: pd.Series, length: int, locate: _Locator) -> np.ndarray:
     block = block[:, :length]
     block[block == 0] = ord(" ")
     return block
+
+
+def _clean_text_bytes(column: pd.Series, length: int) -> np.ndarray | None:
+    """The fast path for text Arrow can pad in C: all ASCII, no NUL, none too long; None
+    when any value needs the checks (and located problems) of the general path."""
+    try:
+        text = pa.array(column, type=pa.large_string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    if isinstance(text, pa.ChunkedArray):  # pandas may hand over its Arrow chunks as they are
+        text = text.cast(pa.large_string()).combine_chunks()
+    text = pc.fill_null(text, "")
+    if not len(text):
+        return np.empty((0, length), dtype=np.uint8)
+    longest = pc.max(pc.binary_length(text)).as_py()
+    if (
+        longest > length
+        or not pc.all(pc.string_is_ascii(text)).as_py()
+        or pc.any(pc.match_substring(text, "\x00")).as_py()
+    ):
+        return None
+    # Every padded ASCII value is `length` bytes, so Arrow's value buffer is the byte matrix.
+    padded = pc.utf8_rpad(text, width=length, padding=" ")
+    _, offsets, data = padded.buffers()
+    start = int(np.frombuffer(offsets, dtype=np.int64, count=1, offset=8 * padded.offset)[0])
+    block = np.frombuffer(data, dtype=np.uint8, count=len(padded) * length, offset=start)
+    return block.reshape(len(padded), length)
 
 
 def _ascii_bytes(objects: np.ndarray, width: int, locate: _Locator) -> np.ndarray:
