@@ -219,7 +219,7 @@ def _parse_numbers(
         if options.thousands:
             text = text.str.replace(options.thousands, "", regex=False)
         if options.decimal != ".":
-            bad_mark = text.str.contains(".", regex=False).fillna(False)
+            bad_mark = text.str.contains(".", regex=False).fillna(False).astype(bool)
             text = text.where(~bad_mark, "not a number").str.replace(options.decimal, ".", regex=False)
     numbers = parse_numbers(text)
     present = raw.notna()
