@@ -47,6 +47,18 @@ def byte_lengths(values: pd.Series, *, trailing_blanks: bool = True) -> np.ndarr
     return pc.binary_length(text).to_numpy(zero_copy_only=False)
 
 
+def is_blank(values: pd.Series) -> np.ndarray:
+    """Missing, or text that is empty after trimming blanks (a CDISC null in XPT)."""
+    trimmed = pc.utf8_trim_whitespace(arrow_text(values))
+    return pc.fill_null(pc.equal(trimmed, ""), True).to_numpy(zero_copy_only=False)
+
+
+def has_unprintable(values: pd.Series) -> np.ndarray:
+    """Whether text holds anything but printable ASCII (0x20-0x7E); missing is fine."""
+    found = pc.match_substring_regex(arrow_text(values), r"[^\x20-\x7E]")
+    return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+
+
 def is_in(values: pd.Series, candidates: pd.Series | pd.Index | np.ndarray) -> np.ndarray:
     """Whether each text value is one of `candidates` (missing values never are)."""
     value_set = pa.array(pd.Series(candidates).dropna().astype("string").unique(), type=pa.large_string())

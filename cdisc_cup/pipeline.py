@@ -278,13 +278,16 @@ def convert(
             progress.note(f"not read (no raw-file spec): {name}")
     with progress.step("map SDTM"):
         sdtm = build_sdtm(study, raw)
+    with progress.step("reconcile raw records"):
+        accounting = reconcile(raw, sdtm)
+    created = creation_time(raw)
+    del raw  # accounted for: its memory is better spent on ADaM and validation
     with progress.step("check SDTM against specs"):
         lengths = conform_all({s.name: s for s in study.sdtm}, sdtm)
     with progress.step("derive ADaM"):
         adam = derive_adam(study, {name: submission_frame(frame) for name, frame in sdtm.items()}) if study.adam else {}
     with progress.step("check ADaM against specs"):
         lengths |= conform_all({s.name: s for s in study.adam}, adam)
-    created = creation_time(raw)
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_staging(out_dir)
@@ -293,7 +296,9 @@ def convert(
     except OSError as exc:
         raise OutputError([Problem(str(out_dir.parent), f"cannot create the output folder: {exc.strerror}")]) from exc
     layout = OutputLayout(staging, study.studyid)
-    result = ConversionResult(study=study, layout=layout, sdtm=sdtm, adam=adam, lengths=lengths)
+    result = ConversionResult(
+        study=study, layout=layout, sdtm=sdtm, adam=adam, lengths=lengths, reconciliation=accounting.summary
+    )
     try:
         with progress.step("write SDTM XPT", f"{len(sdtm)} datasets"):
             write_datasets(layout.sdtm, study.sdtm, sdtm, lengths, created)
@@ -309,13 +314,13 @@ def convert(
                 write_json_datasets(study, layout, result, created)
         with progress.step("validate"):
             result.findings = validate_output(written, result.defines)
+            del written  # only for the checks; frees a copy of every dataset
             write_findings_reports(result.findings, layout.reports / "validation")
         if adam:
             with progress.step("write tables and figure"):
                 write_tables(study, adam["ADSL"], adam["ADAE"], layout.tables)
-        with progress.step("reconcile raw records"):
-            result.reconciliation = reconcile(raw, sdtm)
-            write_reconciliation(result.reconciliation, raw, sdtm, layout.reports)
+        with progress.step("write reconciliation and audit trail"):
+            write_reconciliation(accounting, layout.reports)
         _replace_folder(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

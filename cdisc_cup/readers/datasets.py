@@ -96,7 +96,7 @@ def as_read_back(
     for variable in variables:
         values = frame[variable.name]
         if variable.type == "Char":
-            columns[variable.name] = values.astype("str").fillna("").str.rstrip(" ")
+            columns[variable.name] = _as_read_text(values)
             continue
         numbers, special = sas_numbers(values, variable)
         if special.any():
@@ -106,6 +106,14 @@ def as_read_back(
         else:
             columns[variable.name] = pd.Series(numbers)
     return LoadedDataset(name=name, label=label, frame=pd.DataFrame(columns), variables=variables, path=path)
+
+
+def _as_read_text(values: pd.Series) -> pd.Series:
+    """Text as a reader returns it; the column itself (no copy) when it already is that."""
+    text = values if values.dtype == "str" else values.astype("str")
+    if text.isna().any() or text.str.endswith(" ").any():
+        text = text.fillna("").str.rstrip(" ")
+    return text
 
 
 def _parse(path: Path) -> tuple[pd.DataFrame, pyreadstat.metadata_container]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -42,7 +43,25 @@ def _lines_used(sdtm: Mapping[str, pd.DataFrame], file_name: str) -> dict[str, p
     return used
 
 
-def reconcile(raw: Mapping[str, RawTable], sdtm: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+@dataclass(frozen=True)
+class Reconciliation:
+    """The account of the raw records, made right after mapping so the raw export can be let go."""
+
+    summary: pd.DataFrame  # RECONCILIATION_COLUMNS, one row per raw file
+    trace: pd.DataFrame  # each SDTM record -> raw file and line
+    extra_columns: dict[str, pd.DataFrame]  # raw file -> its lines and the columns no spec reads
+
+
+def reconcile(raw: Mapping[str, RawTable], sdtm: Mapping[str, pd.DataFrame]) -> Reconciliation:
+    extra = {
+        table.spec.file: table.frame[[LINE, *table.extra_columns]].rename(columns={LINE: "line"})
+        for table in raw.values()
+        if table.extra_columns
+    }
+    return Reconciliation(summary(raw, sdtm), trace(sdtm), extra)
+
+
+def summary(raw: Mapping[str, RawTable], sdtm: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     rows = []
     for table in raw.values():
         used = _lines_used(sdtm, table.spec.file)
@@ -105,9 +124,7 @@ td,th{{border:1px solid #bbb;padding:4px 8px;text-align:left;vertical-align:top}
 """
 
 
-def write_reconciliation(
-    reconciliation: pd.DataFrame, raw: Mapping[str, RawTable], sdtm: Mapping[str, pd.DataFrame], folder: Path
-) -> list[Path]:
+def write_reconciliation(reconciliation: Reconciliation, folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     audit = folder / "audit"
     audit.mkdir(exist_ok=True)
@@ -117,14 +134,13 @@ def write_reconciliation(
         folder / "reconciliation.html",
         audit / "trace.csv",
     ]
-    neutralise_frame(reconciliation).to_csv(paths[0], index=False)
-    paths[1].write_text(json.dumps(reconciliation.to_dict(orient="records"), indent=2), encoding="utf-8")
-    paths[2].write_text(_html_page(reconciliation), encoding="utf-8")
-    write_large_csv(neutralise_frame(trace(sdtm)), paths[3])
-    for table in raw.values():
-        if table.extra_columns:
-            extra = table.frame[[LINE, *table.extra_columns]].rename(columns={LINE: "line"})
-            path = audit / f"extra_columns_{Path(table.spec.file).stem}.csv"
-            neutralise_frame(extra).to_csv(path, index=False)
-            paths.append(path)
+    summary_frame = reconciliation.summary
+    neutralise_frame(summary_frame).to_csv(paths[0], index=False)
+    paths[1].write_text(json.dumps(summary_frame.to_dict(orient="records"), indent=2), encoding="utf-8")
+    paths[2].write_text(_html_page(summary_frame), encoding="utf-8")
+    write_large_csv(neutralise_frame(reconciliation.trace), paths[3])
+    for file_name, extra in reconciliation.extra_columns.items():
+        path = audit / f"extra_columns_{Path(file_name).stem}.csv"
+        neutralise_frame(extra).to_csv(path, index=False)
+        paths.append(path)
     return paths

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cdisc_cup.columns import is_in
 from cdisc_cup.rules.model import DatasetView, NotApplicable, Study
 from cdisc_cup.rules.values import column, is_null, resolve
 
@@ -85,8 +86,8 @@ def _exists(study: Study, dataset: DatasetView, spec: Mapping[str, Any]) -> pd.S
     by = spec.get("by", "USUBJID")
     where = spec.get("where")
     matching = evaluate(study, other, where) if where else pd.Series(True, index=other.frame.index)
-    keys = column(other, by)[matching.to_numpy()].astype("string").str.strip().dropna().unique()
-    return column(dataset, by).astype("string").str.strip().isin(keys).fillna(False).astype(bool)
+    keys = column(other, by)[matching.to_numpy()].astype("string").str.strip()
+    return pd.Series(is_in(column(dataset, by).astype("string").str.strip(), keys), index=dataset.frame.index)
 
 
 def evaluate(study: Study, dataset: DatasetView, condition: Mapping[str, Any]) -> pd.Series:

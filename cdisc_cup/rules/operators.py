@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_cup import ct
-from cdisc_cup.columns import byte_lengths
+from cdisc_cup.columns import byte_lengths, has_unprintable, is_in
 from cdisc_cup.rules import conditions, define
 from cdisc_cup.rules.igmeta import ig_dataset_variables
 from cdisc_cup.rules.model import DatasetView, NotApplicable, Study
@@ -215,11 +215,7 @@ def variable_length_fit(study: Study, dataset: DatasetView, *, slack: int = 0) -
 def ascii_only(study: Study, dataset: DatasetView) -> pd.DataFrame:
     """Character values contain only printable ASCII (FDA TCG 4.1.5: ASCII text in XPT)."""
     texts = dataset.frame.select_dtypes(exclude="number")
-    parts = [
-        record_hits(dataset, texts[n].astype("string").fillna("").str.contains(r"[^\x20-\x7E]", regex=True), n)
-        for n in texts.columns
-    ]
-    return _concat(parts)
+    return _concat([record_hits(dataset, has_unprintable(texts[n]), n) for n in texts.columns])
 
 
 # --- record rules -----------------------------------------------------------------------
@@ -318,7 +314,7 @@ def reference_exists(
         raise NotApplicable(f"no {target} dataset")
     values = column(dataset, variable)
     known = column(other, target_variable or variable).astype("string").str.strip()
-    orphan = ~is_null(values) & ~values.astype("string").str.strip().isin(known.dropna().unique()).fillna(False)
+    orphan = ~is_null(values) & ~is_in(values.astype("string").str.strip(), known)
     return record_hits(dataset, orphan, variable, target=pd.Series(target, index=dataset.frame.index))
 
 
@@ -353,7 +349,7 @@ def supp_parent_exists(study: Study, dataset: DatasetView) -> pd.DataFrame:
             wanted = usubjid[group] + "\x00" + idvarval[group]
         else:
             wanted = usubjid[group]
-        found[group] = wanted.isin(parent_keys.dropna().unique()).to_numpy()
+        found[group] = is_in(wanted, parent_keys)
     if not checked.any():
         raise NotApplicable("no parent dataset present")
     return record_hits(dataset, checked & ~found, "IDVARVAL", parent=rdomain)
@@ -458,8 +454,8 @@ def in_codelist(
         if found is None or bool(found.extensible) != extensible:
             continue
         values = dataset.frame[name]
-        allowed = {str(t) for t in found.values()} | extensions
-        outside = ~is_null(values) & ~as_text(values).isin(allowed)
+        allowed = pd.Series(sorted({str(t) for t in found.values()} | extensions), dtype="str")
+        outside = ~is_null(values) & ~is_in(as_text(values), allowed)
         parts.append(record_hits(dataset, outside, name, codelist=pd.Series(found.id, index=dataset.frame.index)))
     return _concat(parts)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cdisc_cup.columns import is_blank, lookup
 from cdisc_cup.rules.model import DatasetView, NotApplicable, Study
 
 SAS_EPOCH = pd.Timestamp("1960-01-01")
@@ -17,10 +18,9 @@ SAS_EPOCH = pd.Timestamp("1960-01-01")
 
 def is_null(values: pd.Series) -> pd.Series:
     """Missing in the XPT sense: NaN/None, or text that is empty after trimming blanks."""
-    missing = values.isna()
     if values.dtype == object or pd.api.types.is_string_dtype(values):
-        missing = missing | (values.astype("string").str.strip().fillna("") == "")
-    return missing.astype(bool)
+        return pd.Series(is_blank(values), index=values.index)
+    return values.isna().astype(bool)
 
 
 def as_text(values: pd.Series) -> pd.Series:
@@ -55,11 +55,7 @@ def resolve(study: Study, dataset: DatasetView, reference: str, *, by: str = "US
     other = study.datasets.get(other_name)
     if other is None:
         raise NotApplicable(f"no {other_name} dataset")
-    keys = column(dataset, by)
-    source = column(other, variable)
-    lookup = pd.Series(source.to_numpy(), index=column(other, by).to_numpy())
-    lookup = lookup[~lookup.index.duplicated()]
-    return pd.Series(keys.map(lookup).to_numpy(), index=dataset.frame.index, name=variable)
+    return lookup(column(dataset, by), column(other, by), column(other, variable)).rename(variable)
 
 
 def as_dates(values: pd.Series) -> pd.Series:
