@@ -38,17 +38,21 @@ STAGES = (
     "load specs",
     "read raw export",
     "map SDTM",
+    "reconcile raw records",
     "check SDTM against specs",
     "derive ADaM",
     "check ADaM against specs",
     "write SDTM XPT",
     "write ADaM XPT",
+    "check the written XPT files",
     "write define.xml and define.html",
     "write Dataset-JSON",
     "validate",
     "write tables and figure",
-    "reconcile raw records",
+    "write reconciliation and audit trail",
 )
+# The steps `validate` reports.
+VALIDATE_STAGES = ("read datasets", "run rules", "write reports")
 STEP_MARK = "✓ "
 
 # Issue #9 targets, for 100,000 patients on a 2-core, 24 GiB machine.
@@ -115,6 +119,7 @@ class SizeResult:
     convert: Measurement | None = None
     validate: Measurement | None = None
     stages: dict[str, float] = field(default_factory=dict)
+    validate_stages: dict[str, float] = field(default_factory=dict)
     anchor: list[dict[str, float]] = field(default_factory=list)
     failure: str = ""
 
@@ -167,7 +172,7 @@ def measure(command: list[str], report: Path, timeout: float | None) -> Measurem
     return Measurement(**json.loads(report.read_text(encoding="utf-8")))
 
 
-def parse_stages(stderr: str) -> dict[str, float]:
+def parse_stages(stderr: str, known: tuple[str, ...] = STAGES) -> dict[str, float]:
     """Seconds per step from lines like `  ✓ write SDTM XPT 10 datasets (0.52 s)`."""
     stages: dict[str, float] = {}
     for line in stderr.splitlines():
@@ -175,7 +180,7 @@ def parse_stages(stderr: str) -> dict[str, float]:
         if not text.startswith(STEP_MARK) or not text.endswith(" s)") or " (" not in text:
             continue
         label, seconds = text[len(STEP_MARK) :].rsplit(" (", 1)
-        name = next((stage for stage in STAGES if label == stage or label.startswith(stage + " ")), label)
+        name = next((stage for stage in known if label == stage or label.startswith(stage + " ")), label)
         stages[name] = stages.get(name, 0.0) + float(seconds.removesuffix(" s)"))
     return stages
 
@@ -211,6 +216,8 @@ def run_size(patients: int, work: Path, timeout: float | None) -> SizeResult:
         )
     except subprocess.TimeoutExpired:
         result.failure = f"validate did not finish within {timeout:.0f} s and was stopped"
+        return result
+    result.validate_stages = parse_stages(result.validate.stderr, VALIDATE_STAGES)
     return result
 
 
@@ -277,6 +284,7 @@ def size_section(result: SizeResult) -> list[str]:
             f"| validate wall (s) | {result.validate.wall:.2f} |",
             f"| validate peak RSS (GiB) | {gib(result.validate.peak_kib):.2f} |",
         ]
+        lines += [f"| validate: {name} (s) | {seconds:.2f} |" for name, seconds in result.validate_stages.items()]
     if result.failure:
         lines += ["", f"Note: {result.failure}."]
     per_dataset = ", ".join(f"{d['name']} {d['records']:,}" for d in result.anchor)

@@ -54,8 +54,21 @@ def is_blank(values: pd.Series) -> np.ndarray:
 
 
 def has_unprintable(values: pd.Series) -> np.ndarray:
-    """Whether text holds anything but printable ASCII (0x20-0x7E); missing is fine."""
-    found = pc.match_substring_regex(arrow_text(values), r"[^\x20-\x7E]")
+    """Whether text holds anything but printable ASCII (0x20-0x7E); missing is fine.
+
+    All value bytes are checked at once in numpy; only a column with such a byte is
+    searched value by value (by RE2) for the records that hold it.
+    """
+    text = arrow_text(values)
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    if len(text):
+        _, offsets, data = text.buffers()
+        bounds = np.frombuffer(offsets, dtype=np.int64, count=len(text) + 1, offset=8 * text.offset)
+        content = np.frombuffer(data, dtype=np.uint8)[bounds[0] : bounds[-1]] if data is not None else np.empty(0)
+        if not ((content < 0x20) | (content > 0x7E)).any():
+            return np.zeros(len(text), dtype=bool)
+    found = pc.match_substring_regex(text, r"[^\x20-\x7E]")
     return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
 
 

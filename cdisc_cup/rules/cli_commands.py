@@ -50,13 +50,23 @@ def validate(folder: Path, report_dir: Path | None, fail_on: str, standard: str)
       cdisc-cup validate out/m5/datasets/isa-cup-de/tabulations/sdtm --report-dir qc
       cdisc-cup validate adam/ --standard adam --fail-on warning
     """
+    from cdisc_cup.progress import Progress
     from cdisc_cup.reports.findings import summary, write_findings_reports
-    from cdisc_cup.rules.engine import validate_folder
+    from cdisc_cup.rules.engine import read_folder, validate_datasets
     from cdisc_cup.rules.loader import shipped_rules
 
     rules = shipped_rules()
+    progress = Progress()
     try:
-        findings = validate_folder(folder, standard=None if standard == "auto" else standard)
+        with progress.step("read datasets", str(folder)):
+            datasets, define_path, unreadable = read_folder(folder)
+        with progress.step("run rules", f"{len(rules)} rules on {len(datasets)} datasets"):
+            findings = validate_datasets(
+                datasets,
+                standard=None if standard == "auto" else standard,
+                define_path=define_path,
+                unreadable=unreadable,
+            )
     except CdiscCupError as error:
         click.secho(f"error: {error.title}:", fg="red", err=True)
         for problem in error.problems:
@@ -64,7 +74,8 @@ def validate(folder: Path, report_dir: Path | None, fail_on: str, standard: str)
         sys.exit(error.exit_code)
     titles = {r.rule_id: r.title for r in rules}
     target = report_dir if report_dir is not None else folder / "validation"
-    report = write_findings_reports(findings, target, title=f"Conformance findings: {folder}", titles=titles)
+    with progress.step("write reports"):
+        report = write_findings_reports(findings, target, title=f"Conformance findings: {folder}", titles=titles)
     counts = findings["severity"].value_counts()
     if len(findings):
         click.echo(summary(findings, titles).to_string(index=False, max_colwidth=60))

@@ -21,7 +21,7 @@ import pandas as pd
 
 from cdisc_cup.errors import InputErrors, Problem, display_path
 from cdisc_cup.findings import FINDING_COLUMNS, Severity, empty_findings
-from cdisc_cup.readers.datasets import LoadedDataset, read_xpt_dataset
+from cdisc_cup.readers.datasets import LoadedDataset, read_xpt_files
 from cdisc_cup.rules.igmeta import sdtm_class
 from cdisc_cup.rules.loader import shipped_rules
 from cdisc_cup.rules.model import DatasetView, NotApplicable, Rule, Study, VariableMeta
@@ -90,9 +90,10 @@ def substitute(value: Any, prefix: str) -> Any:
 def _record_values(dataset: DatasetView | None, rows: pd.Series, name: str) -> pd.Series | None:
     if dataset is None or name not in dataset.frame.columns:
         return None
-    values = as_text(dataset.frame[name]).to_numpy()
     positions = rows.fillna(-1).astype(int).to_numpy()
-    picked = np.where(positions >= 0, values[np.clip(positions, 0, max(len(values) - 1, 0))] if len(values) else "", "")
+    known = (positions >= 0) & (positions < len(dataset.frame))
+    picked = np.full(len(positions), "", dtype=object)
+    picked[known] = as_text(dataset.frame[name].iloc[positions[known]]).to_numpy()
     return pd.Series(picked, index=rows.index, dtype=object)
 
 
@@ -248,11 +249,9 @@ def read_folder(folder: Path) -> tuple[dict[str, LoadedDataset], Path | None, di
         )
     datasets: dict[str, LoadedDataset] = {}
     unreadable: dict[str, str] = {}
-    for path in files:
-        try:
-            loaded = read_xpt_dataset(path)
-        except InputErrors as error:
-            unreadable[path.name] = "; ".join(p.message for p in error.problems)
+    for path, loaded in read_xpt_files(files).items():
+        if isinstance(loaded, InputErrors):
+            unreadable[path.name] = "; ".join(p.message for p in loaded.problems)
             continue
         datasets[loaded.name] = loaded
     define_path = next((p for p in sorted(folder.iterdir()) if p.name.lower() == "define.xml"), None)

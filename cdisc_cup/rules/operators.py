@@ -62,11 +62,11 @@ def record_hits(
         {
             "row": pd.array(positions, dtype="Int64"),
             "variable": variable,
-            "value": as_text(values).to_numpy()[positions],
+            "value": as_text(values.iloc[positions]).to_numpy(),
         }
     )
-    for name, series in extra.items():
-        hits[name] = as_text(series).to_numpy()[positions]
+    for name, series in extra.items():  # only the hit records are turned into report text
+        hits[name] = as_text(series.iloc[positions]).to_numpy()
     return hits
 
 
@@ -455,7 +455,8 @@ def in_codelist(
             continue
         values = dataset.frame[name]
         allowed = pd.Series(sorted({str(t) for t in found.values()} | extensions), dtype="str")
-        outside = ~is_null(values) & ~is_in(as_text(values), allowed)
+        text = values if pd.api.types.is_string_dtype(values) else as_text(values)
+        outside = ~is_null(values) & ~is_in(text, allowed)
         parts.append(record_hits(dataset, outside, name, codelist=pd.Series(found.id, index=dataset.frame.index)))
     return _concat(parts)
 

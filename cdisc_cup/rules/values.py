@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cdisc_cup.columns import is_blank, lookup
+from cdisc_cup.columns import is_blank, iso_dates_to_datetime, lookup
 from cdisc_cup.rules.model import DatasetView, NotApplicable, Study
 
 SAS_EPOCH = pd.Timestamp("1960-01-01")
@@ -66,9 +66,7 @@ def as_dates(values: pd.Series) -> pd.Series:
         return SAS_EPOCH + pd.to_timedelta(values, unit="D")
     present = values.dropna()
     if pd.api.types.is_string_dtype(values) or (len(present) and isinstance(present.iloc[0], str)):
-        text = values.astype("string").str.strip()
-        full = text.str.match(r"^\d{4}-\d{2}-\d{2}").fillna(False).astype(bool)
-        return pd.to_datetime(text.where(full).str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+        return iso_dates_to_datetime(values.astype("string").str.strip())
     converted = pd.to_datetime(values, errors="coerce")
     return converted.dt.normalize() if pd.api.types.is_datetime64_any_dtype(converted) else converted
 
