@@ -34,7 +34,8 @@ from cdisc_cup.spec.model import DatasetSpec, StudySpec
 from cdisc_cup.tables import write_tables
 from cdisc_cup.writers.dataset_json import write_dataset_json
 from cdisc_cup.writers.define_xml import check_define_against_datasets, validate_define, write_define
-from cdisc_cup.writers.xpt import XptVariable, write_xpt, xpt_size
+from cdisc_cup.writers.xpt import XptVariable, xpt_size
+from cdisc_cup.writers.xpt_split import FDA_FILE_LIMIT, XptDatasetFiles, split_note, write_xpt_within_limit
 
 FORMATS = ("xpt", "json")
 
@@ -81,6 +82,7 @@ class ConversionResult:
     findings: pd.DataFrame | None = None
     defines: dict[str, Path] = field(default_factory=dict)
     reconciliation: pd.DataFrame | None = None
+    xpt_files: dict[str, XptDatasetFiles] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -125,21 +127,25 @@ def write_datasets(
     frames: Mapping[str, pd.DataFrame],
     lengths: Mapping[str, Mapping[str, int]],
     created: datetime,
-) -> list[Path]:
-    """One lower-case XPT file per dataset (FDA TCG section 3.3.1: dm.xpt)."""
+    *,
+    limit: int = FDA_FILE_LIMIT,
+) -> dict[str, XptDatasetFiles]:
+    """One lower-case XPT file per dataset (FDA TCG section 3.3.1: dm.xpt); a dataset over
+    `limit` bytes also in split files of one subject's records each (TCG section 3.3.2)."""
     folder.mkdir(parents=True, exist_ok=True)
-    written = []
+    written = {}
     for spec in specs:
-        path = folder / f"{spec.name.lower()}.xpt"
-        write_xpt(
-            path,
-            submission_frame(frames[spec.name]),
+        frame = submission_frame(frames[spec.name])
+        written[spec.name] = write_xpt_within_limit(
+            folder,
+            frame,
             dataset=spec.name,
             label=spec.label,
             variables=xpt_variables(spec, lengths[spec.name]),
             created=created,
+            limit=limit,
+            by="USUBJID" if "USUBJID" in frame.columns else None,
         )
-        written.append(path)
     return written
 
 
@@ -188,7 +194,10 @@ def write_defines(
     ):
         if not frames:
             continue
-        path = write_define(study, specs, frames, folder, standard=standard, lengths=result.lengths, created=created)
+        notes = {name: split_note(files) for name, files in result.xpt_files.items() if files.is_split}
+        path = write_define(
+            study, specs, frames, folder, standard=standard, lengths=result.lengths, created=created, notes=notes
+        )
         problems = validate_define(path) + check_define_against_datasets(path, written[standard])
         if problems:
             raise ConformanceErrors(problems)
@@ -301,10 +310,15 @@ def convert(
     )
     try:
         with progress.step("write SDTM XPT", f"{len(sdtm)} datasets"):
-            write_datasets(layout.sdtm, study.sdtm, sdtm, lengths, created)
+            result.xpt_files = write_datasets(layout.sdtm, study.sdtm, sdtm, lengths, created)
         if adam:
             with progress.step("write ADaM XPT", f"{len(adam)} datasets"):
-                write_datasets(layout.adam, study.adam, adam, lengths, created)
+                result.xpt_files |= write_datasets(layout.adam, study.adam, adam, lengths, created)
+        for files in result.xpt_files.values():
+            if files.is_split:
+                progress.note(
+                    f"{files.dataset} is over the FDA 5 GB limit: also written to {files.parts[0].path.parent}"
+                )
         with progress.step("check the written XPT files"):
             written = written_datasets(layout, study, result)
         with progress.step("write define.xml and define.html"):

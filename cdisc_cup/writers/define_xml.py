@@ -430,9 +430,13 @@ class _DefineBuilder:
 
     # dataset level ---------------------------------------------------------------------------
 
-    def dataset(self, spec: DatasetSpec, frame: pd.DataFrame, lengths: Mapping[str, int]) -> _Described:
+    def dataset(
+        self, spec: DatasetSpec, frame: pd.DataFrame, lengths: Mapping[str, int], note: str | None = None
+    ) -> _Described:
+        """`note`: a sentence added to the dataset's comment (a split over 5 GB, TCG 3.3.2)."""
         group = etree.Element(odm("ItemGroupDef"))
-        comment_oid = self.registry.comment(f"COM.{spec.name}", spec.description) if spec.description else None
+        comment = " ".join(text for text in (spec.description, note) if text)
+        comment_oid = self.registry.comment(f"COM.{spec.name}", comment) if comment else None
         _set(
             group,
             [
@@ -748,18 +752,20 @@ def build_define(
     standard: Standard,
     lengths: Mapping[str, Mapping[str, int]] | None = None,
     created: datetime | None = None,
+    notes: Mapping[str, str] | None = None,
 ) -> etree._ElementTree:
     """The define.xml document for the datasets written (those in `datasets`, in spec order).
 
     `lengths` holds the written Char lengths by dataset and variable (the XPT writer's); when
-    missing they are measured from the frames, which gives the same numbers.
+    missing they are measured from the frames, which gives the same numbers. `notes` adds a
+    sentence to a dataset's comment (a dataset also submitted split, TCG section 3.3.2).
     """
     problems = _undescribed(specs, datasets)
     if problems:
         raise ConformanceErrors(problems)
     builder = _DefineBuilder(study, specs, standard)
     described = [
-        builder.dataset(spec, datasets[spec.name], (lengths or {}).get(spec.name, {}))
+        builder.dataset(spec, datasets[spec.name], (lengths or {}).get(spec.name, {}), (notes or {}).get(spec.name))
         for spec in specs
         if spec.name in datasets
     ]
@@ -846,10 +852,11 @@ def write_define(
     standard: Standard,
     lengths: Mapping[str, Mapping[str, int]] | None = None,
     created: datetime | None = None,
+    notes: Mapping[str, str] | None = None,
 ) -> Path:
     """Write define.xml, the stylesheet it references and define.html into `out_dir`."""
     out_dir = Path(out_dir)
-    tree = build_define(study, specs, datasets, standard=standard, lengths=lengths, created=created)
+    tree = build_define(study, specs, datasets, standard=standard, lengths=lengths, created=created, notes=notes)
     path = out_dir / DEFINE_FILE
     path.write_bytes(serialize(tree))
     shutil.copyfile(STYLESHEET, out_dir / STYLESHEET.name)

@@ -92,6 +92,16 @@ class XptDatasetFiles:
         return bool(self.parts)
 
 
+def split_note(files: XptDatasetFiles) -> str:
+    """The sentence define.xml's dataset comment carries for a split dataset (TCG 3.3.2)."""
+    parts = ", ".join(f"{part.href} (records {part.first_record:,}-{part.last_record:,})" for part in files.parts)
+    kept = f", records of one {files.by} kept in one file" if files.by else ""
+    return (
+        f"Larger than {files.limit / 10**9:g} GB as XPT: also submitted split into {parts}{kept} "
+        "(FDA Study Data Technical Conformance Guide, section 3.3.2)."
+    )
+
+
 def max_records_per_file(variables: Sequence[XptVariable], limit: int = FDA_FILE_LIMIT) -> int:
     """The most records of `variables` one file of at most `limit` bytes holds."""
     room = (limit - xpt_size(variables, 0)) // RECORD_LENGTH * RECORD_LENGTH
