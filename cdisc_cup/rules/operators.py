@@ -20,6 +20,7 @@ import pandas as pd
 
 from cdisc_cup import ct
 from cdisc_cup.columns import byte_lengths, has_unprintable, is_in
+from cdisc_cup.derivations.dates import iso_dates
 from cdisc_cup.rules import conditions, define
 from cdisc_cup.rules.igmeta import ig_dataset_variables
 from cdisc_cup.rules.model import DatasetView, NotApplicable, Study
@@ -393,9 +394,9 @@ def trtemfl_window(
         dataset,
         wrong,
         flag,
-        onset_date=onset.dt.strftime("%Y-%m-%d"),
-        first_dose=first.dt.strftime("%Y-%m-%d"),
-        last_dose=last.dt.strftime("%Y-%m-%d"),
+        onset_date=iso_dates(onset),
+        first_dose=iso_dates(first),
+        last_dose=iso_dates(last),
         expected=pd.Series(np.where(inside, "Y", "not Y"), index=onset.index),
     )
 

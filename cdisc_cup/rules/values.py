@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_cup.columns import is_blank, iso_dates_to_datetime, lookup
+from cdisc_cup.derivations.dates import iso_dates
 from cdisc_cup.rules.model import DatasetView, NotApplicable, Study
 
 SAS_EPOCH = pd.Timestamp("1960-01-01")
@@ -31,7 +32,7 @@ def as_text(values: pd.Series) -> pd.Series:
         text = text.where(~whole, values.where(whole).astype("Int64").astype("string"))
         return text.fillna("").astype(object)
     if pd.api.types.is_datetime64_any_dtype(values):
-        return values.dt.strftime("%Y-%m-%d").fillna("").astype(object)
+        return iso_dates(values).fillna("").astype(object)
     return values.astype("string").fillna("").astype(object)
 
 
@@ -74,5 +75,5 @@ def as_dates(values: pd.Series) -> pd.Series:
 def iso_text(values: pd.Series) -> pd.Series:
     """ISO 8601 text of a date/time column, whatever form it was read in."""
     if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
-        return as_dates(values).dt.strftime("%Y-%m-%d").astype("string").fillna("")
+        return iso_dates(as_dates(values)).fillna("")
     return values.astype("string").str.strip().fillna("")

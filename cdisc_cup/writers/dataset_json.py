@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cdisc_cup.derivations.dates import iso_dates
 from cdisc_cup.spec.model import DatasetSpec, StudySpec, VariableSpec
 from cdisc_cup.writers.define_xml import (
     DEFINE_FILE,
@@ -78,7 +79,7 @@ def json_values(values: pd.Series, column: Mapping[str, Any]) -> np.ndarray:
             moments = values
         else:
             moments = _SAS_EPOCH + pd.to_timedelta(pd.to_numeric(values, errors="coerce"), unit="D")
-        converted = moments.dt.strftime("%Y-%m-%d").astype(object)
+        converted = iso_dates(moments).astype(object)
     elif column["dataType"] == "integer" and not _is_text(values):
         converted = pd.to_numeric(values, errors="coerce").round().astype("Int64").astype(object)
     elif column["dataType"] == "float" and not _is_text(values):
