@@ -149,9 +149,7 @@ def write_datasets(
     return written
 
 
-def written_datasets(
-    layout: OutputLayout, study: StudySpec, result: ConversionResult
-) -> dict[str, dict[str, LoadedDataset]]:
+def written_datasets(study: StudySpec, result: ConversionResult) -> dict[str, dict[str, LoadedDataset]]:
     """The datasets as they are in the written XPT files, for the define.xml cross-check and
     the conformance rules.
 
@@ -161,15 +159,12 @@ def written_datasets(
     million-record file again costs more than writing it. `cdisc-cup validate` reads files.
     """
     written: dict[str, dict[str, LoadedDataset]] = {}
-    for standard, specs, frames, folder in (
-        ("SDTM", study.sdtm, result.sdtm, layout.sdtm),
-        ("ADaM", study.adam, result.adam, layout.adam),
-    ):
+    for standard, specs, frames in (("SDTM", study.sdtm, result.sdtm), ("ADaM", study.adam, result.adam)):
         if not frames:
             continue
         written[standard] = {}
         for spec in specs:
-            path = folder / f"{spec.name.lower()}.xpt"
+            path = result.xpt_files[spec.name].whole.path
             frame = submission_frame(frames[spec.name])
             label, variables = read_xpt_header(path)
             intended = tuple(xpt_variables(spec, result.lengths[spec.name]))
@@ -188,13 +183,13 @@ def write_defines(
 ) -> dict[str, Path]:
     """define.xml beside each dataset folder, schema-valid and matching the written XPTs."""
     defines = {}
+    notes = {name: split_note(files) for name, files in result.xpt_files.items() if files.is_split}
     for standard, specs, frames, folder in (
         ("SDTM", study.sdtm, result.sdtm, layout.sdtm),
         ("ADaM", study.adam, result.adam, layout.adam),
     ):
         if not frames:
             continue
-        notes = {name: split_note(files) for name, files in result.xpt_files.items() if files.is_split}
         path = write_define(
             study, specs, frames, folder, standard=standard, lengths=result.lengths, created=created, notes=notes
         )
@@ -320,7 +315,7 @@ def convert(
                     f"{files.dataset} is over the FDA 5 GB limit: also written to {files.parts[0].path.parent}"
                 )
         with progress.step("check the written XPT files"):
-            written = written_datasets(layout, study, result)
+            written = written_datasets(study, result)
         with progress.step("write define.xml and define.html"):
             result.defines = write_defines(study, layout, result, written, created)
         if "json" in formats:

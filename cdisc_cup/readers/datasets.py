@@ -35,6 +35,8 @@ from pyreadstat._readstat_parser import parser_entry_point
 from cdisc_cup.errors import InputErrors, Problem, display_path
 from cdisc_cup.writers.xpt import SpecialMissing, XptVariable, record_length, sas_numbers, xpt_size
 
+UNREADABLE = "cannot be read as a SAS transport (XPORT) file"
+
 
 @dataclass(frozen=True)
 class LoadedDataset:
@@ -49,7 +51,7 @@ class LoadedDataset:
 
 def read_xpt_dataset(path: Path) -> LoadedDataset:
     """Read one XPORT file (v5, as FDA requires); an unreadable file is an InputErrors."""
-    return _loaded(path, _read_piece(_Piece(path)))
+    return _loaded(path, [_read_piece(_Piece(path))])
 
 
 @dataclass(frozen=True)
@@ -67,13 +69,12 @@ def _read_piece(piece: _Piece) -> tuple[pd.DataFrame, pyreadstat.metadata_contai
     try:
         frame, meta = _parse(piece.path, row_offset=piece.first, row_limit=piece.count)
     except Exception as error:  # pyreadstat raises bare Exception subclasses of many kinds
-        return f"cannot be read as a SAS transport (XPORT) file: {error}"
+        return f"{UNREADABLE}: {error}"
     return frame, meta
 
 
-def _loaded(path: Path, pieces: tuple[pd.DataFrame, pyreadstat.metadata_container] | str | list) -> LoadedDataset:
-    """One dataset from its pieces read in order (a single piece, or a list of them)."""
-    parts = pieces if isinstance(pieces, list) else [pieces]
+def _loaded(path: Path, parts: list[tuple[pd.DataFrame, pyreadstat.metadata_container] | str]) -> LoadedDataset:
+    """One dataset from its pieces, read in order."""
     failed = next((p for p in parts if isinstance(p, str)), None)
     if failed is not None:
         raise InputErrors([Problem(display_path(path), failed, expected="a SAS XPORT version 5 file")])
@@ -143,9 +144,7 @@ def read_xpt_header(path: Path) -> tuple[str, tuple[XptVariable, ...]]:
     try:
         _, meta = parser_entry_point(str(path), "xport", metadataonly=True)
     except Exception as error:  # pyreadstat raises bare Exception subclasses of many kinds
-        raise InputErrors(
-            [Problem(display_path(path), f"cannot be read as a SAS transport (XPORT) file: {error}")]
-        ) from error
+        raise InputErrors([Problem(display_path(path), f"{UNREADABLE}: {error}")]) from error
     return meta.file_label or "", tuple(_variable(meta, name) for name in meta.column_names)
 
 

@@ -29,6 +29,7 @@ class DefinedCodelist:
     nci_code: str | None  # the Alias of context nci:ExtCodeID: ties it to a CDISC codelist
     values: frozenset[str]
     extended: frozenset[str]  # terms marked def:ExtendedValue="Yes"
+    external: bool  # a dictionary (MedDRA, WHODrug) named by def:ExternalCodeList: no terms listed
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,14 @@ class DefinedVariable:
     length: int | None
     # The item's codelist, then those of its value-level items (DSDECOD: NCOMPLT, PROTMLST).
     codelists: tuple[DefinedCodelist, ...] = ()
+
+    @property
+    def allowed_values(self) -> frozenset[str] | None:
+        """The terms the variable's values must be among; None when define.xml does not list
+        them (no codelist, or an external dictionary)."""
+        if not self.codelists or any(c.external for c in self.codelists):
+            return None
+        return frozenset().union(*(c.values for c in self.codelists))
 
 
 @dataclass(frozen=True)
@@ -95,12 +104,19 @@ def _codelist(element: etree._Element) -> DefinedCodelist:
         nci_code=aliases[0] if aliases else None,
         values=frozenset(i.get("CodedValue", "") for i in items),
         extended=frozenset(i.get("CodedValue", "") for i in items if _attribute(i, "ExtendedValue") == "Yes"),
+        external=any(isinstance(e.tag, str) and _local(e) == "ExternalCodeList" for e in element),
     )
 
 
-@cache
 def read_define(path: Path) -> DefineMetadata:
-    """Parse once per file; no network and no entity expansion (define.xml is untrusted input)."""
+    """Parsed once per version of the file (a define.xml rewritten at the same path is
+    parsed again); no network and no entity expansion (define.xml is untrusted input)."""
+    status = Path(path).stat()
+    return _read_define(Path(path), status.st_mtime_ns, status.st_size)
+
+
+@cache
+def _read_define(path: Path, modified_ns: int, size: int) -> DefineMetadata:
     parser = etree.XMLParser(no_network=True, resolve_entities=False, huge_tree=False)
     root = etree.parse(str(path), parser).getroot()
     versions = _children(root, "MetaDataVersion")

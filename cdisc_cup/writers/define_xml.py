@@ -33,6 +33,7 @@ from lxml import etree
 from cdisc_cup.ct import Codelist, load_codelists
 from cdisc_cup.errors import ConformanceErrors, Problem, display_path
 from cdisc_cup.readers.datasets import LoadedDataset, read_dataset_folder
+from cdisc_cup.rules.define import read_define
 from cdisc_cup.spec.model import DatasetSpec, StudySpec, VariableSpec
 from cdisc_cup.writers.define_html import STYLESHEET, render_define_html
 from cdisc_cup.writers.xpt import XptVariable, _default_created
@@ -947,27 +948,25 @@ class DefinedGroup:
     items: tuple[DefinedItem, ...]
 
 
-def read_defined_groups(document: etree._ElementTree) -> dict[str, DefinedGroup]:
-    """Datasets and variables as a define.xml describes them (value-level codelists folded in)."""
-    mdv = document.getroot().find("odm:Study/odm:MetaDataVersion", NS)
+def read_defined_groups(define_path: Path) -> dict[str, DefinedGroup]:
+    """Datasets and variables as a define.xml describes them; the terms a variable may take
+    (its own and its value-level codelists) as the rules read them (`rules.define`)."""
+    mdv = parse_define(define_path).getroot().find("odm:Study/odm:MetaDataVersion", NS)
     if mdv is None:
         return {}
+    described = read_define(define_path).datasets
     item_defs = {item.get("OID"): item for item in mdv.iterfind("odm:ItemDef", NS)}
-    codelists = {
-        cl.get("OID"): frozenset(i.get("CodedValue") for i in cl if i.get("CodedValue") is not None)
-        for cl in mdv.iterfind("odm:CodeList", NS)
-        if cl.find("odm:ExternalCodeList", NS) is None
-    }
-    value_lists = {vl.get("OID"): vl for vl in mdv.iterfind("def:ValueListDef", NS)}
     groups = {}
     for group in mdv.iterfind("odm:ItemGroupDef", NS):
+        name = group.get("Name", "")
+        variables = described[name.upper()].variables if name.upper() in described else {}
         items = []
         for ref in group.iterfind("odm:ItemRef", NS):
             item = item_defs.get(ref.get("ItemOID"))
             if item is None:
                 continue
-            allowed = _allowed_values(item, codelists, item_defs, value_lists)
             length = item.get("Length")
+            variable = variables.get(item.get("Name", ""))
             items.append(
                 DefinedItem(
                     name=item.get("Name", ""),
@@ -975,37 +974,17 @@ def read_defined_groups(document: etree._ElementTree) -> dict[str, DefinedGroup]
                     data_type=item.get("DataType", ""),
                     length=int(length) if length is not None else None,
                     order=int(ref.get("OrderNumber", "0")),
-                    codelist_values=allowed,
+                    codelist_values=variable.allowed_values if variable is not None else None,
                 )
             )
         leaf = group.find("def:leaf", NS)
-        groups[group.get("Name", "")] = DefinedGroup(
-            name=group.get("Name", ""),
+        groups[name] = DefinedGroup(
+            name=name,
             label=group.findtext("odm:Description/odm:TranslatedText", "", NS),
             href=leaf.get(_tag(XLINK_NS, "href")) if leaf is not None else None,
             items=tuple(items),
         )
     return groups
-
-
-def _allowed_values(
-    item: etree._Element,
-    codelists: Mapping[str, frozenset[str]],
-    item_defs: Mapping[str, etree._Element],
-    value_lists: Mapping[str, etree._Element],
-) -> frozenset[str] | None:
-    """Codelist values a variable may take: its own codelist plus its value-level codelists."""
-    items = [item]
-    value_list_ref = item.find("def:ValueListRef", NS)
-    if value_list_ref is not None and value_list_ref.get("ValueListOID") in value_lists:
-        value_list = value_lists[value_list_ref.get("ValueListOID")]
-        items += [
-            item_defs[r.get("ItemOID")] for r in value_list.iterfind("odm:ItemRef", NS) if r.get("ItemOID") in item_defs
-        ]
-    oids = [ref.get("CodeListOID") for i in items for ref in i.iterfind("odm:CodeListRef", NS)]
-    if not oids or any(oid not in codelists for oid in oids) or len(oids) < len(items):
-        return None  # external dictionary, or a value-level item without codelist
-    return frozenset().union(*(codelists[oid] for oid in oids))
 
 
 def check_define_against_datasets(define_path: Path, datasets: Path | Mapping[str, LoadedDataset]) -> list[Problem]:
@@ -1015,7 +994,7 @@ def check_define_against_datasets(define_path: Path, datasets: Path | Mapping[st
     `datasets` is the folder of XPT files, or those files already read back.
     """
     where = display_path(define_path)
-    groups = read_defined_groups(parse_define(define_path))
+    groups = read_defined_groups(define_path)
     written = read_dataset_folder(Path(datasets)) if isinstance(datasets, str | Path) else datasets
     problems = [
         Problem(where, "dataset is written but not described in define.xml", value=name)

@@ -55,3 +55,20 @@ def test_value_level_codelists_are_merged_and_free_text_is_not_controlled(conver
     assert {"CL.NCOMPLT", "CL.PROTMLST"} <= dsdecod
     # SUPPAE.QVAL: AESI is NY, the relationship texts have no codelist -> not controlled as a whole.
     assert defined.datasets["SUPPAE"].variables["QVAL"].codelists == ()
+
+
+def test_a_define_rewritten_at_the_same_path_is_read_again(converted_sample: ConversionResult, tmp_path: Path) -> None:
+    text = converted_sample.defines["SDTM"].read_text(encoding="utf-8")
+    path = tmp_path / "define.xml"
+    path.write_text(text, encoding="utf-8")
+    assert "NPRLINES" in read_define(path).datasets["SC"].variables["SCTESTCD"].codelists[0].extended
+
+    path.write_text(text.replace(' def:ExtendedValue="Yes"', ""), encoding="utf-8")
+
+    assert read_define(path).datasets["SC"].variables["SCTESTCD"].codelists[0].extended == frozenset()
+
+
+def test_an_external_dictionary_lists_no_allowed_values(converted_sample: ConversionResult) -> None:
+    defined = read_define(converted_sample.defines["SDTM"]).datasets["AE"].variables
+    assert defined["AEDECOD"].codelists and defined["AEDECOD"].allowed_values is None  # MedDRA
+    assert "Y" in (defined["AESER"].allowed_values or ())
