@@ -1,13 +1,16 @@
 """Conformance findings are data, not exceptions.
 
-A `Finding` has exactly the keys of `findings.json` (issue #5 contract). A run's findings are
-kept as a DataFrame with the same columns (`FINDING_COLUMNS`) so that rules can emit
-thousands of them vectorised; `Finding` is the typed view of one row.
+A validation run gives a `Validation`: what was checked (`RunInfo`), the rule catalogue as
+run (`RULE_COLUMNS`), the execution status of every rule on every dataset (`RULE_RUN_COLUMNS`,
+as CDISC CORE reports its execution status), the datasets checked (`DATASET_COLUMNS`) and the
+findings themselves (`FINDING_COLUMNS`). Tables are DataFrames so that rules can emit
+hundreds of thousands of findings column-wise; the reports (`cdisc_cup.reports.findings`)
+only read this value, they never load rules or data themselves.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from enum import StrEnum
 
 import pandas as pd
@@ -23,32 +26,96 @@ class Severity(StrEnum):
         return {"Error": 3, "Warning": 2, "Notice": 1}[self.value]
 
 
+class RuleStatus(StrEnum):
+    """What happened when a rule met a dataset (CORE: execution status)."""
+
+    RAN = "ran"  # the rule was evaluated; it may have found nothing
+    NOT_APPLICABLE = "not applicable"  # the data lack what the rule is about (the reason says what)
+    FAILED = "failed"  # the rule could not be evaluated (the reason holds the error); not a finding
+
+
+# One row per finding: `row` is the 1-based record number in the dataset (None for findings
+# about a dataset or its metadata).
 FINDING_COLUMNS = ["rule_id", "severity", "dataset", "variable", "row", "usubjid", "value", "message"]
+# One row per rule and dataset it was tried on (dataset "" for a rule run once per study, or
+# for a rule that met no dataset at all).
+RULE_RUN_COLUMNS = ["rule_id", "dataset", "status", "findings", "reason"]
+# The catalogue as run: what a reviewer needs to read a finding (refs joined by "; ").
+RULE_COLUMNS = ["rule_id", "title", "severity", "standard", "rationale", "references", "p21", "core"]
+# One row per dataset checked.
+DATASET_COLUMNS = ["dataset", "label", "standard", "records", "variables", "file"]
 
 
 @dataclass(frozen=True)
-class Finding:
-    rule_id: str
-    severity: Severity
-    dataset: str
-    variable: str | None
-    row: int | None  # 1-based record number in the dataset; None for dataset-level findings
-    usubjid: str | None
-    value: str | None
-    message: str
+class RunInfo:
+    """What a reviewer files with a report: which tool and rules checked what, when."""
+
+    tool: str
+    version: str
+    rule_set: str  # e.g. "cdisc-cup 0.1.0 rules (89 rules)"
+    standards: tuple[str, ...]  # e.g. ("SDTMIG 3.4", "ADaMIG 1.3")
+    terminology: tuple[str, ...]  # e.g. ("SDTM CT 2015-12-18",)
+    input: str  # the folder as the user named it
+    created: str  # ISO 8601 date and time of the run
+    command: str = ""
+    study: str = ""
 
     def to_dict(self) -> dict[str, object]:
-        record = asdict(self)
-        record["severity"] = str(self.severity)
-        return record
+        return {
+            "tool": self.tool,
+            "version": self.version,
+            "rule_set": self.rule_set,
+            "standards": list(self.standards),
+            "terminology": list(self.terminology),
+            "input": self.input,
+            "created": self.created,
+            "command": self.command,
+            "study": self.study,
+        }
+
+
+@dataclass(frozen=True)
+class Validation:
+    """The whole result of one validation run, as the reports show it."""
+
+    run: RunInfo
+    findings: pd.DataFrame  # FINDING_COLUMNS
+    rule_runs: pd.DataFrame  # RULE_RUN_COLUMNS
+    rules: pd.DataFrame  # RULE_COLUMNS
+    datasets: pd.DataFrame  # DATASET_COLUMNS
 
 
 def empty_findings() -> pd.DataFrame:
     """A findings table with no rows and the contract's columns."""
-    return pd.DataFrame({column: pd.Series(dtype="object") for column in FINDING_COLUMNS})
+    return empty_table(FINDING_COLUMNS)
 
 
-def findings_from_records(records: list[Finding]) -> pd.DataFrame:
-    if not records:
-        return empty_findings()
-    return pd.DataFrame([f.to_dict() for f in records], columns=FINDING_COLUMNS)
+def empty_table(columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({column: pd.Series(dtype="object") for column in columns})
+
+
+def rule_statuses(rule_runs: pd.DataFrame) -> pd.DataFrame:
+    """One row per rule: `status` (failed if it failed anywhere, else ran if it ran anywhere,
+    else not applicable), `findings` (total), `datasets` (where it ran) and `reason` (why it
+    did not run or failed, per dataset)."""
+    if rule_runs.empty:
+        return pd.DataFrame(columns=["rule_id", "status", "findings", "datasets", "reason"])
+    runs = rule_runs.assign(findings=pd.to_numeric(rule_runs["findings"]).fillna(0).astype(int))
+    ran = runs[runs["status"] == str(RuleStatus.RAN)]
+    other = runs[runs["status"] != str(RuleStatus.RAN)]
+    explained = other["reason"].astype("string").fillna("")
+    labelled = other["dataset"].astype("string").fillna("")
+    reasons = (labelled.where(labelled == "", labelled + ": ") + explained).groupby(other["rule_id"]).agg("; ".join)
+    grouped = runs.groupby("rule_id", sort=True)
+    status = grouped["status"].agg(
+        lambda values: str(RuleStatus.FAILED)
+        if (values == str(RuleStatus.FAILED)).any()
+        else str(RuleStatus.RAN)
+        if (values == str(RuleStatus.RAN)).any()
+        else str(RuleStatus.NOT_APPLICABLE)
+    )
+    where = ran.groupby("rule_id")["dataset"].agg(lambda names: ", ".join(n for n in names if n))
+    table = pd.DataFrame({"status": status, "findings": grouped["findings"].sum()})
+    table["datasets"] = where.reindex(table.index).fillna("")
+    table["reason"] = reasons.reindex(table.index).fillna("")
+    return table.reset_index()
