@@ -1,7 +1,8 @@
-"""The `cdisc-cup` command: wires the pipeline stages, prints progress, maps errors to exit codes.
+"""The `cdisc-cup` command: parses options, calls the pipeline, prints progress and a summary.
 
-No conversion logic lives here. Exit codes (README "Exit codes"): 0 success, 1 conformance
-findings at or above --fail-on, 2 unusable input, 3 spec error, 4 output cannot be written.
+No conversion logic lives here. Exit codes (README "Exit codes", and every command's --help):
+0 success, 1 conformance findings at or above --fail-on, 2 unusable input, 3 spec error,
+4 output cannot or must not be written, 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -16,34 +17,101 @@ from typing import Any
 import click
 
 from cdisc_cup import __version__
-from cdisc_cup.errors import CdiscCupError
-from cdisc_cup.progress import Progress
-from cdisc_cup.rules.cli_commands import rules_command, validate
+from cdisc_cup.errors import EXIT_FINDINGS, EXIT_INTERRUPTED, CdiscCupError, first_problems
+from cdisc_cup.progress import Progress, Verbosity
+
+EXIT_CODES = """\b
+Exit codes:
+  0    success{findings}
+  2    the input cannot be used (each problem with file, line, column, value)
+  3    a spec or rule file is wrong
+  4    the output folder cannot or must not be written
+  130  interrupted (Ctrl-C); earlier output is left as it was"""
+FINDINGS_CODE = "\n  1    findings at or above --fail-on"
+# Problems shown on the terminal; the complete list goes to a file beside the output.
+SHOWN_PROBLEMS = 20
+
+
+def exit_codes(findings: bool = False) -> str:
+    return EXIT_CODES.format(findings=FINDINGS_CODE if findings else "")
+
+
+def _problems_output(kwargs: dict[str, Any]) -> Path | None:
+    """The output a command writes: the complete list of problems goes beside it."""
+    for key in ("out_dir", "report_dir"):
+        if kwargs.get(key) is not None:
+            return Path(kwargs[key])
+    return None
 
 
 def report_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn input/spec/output errors into a readable list and an exit code, never a traceback."""
+    """Turn input/spec/output errors into a readable list and an exit code, never a traceback.
+
+    The terminal shows the first problems and a count (all of them with --verbose); the whole
+    list goes to `<output>-problems.txt` beside the output folder, never into it.
+    """
 
     @wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
+        from cdisc_cup.outputs import problems_file, remove_problems_file, write_problems_file
+
+        verbose = kwargs.get("verbosity") == Verbosity.VERBOSE
+        output = _problems_output(kwargs)
         try:
-            return command(*args, **kwargs)
+            result = command(*args, **kwargs)
         except CdiscCupError as error:
             click.secho(f"error: {error.title}:", fg="red", err=True)
-            for problem in error.problems:
+            shown = error.problems if verbose else first_problems(error.problems, SHOWN_PROBLEMS)
+            for problem in shown:
                 click.echo(f"  - {problem}", err=True)
+            if len(shown) < len(error.problems) and output is not None:
+                listing = problems_file(output)
+                if write_problems_file(listing, error.title, error.problems):
+                    click.echo(f"The complete list of {len(error.problems)} problems: {listing}", err=True)
             sys.exit(error.exit_code)
+        except KeyboardInterrupt:
+            click.secho("interrupted: nothing was changed in the output folder", fg="yellow", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        if output is not None:
+            remove_problems_file(problems_file(output))
+        return result
 
     return run
 
 
-specs_option = click.option(
-    "--specs",
-    "spec_dir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Spec folder with study.yaml (default: the specs shipped with cdisc-cup).",
-)
+def _verbosity(context: click.Context, parameter: click.Parameter, value: bool) -> None:
+    """--quiet and --verbose set one level; the last one given wins."""
+    if value:
+        context.params["verbosity"] = Verbosity.QUIET if parameter.name == "quiet" else Verbosity.VERBOSE
+
+
+def common_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--quiet, --verbose and --specs, the same on every command."""
+    command = click.option(
+        "--specs",
+        "spec_dir",
+        type=click.Path(path_type=Path, exists=True, file_okay=False),
+        default=None,
+        help="Spec folder with study.yaml (default: the specs shipped with cdisc-cup).",
+    )(command)
+    command = click.option(
+        "--verbose", is_flag=True, expose_value=False, callback=_verbosity, help="Also print notes and every problem."
+    )(command)
+    command = click.option(
+        "--quiet", is_flag=True, expose_value=False, callback=_verbosity, help="Print only the summary and errors."
+    )(command)
+
+    @wraps(command)
+    def with_default(*args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("verbosity", Verbosity.NORMAL)
+        return command(*args, **kwargs)
+
+    return with_default
+
+
+def say(text: str) -> None:
+    """Summary lines of convert, define and tables go to stderr with the progress lines."""
+    click.echo(text, err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -54,21 +122,25 @@ def main() -> None:
     \b
     Example:
       cdisc-cup convert sample_data --out out
-      cdisc-cup validate out/m5/datasets/isa-cup-de/tabulations/sdtm
+      cdisc-cup validate out
     """
 
 
-@main.command()
-@click.argument("raw_dir", type=click.Path(path_type=Path))
+@main.command(epilog=exit_codes())
+@click.argument("raw_dir", type=click.Path(path_type=Path, exists=True, file_okay=False))
 @click.option(
     "--out",
     "out_dir",
     type=click.Path(path_type=Path),
     default=Path("out"),
     show_default=True,
-    help="Output folder; replaced only when the whole run succeeds.",
+    help="Output folder: new, empty, or written by an earlier cdisc-cup run (only what that run wrote is replaced).",
 )
-@specs_option
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Write into a non-empty folder cdisc-cup did not make (replaces only m5/, reports/, tables/, index.html).",
+)
 @click.option(
     "--format",
     "formats",
@@ -76,13 +148,16 @@ def main() -> None:
     show_default=True,
     help="Dataset formats, comma-separated: xpt, json (CDISC Dataset-JSON 1.1).",
 )
-@click.option("--quiet", is_flag=True, help="Print only the summary.")
+@common_options
 @report_errors
-def convert(raw_dir: Path, out_dir: Path, spec_dir: Path | None, formats: str, quiet: bool) -> None:
+def convert(
+    raw_dir: Path, out_dir: Path, force: bool, formats: str, spec_dir: Path | None, verbosity: Verbosity
+) -> None:
     """Convert the raw export in RAW_DIR to SDTM and ADaM (SAS XPORT v5).
 
     Writes OUT/m5/datasets/<studyid>/tabulations/sdtm/*.xpt, the ADaM datasets under
-    analysis/adam/datasets/, the reports under OUT/reports and the tables under OUT/tables.
+    analysis/adam/datasets/, the reports under OUT/reports, the tables under OUT/tables and
+    OUT/index.html, a page that links them all.
 
     \b
     Example:
@@ -96,28 +171,119 @@ def convert(raw_dir: Path, out_dir: Path, spec_dir: Path | None, formats: str, q
     if "xpt" not in chosen or not set(chosen) <= set(FORMATS):
         raise click.BadParameter(f"choose from {', '.join(FORMATS)}, xpt always included", param_hint="--format")
     started = time.perf_counter()
-    click.echo(f"cdisc-cup {__version__}: converting {raw_dir}", err=True)
-    result = run_conversion(raw_dir, out_dir, spec_dir, formats=chosen, progress=Progress(quiet=quiet))
-    click.echo(f"\nStudy {result.study.studyid}: done in {time.perf_counter() - started:.1f} s", err=True)
+    say(f"cdisc-cup {__version__}: converting {raw_dir}")
+    result = run_conversion(raw_dir, out_dir, spec_dir, formats=chosen, progress=Progress(verbosity), force=force)
+    say(f"\nStudy {result.study.studyid}: done in {time.perf_counter() - started:.1f} s")
     for title, frames, folder in (("SDTM", result.sdtm, result.sdtm_dir), ("ADaM", result.adam, result.adam_dir)):
         if frames:
             counts = ", ".join(f"{name} {len(frame)}" for name, frame in frames.items())
-            click.echo(f"  {title} ({len(frames)} datasets, records: {counts})", err=True)
-            click.echo(f"    -> {folder}", err=True)
-    if result.findings is not None:
-        counts = result.findings["severity"].value_counts()
+            say(f"  {title} ({len(frames)} datasets, records: {counts})")
+            say(f"    -> {folder}")
+    if result.validation is not None:
+        counts = result.validation.findings["severity"].value_counts()
         summary = ", ".join(f"{counts.get(level, 0)} {level}" for level in ("Error", "Warning", "Notice"))
-        click.echo(
-            f"  conformance findings: {summary} -> {result.layout.reports / 'validation' / 'findings.html'}", err=True
-        )
-    click.echo(f"  reports -> {result.layout.reports}", err=True)
+        say(f"  conformance findings: {summary} -> {result.layout.reports / 'validation' / 'findings.html'}")
+    say(f"  everything -> {result.layout.root / 'index.html'}")
 
 
-@main.command("define")
-@click.argument("out_dir", type=click.Path(path_type=Path, exists=True, file_okay=False))
-@specs_option
+FAIL_ON = {"error": ("Error",), "warning": ("Error", "Warning"), "notice": ("Error", "Warning", "Notice"), "never": ()}
+
+
+@main.command(epilog=exit_codes(findings=True))
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--report-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write findings.json, .csv, .xlsx and .html here (default: ./validation, outside the checked folder).",
+)
+@click.option("--force", is_flag=True, help="Write the report into a non-empty folder cdisc-cup did not make.")
+@click.option(
+    "--fail-on",
+    type=click.Choice(list(FAIL_ON)),
+    default="error",
+    show_default=True,
+    help="Exit with code 1 when there are findings of this severity or worse.",
+)
+@click.option(
+    "--standard",
+    type=click.Choice(["auto", "sdtm", "adam"]),
+    default="auto",
+    show_default=True,
+    help="Which implementation guide the datasets follow; auto decides from the folder and dataset names.",
+)
+@common_options
 @report_errors
-def define(out_dir: Path, spec_dir: Path | None) -> None:
+def validate(
+    folder: Path,
+    report_dir: Path | None,
+    force: bool,
+    fail_on: str,
+    standard: str,
+    spec_dir: Path | None,
+    verbosity: Verbosity,
+) -> None:
+    """Check the SAS XPORT (*.xpt) datasets under FOLDER, with their define.xml, against the rules.
+
+    FOLDER is a folder of datasets, a conversion's output or an eCTD m5 tree: every dataset
+    folder below it is found and checked (a study's SDTM and ADaM folders together). Prints a
+    summary per rule and dataset and writes the findings as JSON, CSV, Excel and HTML.
+
+    \b
+    Example:
+      cdisc-cup validate out
+      cdisc-cup validate out/m5/datasets/isa-cup-de/tabulations/sdtm --report-dir qc
+      cdisc-cup validate adam/ --standard adam --fail-on warning
+    """
+    from cdisc_cup.pipeline import validate_submission
+
+    outcome = validate_submission(
+        folder,
+        report_dir=report_dir,
+        standard=None if standard == "auto" else standard,
+        force=force,
+        progress=Progress(verbosity),
+    )
+    for checked in outcome.studies:
+        click.echo(checked.summary)
+        click.echo(f"Reports: {checked.report_folder}")
+    if any(checked.validation.findings["severity"].isin(FAIL_ON[fail_on]).any() for checked in outcome.studies):
+        sys.exit(EXIT_FINDINGS)
+
+
+@main.command(name="rules", epilog=exit_codes())
+@click.option("--json", "as_json", is_flag=True, help="Print the catalogue as a JSON list of rule objects.")
+@click.option("--markdown", is_flag=True, help="Print the catalogue as Markdown (docs/rules.md).")
+@common_options
+@report_errors
+def rules_command(as_json: bool, markdown: bool, spec_dir: Path | None, verbosity: Verbosity) -> None:
+    """List every validation rule: ID, severity, standard, datasets and message.
+
+    \b
+    Example:
+      cdisc-cup rules
+      cdisc-cup rules --json > rules.json
+      cdisc-cup rules --markdown > docs/rules.md
+    """
+    import json
+
+    from cdisc_cup.rules.catalogue import catalogue_markdown, catalogue_table
+    from cdisc_cup.rules.loader import shipped_rules
+
+    rules = shipped_rules()
+    if as_json:
+        click.echo(json.dumps([r.to_dict() for r in rules], indent=1))
+    elif markdown:
+        click.echo(catalogue_markdown(rules), nl=False)
+    else:
+        click.echo(catalogue_table(rules))
+
+
+@main.command("define", epilog=exit_codes())
+@click.argument("out_dir", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@common_options
+@report_errors
+def define(out_dir: Path, spec_dir: Path | None, verbosity: Verbosity) -> None:
     """Regenerate define.xml and define.html beside the SDTM and ADaM XPTs of OUT_DIR.
 
     Each define.xml is checked against the Define-XML 2.1 schema and against the XPT files.
@@ -126,30 +292,17 @@ def define(out_dir: Path, spec_dir: Path | None) -> None:
     Example:
       cdisc-cup define out
     """
-    from cdisc_cup.errors import ConformanceErrors
-    from cdisc_cup.pipeline import OutputLayout
-    from cdisc_cup.spec.loader import load_study
-    from cdisc_cup.writers.define_xml import check_define_against_datasets, define_from_folder, validate_define
+    from cdisc_cup.pipeline import regenerate_defines
 
-    study = load_study(spec_dir)
-    layout = OutputLayout(out_dir, study.studyid)
-    problems = []
-    for standard, folder, specs in (("SDTM", layout.sdtm, study.sdtm), ("ADaM", layout.adam, study.adam)):
-        if not folder.is_dir() or not any(folder.glob("*.xpt")):
-            click.echo(f"  {standard}: no XPT files in {folder}", err=True)
-            continue
-        path = define_from_folder(study, specs, folder, standard=standard)
-        problems += validate_define(path) + check_define_against_datasets(path, folder)
-        click.echo(f"  {standard}: {path} (+ define.html)", err=True)
-    if problems:
-        raise ConformanceErrors(problems)
+    for standard, path in regenerate_defines(out_dir, spec_dir).items():
+        say(f"  {standard}: {path} (+ define.html)")
 
 
-@main.command("tables")
+@main.command("tables", epilog=exit_codes())
 @click.argument("out_dir", type=click.Path(path_type=Path, exists=True, file_okay=False))
-@specs_option
+@common_options
 @report_errors
-def tables(out_dir: Path, spec_dir: Path | None) -> None:
+def tables(out_dir: Path, spec_dir: Path | None, verbosity: Verbosity) -> None:
     """Write the paper's Tables 1-3 (HTML, CSV) and Figure 1 (PNG, SVG) from the ADaM XPTs of OUT_DIR.
 
     Reads adsl.xpt and adae.xpt under OUT_DIR/m5/datasets/<studyid>/analysis/adam/datasets/
@@ -159,28 +312,10 @@ def tables(out_dir: Path, spec_dir: Path | None) -> None:
     Example:
       cdisc-cup tables out
     """
-    from cdisc_cup.adam.spec import conform
-    from cdisc_cup.errors import InputErrors, Problem
-    from cdisc_cup.pipeline import OutputLayout
-    from cdisc_cup.readers.datasets import read_dataset_folder
-    from cdisc_cup.spec.loader import load_study
-    from cdisc_cup.tables import write_tables
+    from cdisc_cup.pipeline import regenerate_tables
 
-    study = load_study(spec_dir)
-    layout = OutputLayout(out_dir, study.studyid)
-    loaded = read_dataset_folder(layout.adam) if layout.adam.is_dir() else {}
-    missing = [name for name in ("ADSL", "ADAE") if name not in loaded]
-    if missing:
-        raise InputErrors(
-            [Problem(str(layout.adam), f"no {name.lower()}.xpt; run cdisc-cup convert first") for name in missing]
-        )
-    adam = {name: conform(loaded[name].frame, study.dataset(name)) for name in ("ADSL", "ADAE")}
-    written = write_tables(study, adam["ADSL"], adam["ADAE"], layout.tables)
-    click.echo(f"  tables and figure ({len(written)} files) -> {layout.tables}", err=True)
-
-
-main.add_command(validate)
-main.add_command(rules_command)
+    written = regenerate_tables(out_dir, spec_dir)
+    say(f"  tables and figure ({len(written)} files) -> {written[0].parent if written else out_dir}")
 
 
 if __name__ == "__main__":

@@ -8,16 +8,17 @@ Conformance findings on datasets are *not* exceptions: see `cdisc_cup.findings`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-# Exit codes, documented in the README ("Exit codes").
+# Exit codes, documented in the README ("Exit codes") and in every command's --help.
 EXIT_OK = 0
-EXIT_FINDINGS = 1
+EXIT_FINDINGS = 1  # validate: findings at or above --fail-on
 EXIT_INPUT = 2
 EXIT_SPEC = 3
 EXIT_OUTPUT = 4
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report a process ended by SIGINT (128 + 2)
 
 
 @dataclass(frozen=True)
@@ -52,31 +53,35 @@ class CdiscCupError(Exception):
     """Base of every error the CLI turns into a message and an exit code."""
 
     exit_code = EXIT_INPUT
+    noun = "input"
 
-    def __init__(self, problems: Iterable[Problem]) -> None:
+    def __init__(self, problems: Iterable[Problem], *, source: str | None = None) -> None:
         self.problems: list[Problem] = list(problems)
+        self.source = source or self.noun
         super().__init__("\n".join(str(p) for p in self.problems))
 
     @property
     def title(self) -> str:
-        return "The input cannot be used"
+        n = len(self.problems)
+        return f"The {self.source} has {n} problem{'s' if n != 1 else ''}"
 
 
 class InputErrors(CdiscCupError):
-    """Raw export problems: unreadable files, bad values, broken keys and references."""
+    """Input that cannot be used: unreadable files, bad values, broken keys and references.
+
+    `source` names the input as the user knows it: "raw export", "dataset folder",
+    "ADaM folder".
+    """
 
     exit_code = EXIT_INPUT
-
-    @property
-    def title(self) -> str:
-        n = len(self.problems)
-        return f"The raw export has {n} problem{'s' if n != 1 else ''}"
+    noun = "raw export"
 
 
 class SpecErrors(CdiscCupError):
     """Mapping-spec or rule-file problems; `column` holds the key path inside the YAML."""
 
     exit_code = EXIT_SPEC
+    noun = "specs"
 
     @property
     def title(self) -> str:
@@ -99,7 +104,7 @@ class ConformanceErrors(CdiscCupError):
 
 
 class OutputError(CdiscCupError):
-    """The output folder cannot be written."""
+    """The output folder cannot, or must not, be written."""
 
     exit_code = EXIT_OUTPUT
 
@@ -108,21 +113,13 @@ class OutputError(CdiscCupError):
         return "The output cannot be written"
 
 
-@dataclass
-class ProblemCollector:
-    """Gathers problems while a stage runs, then raises them all at once."""
-
-    problems: list[Problem] = field(default_factory=list)
-
-    def add(self, problem: Problem) -> None:
-        self.problems.append(problem)
-
-    def extend(self, problems: Iterable[Problem]) -> None:
-        self.problems.extend(problems)
-
-    def raise_if_any(self, error_type: type[CdiscCupError] = InputErrors) -> None:
-        if self.problems:
-            raise error_type(self.problems)
+def first_problems(problems: Sequence[Problem], limit: int, *, what: str = "problems") -> list[Problem]:
+    """The first `limit` problems, then one line with the count of the rest: enough to act on,
+    never a flood (every list of problems shown to a user is cut here)."""
+    if len(problems) <= limit:
+        return list(problems)
+    rest = len(problems) - limit
+    return [*problems[:limit], Problem(problems[limit].file, f"… and {rest} more {what}")]
 
 
 def display_path(path: Path | str) -> str:

@@ -9,8 +9,6 @@ SOURCE_DATE_EPOCH or, failing that, from the data, so two runs give identical by
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,26 +16,45 @@ from pathlib import Path
 
 import pandas as pd
 
+from cdisc_cup import __version__
 from cdisc_cup.adam import derive_adam
-from cdisc_cup.errors import ConformanceErrors, OutputError, Problem, display_path
+from cdisc_cup.adam.spec import conform as conform_adam
+from cdisc_cup.errors import ConformanceErrors, InputErrors, OutputError, Problem, display_path
+from cdisc_cup.findings import Validation
 from cdisc_cup.mapping.conform import conform_all
 from cdisc_cup.mapping.engine import build_sdtm, submission_frame
+from cdisc_cup.outputs import OutputFolder
 from cdisc_cup.progress import Progress
-from cdisc_cup.readers.datasets import LoadedDataset, as_read_back, read_xpt_header
+from cdisc_cup.readers.datasets import (
+    LoadedDataset,
+    as_read_back,
+    find_dataset_folders,
+    read_dataset_folder,
+    read_dataset_folder_leniently,
+    read_xpt_header,
+    xpt_files,
+)
 from cdisc_cup.readers.raw import RawTable, read_raw_export, unknown_files
-from cdisc_cup.reports.findings import write_findings_reports
+from cdisc_cup.reports.findings import summary, write_findings_reports
 from cdisc_cup.reports.reconciliation import reconcile, write_reconciliation
-from cdisc_cup.rules.engine import validate_datasets
+from cdisc_cup.rules.engine import DatasetFolder, detect_standard, validate_folders, validation_of
 from cdisc_cup.rules.loader import shipped_rules
 from cdisc_cup.spec.loader import load_study
 from cdisc_cup.spec.model import DatasetSpec, StudySpec
 from cdisc_cup.tables import write_tables
 from cdisc_cup.writers.dataset_json import write_dataset_json
-from cdisc_cup.writers.define_xml import check_define_against_datasets, validate_define, write_define
+from cdisc_cup.writers.define_xml import (
+    check_define_against_datasets,
+    define_from_folder,
+    validate_define,
+    write_define,
+)
 from cdisc_cup.writers.xpt import XptVariable, xpt_size
 from cdisc_cup.writers.xpt_split import FDA_FILE_LIMIT, XptDatasetFiles, split_note, write_xpt_within_limit
 
 FORMATS = ("xpt", "json")
+# What `convert` writes at the top of its output folder (and nothing else: see outputs.py).
+ENTRIES = ("m5", "reports", "tables", "index.html")
 
 
 @dataclass(frozen=True)
@@ -79,11 +96,15 @@ class ConversionResult:
     sdtm: dict[str, pd.DataFrame]
     adam: dict[str, pd.DataFrame] = field(default_factory=dict)
     lengths: dict[str, dict[str, int]] = field(default_factory=dict)
-    findings: pd.DataFrame | None = None
+    validation: Validation | None = None
     defines: dict[str, Path] = field(default_factory=dict)
     reconciliation: pd.DataFrame | None = None
     xpt_files: dict[str, XptDatasetFiles] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def findings(self) -> pd.DataFrame | None:
+        return self.validation.findings if self.validation is not None else None
 
     @property
     def out_dir(self) -> Path:
@@ -214,49 +235,19 @@ def write_json_datasets(study: StudySpec, layout: OutputLayout, result: Conversi
             )
 
 
-def validate_output(written: Mapping[str, Mapping[str, LoadedDataset]], defines: Mapping[str, Path]) -> pd.DataFrame:
+def validate_output(
+    written: Mapping[str, Mapping[str, LoadedDataset]], defines: Mapping[str, Path], layout: OutputLayout
+) -> Validation:
     """The rule set on the files as written: SDTM and ADaM together (for the cross-dataset
-    rules), and the rules that read define.xml (DX, and CT, which takes each variable's
-    codelist from it) per folder against that folder's define.xml."""
+    rules), and the rules that read define.xml per folder against that folder's define.xml."""
     rules = shipped_rules()
-    per_folder = {"DX", "CT"}
-    define_rules = [r for r in rules if r.family in per_folder]
-    sdtm, adam = written.get("SDTM", {}), written.get("ADaM", {})
-    parts = [validate_datasets({**sdtm, **adam}, rules=[r for r in rules if r.family not in per_folder])]
-    for datasets, standard in ((sdtm, "SDTM"), (adam, "ADaM")):
-        if datasets:
-            parts.append(validate_datasets(datasets, define_path=defines.get(standard), rules=define_rules))
-    return pd.concat(parts, ignore_index=True)
-
-
-def _staging_prefix(out_dir: Path) -> str:
-    return f".{out_dir.name}.staging-"
-
-
-def remove_stale_staging(out_dir: Path) -> None:
-    """Staging folders of runs that were killed (their process is gone) are deleted."""
-    for folder in out_dir.parent.glob(_staging_prefix(out_dir) + "*"):
-        pid = folder.name.removeprefix(_staging_prefix(out_dir)).split("-")[0]
-        if not pid.isdigit():
-            continue
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            shutil.rmtree(folder, ignore_errors=True)
-        except PermissionError:
-            continue
-
-
-def _replace_folder(staging: Path, target: Path) -> None:
-    """Swap the finished staging folder into place; the old output goes only after that."""
-    backup = target.with_name(f".{target.name}.previous")
-    if backup.exists():
-        shutil.rmtree(backup)
-    if target.exists():
-        target.rename(backup)
-    staging.rename(target)
-    if backup.exists():
-        shutil.rmtree(backup)
+    folders = [
+        DatasetFolder(folder, standard.lower(), written[standard], defines.get(standard))
+        for standard, folder in (("SDTM", layout.sdtm), ("ADaM", layout.adam))
+        if written.get(standard)
+    ]
+    results = validate_folders(folders, rules)
+    return validation_of(results, rules, folders, checked="the converted datasets", command="convert")
 
 
 def convert(
@@ -266,14 +257,18 @@ def convert(
     *,
     formats: Sequence[str] = ("xpt",),
     progress: Progress | None = None,
+    force: bool = False,
 ) -> ConversionResult:
     """The whole conversion; raises a CdiscCupError subclass for anything the user must fix.
 
-    Findings of the conformance rules do not stop the run: they are in `result.findings`
-    and in OUT/reports/validation/.
+    The output folder is checked before any work (outputs.OutputFolder: the tool replaces
+    only what it wrote itself). Findings of the conformance rules do not stop the run: they
+    are in `result.validation` and in OUT/reports/validation/.
     """
-    progress = progress or Progress(quiet=True)
+    progress = progress or Progress.silent()
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
+    output = OutputFolder(out_dir, ENTRIES, "convert", force=force)
+    output.check()
     with progress.step("load specs"):
         study = load_study(spec_dir)
     with progress.step("read raw export", str(raw_dir)):
@@ -293,17 +288,12 @@ def convert(
     with progress.step("check ADaM against specs"):
         lengths |= conform_all({s.name: s for s in study.adam}, adam)
 
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_staging(out_dir)
-    try:
-        staging = Path(tempfile.mkdtemp(prefix=f"{_staging_prefix(out_dir)}{os.getpid()}-", dir=out_dir.parent))
-    except OSError as exc:
-        raise OutputError([Problem(str(out_dir.parent), f"cannot create the output folder: {exc.strerror}")]) from exc
-    layout = OutputLayout(staging, study.studyid)
-    result = ConversionResult(
-        study=study, layout=layout, sdtm=sdtm, adam=adam, lengths=lengths, reconciliation=accounting.summary
-    )
-    try:
+    started = datetime.now().astimezone().replace(microsecond=0).isoformat()
+    with output.staged(__version__, started) as staging:
+        layout = OutputLayout(staging, study.studyid)
+        result = ConversionResult(
+            study=study, layout=layout, sdtm=sdtm, adam=adam, lengths=lengths, reconciliation=accounting.summary
+        )
         with progress.step("write SDTM XPT", f"{len(sdtm)} datasets"):
             result.xpt_files = write_datasets(layout.sdtm, study.sdtm, sdtm, lengths, created)
         if adam:
@@ -322,19 +312,198 @@ def convert(
             with progress.step("write Dataset-JSON"):
                 write_json_datasets(study, layout, result, created)
         with progress.step("validate"):
-            result.findings = validate_output(written, result.defines)
+            result.validation = validate_output(written, result.defines, layout)
             del written  # only for the checks; frees a copy of every dataset
-            write_findings_reports(result.findings, layout.reports / "validation")
+            write_findings_reports(
+                result.validation.findings,
+                layout.reports / "validation",
+                titles=dict(zip(result.validation.rules["rule_id"], result.validation.rules["title"], strict=True)),
+            )
         if adam:
             with progress.step("write tables and figure"):
                 write_tables(study, adam["ADSL"], adam["ADAE"], layout.tables)
         with progress.step("write reconciliation and audit trail"):
             write_reconciliation(accounting, layout.reports)
-        _replace_folder(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     result.layout = layout.moved_to(out_dir)
     result.defines = {k: out_dir / p.relative_to(staging) for k, p in result.defines.items()}
     result.timings = dict(progress.timings)
     return result
+
+
+# --- validate, define and tables on folders already written -----------------------------------
+
+REPORT_FILES = ("findings.json", "findings.csv", "findings.xlsx", "findings.html")
+DEFAULT_REPORT_DIR = Path("validation")
+
+
+@dataclass(frozen=True)
+class CheckedStudy:
+    """One study's dataset folders, validated together, and where their report went."""
+
+    name: str
+    validation: Validation
+    report_folder: Path
+
+    @property
+    def summary(self) -> str:  # TEMPORARY until the reports branch lands
+        findings = self.validation.findings
+        titles = dict(zip(self.validation.rules["rule_id"], self.validation.rules["title"], strict=True))
+        table = summary(findings, titles).to_string(index=False, max_colwidth=60) if len(findings) else ""
+        return f"{table}\n{len(findings)} findings from {len(titles)} rules."
+
+
+@dataclass(frozen=True)
+class ValidateOutcome:
+    studies: list[CheckedStudy]
+
+
+def study_groups(folders: Sequence[Path], root: Path) -> dict[str, list[Path]]:
+    """Dataset folders by study: an eCTD tree keeps each study under m5/datasets/<study>/
+    (its SDTM and ADaM folders are checked together, for the ADaM-against-SDTM rules); any
+    other layout is one study, unless two folders hold a dataset of the same name."""
+    groups: dict[str, list[Path]] = {}
+    for folder in folders:
+        parts = folder.absolute().parts
+        lowered = [p.lower() for p in parts]
+        for position in range(len(parts) - 2):
+            if lowered[position : position + 2] == ["m5", "datasets"]:
+                groups.setdefault(parts[position + 2], []).append(folder)
+                break
+        else:
+            groups.setdefault(root.absolute().name or "datasets", []).append(folder)
+    for name, members in list(groups.items()):
+        names = [p.stem.lower() for folder in members for p in xpt_files(folder)]
+        if len(members) > 1 and len(names) != len(set(names)):
+            del groups[name]
+            groups.update({f"{name}-{folder.name}": [folder] for folder in members})
+    return groups
+
+
+def folder_standard(folder: Path, names: Sequence[str], forced: str | None) -> str:
+    """sdtm or adam: as the user says, by the eCTD folder (tabulations, analysis), or by names."""
+    if forced is not None:
+        return forced
+    lowered = [p.lower() for p in folder.absolute().parts]
+    if "analysis" in lowered or "adam" in lowered:
+        return "adam"
+    if "tabulations" in lowered or "sdtm" in lowered:
+        return "sdtm"
+    return detect_standard(names)
+
+
+def validate_submission(
+    root: Path,
+    *,
+    report_dir: Path | None = None,
+    standard: str | None = None,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> ValidateOutcome:
+    """Validate every dataset folder under `root`, one report per study.
+
+    The report goes outside the checked folder by default (./validation), so a submission
+    folder never gets files that are not part of the submission."""
+    progress = progress or Progress.silent()
+    root = Path(root)
+    target = DEFAULT_REPORT_DIR if report_dir is None else Path(report_dir)
+    if report_dir is None and target.absolute().is_relative_to(root.absolute()):
+        raise OutputError(
+            [
+                Problem(
+                    display_path(target),
+                    "the default report folder lies inside the folder being checked",
+                    expected="--report-dir outside the checked folder",
+                )
+            ]
+        )
+    folders = find_dataset_folders(root)
+    if not folders:
+        raise InputErrors(
+            [Problem(display_path(root), "no SAS XPORT (*.xpt) datasets in this folder or below it")],
+            source="dataset folder",
+        )
+    groups = study_groups(folders, root)
+    several = len(groups) > 1
+    output = OutputFolder(target, tuple(groups) if several else REPORT_FILES, "validate", force=force)
+    output.check()
+    if report_dir is None:
+        progress.note(f"reports go to {display_path(target)}")
+    rules = shipped_rules()
+    studies = []
+    started = datetime.now().astimezone().replace(microsecond=0).isoformat()
+    with output.staged(__version__, started) as staging:
+        for name, members in groups.items():
+            with progress.step("read datasets", name if several else display_path(root)):
+                read = [read_dataset_folder_leniently(folder) for folder in members]
+            checked = [
+                DatasetFolder(
+                    r.path,
+                    folder_standard(r.path, [*r.datasets, *(Path(n).stem for n in r.unreadable)], standard),
+                    r.datasets,
+                    r.define_path,
+                    r.unreadable,
+                )
+                for r in read
+            ]
+            with progress.step("run rules", f"{len(rules)} rules on {sum(len(r.datasets) for r in read)} datasets"):
+                results = validate_folders(checked, rules)
+            validation = validation_of(results, rules, checked, checked=display_path(root), command="validate")
+            folder = staging / name if several else staging
+            with progress.step("write reports"):
+                write_findings_reports(
+                    validation.findings,
+                    folder,
+                    title=f"Conformance findings: {name}",
+                    titles=dict(zip(validation.rules["rule_id"], validation.rules["title"], strict=True)),
+                )
+            studies.append(CheckedStudy(name, validation, target / name if several else target))
+    return ValidateOutcome(studies)
+
+
+def regenerate_defines(out_dir: Path, spec_dir: Path | None = None) -> dict[str, Path]:
+    """define.xml and define.html again, from the XPT files of a conversion's output."""
+    study = load_study(spec_dir)
+    layout = OutputLayout(Path(out_dir), study.studyid)
+    found = {
+        standard: (folder, specs)
+        for standard, folder, specs in (("SDTM", layout.sdtm, study.sdtm), ("ADaM", layout.adam, study.adam))
+        if folder.is_dir() and xpt_files(folder)
+    }
+    if not found:
+        raise InputErrors(
+            [
+                Problem(
+                    display_path(layout.study_folder),
+                    f"no XPT files of study {study.studyid} in this output folder",
+                    expected="the folder cdisc-cup convert wrote (run it first)",
+                )
+            ],
+            source="output folder",
+        )
+    problems: list[Problem] = []
+    written = {}
+    for standard, (folder, specs) in found.items():
+        path = define_from_folder(study, specs, folder, standard=standard)
+        problems += validate_define(path) + check_define_against_datasets(path, folder)
+        written[standard] = path
+    if problems:
+        raise ConformanceErrors(problems)
+    return written
+
+
+def regenerate_tables(out_dir: Path, spec_dir: Path | None = None) -> list[Path]:
+    """The paper's tables and figure again, from the ADaM XPT files of a conversion's output."""
+    study = load_study(spec_dir)
+    layout = OutputLayout(Path(out_dir), study.studyid)
+    loaded = read_dataset_folder(layout.adam) if layout.adam.is_dir() and xpt_files(layout.adam) else {}
+    missing = [name for name in ("ADSL", "ADAE") if name not in loaded]
+    if missing:
+        raise InputErrors(
+            [
+                Problem(display_path(layout.adam), f"no {name.lower()}.xpt; run cdisc-cup convert first")
+                for name in missing
+            ],
+            source="ADaM folder",
+        )
+    adam = {name: conform_adam(loaded[name].frame, study.dataset(name)) for name in ("ADSL", "ADAE")}
+    return write_tables(study, adam["ADSL"], adam["ADAE"], layout.tables)

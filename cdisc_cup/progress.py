@@ -1,4 +1,9 @@
-"""Progress for long steps: a bar on a terminal, plain lines in CI logs and pipes."""
+"""Progress for long steps: a live line on a terminal, plain lines in CI logs and pipes.
+
+A step shows ✓ only when it succeeded; a step that raised shows ✗ with "failed", one
+stopped by Ctrl-C "interrupted", so the last line on the screen never claims work that was
+not done.
+"""
 
 from __future__ import annotations
 
@@ -8,36 +13,68 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from enum import IntEnum
 
 import click
 
 
+class Verbosity(IntEnum):
+    QUIET = 0  # only the summary and errors
+    NORMAL = 1  # one line per step
+    VERBOSE = 2  # also notes and every problem
+
+
 def interactive() -> bool:
-    """A live bar only where a person watches a terminal; CI logs get one line per step."""
+    """A live line only where a person watches a terminal; CI logs get one line per step."""
     return sys.stderr.isatty() and os.environ.get("CI", "").lower() not in {"1", "true", "yes"}
 
 
 @dataclass
 class Progress:
-    """Reports steps of a run; `quiet` silences it for library use and tests."""
+    """Reports steps of a run; QUIET silences it for library use and tests."""
 
-    quiet: bool = False
+    verbosity: Verbosity = Verbosity.NORMAL
     timings: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def silent(cls) -> Progress:
+        return cls(Verbosity.QUIET)
+
+    @property
+    def shows_steps(self) -> bool:
+        return self.verbosity >= Verbosity.NORMAL
 
     @contextmanager
     def step(self, name: str, detail: str = "") -> Iterator[None]:
         started = time.perf_counter()
-        if not self.quiet and interactive():
-            click.echo(f"  … {name} {detail}".rstrip(), err=True, nl=False)
+        label = f"{name} {detail}".rstrip()
+        live = self.shows_steps and interactive()
+        if live:
+            click.echo(f"  … {label}", err=True, nl=False)
         try:
             yield
-        finally:
-            elapsed = time.perf_counter() - started
-            self.timings[name] = self.timings.get(name, 0.0) + elapsed
-            if not self.quiet:
-                prefix = "\r" if interactive() else ""
-                click.echo(f"{prefix}  ✓ {name} {detail}".rstrip() + f" ({elapsed:.2f} s)", err=True)
+        except KeyboardInterrupt:
+            self._finish(name, "✗", label, started, live, "interrupted")
+            raise
+        except BaseException:
+            self._finish(name, "✗", label, started, live, "failed")
+            raise
+        self._finish(name, "✓", label, started, live)
+
+    def _finish(self, name: str, mark: str, label: str, started: float, live: bool, outcome: str = "") -> None:
+        elapsed = time.perf_counter() - started
+        self.timings[name] = self.timings.get(name, 0.0) + elapsed
+        if not self.shows_steps:
+            return
+        prefix = "\r" if live else ""
+        suffix = f": {outcome} after {elapsed:.2f} s" if outcome else f" ({elapsed:.2f} s)"
+        click.echo(f"{prefix}  {mark} {label}{suffix}", err=True)
 
     def note(self, text: str) -> None:
-        if not self.quiet:
+        if self.shows_steps:
+            click.echo(f"    {text}", err=True)
+
+    def detail(self, text: str) -> None:
+        """Only with --verbose."""
+        if self.verbosity >= Verbosity.VERBOSE:
             click.echo(f"    {text}", err=True)

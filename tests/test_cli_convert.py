@@ -68,7 +68,7 @@ def test_failed_run_leaves_previous_output_untouched(tmp_path: Path) -> None:
     (export / "adverse_events.csv").write_text("PATNO;AENO\n01-001;x\n")
     assert runner.invoke(main, ["convert", str(export), "--out", str(out)]).exit_code == 2
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
-    assert [p.name for p in tmp_path.iterdir() if "staging" in p.name] == []
+    assert [p.name for p in out.iterdir() if "staging" in p.name] == []
 
 
 def test_two_runs_give_identical_bytes(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ import pyreadstat
 import pytest
 
 from cdisc_cup.errors import InputErrors
-from cdisc_cup.readers.datasets import read_dataset_folder, read_xpt_dataset
+from cdisc_cup.readers.datasets import read_dataset_folder, read_xpt_dataset, sas_format
 from cdisc_cup.writers.xpt import SpecialMissing, XptVariable, XptWriteError, write_xpt
 
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "cdiscpilot01"
@@ -85,14 +85,15 @@ def test_pyreadstat_reads_names_order_labels_lengths_and_formats(sample_file: Pa
     assert list(frame.columns) == [v.name for v in VARIABLES]
     assert meta.column_labels == [v.label for v in VARIABLES]
     assert meta.variable_storage_width == {v.name: v.length for v in VARIABLES}
-    assert meta.original_variable_types == {
+    # pyreadstat 1.3.8 reports "DATE9.", earlier releases "DATE9": the same format.
+    assert {name: sas_format(text) for name, text in meta.original_variable_types.items()} == {
         "STUDYID": None,
-        "USUBJID": "$CHAR11",
+        "USUBJID": "$CHAR11.",
         "AESEQ": None,
         "AETERM": None,
-        "ASTDT": "DATE9",
+        "ASTDT": "DATE9.",
         "AVAL": "8.2",
-        "ADTM": "DATETIME20",
+        "ADTM": "DATETIME20.",
     }
 
 

@@ -9,6 +9,7 @@ from cdisc_cup.ct.terminology import (
     codelists_for_variable,
     load_codelists,
     merge_codelists,
+    packages,
 )
 
 __all__ = [
@@ -20,4 +21,5 @@ __all__ = [
     "codelists_for_variable",
     "load_codelists",
     "merge_codelists",
+    "packages",
 ]

@@ -216,3 +216,11 @@ def _codes(links: pd.DataFrame, standard: str, datasets: list[str], variable: st
     candidates = links.loc[links["standard"].eq(standard) & links["dataset"].isin(datasets)]
     matches = [re.fullmatch(p[1:-1], variable) is not None for p in candidates["pattern"]]
     return list(dict.fromkeys(candidates.loc[matches, "codelist_nci_code"]))
+
+
+_PACKAGE = re.compile(r"^(SDTM|ADaM|Define-XML) CT \d{4}-\d{2}-\d{2}$")
+
+
+def packages() -> tuple[str, ...]:
+    """The CDISC CT packages the shipped codelists come from ("SDTM CT 2015-12-18", ...)."""
+    return tuple(sorted({c.source for c in load_codelists().values() if _PACKAGE.match(c.source)}))

@@ -77,7 +77,9 @@ def _loaded(path: Path, parts: list[tuple[pd.DataFrame, pyreadstat.metadata_cont
     """One dataset from its pieces, read in order."""
     failed = next((p for p in parts if isinstance(p, str)), None)
     if failed is not None:
-        raise InputErrors([Problem(display_path(path), failed, expected="a SAS XPORT version 5 file")])
+        raise InputErrors(
+            [Problem(display_path(path), failed, expected="a SAS XPORT version 5 file")], source="dataset folder"
+        )
     meta = parts[0][1]
     frame = parts[0][0] if len(parts) == 1 else pd.concat([p[0] for p in parts], ignore_index=True)
     variables = tuple(_variable(meta, name) for name in meta.column_names)
@@ -144,7 +146,7 @@ def read_xpt_header(path: Path) -> tuple[str, tuple[XptVariable, ...]]:
     try:
         _, meta = parser_entry_point(str(path), "xport", metadataonly=True)
     except Exception as error:  # pyreadstat raises bare Exception subclasses of many kinds
-        raise InputErrors([Problem(display_path(path), f"{UNREADABLE}: {error}")]) from error
+        raise InputErrors([Problem(display_path(path), f"{UNREADABLE}: {error}")], source="dataset folder") from error
     return meta.file_label or "", tuple(_variable(meta, name) for name in meta.column_names)
 
 
@@ -214,11 +216,71 @@ def _column(values: list, readstat_type: str) -> pd.Series:
         return pd.Series(values, dtype=object)
 
 
+@dataclass(frozen=True)
+class FolderRead:
+    """A folder read for validation: the datasets that could be read, the files that could
+    not (each a finding, not the end of the run), and its define.xml if it has one."""
+
+    path: Path
+    datasets: dict[str, LoadedDataset]
+    unreadable: dict[str, str]  # file name -> why it cannot be read
+    define_path: Path | None
+
+
+def xpt_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() == ".xpt" and p.is_file())
+
+
+def read_dataset_folder_leniently(folder: Path) -> FolderRead:
+    """Every readable *.xpt of a folder; one that cannot be read is listed, not raised."""
+    files = xpt_files(folder)
+    if not files:
+        raise InputErrors(
+            [
+                Problem(
+                    display_path(folder),
+                    "the folder has no SAS XPORT (*.xpt) datasets",
+                    expected="a folder of SDTM or ADaM .xpt files",
+                )
+            ],
+            source="dataset folder",
+        )
+    datasets: dict[str, LoadedDataset] = {}
+    unreadable: dict[str, str] = {}
+    for path, loaded in read_xpt_files(files).items():
+        if isinstance(loaded, InputErrors):
+            unreadable[path.name] = "; ".join(p.message for p in loaded.problems)
+            continue
+        datasets[loaded.name] = loaded
+    define_path = next((p for p in sorted(folder.iterdir()) if p.name.lower() == "define.xml"), None)
+    return FolderRead(folder, datasets, unreadable, define_path)
+
+
+# Sub-folders that hold copies of datasets rather than datasets of their own: FDA's split
+# files of a dataset over 5 GB (TCG section 3.3.2) repeat the records of the whole file.
+COPY_FOLDERS = frozenset({"split"})
+
+
+def find_dataset_folders(root: Path) -> list[Path]:
+    """Every folder at or below `root` that holds XPT datasets (a conversion's output, an
+    eCTD m5 tree, a study folder or one dataset folder), in path order; split copies skipped."""
+    root = Path(root)
+    candidates = [root, *(p for p in sorted(root.rglob("*")) if p.is_dir())]
+    found = []
+    for folder in candidates:
+        parts = folder.relative_to(root).parts
+        if any(part.lower() in COPY_FOLDERS or part.startswith(".") for part in parts):
+            continue
+        if any(p.suffix.lower() == ".xpt" and p.is_file() for p in folder.iterdir()):
+            found.append(folder)
+    return found
+
+
 def read_dataset_folder(folder: Path) -> dict[str, LoadedDataset]:
     """Every *.xpt of a folder keyed by upper-case dataset name; all bad files reported."""
     datasets: dict[str, LoadedDataset] = {}
     problems: list[Problem] = []
-    for path, loaded in read_xpt_files(sorted(p for p in folder.iterdir() if p.suffix.lower() == ".xpt")).items():
+    for path, loaded in read_xpt_files(xpt_files(folder)).items():
         if isinstance(loaded, InputErrors):
             problems.extend(loaded.problems)
             continue
@@ -233,7 +295,7 @@ def read_dataset_folder(folder: Path) -> dict[str, LoadedDataset]:
             continue
         datasets[loaded.name] = loaded
     if problems:
-        raise InputErrors(problems)
+        raise InputErrors(problems, source="dataset folder")
     return datasets
 
 
@@ -244,12 +306,13 @@ def _variable(meta: pyreadstat.metadata_container, name: str) -> XptVariable:
         label=meta.column_names_to_labels.get(name) or "",
         type="Char" if is_char else "Num",
         length=int(meta.variable_storage_width[name]),
-        format=_format(meta.original_variable_types.get(name)),
+        format=sas_format(meta.original_variable_types.get(name)),
     )
 
 
-def _format(text: str | None) -> str | None:
-    """pyreadstat drops the period of names like DATE9; XptVariable keeps SAS's spelling."""
+def sas_format(text: str | None) -> str | None:
+    """A display format in SAS's own spelling (DATE9.): pyreadstat up to 1.3.7 drops the
+    period of names like DATE9, 1.3.8 keeps it; both spellings give the same answer here."""
     if not text:
         return None
     return text if "." in text else f"{text}."

@@ -9,6 +9,11 @@ Tests: equals, not_equals, in, not_in, is_null, not_null, matches (regex, full m
 greater_than, less_than (numbers), equals_variable (another variable of the record),
 equals_dataset_name (the value is the dataset's name, as DOMAIN must be), equals_supp_parent
 (the value is the parent domain of a SUPP-- dataset: AE for SUPPAE).
+
+A variable the dataset does not have is read as null in every record, as SAS and CDISC CORE
+read it: `AESLIFE = Y` is then false and `ARMNRS` is null, so a rule over several
+variables still runs when some are absent. What a rule cannot be evaluated without is
+decided by `absent_variables` (a condition none of whose variables exist).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import pandas as pd
 
 from cdisc_cup.columns import is_in
 from cdisc_cup.rules.model import DatasetView, NotApplicable, Study
-from cdisc_cup.rules.values import column, is_null, resolve
+from cdisc_cup.rules.values import column, is_null, is_present, resolve
 
 VALUE_TESTS = (
     "equals",
@@ -70,7 +75,7 @@ def _test(study: Study, dataset: DatasetView, values: pd.Series, test: str, expe
         "greater_than": lambda: (_number(values) > expected).fillna(False).astype(bool),
         "less_than": lambda: (_number(values) < expected).fillna(False).astype(bool),
         "equals_variable": lambda: (
-            _text(values).eq(_text(resolve(study, dataset, expected))).fillna(False).astype(bool)
+            _text(values).eq(_text(resolve(study, dataset, expected, absent_as_null=True))).fillna(False).astype(bool)
         ),
         "equals_dataset_name": lambda: _text(values).eq(dataset.name).fillna(False).astype(bool) == bool(expected),
         "equals_supp_parent": lambda: _text(values).eq(dataset.name[4:]).fillna(False).astype(bool) == bool(expected),
@@ -102,10 +107,22 @@ def evaluate(study: Study, dataset: DatasetView, condition: Mapping[str, Any]) -
         return ~evaluate(study, dataset, condition["not"])
     if "exists" in condition:
         return _exists(study, dataset, condition["exists"])
-    values = resolve(study, dataset, condition["variable"])
+    values = resolve(study, dataset, condition["variable"], absent_as_null=True)
     tests = [t for t in VALUE_TESTS if t in condition]
     masks = [_test(study, dataset, values, t, condition[t]) for t in tests]
     return pd.Series(np.logical_and.reduce(masks), index=dataset.frame.index).astype(bool)
+
+
+def absent_variables(study: Study, dataset: DatasetView, condition: Mapping[str, Any]) -> list[str] | None:
+    """The variables of a condition when none of them exists in the data (the condition then
+    says nothing about the records), else None. `exists` conditions look at other datasets
+    and always count as present."""
+    if "exists" in condition:
+        return None
+    named = variables_of(condition)
+    if not named or any(is_present(study, dataset, name) for name in named):
+        return None
+    return named
 
 
 def variables_of(condition: Mapping[str, Any]) -> list[str]:

@@ -3,25 +3,40 @@
 For each rule, the engine picks the datasets it applies to (standard, dataset names with
 wildcards, SDTM/ADaM classes), replaces `--` in its parameters with the domain prefix,
 calls the operator and turns its hits into findings with the rule's message filled in
-column by column. A rule whose data are missing is skipped (`NotApplicable`); a rule
-that fails is reported as a finding of its own ("rule could not run"), never fatal:
-one broken rule must not hide the findings of the other sixty.
+column by column. Every rule is accounted for, as CDISC CORE reports its execution
+status: per dataset it ran (with its finding count), was not applicable (the data lack what
+it is about; the reason says what), or failed (the error, never a finding, never fatal: one
+broken rule must not hide the findings of the others). A study's own rules (a rule file with
+`study:`) apply only to datasets of that STUDYID.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from cdisc_cup.errors import InputErrors, Problem, display_path
-from cdisc_cup.findings import FINDING_COLUMNS, Severity, empty_findings
-from cdisc_cup.readers.datasets import LoadedDataset, read_xpt_files
+from cdisc_cup import __version__, ct
+from cdisc_cup.errors import display_path
+from cdisc_cup.findings import (
+    DATASET_COLUMNS,
+    FINDING_COLUMNS,
+    RULE_COLUMNS,
+    RULE_RUN_COLUMNS,
+    RuleStatus,
+    RunInfo,
+    Validation,
+    empty_findings,
+    empty_table,
+)
+from cdisc_cup.readers.datasets import read_dataset_folder_leniently
 from cdisc_cup.rules.igmeta import sdtm_class
 from cdisc_cup.rules.loader import shipped_rules
 from cdisc_cup.rules.model import DatasetView, NotApplicable, Rule, Study, VariableMeta
@@ -102,18 +117,18 @@ def format_messages(
 ) -> pd.Series:
     """Fill `{placeholders}` column-wise: hit fields, then the record's variables, then parameters."""
     message = pd.Series("", index=hits.index, dtype=object)
-    for literal, field, _spec, _conv in string.Formatter().parse(template):
+    for literal, placeholder, _spec, _conv in string.Formatter().parse(template):
         message = message + literal
-        if field is None:
+        if placeholder is None:
             continue
-        if field in hits.columns:
-            piece = hits[field].astype("string").fillna("").astype(object)
-        elif (record := _record_values(dataset, hits["row"], field)) is not None:
+        if placeholder in hits.columns:
+            piece = hits[placeholder].astype("string").fillna("").astype(object)
+        elif (record := _record_values(dataset, hits["row"], placeholder)) is not None:
             piece = record
-        elif field in params:
-            piece = pd.Series(str(params[field]), index=hits.index, dtype=object)
+        elif placeholder in params:
+            piece = pd.Series(str(params[placeholder]), index=hits.index, dtype=object)
         else:
-            piece = pd.Series("{" + field + "}", index=hits.index, dtype=object)
+            piece = pd.Series("{" + placeholder + "}", index=hits.index, dtype=object)
         message = message + piece
     return message
 
@@ -124,6 +139,11 @@ def findings_of(rule: Rule, hits: pd.DataFrame, dataset: DatasetView | None, par
     if "dataset" not in hits.columns:
         hits["dataset"] = dataset.name if dataset is not None else ""
     usubjid = _record_values(dataset, hits["row"], "USUBJID")
+    # An operator may word a finding itself (one finding standing for a whole dataset).
+    template = substitute(rule.message, prefix)
+    messages = format_messages(template, hits, dataset, params)
+    if "message" in hits.columns:
+        messages = hits["message"].astype(object).where(hits["message"].notna(), messages)
     findings = pd.DataFrame(
         {
             "rule_id": rule.rule_id,
@@ -133,59 +153,78 @@ def findings_of(rule: Rule, hits: pd.DataFrame, dataset: DatasetView | None, par
             "row": (hits["row"] + 1).astype("Int64").astype(object).where(hits["row"].notna(), None),
             "usubjid": usubjid.where(usubjid != "", None) if usubjid is not None else None,
             "value": hits["value"].astype(object),
-            "message": format_messages(substitute(rule.message, prefix), hits, dataset, params),
+            "message": messages,
         },
         columns=FINDING_COLUMNS,
     )
     return findings.astype(object).where(findings.notna(), None)
 
 
-def crash_finding(rule: Rule, dataset: DatasetView | None, error: Exception) -> pd.DataFrame:
-    return pd.DataFrame(
-        [
-            {
-                "rule_id": rule.rule_id,
-                "severity": str(Severity.WARNING),
-                "dataset": dataset.name if dataset is not None else "",
-                "variable": None,
-                "row": None,
-                "usubjid": None,
-                "value": None,
-                "message": f"rule could not run: {type(error).__name__}: {error}",
-            }
-        ],
-        columns=FINDING_COLUMNS,
-    )
+@dataclass
+class RuleResults:
+    """Findings and the execution status of every rule on every dataset it met."""
+
+    findings: pd.DataFrame  # FINDING_COLUMNS
+    rule_runs: pd.DataFrame  # RULE_RUN_COLUMNS
 
 
-def run_rule(rule: Rule, study: Study, dataset: DatasetView | None) -> pd.DataFrame | None:
-    """The rule's findings on one dataset (or the study), None when it finds nothing."""
+def _status(rule: Rule, dataset: str, status: RuleStatus, findings: int = 0, reason: str = "") -> dict[str, object]:
+    return {"rule_id": rule.rule_id, "dataset": dataset, "status": str(status), "findings": findings, "reason": reason}
+
+
+def run_rule(rule: Rule, study: Study, dataset: DatasetView | None) -> tuple[pd.DataFrame | None, dict[str, object]]:
+    """The rule's findings on one dataset (or the study) and its execution status.
+
+    A rule whose data lack what it is about is not applicable (the reason says what is
+    missing); a rule that fails is recorded as failed with the error, never as a finding:
+    one broken rule must not hide the findings of the others, nor pass for a data problem.
+    """
+    name = dataset.name if dataset is not None else ""
     params = substitute(dict(rule.check.params), dataset.domain_prefix if dataset is not None else "")
     try:
         hits = OPERATORS[rule.check.operator](study, dataset, **params)
-    except NotApplicable:
-        return None
+    except NotApplicable as reason:
+        return None, _status(rule, name, RuleStatus.NOT_APPLICABLE, reason=str(reason))
     except Exception as error:
-        return crash_finding(rule, dataset, error)
+        return None, _status(rule, name, RuleStatus.FAILED, reason=f"{type(error).__name__}: {error}")
     if hits.empty:
+        return None, _status(rule, name, RuleStatus.RAN)
+    found = findings_of(rule, hits, dataset, {**params, "dataset": name})
+    return found, _status(rule, name, RuleStatus.RAN, len(found))
+
+
+def _sponsor_mismatch(rule: Rule, study: Study) -> str | None:
+    """Why a study's own rules do not apply here: they were written for another study."""
+    if rule.study is None or rule.study in study.studyids:
         return None
-    return findings_of(rule, hits, dataset, {**params, "dataset": dataset.name if dataset else ""})
+    seen = ", ".join(sorted(study.studyids)) or "unknown"
+    return f"a rule of study {rule.study}; the datasets are of study {seen}"
 
 
-def run_rules(study: Study, rules: Iterable[Rule]) -> pd.DataFrame:
-    parts = []
+def run_rules(study: Study, rules: Iterable[Rule]) -> RuleResults:
+    parts: list[pd.DataFrame] = []
+    runs: list[dict[str, object]] = []
     for rule in rules:
-        if rule.level == "study":
-            if any(s in rule.scopes for s in study.standards.values()):
-                parts.append(run_rule(rule, study, None))
+        mismatch = _sponsor_mismatch(rule, study)
+        if mismatch is not None:
+            runs.append(_status(rule, "", RuleStatus.NOT_APPLICABLE, reason=mismatch))
             continue
-        for dataset in study.datasets.values():
-            if applies(rule, study, dataset):
-                parts.append(run_rule(rule, study, dataset))
-    parts = [p for p in parts if p is not None]
-    if not parts:
-        return empty_findings()
-    return pd.concat(parts, ignore_index=True)
+        if rule.level == "study":
+            in_scope = any(s in rule.scopes for s in study.standards.values())
+            targets: list[DatasetView | None] = [None] if in_scope else []
+        else:
+            targets = [dataset for dataset in study.datasets.values() if applies(rule, study, dataset)]
+        if not targets:
+            wanted = ", ".join(rule.datasets)
+            runs.append(_status(rule, "", RuleStatus.NOT_APPLICABLE, reason=f"no dataset it applies to ({wanted})"))
+        for target in targets:
+            found, status = run_rule(rule, study, target)
+            runs.append(status)
+            if found is not None:
+                parts.append(found)
+    findings = pd.concat(parts, ignore_index=True) if parts else empty_findings()
+    rule_runs = pd.DataFrame(runs, columns=RULE_RUN_COLUMNS) if runs else empty_table(RULE_RUN_COLUMNS)
+    return RuleResults(findings, rule_runs)
 
 
 def as_view(name: str, source: Any) -> DatasetView:
@@ -217,8 +256,8 @@ def validate_datasets(
     define_path: Path | None = None,
     rules: Iterable[Rule] | None = None,
     unreadable: Mapping[str, str] | None = None,
-) -> pd.DataFrame:
-    """Findings (FINDING_COLUMNS) of the rules on these datasets.
+) -> RuleResults:
+    """Findings (FINDING_COLUMNS) of the rules on these datasets, and every rule's status.
 
     `datasets` maps a dataset name to a `LoadedDataset` or a `(frame, label, variables)`
     tuple; `standard` is "sdtm", "adam" or None/"auto" to detect it from the names.
@@ -230,35 +269,130 @@ def validate_datasets(
     return run_rules(study, shipped_rules() if rules is None else rules)
 
 
-def read_folder(folder: Path) -> tuple[dict[str, LoadedDataset], Path | None, dict[str, str]]:
-    """The readable datasets of a folder, its define.xml if any, and the files that failed.
-
-    A file that cannot be read is a finding, not the end of the run: the other datasets
-    are still worth checking.
-    """
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".xpt")
-    if not files:
-        raise InputErrors(
-            [
-                Problem(
-                    display_path(folder),
-                    "the folder has no SAS XPORT (*.xpt) datasets",
-                    expected="a folder of SDTM or ADaM .xpt files",
-                )
-            ]
-        )
-    datasets: dict[str, LoadedDataset] = {}
-    unreadable: dict[str, str] = {}
-    for path, loaded in read_xpt_files(files).items():
-        if isinstance(loaded, InputErrors):
-            unreadable[path.name] = "; ".join(p.message for p in loaded.problems)
-            continue
-        datasets[loaded.name] = loaded
-    define_path = next((p for p in sorted(folder.iterdir()) if p.name.lower() == "define.xml"), None)
-    return datasets, define_path, unreadable
+# Rule families that read a folder's define.xml (DX) or the codelists it names (CT): they run
+# per folder against that folder's define.xml, the others on all datasets of a study at once
+# (cross-dataset rules: ADaM against SDTM, SUPP-- against their parents).
+PER_FOLDER_FAMILIES = frozenset({"DX", "CT"})
 
 
-def validate_folder(folder: Path, *, standard: str | None = None) -> pd.DataFrame:
-    """Findings for every *.xpt of a folder (and its define.xml when there is one)."""
-    datasets, define_path, unreadable = read_folder(folder)
-    return validate_datasets(datasets, standard=standard, define_path=define_path, unreadable=unreadable)
+@dataclass(frozen=True)
+class DatasetFolder:
+    """One folder of datasets as read: the unit define.xml describes."""
+
+    path: Path | None
+    standard: str  # "sdtm" | "adam"
+    datasets: Mapping[str, Any]  # name -> LoadedDataset or (frame, label, variables)
+    define_path: Path | None = None
+    unreadable: Mapping[str, str] = field(default_factory=dict)
+
+
+def validate_folders(folders: Sequence[DatasetFolder], rules: Sequence[Rule] | None = None) -> RuleResults:
+    """The rules on the dataset folders of one study (its SDTM and ADaM folders)."""
+    rules = shipped_rules() if rules is None else rules
+    shared = [r for r in rules if r.family not in PER_FOLDER_FAMILIES]
+    per_folder = [r for r in rules if r.family in PER_FOLDER_FAMILIES]
+    together = {name: source for folder in folders for name, source in folder.datasets.items()}
+    standards = {name.upper(): folder.standard for folder in folders for name in folder.datasets}
+    unreadable = {name: why for folder in folders for name, why in folder.unreadable.items()}
+    parts = [_run(together, standards, None, unreadable, shared)]
+    parts += [
+        _run(folder.datasets, {n.upper(): folder.standard for n in folder.datasets}, folder.define_path, {}, per_folder)
+        for folder in folders
+        if folder.datasets
+    ]
+    return RuleResults(
+        pd.concat([p.findings for p in parts], ignore_index=True),
+        pd.concat([p.rule_runs for p in parts], ignore_index=True),
+    )
+
+
+def _run(
+    datasets: Mapping[str, Any],
+    standards: Mapping[str, str],
+    define_path: Path | None,
+    unreadable: Mapping[str, str],
+    rules: Sequence[Rule],
+) -> RuleResults:
+    views = {name.upper(): as_view(name, source) for name, source in datasets.items()}
+    names = list(views) or [Path(n).stem.upper() for n in unreadable]
+    study = Study(views, {n: standards.get(n, detect_standard(names)) for n in names}, define_path, dict(unreadable))
+    return run_rules(study, rules)
+
+
+def validate_folder(folder: Path, *, standard: str | None = None) -> RuleResults:
+    """Every *.xpt of one folder (and its define.xml when there is one)."""
+    read = read_dataset_folder_leniently(folder)
+    detected = standard or detect_standard(list(read.datasets) or [Path(n).stem for n in read.unreadable])
+    return validate_folders([DatasetFolder(folder, detected, read.datasets, read.define_path, read.unreadable)])
+
+
+def _dataset_rows(folders: Sequence[DatasetFolder]) -> pd.DataFrame:
+    rows = []
+    for folder in folders:
+        for name, source in folder.datasets.items():
+            view = as_view(name, source)
+            path = getattr(source, "path", None)
+            rows.append(
+                {
+                    "dataset": view.name,
+                    "label": view.label,
+                    "standard": "ADaM" if folder.standard == "adam" else "SDTM",
+                    "records": len(view.frame),
+                    "variables": len(view.variables),
+                    "file": display_path(path) if path is not None else "",
+                }
+            )
+    return pd.DataFrame(rows, columns=DATASET_COLUMNS) if rows else empty_table(DATASET_COLUMNS)
+
+
+def rule_table(rules: Sequence[Rule]) -> pd.DataFrame:
+    """The catalogue as the reports show it (RULE_COLUMNS)."""
+    return pd.DataFrame(
+        [
+            {
+                "rule_id": r.rule_id,
+                "title": r.title,
+                "severity": str(r.severity),
+                "standard": r.standard,
+                "rationale": r.rationale,
+                "references": "; ".join(r.refs),
+                "p21": ", ".join(r.p21),
+                "core": ", ".join(r.core),
+            }
+            for r in rules
+        ],
+        columns=RULE_COLUMNS,
+    )
+
+
+def validation_of(
+    results: RuleResults,
+    rules: Sequence[Rule],
+    folders: Sequence[DatasetFolder],
+    *,
+    checked: str,
+    command: str = "",
+) -> Validation:
+    """A run's results with what a reviewer files beside them: tool, rules, standards, CT, input."""
+    standards = sorted({"ADaMIG 1.3" if f.standard == "adam" else "SDTMIG 3.4" for f in folders if f.datasets})
+    studies = sorted(
+        {
+            str(value)
+            for folder in folders
+            for name, source in folder.datasets.items()
+            for value in as_view(name, source).frame.get("STUDYID", pd.Series(dtype="string")).dropna().unique()
+            if str(value).strip()
+        }
+    )
+    run = RunInfo(
+        tool="cdisc-cup",
+        version=__version__,
+        rule_set=f"cdisc-cup {__version__} rules ({len(rules)} rules)",
+        standards=tuple(standards),
+        terminology=ct.packages(),
+        input=checked,
+        created=datetime.now().astimezone().replace(microsecond=0).isoformat(),
+        command=command,
+        study=", ".join(studies),
+    )
+    return Validation(run, results.findings, results.rule_runs, rule_table(rules), _dataset_rows(folders))

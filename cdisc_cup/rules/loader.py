@@ -103,7 +103,7 @@ def _check_condition(condition: Any, key_path: str, path: Path) -> list[Problem]
     return problems
 
 
-def _rule(entry: Mapping[str, Any], path: Path) -> Rule:
+def _rule(entry: Mapping[str, Any], path: Path, study: str | None) -> Rule:
     check = dict(entry["check"])
     return Rule(
         rule_id=entry["id"],
@@ -116,7 +116,10 @@ def _rule(entry: Mapping[str, Any], path: Path) -> Rule:
         message=entry["message"],
         rationale=entry["rationale"],
         refs=tuple(entry.get("refs", ())),
+        p21=tuple(entry.get("p21", ())),
+        core=tuple(entry.get("core", ())),
         level=entry.get("level", "dataset"),
+        study=study,
         check=Check(check.pop("operator"), check),
         source=path,
     )
@@ -134,6 +137,7 @@ def load_rules(paths: Iterable[Path] | None = None) -> tuple[Rule, ...]:
         found = validate_document(document, RULE_FILE_SCHEMA, path)
         problems += found
         entries = document.get("rules") if isinstance(document, Mapping) else None
+        study = document.get("study") if isinstance(document, Mapping) else None
         for index, entry in enumerate(entries if isinstance(entries, list) else []):
             if not isinstance(entry, Mapping) or not isinstance(entry.get("check"), Mapping):
                 continue
@@ -156,7 +160,7 @@ def load_rules(paths: Iterable[Path] | None = None) -> tuple[Rule, ...]:
             first_seen.setdefault(rule_id, str(path))
             problems += own
             if not own and not found:
-                rules.append(_rule(entry, path))
+                rules.append(_rule(entry, path, study if isinstance(study, str) else None))
     if problems:
         raise SpecErrors(problems)
     return tuple(sorted(rules, key=lambda r: r.rule_id))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +65,10 @@ class Rule:
     classes: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     refs: tuple[str, ...] = ()
+    p21: tuple[str, ...] = ()  # Pinnacle 21 rule IDs of the same check
+    core: tuple[str, ...] = ()  # CDISC CORE rule IDs of the same check
     level: str = "dataset"  # "dataset": runs once per matching dataset; "study": once per run
+    study: str | None = None  # a study's own rule (sponsor rule): applies only to data of this STUDYID
     source: Path | None = None
 
     @property
@@ -88,6 +92,9 @@ class Rule:
             "message": self.message,
             "rationale": self.rationale,
             "refs": list(self.refs),
+            "p21": list(self.p21),
+            "core": list(self.core),
+            "study": self.study,
             "operator": self.check.operator,
             "params": dict(self.check.params),
         }
@@ -132,3 +139,13 @@ class Study:
 
     def standard_of(self, dataset: DatasetView) -> str:
         return self.standards.get(dataset.name, "sdtm")
+
+    @cached_property
+    def studyids(self) -> frozenset[str]:
+        """The STUDYID values of the datasets (a sponsor rule applies only to its own study)."""
+        found: set[str] = set()
+        for view in self.datasets.values():
+            if "STUDYID" in view.frame.columns:
+                values = view.frame["STUDYID"].astype("string").str.strip().dropna().unique()
+                found.update(str(v) for v in values if v)
+        return frozenset(found)

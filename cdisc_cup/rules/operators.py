@@ -139,7 +139,7 @@ def not_null(
     present = [n for n in names if n in dataset.frame.columns]
     if not present:
         raise NotApplicable("none of the variables is present")
-    scope = conditions.evaluate(study, dataset, when) if when else pd.Series(True, index=dataset.frame.index)
+    scope = _scope(study, dataset, when)
     return _concat([record_hits(dataset, is_null(dataset.frame[n]) & scope, n) for n in present])
 
 
@@ -230,16 +230,44 @@ def unique_key(study: Study, dataset: DatasetView, *, keys: Sequence[str]) -> pd
     return record_hits(dataset, duplicated, keys[-1])
 
 
+def _scope(study: Study, dataset: DatasetView, when: Mapping[str, Any] | None) -> pd.Series:
+    """The records a rule looks at; a scope none of whose variables exist cannot be told."""
+    if not when:
+        return pd.Series(True, index=dataset.frame.index)
+    absent = conditions.absent_variables(study, dataset, when)
+    if absent is not None:
+        raise NotApplicable(_lacks(dataset, absent))
+    return conditions.evaluate(study, dataset, when)
+
+
+def _lacks(dataset: DatasetView, names: Sequence[str]) -> str:
+    """ "AE has none of AESDTH, AESLIFE" / "DM has no ARMNRS", naming the dataset that lacks them."""
+    owners = {name.rpartition(".")[0] or dataset.name for name in names}
+    owner = owners.pop() if len(owners) == 1 else dataset.name
+    variables = [name.rpartition(".")[2] for name in names]
+    return f"{owner} has no {variables[0]}" if len(variables) == 1 else f"{owner} has none of {', '.join(variables)}"
+
+
 @operator
 def conditional(
     study: Study, dataset: DatasetView, *, then: Mapping[str, Any], when: Mapping[str, Any] | None = None
 ) -> pd.DataFrame:
-    """Records meeting `when` (default: all records) must meet `then` (conditions language)."""
-    scope = conditions.evaluate(study, dataset, when) if when else pd.Series(True, index=dataset.frame.index)
-    holds = conditions.evaluate(study, dataset, then)
+    """Records meeting `when` (default: all records) must meet `then` (conditions language).
+
+    When none of the variables `then` names exists, every record in scope fails for one
+    reason, reported once for the dataset rather than once per record."""
+    scope = _scope(study, dataset, when)
     names = conditions.variables_of(then) or conditions.variables_of(when or {})
+    absent = conditions.absent_variables(study, dataset, then)
+    if absent is not None:
+        count = int(scope.sum())
+        if not count:
+            return no_hits()
+        reason = f"{_lacks(dataset, absent)}, so none of the {count} records in scope meets the rule"
+        return item_hits([{"variable": absent[0].split(".")[-1], "value": "", "message": reason}])
+    holds = conditions.evaluate(study, dataset, then)
     variable = names[0].split(".")[-1] if names else ""
-    shown = resolve(study, dataset, names[0]) if names else None
+    shown = resolve(study, dataset, names[0], absent_as_null=True) if names else None
     return record_hits(dataset, scope & ~holds, variable, shown)
 
 
@@ -292,7 +320,7 @@ def date_order(
         if at.any():
             reversed_ |= at & (second.str.slice(0, precision) < first.str.slice(0, precision)).fillna(False).to_numpy()
     if when:
-        reversed_ &= conditions.evaluate(study, dataset, when)
+        reversed_ &= _scope(study, dataset, when)
     if report is None:
         return record_hits(dataset, reversed_, later.split(".")[-1], second, earlier_value=first, later_value=second)
     return record_hits(

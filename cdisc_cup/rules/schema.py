@@ -31,6 +31,9 @@ RULE: dict[str, Any] = {
         "message": {"type": "string", "required": True, "empty": False},
         "rationale": {"type": "string", "required": True, "empty": False},
         "refs": {"type": "list", "schema": {"type": "string"}},
+        # The Pinnacle 21 and CDISC CORE rules that check the same thing (docs/rules.md).
+        "p21": {"type": "list", "schema": {"type": "string", "regex": r"^[A-Z]{2,4}\d{3,4}[A-Z]?$"}},
+        "core": {"type": "list", "schema": {"type": "string", "regex": r"^CORE-\d{6}$"}},
         "check": {
             "type": "dict",
             "required": True,
@@ -42,5 +45,7 @@ RULE: dict[str, Any] = {
 
 RULE_FILE_SCHEMA: dict[str, Any] = {
     "description": {"type": "string"},
+    # A study's own (sponsor) rules: they apply only to datasets whose STUDYID is this one.
+    "study": {"type": "string", "empty": False},
     "rules": {"type": "list", "required": True, "schema": RULE},
 }

@@ -42,21 +42,32 @@ def column(dataset: DatasetView, name: str) -> pd.Series:
     return dataset.frame[name]
 
 
-def resolve(study: Study, dataset: DatasetView, reference: str, *, by: str = "USUBJID") -> pd.Series:
+def resolve(
+    study: Study, dataset: DatasetView, reference: str, *, by: str = "USUBJID", absent_as_null: bool = False
+) -> pd.Series:
     """A variable of this dataset (AESTDTC), or of another one matched on `by` (DM.RFSTDTC).
 
     The result is aligned with `dataset.frame`; a record whose subject is not in the other
-    dataset gets a missing value (the reference rule reports that subject separately).
+    dataset gets a missing value (the reference rule reports that subject separately). An
+    absent variable is NotApplicable, or with `absent_as_null` a column of nulls (as SAS
+    and CDISC CORE read a variable a dataset does not have); an absent dataset always is.
     """
-    if "." not in reference:
-        return column(dataset, reference)
-    other_name, variable = reference.split(".", 1)
-    if other_name == dataset.name:
-        return column(dataset, variable)
-    other = study.datasets.get(other_name)
+    other_name, _, variable = reference.rpartition(".")
+    other = dataset if other_name in ("", dataset.name) else study.datasets.get(other_name)
     if other is None:
         raise NotApplicable(f"no {other_name} dataset")
+    if absent_as_null and variable not in other.frame.columns:
+        return pd.Series(pd.NA, index=dataset.frame.index, dtype="string", name=variable)
+    if other is dataset:
+        return column(dataset, variable)
     return lookup(column(dataset, by), column(other, by), column(other, variable)).rename(variable)
+
+
+def is_present(study: Study, dataset: DatasetView, reference: str) -> bool:
+    """Whether the variable (of this dataset, or `DM.DTHFL` of another) exists."""
+    other_name, _, variable = reference.rpartition(".")
+    other = dataset if other_name in ("", dataset.name) else study.datasets.get(other_name)
+    return other is not None and variable in other.frame.columns
 
 
 def as_dates(values: pd.Series) -> pd.Series:

@@ -30,7 +30,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from cdisc_cup.rules.engine import validate_datasets
+from cdisc_cup.rules.engine import RuleResults, validate_datasets
 from cdisc_cup.rules.igmeta import ig_variables
 from cdisc_cup.rules.model import DatasetView, VariableMeta
 
@@ -182,7 +182,7 @@ def build(scenario: dict[str, Any], folder: Path) -> Scenario:
     )
 
 
-def run(scenario: Scenario) -> pd.DataFrame:
+def run(scenario: Scenario) -> RuleResults:
     return validate_datasets(
         scenario.datasets, standard=scenario.standard, define_path=scenario.define_path, unreadable=scenario.unreadable
     )

@@ -21,7 +21,7 @@ CT_RULES = [r for r in shipped_rules() if r.family == "CT"]
 
 
 def _ct_findings(sdtm_dir: Path, define_path: Path | None) -> pd.DataFrame:
-    return validate_datasets(read_dataset_folder(sdtm_dir), define_path=define_path, rules=CT_RULES)
+    return validate_datasets(read_dataset_folder(sdtm_dir), define_path=define_path, rules=CT_RULES).findings
 
 
 def test_the_sample_has_no_ct_findings_with_its_define(converted_sample: ConversionResult) -> None:

@@ -48,7 +48,7 @@ def test_rule_ids_unique_and_at_least_sixty() -> None:
     assert len(ids) == len(set(ids)) >= 60
 
 
-def test_a_failing_rule_is_a_finding_not_a_crash(tmp_path: Path) -> None:
+def test_a_failing_rule_is_recorded_as_failed_not_as_a_finding(tmp_path: Path) -> None:
     path = tmp_path / "odd.yaml"
     path.write_text(
         "rules:\n  - {id: CU0999, title: t, standard: CUP, datasets: [DM], severity: Error, message: m,\n"
@@ -58,12 +58,14 @@ def test_a_failing_rule_is_a_finding_not_a_crash(tmp_path: Path) -> None:
     import pandas as pd
 
     frame = pd.DataFrame({"USUBJID": ["A"]})
-    findings = validate_datasets({"DM": (frame, "Demographics", ())}, rules=load_rules([path]))
-    assert findings[["rule_id", "severity"]].to_dict("records") == [{"rule_id": "CU0999", "severity": "Warning"}]
-    assert findings["message"].iloc[0].startswith("rule could not run")
+    results = validate_datasets({"DM": (frame, "Demographics", ())}, rules=load_rules([path]))
+    assert results.findings.to_dict("records") == []
+    [status] = results.rule_runs.to_dict("records")
+    assert status["rule_id"] == "CU0999" and status["dataset"] == "DM" and status["status"] == "failed"
+    assert "TypeError" in status["reason"] and status["findings"] == 0
 
 
 def test_converted_sample_has_no_error(converted_sample) -> None:
     datasets = {**read_dataset_folder(converted_sample.sdtm_dir), **read_dataset_folder(converted_sample.adam_dir)}
-    findings = validate_datasets(datasets)
+    findings = validate_datasets(datasets).findings
     assert findings[findings["severity"] == "Error"].to_dict("records") == []

@@ -14,12 +14,12 @@ PILOT = Path(__file__).resolve().parents[3] / "shared" / "reference" / "cdiscpil
 
 @pytest.fixture(scope="module")
 def sdtm_findings() -> pd.DataFrame:
-    return validate_folder(PILOT / "sdtm")
+    return validate_folder(PILOT / "sdtm").findings
 
 
 @pytest.fixture(scope="module")
 def adam_findings() -> pd.DataFrame:
-    return validate_folder(PILOT / "adam")
+    return validate_folder(PILOT / "adam").findings
 
 
 def _crashed(findings: pd.DataFrame) -> list[dict]:

@@ -10,13 +10,14 @@ import pytest
 import yaml
 
 from cdisc_cup.rules.loader import shipped_rules
+from cdisc_cup.rules.engine import RuleResults
 from tests.rules.casekit import build, case_files, run
 
 RULE_IDS = [r.rule_id for r in shipped_rules()]
-_RUNS: dict[str, pd.DataFrame] = {}
+_RUNS: dict[str, RuleResults] = {}
 
 
-def findings_for(scenario: dict, folder: Path) -> pd.DataFrame:
+def results_for(scenario: dict, folder: Path) -> RuleResults:
     """Many passing scenarios are the same study; validate each distinct one once."""
     key = json.dumps(scenario, sort_keys=True)
     if key not in _RUNS:
@@ -41,16 +42,18 @@ def test_every_rule_has_a_case_with_both_scenarios() -> None:
 
 @pytest.mark.parametrize("base", ["sdtm", "adam", "both"])
 def test_base_studies_break_no_rule(base: str, tmp_path: Path) -> None:
-    findings = run(build({"base": base, "define": {}}, tmp_path))
-    assert findings.to_dict("records") == []
+    results = run(build({"base": base, "define": {}}, tmp_path))
+    assert results.findings.to_dict("records") == []
+    assert results.rule_runs[results.rule_runs["status"] == "failed"].to_dict("records") == []
 
 
 @pytest.mark.parametrize("rule_id", RULE_IDS)
 def test_failing_case_reports_exactly_the_expected_findings(rule_id: str, tmp_path: Path) -> None:
     scenario = build(_case(rule_id)["fail"], tmp_path)
-    findings = run(scenario)
-    assert not findings["message"].str.startswith("rule could not run").any(), findings.to_dict("records")
-    own = findings[findings["rule_id"] == rule_id]
+    results = run(scenario)
+    failed = results.rule_runs[results.rule_runs["status"] == "failed"]
+    assert failed.to_dict("records") == []
+    own = results.findings[results.findings["rule_id"] == rule_id]
     got = [
         {key: record[key] for key in expected}
         for record, expected in zip(own.to_dict("records"), scenario.expect, strict=False)
@@ -62,6 +65,9 @@ def test_failing_case_reports_exactly_the_expected_findings(rule_id: str, tmp_pa
 
 @pytest.mark.parametrize("rule_id", RULE_IDS)
 def test_passing_case_reports_nothing_for_the_rule(rule_id: str, tmp_path: Path) -> None:
-    findings = findings_for(_case(rule_id)["pass"], tmp_path)
-    assert findings[findings["rule_id"] == rule_id].to_dict("records") == []
-    assert not findings["message"].str.startswith("rule could not run").any()
+    results = results_for(_case(rule_id)["pass"], tmp_path)
+    assert results.findings[results.findings["rule_id"] == rule_id].to_dict("records") == []
+    own = results.rule_runs[results.rule_runs["rule_id"] == rule_id]
+    # The passing study really exercises the rule: it ran, it was not merely not applicable.
+    assert (own["status"] == "ran").any(), own.to_dict("records")
+    assert not (own["status"] == "failed").any(), own.to_dict("records")

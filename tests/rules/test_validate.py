@@ -114,7 +114,7 @@ def test_broken_copy_every_defect_reported_by_its_rule(tmp_path: Path) -> None:
     # on the frames the pipeline validates in memory.
     datasets = read_dataset_folder(broken)
     view = build({"labels": {"AE.AETERM": "Reported Term for the Adverse Event (text)"}}, tmp_path).datasets
-    findings = validate_datasets({**datasets, "AE": view["AE"]})
+    findings = validate_datasets({**datasets, "AE": view["AE"]}).findings
     label = findings[findings["rule_id"] == "XP0004"]
     assert label[["dataset", "variable"]].to_dict("records") == [{"dataset": "AE", "variable": "AETERM"}]
 
@@ -123,7 +123,7 @@ def test_reports_neutralise_formulas_and_keep_the_layout(tmp_path: Path) -> None
     data = write_study(
         {"set": [{"dataset": "DM", "row": 1, "variable": "SEX", "value": '=HYPERLINK("x")'}]}, tmp_path / "sdtm"
     )
-    findings = validate_datasets(read_dataset_folder(data))
+    findings = validate_datasets(read_dataset_folder(data)).findings
     report = write_findings_reports(findings, tmp_path / "r")
     workbook = load_workbook(report.xlsx)
     assert workbook.sheetnames == ["Summary", "Details"]
