@@ -108,11 +108,13 @@ def rule_statuses(rule_runs: pd.DataFrame) -> pd.DataFrame:
     reasons = (labelled.where(labelled == "", labelled + ": ") + explained).groupby(other["rule_id"]).agg("; ".join)
     grouped = runs.groupby("rule_id", sort=True)
     status = grouped["status"].agg(
-        lambda values: str(RuleStatus.FAILED)
-        if (values == str(RuleStatus.FAILED)).any()
-        else str(RuleStatus.RAN)
-        if (values == str(RuleStatus.RAN)).any()
-        else str(RuleStatus.NOT_APPLICABLE)
+        lambda values: (
+            str(RuleStatus.FAILED)
+            if (values == str(RuleStatus.FAILED)).any()
+            else str(RuleStatus.RAN)
+            if (values == str(RuleStatus.RAN)).any()
+            else str(RuleStatus.NOT_APPLICABLE)
+        )
     )
     where = ran.groupby("rule_id")["dataset"].agg(lambda names: ", ".join(n for n in names if n))
     table = pd.DataFrame({"status": status, "findings": grouped["findings"].sum()})
