@@ -1,59 +1,72 @@
-"""The four findings reports, read back from disk: complete JSON/CSV, capped workbook and HTML details."""
+"""The four findings reports, read back from disk: complete JSON/CSV, capped workbook and HTML details,
+and the run, dataset and rule information a reviewer needs to file them."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-import numpy as np
+import lxml.html
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from cdisc_cup.findings import FINDING_COLUMNS, empty_findings
-from cdisc_cup.reports.findings import DETAILS_PER_RULE, FindingsReport, write_findings_reports
+from cdisc_cup.findings import FINDING_COLUMNS, RULE_COLUMNS, RULE_RUN_COLUMNS
+from cdisc_cup.reports.findings import (
+    DETAILS_PER_RULE,
+    NO_DATASET_LABEL,
+    NOT_RECORDED,
+    FindingsReport,
+    terminal_summary,
+    write_findings_reports,
+)
 from cdisc_cup.reports.spreadsheet_safe import workbook_text_frame
+from tests.reports.validation_data import (
+    CAP,
+    DATASETS,
+    MANY,
+    RULES,
+    RUN,
+    SCRIPT,
+    empty_validation,
+    many_findings,
+    validation_of,
+)
 
-TITLES = {"SD0006": "Duplicate sequence number", "CT0001": "Value outside its codelist"}
-MANY = 2_500
-CAP = 1_000
-
-
-def many_findings() -> pd.DataFrame:
-    """2,500 Errors of one rule in EX (in shuffled record order) and three of another rule in DM."""
-    rows = np.random.default_rng(7).permutation(np.arange(1, MANY + 1))
-    ex = pd.DataFrame(
-        {
-            "rule_id": "SD0006",
-            "severity": "Error",
-            "dataset": "EX",
-            "variable": "EXSEQ",
-            "row": pd.Series(rows, dtype=object),
-            "usubjid": [f"CUP1-{r:05d}" for r in rows],
-            "value": [f"{r}/{r}" for r in rows],
-            "message": "EXSEQ is not unique within the subject <EX>",
-        },
-        columns=FINDING_COLUMNS,
-    )
-    dm = pd.DataFrame(
-        [
-            ["CT0001", "Warning", "DM", "SEX", 2, "CUP1-00002", '=HYPERLINK("x")', "SEX not in codelist"],
-            ["CT0001", "Warning", "DM", "SEX", 3, "CUP1-00003", "bad\x0bvalue", "SEX not in codelist"],
-            ["CT0001", "Warning", "DM", None, None, None, "back\\/slash é", "dataset-level"],
-        ],
-        columns=FINDING_COLUMNS,
-    )
-    return pd.concat([ex, dm], ignore_index=True).astype(object)
+RULE_KEYS = [
+    "rule_id",
+    "title",
+    "severity",
+    "standard",
+    "status",
+    "findings",
+    "datasets",
+    "reason",
+    "rationale",
+    "references",
+    "p21",
+    "core",
+]
 
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> FindingsReport:
     folder = tmp_path_factory.mktemp("findings")
-    return write_findings_reports(many_findings(), folder, titles=TITLES, details_per_rule=CAP)
+    return write_findings_reports(validation_of(many_findings()), folder, details_per_rule=CAP)
 
 
-def test_json_holds_every_finding_with_the_contract_keys(report: FindingsReport) -> None:
-    records = json.loads(report.json.read_text(encoding="utf-8"))
+@pytest.fixture(scope="module")
+def document(report: FindingsReport) -> dict:
+    return json.loads(report.json.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def page(report: FindingsReport) -> lxml.html.HtmlElement:
+    return lxml.html.document_fromstring(report.html.read_text(encoding="utf-8"))
+
+
+def test_json_holds_every_finding_with_the_contract_keys(report: FindingsReport, document: dict) -> None:
+    records = document["findings"]
     findings = many_findings()
     assert len(records) == MANY + 3
     assert all(list(record) == FINDING_COLUMNS for record in records)
@@ -62,6 +75,52 @@ def test_json_holds_every_finding_with_the_contract_keys(report: FindingsReport)
     assert all(type(record["row"]) is int for record in records[:-1]) and records[-1]["row"] is None
     text = report.json.read_text(encoding="utf-8")
     assert '"value":"17/17"' in text and "é" in text  # slashes and accents stay readable
+
+
+def test_json_is_one_object_with_run_summary_rules_and_findings(document: dict) -> None:
+    assert list(document) == ["run", "summary", "rules", "findings"]
+    assert document["run"] == RUN.to_dict()
+    assert list(document["summary"]) == ["by_severity", "by_dataset", "by_rule"]
+    total = len(document["findings"])
+    by_severity = document["summary"]["by_severity"]
+    assert by_severity == {"Error": MANY, "Warning": 3, "Notice": 0} and sum(by_severity.values()) == total
+    by_dataset = document["summary"]["by_dataset"]
+    assert all(list(row) == ["dataset", "label", "records", "Error", "Warning", "Notice"] for row in by_dataset)
+    assert [row["dataset"] for row in by_dataset] == ["DM", "EX", "AE"]  # every dataset checked, clean ones too
+    dm = {"dataset": "DM", "label": "Demographics", "records": 3, "Error": 0, "Warning": 3, "Notice": 0}
+    assert by_dataset[0] == dm
+    assert by_dataset[2]["Error"] + by_dataset[2]["Warning"] + by_dataset[2]["Notice"] == 0
+    assert sum(row[s] for row in by_dataset for s in ("Error", "Warning", "Notice")) == total
+    by_rule = document["summary"]["by_rule"]
+    assert [(r["rule_id"], r["dataset"], r["count"]) for r in by_rule] == [("SD0006", "EX", MANY), ("CT0001", "DM", 3)]
+    assert all(list(r) == ["rule_id", "severity", "dataset", "title", "count"] for r in by_rule)
+    assert by_rule[0]["title"] == "Duplicate sequence number"
+    assert sum(r["count"] for r in by_rule) == total
+
+
+def test_json_rules_carry_their_status_reason_and_references(document: dict) -> None:
+    rules = {rule["rule_id"]: rule for rule in document["rules"]}
+    assert sorted(rules) == sorted(RULES["rule_id"]) and all(list(r) == RULE_KEYS for r in rules.values())
+    assert rules["SD0006"] == {
+        "rule_id": "SD0006",
+        "title": "Duplicate sequence number",
+        "severity": "Error",
+        "standard": "SDTMIG",
+        "status": "ran",
+        "findings": MANY,
+        "datasets": "EX, DM",
+        "reason": "",
+        "rationale": "--SEQ identifies a record",
+        "references": "SDTMIG 4.1.9",
+        "p21": "",
+        "core": "C123",
+    }
+    # Failed anywhere is failed; the error is the reason; it is no finding.
+    assert rules["SD0099"]["status"] == "failed" and rules["SD0099"]["findings"] == 0
+    assert rules["SD0099"]["reason"] == "AE: KeyError: 'AESTDTC'" and rules["SD0099"]["p21"] == "SD1002"
+    assert (rules["AD0001"]["status"], rules["AD0001"]["reason"]) == ("not applicable", "no ADSL dataset")
+    assert sum(rule["findings"] for rule in rules.values()) == len(document["findings"])
+    assert not [f for f in document["findings"] if f["rule_id"] == "SD0099"]
 
 
 def test_csv_holds_every_finding(report: FindingsReport) -> None:
@@ -73,10 +132,11 @@ def test_csv_holds_every_finding(report: FindingsReport) -> None:
 
 def test_workbook_details_are_capped_per_rule_and_the_summary_keeps_the_counts(report: FindingsReport) -> None:
     workbook = load_workbook(report.xlsx)
-    assert workbook.sheetnames == ["Summary", "Details"]
+    assert workbook.sheetnames == ["Run", "Dataset Summary", "Rules", "Summary", "Details"]
     summary = list(workbook["Summary"].values)
     assert summary[0] == ("Rule Id", "Severity", "Dataset", "Title", "Count", "In Details", "Note")
     by_rule = {row[0]: row for row in summary[1:]}
+    assert len(summary) == 1 + 2
     assert by_rule["SD0006"][4:] == (MANY, CAP, f"{CAP} of {MANY} shown; all in findings.csv")
     assert by_rule["CT0001"][4:6] == (3, 3) and by_rule["CT0001"][6] is None
     details = list(workbook["Details"].values)
@@ -86,10 +146,57 @@ def test_workbook_details_are_capped_per_rule_and_the_summary_keeps_the_counts(r
     assert [row[4] for row in shown] == list(range(1, CAP + 1))  # the first records of the dataset
 
 
+def test_workbook_run_dataset_and_rule_sheets(report: FindingsReport) -> None:
+    workbook = load_workbook(report.xlsx)
+    run = list(workbook["Run"].values)
+    assert run[0] == ("Label", "Value")
+    values = dict(run[1:])
+    assert len(run) == 1 + 8 + 4 + 4
+    assert values["Tool"] == "cdisc-cup 0.1.0" and values["Standards"] == "SDTMIG 3.4, ADaMIG 1.3"
+    assert (values["Rule set"], values["Input"], values["Study"]) == (RUN.rule_set, RUN.input, "CUP1")
+    assert [values[label] for label in ("Created", "Command", "Terminology")] == [
+        RUN.created,
+        RUN.command,
+        RUN.terminology[0],
+    ]
+    findings = [values[f"{severity} findings"] for severity in ("Error", "Warning", "Notice")]
+    assert values["Findings"] == MANY + 3 and findings == [MANY, 3, 0]
+    rules = [values[f"Rules {status}"] for status in ("ran", "not applicable", "failed")]
+    assert values["Rules"] == 4 and rules == [2, 1, 1]
+    datasets = list(workbook["Dataset Summary"].values)
+    assert datasets[0] == ("Dataset", "Label", "Standard", "Records", "Variables", "Error", "Warning", "Notice")
+    assert len(datasets) == 1 + len(DATASETS)
+    assert datasets[1] == ("DM", "Demographics", "SDTMIG 3.4", 3, 20, 0, 3, 0)
+    assert datasets[2][5:] == (MANY, 0, 0) and datasets[3][5:] == (0, 0, 0)
+    rules = list(workbook["Rules"].values)
+    assert rules[0] == (
+        "Rule Id",
+        "Title",
+        "Severity",
+        "Status",
+        "Findings",
+        "Datasets",
+        "Reason",
+        "Rationale",
+        "References",
+        "P21 ID",
+        "CORE ID",
+    )
+    assert len(rules) == 1 + len(RULES)
+    by_id = {row[0]: row for row in rules[1:]}
+    assert by_id["SD0099"][3:7] == ("failed", 0, "EX", "AE: KeyError: 'AESTDTC'")
+    assert by_id["SD0006"][9:] == (None, "C123") and by_id["CT0001"][7] == SCRIPT
+    for name in workbook.sheetnames:
+        sheet = workbook[name]
+        assert sheet["A1"].font.bold and sheet.freeze_panes == "A2" and sheet.auto_filter.ref
+    status_fills = {row[3].value: row[3].fill.fgColor.rgb for row in workbook["Rules"].iter_rows(min_row=2)}
+    assert status_fills["failed"] == "00F8D7DA" and status_fills["ran"] == "00000000"
+
+
 def test_workbook_is_spreadsheet_safe_and_styled(report: FindingsReport) -> None:
     workbook = load_workbook(report.xlsx)
     details = workbook["Details"]
-    cells = [cell for row in details.iter_rows() for cell in row]
+    cells = [cell for name in workbook.sheetnames for row in workbook[name].iter_rows() for cell in row]
     assert not [cell.coordinate for cell in cells if cell.data_type == "f"]
     values = [row[6] for row in details.iter_rows(min_row=2, values_only=True)]
     assert '\'=HYPERLINK("x")' in values and "bad\ufffdvalue" in values
@@ -109,17 +216,101 @@ def test_html_lists_the_capped_details_and_says_so(report: FindingsReport) -> No
     assert "<td>=HYPERLINK(&quot;x&quot;)</td>" in details  # escaped; a web page runs no formulas
 
 
+def test_html_has_the_run_header_and_dataset_summary(page: lxml.html.HtmlElement) -> None:
+    labels, values = page.xpath("//table[@class='run']//th"), page.xpath("//table[@class='run']//td")
+    run = {th.text_content(): td.text_content() for th, td in zip(labels, values, strict=True)}
+    assert run["Tool"] == "cdisc-cup 0.1.0" and run["Input"] == RUN.input and run["Rules failed"] == "1"
+    rows = [[td.text_content() for td in tr.xpath("td")] for tr in page.xpath("//table[@class='datasets']/tbody/tr")]
+    assert rows == [
+        ["DM", "Demographics", "SDTMIG 3.4", "3", "20", "0", "3", "0"],
+        ["EX", "Exposure", "SDTMIG 3.4", str(MANY), "12", str(MANY), "0", "0"],
+        ["AE", "Adverse Events", "SDTMIG 3.4", "10", "30", "0", "0", "0"],
+    ]
+    assert not page.xpath("//script")  # the <script> in the data and the input path stays text
+    assert SCRIPT in page.text_content()
+
+
+def test_html_anchors_every_rule_and_every_link_resolves(page: lxml.html.HtmlElement) -> None:
+    anchors = set(page.xpath("//@id"))
+    assert {f"rule-{rule_id}" for rule_id in RULES["rule_id"]} <= anchors
+    detail_links = page.xpath("//section[@id='details']//table//a/@href")
+    assert len(detail_links) == CAP + 3 and set(detail_links) == {"#rule-SD0006", "#rule-CT0001"}
+    links = page.xpath("//a/@href")
+    assert all(href.startswith("#") for href in links)  # standalone: nothing outside the page
+    assert {href[1:] for href in links} <= anchors
+    first = page.xpath("//section[@id='details']//tbody/tr")[0]
+    assert first.xpath("td[2]/a")[0].text == "SD0006" and first.xpath("td[2]/a/@href") == ["#rule-SD0006"]
+
+
+def test_html_failed_rule_shows_its_reason_and_is_no_finding(page: lxml.html.HtmlElement) -> None:
+    (failed,) = page.xpath("//section[@id='rule-SD0099']")
+    terms, definitions = failed.xpath(".//dt"), failed.xpath(".//dd")
+    entry = {dt.text_content(): dd.text_content() for dt, dd in zip(terms, definitions, strict=True)}
+    assert failed.xpath("h3")[0].text_content() == "SD0099: AE starts before it ends"
+    assert entry["Status"] == "failed" and entry["Reason"] == "AE: KeyError: 'AESTDTC'" and entry["Findings"] == "0"
+    assert entry["P21 ID"] == "SD1002" and "CORE ID" not in entry and "status-failed" in failed.get("class")
+    (ran,) = page.xpath("//section[@id='rule-SD0006']")
+    ran_entry = [dd.text_content() for dd in ran.xpath(".//dd")]
+    assert "--SEQ identifies a record" in ran_entry and "SDTMIG 4.1.9" in ran_entry and "C123" in ran_entry
+    (not_applicable,) = page.xpath("//section[@id='rule-AD0001']")
+    assert "no ADSL dataset" in not_applicable.text_content()
+    summary_rules = page.xpath("//table[@class='summary']/tbody/tr/td[2]")
+    assert [td.text_content() for td in summary_rules] == ["SD0006", "CT0001"]
+    assert not page.xpath("//section[@id='details']//a[@href='#rule-SD0099']")
+
+
+def test_terminal_summary_counts_findings_and_says_what_was_not_checked() -> None:
+    text = terminal_summary(validation_of(many_findings()))
+    lines = text.splitlines()
+    assert "SD0006" in lines[1] and "Duplicate sequence number" in lines[1] and str(MANY) in lines[1]
+    totals = f"{MANY + 3} findings ({MANY} Error, 3 Warning, 0 Notice) from 4 rules: 2 ran, 1 not applicable, 1 failed"
+    assert totals in lines
+    assert "failed SD0099: AE: KeyError: 'AESTDTC'" in lines
+    assert lines[-1].startswith("1 rule was not applicable") and "the reports list why" in lines[-1]
+    assert "SD0099" not in "\n".join(lines[: lines.index("")])  # a failed rule is not in the findings table
+
+
+def test_rules_without_execution_record_and_findings_about_no_dataset(tmp_path: Path) -> None:
+    """A finding of a rule missing from the catalogue and the runs still gets a rule entry and its link
+    resolves; a finding about no dataset gets a dataset summary row so the counts add up."""
+    findings = pd.DataFrame(
+        [["XX0001", "Notice", "", None, None, None, None, "study-level"]], columns=FINDING_COLUMNS
+    ).astype(object)
+    validation = validation_of(
+        findings, rules=RULES.head(0).reindex(columns=RULE_COLUMNS), rule_runs=pd.DataFrame(columns=RULE_RUN_COLUMNS)
+    )
+    report = write_findings_reports(validation, tmp_path)
+    document = json.loads(report.json.read_text(encoding="utf-8"))
+    assert document["rules"][0] | {"status": NOT_RECORDED, "findings": 1, "severity": "Notice"} == document["rules"][0]
+    assert document["summary"]["by_dataset"][-1] == {
+        "dataset": "",
+        "label": NO_DATASET_LABEL,
+        "records": None,
+        "Error": 0,
+        "Warning": 0,
+        "Notice": 1,
+    }
+    page = lxml.html.document_fromstring(report.html.read_text(encoding="utf-8"))
+    assert page.xpath("//section[@id='details']//a/@href") == ["#rule-XX0001"] and page.xpath("//*[@id='rule-XX0001']")
+    assert "from 1 rules: 0 ran, 0 not applicable, 0 failed, 1 not recorded" in terminal_summary(validation)
+
+
 def test_default_cap_and_empty_findings(tmp_path: Path) -> None:
     findings = many_findings().head(DETAILS_PER_RULE + 1)
-    report = write_findings_reports(findings, tmp_path / "default", titles=TITLES)
+    report = write_findings_reports(validation_of(findings), tmp_path / "default")
     details = list(load_workbook(report.xlsx)["Details"].values)
     assert len(details) == 1 + DETAILS_PER_RULE
-    empty = write_findings_reports(empty_findings(), tmp_path / "empty", titles=TITLES)
-    assert json.loads(empty.json.read_text(encoding="utf-8")) == []
-    assert [list(sheet.values) for sheet in load_workbook(empty.xlsx)][1] == [
+    empty = write_findings_reports(empty_validation(), tmp_path / "empty")
+    document = json.loads(empty.json.read_text(encoding="utf-8"))
+    assert document["findings"] == [] and document["rules"] == [] and document["summary"]["by_rule"] == []
+    assert document["summary"]["by_severity"] == {"Error": 0, "Warning": 0, "Notice": 0}
+    workbook = load_workbook(empty.xlsx)
+    assert list(workbook["Details"].values) == [
         ("Rule Id", "Severity", "Dataset", "Variable", "Row", "Usubjid", "Value", "Message")
     ]
+    assert [len(list(workbook[name].values)) for name in workbook.sheetnames] == [1 + 8 + 4 + 4, 1, 1, 1, 1]
     assert "0 findings" in empty.html.read_text(encoding="utf-8")
+    assert terminal_summary(empty_validation()).startswith("0 findings (0 Error, 0 Warning, 0 Notice) from 0 rules")
 
 
 def test_workbook_text_frame_leaves_numbers_and_clean_text_alone() -> None:
