@@ -35,7 +35,8 @@ from cdisc_cup.readers.datasets import (
     xpt_files,
 )
 from cdisc_cup.readers.raw import RawTable, read_raw_export, unknown_files
-from cdisc_cup.reports.findings import summary, write_findings_reports
+from cdisc_cup.reports.findings import terminal_summary, write_findings_reports
+from cdisc_cup.reports.index import write_index_page
 from cdisc_cup.reports.reconciliation import reconcile, write_reconciliation
 from cdisc_cup.rules.engine import DatasetFolder, detect_standard, validate_folders, validation_of
 from cdisc_cup.rules.loader import shipped_rules
@@ -247,7 +248,40 @@ def validate_output(
         if written.get(standard)
     ]
     results = validate_folders(folders, rules)
-    return validation_of(results, rules, folders, checked="the converted datasets", command="convert")
+    return validation_of(
+        results, rules, folders, checked="the converted datasets", command="convert", files_under=layout.root
+    )
+
+
+def write_conversion_index(study: StudySpec, layout: OutputLayout, validation: Validation) -> Path:
+    """OUT/index.html: the run, the datasets with their records, and a link to every output."""
+    root = layout.root
+    candidates = [
+        (
+            "SDTM define.xml (as HTML)",
+            layout.sdtm / "define.html",
+            "the SDTM datasets and their variables, Define-XML 2.1",
+        ),
+        ("ADaM define.xml (as HTML)", layout.adam / "define.html", "the ADaM datasets and their derivations"),
+        (
+            "Conformance findings",
+            layout.reports / "validation" / "findings.html",
+            "the rules, their status and findings",
+        ),
+        ("Findings workbook", layout.reports / "validation" / "findings.xlsx", "the same, as an Excel workbook"),
+        ("Raw record reconciliation", layout.reports / "reconciliation.html", "every raw record: mapped or not"),
+        ("Audit trail", layout.reports / "audit" / "trace.csv", "each SDTM record -> raw file and line"),
+        ("Tables 1-3 and Figure 1", layout.tables / "index.html", "the paper's tables, from ADSL and ADAE"),
+        ("Figure 1", layout.tables / "figure1.png", "participation of each patient (swimmer plot)"),
+    ]
+    links = [(label, path.relative_to(root).as_posix(), text) for label, path, text in candidates if path.is_file()]
+    return write_index_page(
+        root / "index.html",
+        study=f"{study.studyid} ({study.name})",
+        run=validation.run,
+        datasets=validation.datasets,
+        links=links,
+    )
 
 
 def convert(
@@ -315,15 +349,14 @@ def convert(
             result.validation = validate_output(written, result.defines, layout)
             del written  # only for the checks; frees a copy of every dataset
             write_findings_reports(
-                result.validation.findings,
-                layout.reports / "validation",
-                titles=dict(zip(result.validation.rules["rule_id"], result.validation.rules["title"], strict=True)),
+                result.validation, layout.reports / "validation", title=f"Conformance findings: {study.studyid}"
             )
         if adam:
             with progress.step("write tables and figure"):
                 write_tables(study, adam["ADSL"], adam["ADAE"], layout.tables)
         with progress.step("write reconciliation and audit trail"):
             write_reconciliation(accounting, layout.reports)
+        write_conversion_index(study, layout, result.validation)
     result.layout = layout.moved_to(out_dir)
     result.defines = {k: out_dir / p.relative_to(staging) for k, p in result.defines.items()}
     result.timings = dict(progress.timings)
@@ -345,11 +378,8 @@ class CheckedStudy:
     report_folder: Path
 
     @property
-    def summary(self) -> str:  # TEMPORARY until the reports branch lands
-        findings = self.validation.findings
-        titles = dict(zip(self.validation.rules["rule_id"], self.validation.rules["title"], strict=True))
-        table = summary(findings, titles).to_string(index=False, max_colwidth=60) if len(findings) else ""
-        return f"{table}\n{len(findings)} findings from {len(titles)} rules."
+    def summary(self) -> str:
+        return terminal_summary(self.validation)
 
 
 @dataclass(frozen=True)
@@ -450,12 +480,7 @@ def validate_submission(
             validation = validation_of(results, rules, checked, checked=display_path(root), command="validate")
             folder = staging / name if several else staging
             with progress.step("write reports"):
-                write_findings_reports(
-                    validation.findings,
-                    folder,
-                    title=f"Conformance findings: {name}",
-                    titles=dict(zip(validation.rules["rule_id"], validation.rules["title"], strict=True)),
-                )
+                write_findings_reports(validation, folder, title=f"Conformance findings: {name}")
             studies.append(CheckedStudy(name, validation, target / name if several else target))
     return ValidateOutcome(studies)
 

@@ -326,7 +326,8 @@ def validate_folder(folder: Path, *, standard: str | None = None) -> RuleResults
     return validate_folders([DatasetFolder(folder, detected, read.datasets, read.define_path, read.unreadable)])
 
 
-def _dataset_rows(folders: Sequence[DatasetFolder]) -> pd.DataFrame:
+def _dataset_rows(folders: Sequence[DatasetFolder], files_under: Path | None) -> pd.DataFrame:
+    """One row per dataset; its file relative to `files_under` (the output folder) when given."""
     rows = []
     for folder in folders:
         for name, source in folder.datasets.items():
@@ -339,13 +340,17 @@ def _dataset_rows(folders: Sequence[DatasetFolder]) -> pd.DataFrame:
                     "standard": "ADaM" if folder.standard == "adam" else "SDTM",
                     "records": len(view.frame),
                     "variables": len(view.variables),
-                    "file": display_path(path) if path is not None else "",
+                    "file": ""
+                    if path is None
+                    else Path(path).relative_to(files_under).as_posix()
+                    if files_under is not None
+                    else display_path(path),
                 }
             )
     return pd.DataFrame(rows, columns=DATASET_COLUMNS) if rows else empty_table(DATASET_COLUMNS)
 
 
-def rule_table(rules: Sequence[Rule]) -> pd.DataFrame:
+def rule_catalogue(rules: Sequence[Rule]) -> pd.DataFrame:
     """The catalogue as the reports show it (RULE_COLUMNS)."""
     return pd.DataFrame(
         [
@@ -372,6 +377,7 @@ def validation_of(
     *,
     checked: str,
     command: str = "",
+    files_under: Path | None = None,
 ) -> Validation:
     """A run's results with what a reviewer files beside them: tool, rules, standards, CT, input."""
     standards = sorted({"ADaMIG 1.3" if f.standard == "adam" else "SDTMIG 3.4" for f in folders if f.datasets})
@@ -395,4 +401,6 @@ def validation_of(
         command=command,
         study=", ".join(studies),
     )
-    return Validation(run, results.findings, results.rule_runs, rule_table(rules), _dataset_rows(folders))
+    return Validation(
+        run, results.findings, results.rule_runs, rule_catalogue(rules), _dataset_rows(folders, files_under)
+    )

@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pandas as pd
 import pytest
 import yaml
 
-from cdisc_cup.rules.loader import shipped_rules
 from cdisc_cup.rules.engine import RuleResults
+from cdisc_cup.rules.loader import shipped_rules
 from tests.rules.casekit import build, case_files, run
 
 RULE_IDS = [r.rule_id for r in shipped_rules()]
