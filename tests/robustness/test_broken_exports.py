@@ -88,7 +88,8 @@ def test_missing_file_and_non_utf8(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["convert", str(export), "--out", str(tmp_path / "out")])
     assert result.exit_code == 2
     assert "end_of_treatment.csv: raw file missing" in result.output
-    assert "patients.csv, line 3: the file is not utf-8 text" in result.output
+    assert "patients.csv, line 3: the file looks like Windows-1252 (Latin-1) text; the spec expects UTF-8" in result.output
+    assert "(value 'Leichtkätten')" in result.output
     assert "Traceback" not in result.output
 
 
