@@ -187,8 +187,9 @@ def _header_problem(path: Path, text: str, spec: RawFileSpec, options: ReaderOpt
 
     The header is the first line that is not blank, as the CSV parser takes it.
     """
-    lines = iter(enumerate(text.split("\n"), start=1))
-    number, first_line = next(((n, line.rstrip("\r")) for n, line in lines if line.strip()), (1, ""))
+    header = re.search(r"^[^\n]*\S[^\n]*$", text, flags=re.MULTILINE)
+    number = text.count("\n", 0, header.start()) + 1 if header else 1
+    first_line = header.group().rstrip("\r") if header else ""
     declared = [c.name for c in spec.columns]
     found = _header_fields(first_line, options.delimiter, options) & set(declared)
     if _is_header(found, declared):
