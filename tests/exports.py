@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 PATIENTS = [
@@ -49,3 +51,16 @@ def write_export(folder: Path, *, newline: str = "\n", bom: bool = False, **repl
         text = newline.join(lines) + newline
         (folder / name).write_bytes(("\ufeff" if bom else "").encode() + text.encode("utf-8"))
     return folder
+
+
+def with_delimiter(lines: list[str], delimiter: str) -> list[str]:
+    """The lines as a spreadsheet program saves them with another delimiter (quoting where needed)."""
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter, lineterminator="\n").writerows(csv.reader(lines, delimiter=";"))
+    return out.getvalue().splitlines()
+
+
+def without_columns(lines: list[str], *names: str) -> list[str]:
+    """The lines with the named columns (header and values) cut out."""
+    drop = {lines[0].split(";").index(name) for name in names}
+    return [";".join(f for i, f in enumerate(line.split(";")) if i not in drop) for line in lines]

@@ -5,6 +5,11 @@ Each table keeps the physical line every record came from (`LINE`), so a problem
 record can be traced back to the file as the user sees it in an editor (header = line 1).
 All problems in all files are collected and raised together as `InputErrors`.
 
+A wholesale mistake (the file saved with another delimiter, encoding or decimal mark, a
+header row that is missing or belongs to another form, required columns missing) is one
+root cause: it is reported once per file, and its per-record consequences are not, so the
+user reads the one thing to fix instead of hundreds of lines that all say the same.
+
 Typed values: text/code/flag stay text (missing = NA); integer -> Int64; decimal -> Float64;
 date and partial_date -> ISO 8601 text (`2020-07-15`, `2020-07`, `2020`), the natural
 typed form of a possibly partial date and exactly what SDTM --DTC variables hold.
@@ -12,6 +17,7 @@ typed form of a possibly partial date and exactly what SDTM --DTC variables hold
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -29,6 +35,10 @@ from cdisc_cup.spec.model import RawColumnSpec, RawFileSpec, ReaderOptions, Stud
 
 LINE = "__line__"  # the physical line (CSV) or record number (SAS files) of each raw record
 MAX_PROBLEMS_PER_CHECK = 50  # per file and check: enough to act on, not a flood
+COMMON_DELIMITERS = (",", ";", "\t", "|")  # what spreadsheet programs and EDC systems save with
+SHOWN_CHARACTERS = 80  # of a line quoted in a problem
+NEARLY_ALL = 0.95  # share of a file's decimal values with the other mark that makes the mark a wholesale mistake
+ENCODING_GUESSES = {"utf-8": "UTF-8", "cp1252": "Windows-1252 (Latin-1)"}  # what exports are saved as instead
 
 DATE_LAYOUTS = {
     # layout -> (regex with day, month, year groups)
@@ -73,19 +83,141 @@ def _located(
     return problems
 
 
-def _decode(path: Path, data: bytes, encoding: str) -> str | Problem:
-    try:
-        return data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        bad = data[exc.start : exc.end + 3]
+def _encoding_name(encoding: str) -> str:
+    """How a user knows the codec: `utf-8-sig` is UTF-8 with or without a byte-order mark."""
+    return encoding.lower().removesuffix("-sig").upper()
+
+
+def _shortened(text: str) -> str:
+    return text if len(text) <= SHOWN_CHARACTERS else text[: SHOWN_CHARACTERS - 1] + "…"
+
+
+def _is_utf16(data: bytes) -> bool:
+    """A UTF-16 byte-order mark, or every other byte NUL (mostly-ASCII UTF-16 without one)."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return True
+    sample = data[:4096]
+    half = len(sample) // 2
+    if half < 2:
+        return False
+    nuls = sorted((sample[0::2].count(0), sample[1::2].count(0)))
+    return nuls[1] >= 0.6 * half and nuls[0] <= 0.05 * half
+
+
+def _word_at(data: bytes, start: int, encoding: str, options: ReaderOptions) -> str:
+    """The word holding the first undecodable byte, as the export's real encoding shows it."""
+    line_start = data.rfind(b"\n", 0, start) + 1
+    line_end = data.find(b"\n", start)
+    line = data[line_start : line_end if line_end >= 0 else len(data)].decode(encoding, errors="replace")
+    at = len(data[line_start:start].decode(encoding, errors="replace"))
+    separators = "\\s" + re.escape(options.delimiter) + re.escape(options.quote)
+    left = re.search(f"[^{separators}]*$", line[:at])
+    right = re.match(f"[^{separators}]*", line[at:])
+    word = (left.group() if left else "") + (right.group() if right else "")
+    return _shortened(word or line[at : at + 1])
+
+
+def _wrong_encoding(path: Path, data: bytes, start: int, options: ReaderOptions) -> Problem:
+    """One problem per file naming what the bytes probably are, located at the first bad byte."""
+    expected_name = _encoding_name(options.encoding)
+    if _is_utf16(data):
         return Problem(
             str(path),
-            f"the file is not {encoding.replace('-sig', '')} text",
-            line=line,
-            value=bad.decode("latin-1"),
-            expected="UTF-8 text (save the export as UTF-8)",
+            f"the file is UTF-16 text; the spec expects {expected_name}",
+            line=1,
+            value=data[:8].hex(" ").upper(),  # the byte-order mark or the NUL after every ASCII letter
+            expected=f"{expected_name} text (save the export as {expected_name}, "
+            "or set encoding: utf-16 in the reader options of study.yaml)",
         )
+    line = data[:start].count(b"\n") + 1
+    for encoding, name in ENCODING_GUESSES.items():
+        try:
+            data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return Problem(
+            str(path),
+            f"the file looks like {name} text; the spec expects {expected_name}",
+            line=line,
+            value=_word_at(data, start, encoding, options),
+            expected=f"{expected_name} text (save the export as {expected_name}, "
+            f"or set encoding: {encoding} in the reader options of study.yaml)",
+        )
+    return Problem(
+        str(path),
+        f"the file is not {expected_name.lower()} text",
+        line=line,
+        value=data[start : start + 4].decode("latin-1"),
+        expected=f"{expected_name} text (save the export as {expected_name})",
+    )
+
+
+def _decode(path: Path, data: bytes, options: ReaderOptions) -> str | Problem:
+    try:
+        text = data.decode(options.encoding)
+    except UnicodeDecodeError as exc:
+        return _wrong_encoding(path, data, exc.start, options)
+    if "\x00" in text:
+        if _is_utf16(data):
+            return _wrong_encoding(path, data, 0, options)
+        return Problem(
+            str(path),
+            "the file holds binary data (NUL bytes)",
+            line=text[: text.index("\x00")].count("\n") + 1,
+            expected="a text export",
+        )
+    return text.lstrip("\ufeff")
+
+
+def _header_fields(line: str, delimiter: str, options: ReaderOptions) -> set[str]:
+    try:
+        fields = next(csv.reader([line], delimiter=delimiter, quotechar=options.quote), [])
+    except csv.Error:
+        return set()
+    return {f.strip() for f in fields}
+
+
+def _is_header(found: set[str], declared: list[str]) -> bool:
+    """At least a quarter of the declared columns: fewer is another form's file or no header."""
+    return bool(found) and 4 * len(found) >= len(declared)
+
+
+def _header_problem(path: Path, text: str, spec: RawFileSpec, options: ReaderOptions) -> Problem | None:
+    """A first line that is not this file's header makes every later check report noise.
+
+    The header is the first line that is not blank, as the CSV parser takes it.
+    """
+    header = re.search(r"^[^\n]*\S[^\n]*$", text, flags=re.MULTILINE)
+    number = text.count("\n", 0, header.start()) + 1 if header else 1
+    first_line = header.group().rstrip("\r") if header else ""
+    declared = [c.name for c in spec.columns]
+    found = _header_fields(first_line, options.delimiter, options) & set(declared)
+    if _is_header(found, declared):
+        return None
+    others = {
+        d: _header_fields(first_line, d, options) & set(declared) for d in COMMON_DELIMITERS if d != options.delimiter
+    }
+    delimiter = max(others, key=lambda d: len(others[d]))
+    if _is_header(others[delimiter], declared) and len(others[delimiter]) > len(found):
+        return Problem(
+            str(path),
+            f"the file is separated by {delimiter!r} but the spec expects {options.delimiter!r}",
+            line=number,
+            value=_shortened(first_line),
+            expected=f"fields separated by {options.delimiter!r} (reader option delimiter in study.yaml)",
+        )
+    seen = (
+        f"only {len(found)} of the {len(declared)} expected columns found ({', '.join(sorted(found))})"
+        if found
+        else "none of the expected columns found"
+    )
+    return Problem(
+        str(path),
+        f"line {number} is not the header of {spec.file}: {seen}",
+        line=number,
+        value=_shortened(first_line),
+        expected="a header line with the columns " + ", ".join(declared),
+    )
 
 
 def _physical_lines(frame: pd.DataFrame, text: str) -> np.ndarray:
@@ -100,7 +232,7 @@ def _physical_lines(frame: pd.DataFrame, text: str) -> np.ndarray:
     return 2 + np.concatenate([[0], np.cumsum(spans)[:-1]]) if len(frame) else np.array([], dtype=np.int64)
 
 
-def _read_csv(path: Path, options: ReaderOptions) -> pd.DataFrame | Problem:
+def _read_csv(path: Path, spec: RawFileSpec, options: ReaderOptions) -> pd.DataFrame | Problem:
     """All columns as text, exactly as exported; typing happens per declared column."""
     try:
         data = path.read_bytes()
@@ -108,17 +240,14 @@ def _read_csv(path: Path, options: ReaderOptions) -> pd.DataFrame | Problem:
         return Problem(str(path), f"the file cannot be read ({exc.strerror})")
     if not data.strip():
         return Problem(str(path), "the file is empty", expected="a header line and one line per record")
-    text = _decode(path, data, options.encoding)
+    text = _decode(path, data, options)
     if isinstance(text, Problem):
         return text
-    if "\x00" in text:
-        return Problem(
-            str(path),
-            "the file holds binary data (NUL bytes)",
-            line=text[: text.index("\x00")].count("\n") + 1,
-            expected="a text export",
-        )
-    text = text.lstrip("\ufeff")
+    if not text.strip():  # a byte-order mark and nothing else
+        return Problem(str(path), "the file is empty", expected="a header line and one line per record")
+    header = _header_problem(path, text, spec, options)
+    if header is not None:
+        return header
     try:
         frame = pd.read_csv(
             io.StringIO(text),
@@ -210,18 +339,80 @@ def _parse_dates(
     return iso, problems
 
 
-def _parse_numbers(
-    path: Path, frame: pd.DataFrame, column: RawColumnSpec, options: ReaderOptions, sas_source: bool
-) -> tuple[pd.Series, list[Problem]]:
-    raw = frame[column.name]
+def _numbers_with_mark(raw: pd.Series, decimal: str, thousands: str | None) -> pd.Series:
+    """The values read with `decimal` as decimal mark; a `.` is never a decimal point then."""
     text = raw.str.strip()
-    if not sas_source:
-        if options.thousands:
-            text = text.str.replace(options.thousands, "", regex=False)
-        if options.decimal != ".":
-            bad_mark = text.str.contains(".", regex=False).fillna(False).astype(bool)
-            text = text.where(~bad_mark, "not a number").str.replace(options.decimal, ".", regex=False)
-    numbers = parse_numbers(text)
+    if thousands:
+        text = text.str.replace(thousands, "", regex=False)
+    if decimal != ".":
+        bad_mark = text.str.contains(".", regex=False).fillna(False).astype(bool)
+        text = text.where(~bad_mark, "not a number").str.replace(decimal, ".", regex=False)
+    return parse_numbers(text)
+
+
+def _wrong_decimal_mark(
+    path: Path, frame: pd.DataFrame, spec: RawFileSpec, options: ReaderOptions, absent: frozenset[str]
+) -> tuple[Problem | None, dict[str, pd.Series]]:
+    """A file saved with the other decimal mark: one problem, and per column the values it explains.
+
+    It is wholesale only when (nearly) every decimal value that fails would parse with the other
+    mark and (nearly) none uses the spec's mark; a stray `75.5` among `58,2` is a record defect.
+    """
+    other = {",": ".", ".": ","}.get(options.decimal)
+    if other is None or options.thousands == other:  # `1.234` would be a thousand, not a wrong mark
+        return None, {}
+    columns = [c.name for c in spec.columns if c.type == "decimal" and c.name not in absent]
+    explained: dict[str, pd.Series] = {}
+    wrong_mark = junk = spec_mark = 0
+    for name in columns:
+        raw = frame[name]
+        with_spec = _numbers_with_mark(raw, options.decimal, options.thousands)
+        spec_mark += int((with_spec.notna() & raw.str.contains(options.decimal, regex=False).fillna(False)).sum())
+        failing = raw.notna() & with_spec.isna()
+        if not failing.any():
+            continue
+        with_other = _numbers_with_mark(raw, other, options.thousands)
+        explained[name] = (failing & with_other.notna()).astype(bool)
+        wrong_mark += int(explained[name].sum())
+        junk += int((failing & with_other.isna()).sum())
+    wholesale = (
+        wrong_mark >= 2
+        and wrong_mark >= NEARLY_ALL * (wrong_mark + junk)
+        and spec_mark <= (1 - NEARLY_ALL) * wrong_mark
+    )
+    if not wholesale:
+        return None, {}
+    affected = [name for name, wrong in explained.items() if wrong.any()]
+    by_record = np.logical_or.reduce([explained[name].to_numpy() for name in affected])
+    first = int(np.flatnonzero(by_record)[0])
+    first_column = next(name for name in affected if explained[name].iloc[first])
+    records = int(by_record.sum())
+    problem = Problem(
+        str(path),
+        f"decimal numbers are written with {other!r} but the spec expects {options.decimal!r} "
+        f"({records} record{'s' if records != 1 else ''})",
+        line=int(frame[LINE].iloc[first]),
+        column=", ".join(affected),
+        value=str(frame[first_column].iloc[first]),
+        expected=f"numbers with {options.decimal!r} as decimal mark (reader option decimal in study.yaml)",
+    )
+    return problem, explained
+
+
+def _parse_numbers(
+    path: Path,
+    frame: pd.DataFrame,
+    column: RawColumnSpec,
+    options: ReaderOptions,
+    sas_source: bool,
+    explained: pd.Series | None = None,
+) -> tuple[pd.Series, list[Problem]]:
+    """`explained`: values already reported as a wholesale wrong decimal mark, not again per record."""
+    raw = frame[column.name]
+    if sas_source:
+        numbers = parse_numbers(raw.str.strip())
+    else:
+        numbers = _numbers_with_mark(raw, options.decimal, options.thousands)
     present = raw.notna()
     problems = []
     if column.type == "integer":
@@ -230,6 +421,8 @@ def _parse_numbers(
         values = numbers.where(~not_number).astype("Float64").round().astype("Int64")
     else:
         not_number = present & numbers.isna()
+        if explained is not None:
+            not_number = not_number & ~explained
         mark = options.decimal if not sas_source else "."
         problems += _located(
             path, frame, not_number, column.name, raw, "not a number", f"a number with {mark!r} as decimal mark"
@@ -284,20 +477,30 @@ def _parse_text(path: Path, frame: pd.DataFrame, column: RawColumnSpec) -> tuple
 
 
 def _type_columns(
-    path: Path, frame: pd.DataFrame, spec: RawFileSpec, options: ReaderOptions, sas_source: bool
+    path: Path,
+    frame: pd.DataFrame,
+    spec: RawFileSpec,
+    options: ReaderOptions,
+    sas_source: bool,
+    absent: frozenset[str],
 ) -> tuple[pd.DataFrame, list[Problem]]:
+    """`absent` columns were added empty: reported once as missing, not as a missing value per record."""
     typed = frame.copy()
     problems: list[Problem] = []
+    explained: dict[str, pd.Series] = {}
+    if not sas_source:
+        decimal_mark, explained = _wrong_decimal_mark(path, frame, spec, options, absent)
+        problems += [decimal_mark] if decimal_mark is not None else []
     for column in spec.columns:
         if column.name not in frame.columns:
             continue
         if column.type in ("date", "partial_date"):
             values, found = _parse_dates(path, frame, column, options, sas_source)
         elif column.type in ("integer", "decimal"):
-            values, found = _parse_numbers(path, frame, column, options, sas_source)
+            values, found = _parse_numbers(path, frame, column, options, sas_source, explained.get(column.name))
         else:
             values, found = _parse_text(path, frame, column)
-        if column.mandatory:
+        if column.mandatory and column.name not in absent:
             missing = frame[column.name].isna()
             found += _located(
                 path,
@@ -313,9 +516,9 @@ def _type_columns(
     return typed, problems
 
 
-def _check_keys(table: RawTable) -> list[Problem]:
+def _check_keys(table: RawTable, absent: frozenset[str]) -> list[Problem]:
     key = list(table.spec.key)
-    if not set(key) <= set(table.frame.columns):
+    if not set(key) <= set(table.frame.columns) or set(key) & absent:
         return []
     duplicated = table.frame.duplicated(subset=key, keep="first")
     if not duplicated.any():
@@ -329,13 +532,17 @@ def _check_keys(table: RawTable) -> list[Problem]:
     return _located(table.path, table.frame, duplicated, "/".join(key), shown, "duplicated record key", "each key once")
 
 
-def _check_references(table: RawTable, tables: Mapping[str, RawTable]) -> list[Problem]:
+def _check_references(
+    table: RawTable, tables: Mapping[str, RawTable], absent: Mapping[str, frozenset[str]]
+) -> list[Problem]:
     problems: list[Problem] = []
     for column, target in table.spec.references.items():
         other_name, other_column = target.split(".")
         other = tables.get(other_name)
         if other is None or column not in table.frame.columns or other_column not in other.frame.columns:
             continue
+        if column in absent[table.spec.name] or other_column in absent[other_name]:
+            continue  # an empty column added for a missing one: every record would "refer to nothing"
         unknown = table.frame[column].notna() & ~is_in(table.frame[column], other.frame[other_column])
         problems += _located(
             table.path,
@@ -349,10 +556,10 @@ def _check_references(table: RawTable, tables: Mapping[str, RawTable]) -> list[P
     return problems
 
 
-def _check_date_order(table: RawTable) -> list[Problem]:
+def _check_date_order(table: RawTable, absent: frozenset[str]) -> list[Problem]:
     problems: list[Problem] = []
     for order in table.spec.date_order:
-        if not {order.earlier, order.later} <= set(table.frame.columns):
+        if not {order.earlier, order.later} <= set(table.frame.columns) or {order.earlier, order.later} & absent:
             continue
         earlier = table.frame[order.earlier]
         later = table.frame[order.later]
@@ -371,31 +578,45 @@ def _check_date_order(table: RawTable) -> list[Problem]:
     return problems
 
 
-def read_raw_file(folder: Path, spec: RawFileSpec, options: ReaderOptions) -> tuple[RawTable | None, list[Problem]]:
-    """Read and type one raw file; problems are returned, not raised."""
+def _read_file(
+    folder: Path, spec: RawFileSpec, options: ReaderOptions
+) -> tuple[RawTable | None, list[Problem], frozenset[str]]:
+    """`read_raw_file`, plus the declared columns the file lacks (added empty) for the cross-file checks."""
     path = folder / spec.file
     options = spec.reader or options
     if not path.is_file():
-        return None, [Problem(str(path), "raw file missing", expected=f"{spec.file} in {folder}")]
+        return None, [Problem(str(path), "raw file missing", expected=f"{spec.file} in {folder}")], frozenset()
     sas_source = options.format in ("sas7bdat", "xpt")
-    frame = _read_sas(path, options) if sas_source else _read_csv(path, options)
+    frame = _read_sas(path, options) if sas_source else _read_csv(path, spec, options)
     if isinstance(frame, Problem):
-        return None, [frame]
+        return None, [frame], frozenset()
     declared = [c.name for c in spec.columns]
-    missing = [c.name for c in spec.columns if c.required and c.name not in frame.columns]
-    problems = [
-        Problem(
-            str(path), "required column missing", line=1, column=name, expected="the columns " + ", ".join(declared)
+    absent = frozenset(name for name in declared if name not in frame.columns)
+    missing = [c.name for c in spec.columns if c.required and c.name in absent]
+    problems = []
+    if missing:
+        problems.append(
+            Problem(
+                str(path),
+                "required column missing" if len(missing) == 1 else "required columns missing",
+                line=1,
+                column=", ".join(missing),
+                expected="the columns " + ", ".join(declared),
+            )
         )
-        for name in missing
-    ]
     for name in declared:
-        if name not in frame.columns:
+        if name in absent:
             frame[name] = pd.NA
-    typed, found = _type_columns(path, frame, spec, options, sas_source)
+    typed, found = _type_columns(path, frame, spec, options, sas_source, absent)
     problems += found
     extras = [c for c in frame.columns if c not in declared and c != LINE]
-    return RawTable(spec=spec, path=path, frame=typed, extra_columns=extras), problems
+    return RawTable(spec=spec, path=path, frame=typed, extra_columns=extras), problems, absent
+
+
+def read_raw_file(folder: Path, spec: RawFileSpec, options: ReaderOptions) -> tuple[RawTable | None, list[Problem]]:
+    """Read and type one raw file; problems are returned, not raised."""
+    table, problems, _ = _read_file(folder, spec, options)
+    return table, problems
 
 
 def read_raw_export(folder: Path, study: StudySpec) -> dict[str, RawTable]:
@@ -406,16 +627,17 @@ def read_raw_export(folder: Path, study: StudySpec) -> dict[str, RawTable]:
             [Problem(str(folder), "raw export folder not found", expected="a folder with the export files")]
         )
     tables: dict[str, RawTable] = {}
+    absent: dict[str, frozenset[str]] = {}
     problems: list[Problem] = []
     for spec in study.raw_files:
-        table, found = read_raw_file(folder, spec, study.reader)
+        table, found, absent[spec.name] = _read_file(folder, spec, study.reader)
         problems += found
         if table is not None:
             tables[spec.name] = table
-    for table in tables.values():
-        problems += _check_keys(table)
-        problems += _check_references(table, tables)
-        problems += _check_date_order(table)
+    for name, table in tables.items():
+        problems += _check_keys(table, absent[name])
+        problems += _check_references(table, tables, absent)
+        problems += _check_date_order(table, absent[name])
     if problems:
         raise InputErrors(problems)
     return tables

@@ -13,7 +13,16 @@ from cdisc_cup.errors import InputErrors, Problem
 from cdisc_cup.readers.raw import LINE, read_raw_export, read_raw_file, unknown_files
 from cdisc_cup.spec.loader import load_study
 from cdisc_cup.spec.model import ReaderOptions
-from tests.exports import ADMINISTRATIONS, ADVERSE_EVENTS, END_OF_TREATMENT, PATIENTS, write_export
+from tests.exports import (
+    ADMINISTRATIONS,
+    ADVERSE_EVENTS,
+    END_OF_TREATMENT,
+    FILES,
+    PATIENTS,
+    with_delimiter,
+    without_columns,
+    write_export,
+)
 
 STUDY = load_study()
 
@@ -124,6 +133,106 @@ def test_missing_empty_and_non_utf8_files(tmp_path: Path) -> None:
     assert "missing" in messages["end_of_treatment.csv"].message
     assert "empty" in messages["adverse_events.csv"].message
     assert "UTF-8" in str(messages["patients.csv"]) and messages["patients.csv"].line == 3
+
+
+def test_comma_delimited_export_is_one_problem_per_file(tmp_path: Path) -> None:
+    resaved = {name.removesuffix(".csv"): with_delimiter(lines, ",") for name, lines in FILES.items()}
+    assert '"75,5"' in resaved["patients"][1]  # quoted as a spreadsheet program writes it
+    problems = problems_of(write_export(tmp_path, **resaved))
+    assert sorted(Path(p.file).name for p in problems) == sorted(FILES)
+    for problem in problems:
+        assert problem.message == "the file is separated by ',' but the spec expects ';'"
+        assert problem.line == 1 and problem.column is None
+        header = FILES[Path(problem.file).name][0].replace(";", ",")
+        assert problem.value == (header if len(header) <= 80 else header[:79] + "…")
+        assert problem.expected == "fields separated by ';' (reader option delimiter in study.yaml)"
+
+
+def test_tab_delimited_file_names_the_tab(tmp_path: Path) -> None:
+    export = write_export(tmp_path, end_of_treatment=with_delimiter(END_OF_TREATMENT, "\t"))
+    [problem] = problems_of(export)
+    assert problem.message == "the file is separated by '\\t' but the spec expects ';'"
+    assert (Path(problem.file).name, problem.line, problem.value) == (
+        "end_of_treatment.csv",
+        1,
+        "PATNO\tEOTDAT\tDISCONT\tREASON\tDEATHDAT",
+    )
+
+
+def test_windows_1252_file_with_umlauts_is_one_problem(tmp_path: Path) -> None:
+    export = write_export(tmp_path)
+    (export / "adverse_events.csv").write_bytes(
+        "\n".join(ADVERSE_EVENTS).replace("Juckreiz", "Hautrötung").encode("cp1252")
+    )
+    [problem] = problems_of(export)
+    assert Path(problem.file).name == "adverse_events.csv"
+    assert problem.message == "the file looks like Windows-1252 (Latin-1) text; the spec expects UTF-8"
+    assert (problem.line, problem.value) == (3, "Übelkeit")  # the first umlaut, not the later ones
+    assert problem.expected == (
+        "UTF-8 text (save the export as UTF-8, or set encoding: cp1252 in the reader options of study.yaml)"
+    )
+
+
+@pytest.mark.parametrize(("encoding", "first_bytes"), [("utf-16", "FF FE 43 00"), ("utf-16-le", "43 00 45 00")])
+def test_utf16_file_is_one_problem(tmp_path: Path, encoding: str, first_bytes: str) -> None:
+    export = write_export(tmp_path)
+    (export / "patients.csv").write_bytes("\n".join(PATIENTS).encode(encoding))
+    [problem] = problems_of(export)  # nor a reference problem for every record pointing at patients.csv
+    assert Path(problem.file).name == "patients.csv"
+    assert problem.message == "the file is UTF-16 text; the spec expects UTF-8"
+    assert problem.line == 1 and problem.value is not None and problem.value.startswith(first_bytes)
+    assert "save the export as UTF-8" in str(problem.expected)
+
+
+def test_decimal_points_in_a_german_export_are_one_problem(tmp_path: Path) -> None:
+    patients = [PATIENTS[0], *(line.replace("75,5", "75.5").replace("58,2", "58.2") for line in PATIENTS[1:])]
+    patients[2] = patients[2].replace(";160;", ";160.5;")
+    [problem] = problems_of(write_export(tmp_path, patients=patients))
+    assert problem.message == "decimal numbers are written with '.' but the spec expects ',' (3 records)"
+    assert (Path(problem.file).name, problem.line, problem.column, problem.value) == (
+        "patients.csv",
+        2,
+        "WEIGHT, HEIGHT",
+        "75.5",
+    )
+    assert problem.expected == "numbers with ',' as decimal mark (reader option decimal in study.yaml)"
+
+
+def test_a_bad_value_among_wrong_decimal_marks_is_still_located(tmp_path: Path) -> None:
+    rows = [PATIENTS[1].replace("01-001", f"01-{n:03d}").replace("75,5", f"{50 + n}.5") for n in range(1, 41)]
+    rows[19] = rows[19].replace(";70.5;", ";schwer;")
+    problems = problems_of(write_export(tmp_path, patients=[PATIENTS[0], *rows, *PATIENTS[2:]]))  # 58,2 is right
+    assert [(p.line, p.column, p.value) for p in problems] == [(2, "WEIGHT", "51.5"), (21, "WEIGHT", "schwer")]
+    assert problems[0].message.endswith("(39 records)") and problems[1].message == "not a number"
+
+
+def test_missing_header_row_is_one_problem(tmp_path: Path) -> None:
+    [problem] = problems_of(write_export(tmp_path, patients=PATIENTS[1:]))
+    assert Path(problem.file).name == "patients.csv"
+    assert problem.message == "line 1 is not the header of patients.csv: none of the expected columns found"
+    assert (problem.line, problem.value) == (1, PATIENTS[1])
+    assert problem.expected == "a header line with the columns " + PATIENTS[0].replace(";", ", ")
+
+
+def test_another_forms_file_is_one_problem(tmp_path: Path) -> None:
+    [problem] = problems_of(write_export(tmp_path, end_of_treatment=ADMINISTRATIONS))
+    assert problem.message == (
+        "line 1 is not the header of end_of_treatment.csv: only 1 of the 5 expected columns found (PATNO)"
+    )
+    assert (problem.line, problem.value) == (1, ADMINISTRATIONS[0])
+
+
+def test_two_missing_columns_are_one_problem(tmp_path: Path) -> None:
+    [problem] = problems_of(write_export(tmp_path, patients=without_columns(PATIENTS, "ECOG", "HEIGHT")))
+    assert (Path(problem.file).name, problem.line, problem.column) == ("patients.csv", 1, "HEIGHT, ECOG")
+    assert problem.message == "required columns missing" and problem.value is None
+    assert problem.expected == "the columns " + PATIENTS[0].replace(";", ", ")
+
+
+def test_a_missing_key_column_is_not_also_a_duplicate_or_unknown_patient_per_record(tmp_path: Path) -> None:
+    """Without PATNO every patient would be a duplicate and every AE refer to an unknown patient."""
+    [problem] = problems_of(write_export(tmp_path, patients=without_columns(PATIENTS, "PATNO")))
+    assert (problem.message, problem.column) == ("required column missing", "PATNO")
 
 
 def test_unknown_files_are_listed(tmp_path: Path) -> None:
