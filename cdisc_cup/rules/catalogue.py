@@ -1,4 +1,10 @@
-"""The rule catalogue as people read it: a terminal table and docs/rules.md."""
+"""The rule catalogue as people read it: a terminal table and docs/rules.md.
+
+docs/rules.md also gives, per rule, the Pinnacle 21 and CDISC CORE rules that check the same
+thing (an ID alone: the same check; "(broader)"/"(narrower)"/"(partial)": how theirs differs),
+and the IDs our rules had before they were renumbered so as not to reuse a P21 ID for another
+check (`data/renumbered_ids.csv`; old IDs are never used again).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from cdisc_cup.rules.loader import renumbered_ids
 from cdisc_cup.rules.model import RULE_FAMILIES, Rule
 from cdisc_cup.rules.operators import OPERATORS
 
@@ -39,6 +46,10 @@ def catalogue_markdown(rules: Sequence[Rule]) -> str:
         "",
         f"{len(rules)} rules. Severity: Error (must fix), Warning (check and explain), Notice (for information).",
         "",
+        "**P21** and **CORE** name the Pinnacle 21 and CDISC CORE rules that check the same thing;",
+        'an ID with "(broader)", "(narrower)" or "(partial)" flags more, less or overlapping records.',
+        "Rules with `study:` in their file (family CU) run only on that study's datasets.",
+        "",
     ]
     for family, description in RULE_FAMILIES.items():
         members = [r for r in rules if r.family == family]
@@ -47,15 +58,38 @@ def catalogue_markdown(rules: Sequence[Rule]) -> str:
         lines += [
             f"## {family}: {description} ({len(members)})",
             "",
-            "| ID | Severity | Datasets | Rule | Message | Rationale | References |",
-            "| --- | --- | --- | --- | --- | --- | --- |",
+            "| ID | Severity | Datasets | Rule | Message | Rationale | References | P21 | CORE |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
         ]
         lines += [
             f"| {r.rule_id} | {r.severity} | {_cell(', '.join(r.datasets))} | {_cell(r.title)} | "
-            f"{_cell(r.message)} | {_cell(r.rationale)} | {_cell('; '.join(r.refs))} |"
+            f"{_cell(r.message)} | {_cell(r.rationale)} | {_cell('; '.join(r.refs))} | "
+            f"{_cell(', '.join(r.p21)) or '-'} | {_cell(', '.join(r.core)) or '-'} |"
             for r in members
         ]
         lines.append("")
+    matched = [r for r in rules if r.p21 or r.core]
+    lines += [
+        "## Correspondence with Pinnacle 21 and CDISC CORE",
+        "",
+        f"{sum(bool(r.p21) for r in rules)} of the {len(rules)} rules have a Pinnacle 21 counterpart and "
+        f"{sum(bool(r.core) for r in rules)} a CDISC CORE counterpart ({len(matched)} at least one). Sources: P21's",
+        "rule exports and its Community validator configuration for SDTMIG 3.4 (2024), the FDA Validator Rules",
+        "v1.3, the PMDA validation rules of 2019-09-27, and CORE's published SDTMIG 3.4 rules.",
+        "",
+        "## Renumbered rule IDs",
+        "",
+        "Our SD, AD and CT rules once used numbers that Pinnacle 21 uses for other checks; they moved to",
+        "the 5xxx block of their family (free in every P21 family), keeping their last three digits.",
+        "The old IDs are retired and never used again.",
+        "",
+        "| Old ID | New ID | Why |",
+        "| --- | --- | --- |",
+    ]
+    lines += [
+        f"| {row.old_id} | {row.new_id} | {_cell(row.reason)} |" for row in renumbered_ids().itertuples(index=False)
+    ]
+    lines.append("")
     lines += [
         "## Check operators",
         "",

@@ -7,8 +7,9 @@
 
 Tests: equals, not_equals, in, not_in, is_null, not_null, matches (regex, full match),
 greater_than, less_than (numbers), equals_variable (another variable of the record),
-equals_dataset_name (the value is the dataset's name, as DOMAIN must be), equals_supp_parent
-(the value is the parent domain of a SUPP-- dataset: AE for SUPPAE).
+equals_dataset_name (the value is the dataset's domain, as DOMAIN must be: its name, or the
+first two letters of a split dataset such as QSCG, SDTMIG 3.4 section 4.1.7), equals_supp_parent
+(the value is the parent domain of a SUPP-- dataset: AE for SUPPAE, QS for SUPPQSCG).
 
 A variable the dataset does not have is read as null in every record, as SAS and CDISC CORE
 read it: `AESLIFE = Y` is then false and `ARMNRS` is null, so a rule over several
@@ -77,10 +78,19 @@ def _test(study: Study, dataset: DatasetView, values: pd.Series, test: str, expe
         "equals_variable": lambda: (
             _text(values).eq(_text(resolve(study, dataset, expected, absent_as_null=True))).fillna(False).astype(bool)
         ),
-        "equals_dataset_name": lambda: _text(values).eq(dataset.name).fillna(False).astype(bool) == bool(expected),
-        "equals_supp_parent": lambda: _text(values).eq(dataset.name[4:]).fillna(False).astype(bool) == bool(expected),
+        "equals_dataset_name": lambda: _is_domain_of(values, dataset.name) == bool(expected),
+        "equals_supp_parent": lambda: _is_domain_of(values, dataset.name[4:]) == bool(expected),
     }
     return tests[test]()
+
+
+def _is_domain_of(values: pd.Series, dataset_name: str) -> pd.Series:
+    """The dataset's own name, or for a split dataset (QSCG, SUPPQSCG) its two-letter domain."""
+    text = _text(values)
+    own = text.eq(dataset_name)
+    if len(dataset_name) > 2:
+        own |= text.eq(dataset_name[:2])
+    return own.fillna(False).astype(bool)
 
 
 def _exists(study: Study, dataset: DatasetView, spec: Mapping[str, Any]) -> pd.Series:

@@ -13,6 +13,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from cdisc_cup.errors import Problem, SpecErrors
 from cdisc_cup.findings import Severity
 from cdisc_cup.rules.conditions import COMBINATORS, VALUE_TESTS
@@ -157,6 +159,16 @@ def load_rules(paths: Iterable[Path] | None = None) -> tuple[Rule, ...]:
                         expected=f"a new ID (also used in {first_seen[rule_id]})",
                     )
                 )
+            if rule_id in retired_ids():
+                own.append(
+                    Problem(
+                        str(path),
+                        "rule ID was retired (rule IDs are never reused)",
+                        column=f"{key_path}.id",
+                        value=str(rule_id),
+                        expected="a new ID (docs/rules.md, Renumbered rule IDs)",
+                    )
+                )
             first_seen.setdefault(rule_id, str(path))
             problems += own
             if not own and not found:
@@ -164,6 +176,18 @@ def load_rules(paths: Iterable[Path] | None = None) -> tuple[Rule, ...]:
     if problems:
         raise SpecErrors(problems)
     return tuple(sorted(rules, key=lambda r: r.rule_id))
+
+
+@cache
+def renumbered_ids() -> pd.DataFrame:
+    """old_id, new_id, reason: the IDs retired when the catalogue left Pinnacle 21's numbers."""
+    path = importlib.resources.files("cdisc_cup.rules") / "data" / "renumbered_ids.csv"
+    with importlib.resources.as_file(path) as file:
+        return pd.read_csv(file, dtype=str, keep_default_na=False)
+
+
+def retired_ids() -> frozenset[str]:
+    return frozenset(renumbered_ids()["old_id"])
 
 
 @cache

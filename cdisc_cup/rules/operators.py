@@ -152,9 +152,9 @@ def variable_name_valid(study: Study, dataset: DatasetView, *, max_length: int =
 
 @operator
 def dataset_name_valid(study: Study, dataset: DatasetView, *, max_length: int = 8) -> pd.DataFrame:
-    """The dataset name is at most 8 characters of A-Z and 0-9 and matches its file name."""
+    """The dataset name is at most 8 characters of A-Z, 0-9 and _ (XPORT v5) and matches its file name."""
     problems = []
-    if not re.fullmatch(rf"[A-Z][A-Z0-9]{{0,{max_length - 1}}}", dataset.name):
+    if not re.fullmatch(rf"[A-Z][A-Z0-9_]{{0,{max_length - 1}}}", dataset.name):
         problems.append({"value": dataset.name, "problem": "is not a valid SAS XPORT v5 name"})
     if dataset.path is not None and dataset.path.stem.upper() != dataset.name:
         problems.append({"value": dataset.path.name, "problem": f"is stored in file {dataset.path.name}"})
@@ -540,11 +540,12 @@ def define_label_match(study: Study, dataset: DatasetView) -> pd.DataFrame:
     if described is None:
         raise NotApplicable("dataset not in define.xml")
     items = []
-    if described.label and described.label.strip() != dataset.label.strip():
+    # A label missing from the file is XP0004/XP0005's finding; one problem, one finding.
+    if described.label and dataset.label.strip() and described.label.strip() != dataset.label.strip():
         items.append({"variable": "", "value": dataset.label, "define_label": described.label})
     for meta in dataset.variables:
         item = described.variables.get(meta.name)
-        if item is not None and item.label and item.label.strip() != meta.label.strip():
+        if item is not None and item.label and meta.label.strip() and item.label.strip() != meta.label.strip():
             items.append({"variable": meta.name, "value": meta.label, "define_label": item.label})
     return item_hits(items)
 

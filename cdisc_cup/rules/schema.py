@@ -11,6 +11,7 @@ from typing import Any
 from cdisc_cup.rules.model import RULE_FAMILIES, STANDARD_SCOPES
 
 RULE_ID = r"^(" + "|".join(RULE_FAMILIES) + r")\d{4}$"
+RELATION = r"( \((broader|narrower|partial)\))?$"
 
 RULE: dict[str, Any] = {
     "type": "dict",
@@ -32,8 +33,9 @@ RULE: dict[str, Any] = {
         "rationale": {"type": "string", "required": True, "empty": False},
         "refs": {"type": "list", "schema": {"type": "string"}},
         # The Pinnacle 21 and CDISC CORE rules that check the same thing (docs/rules.md).
-        "p21": {"type": "list", "schema": {"type": "string", "regex": r"^[A-Z]{2,4}\d{3,4}[A-Z]?$"}},
-        "core": {"type": "list", "schema": {"type": "string", "regex": r"^CORE-\d{6}$"}},
+        # An ID alone: the same check; "(broader)", "(narrower)", "(partial)": how the other one differs.
+        "p21": {"type": "list", "schema": {"type": "string", "regex": r"^[A-Z]{2,4}\d{3,4}[A-Z]?" + RELATION}},
+        "core": {"type": "list", "schema": {"type": "string", "regex": r"^CORE-\d{6}" + RELATION}},
         "check": {
             "type": "dict",
             "required": True,

@@ -92,7 +92,7 @@ def test_json_is_one_object_with_run_summary_rules_and_findings(document: dict) 
     assert by_dataset[2]["Error"] + by_dataset[2]["Warning"] + by_dataset[2]["Notice"] == 0
     assert sum(row[s] for row in by_dataset for s in ("Error", "Warning", "Notice")) == total
     by_rule = document["summary"]["by_rule"]
-    assert [(r["rule_id"], r["dataset"], r["count"]) for r in by_rule] == [("SD0006", "EX", MANY), ("CT0001", "DM", 3)]
+    assert [(r["rule_id"], r["dataset"], r["count"]) for r in by_rule] == [("SD5006", "EX", MANY), ("CT5001", "DM", 3)]
     assert all(list(r) == ["rule_id", "severity", "dataset", "title", "count"] for r in by_rule)
     assert by_rule[0]["title"] == "Duplicate sequence number"
     assert sum(r["count"] for r in by_rule) == total
@@ -101,8 +101,8 @@ def test_json_is_one_object_with_run_summary_rules_and_findings(document: dict) 
 def test_json_rules_carry_their_status_reason_and_references(document: dict) -> None:
     rules = {rule["rule_id"]: rule for rule in document["rules"]}
     assert sorted(rules) == sorted(RULES["rule_id"]) and all(list(r) == RULE_KEYS for r in rules.values())
-    assert rules["SD0006"] == {
-        "rule_id": "SD0006",
+    assert rules["SD5006"] == {
+        "rule_id": "SD5006",
         "title": "Duplicate sequence number",
         "severity": "Error",
         "standard": "SDTMIG",
@@ -116,17 +116,17 @@ def test_json_rules_carry_their_status_reason_and_references(document: dict) -> 
         "core": "C123",
     }
     # Failed anywhere is failed; the error is the reason; it is no finding.
-    assert rules["SD0099"]["status"] == "failed" and rules["SD0099"]["findings"] == 0
-    assert rules["SD0099"]["reason"] == "AE: KeyError: 'AESTDTC'" and rules["SD0099"]["p21"] == "SD1002"
-    assert (rules["AD0001"]["status"], rules["AD0001"]["reason"]) == ("not applicable", "no ADSL dataset")
+    assert rules["SD5099"]["status"] == "failed" and rules["SD5099"]["findings"] == 0
+    assert rules["SD5099"]["reason"] == "AE: KeyError: 'AESTDTC'" and rules["SD5099"]["p21"] == "SD1002"
+    assert (rules["AD5001"]["status"], rules["AD5001"]["reason"]) == ("not applicable", "no ADSL dataset")
     assert sum(rule["findings"] for rule in rules.values()) == len(document["findings"])
-    assert not [f for f in document["findings"] if f["rule_id"] == "SD0099"]
+    assert not [f for f in document["findings"] if f["rule_id"] == "SD5099"]
 
 
 def test_csv_holds_every_finding(report: FindingsReport) -> None:
     table = pd.read_csv(report.csv, dtype=str, keep_default_na=False)
     assert list(table.columns) == FINDING_COLUMNS
-    assert (table["rule_id"] == "SD0006").sum() == MANY and len(table) == MANY + 3
+    assert (table["rule_id"] == "SD5006").sum() == MANY and len(table) == MANY + 3
     assert '\'=HYPERLINK("x")' in table["value"].tolist()
 
 
@@ -137,11 +137,11 @@ def test_workbook_details_are_capped_per_rule_and_the_summary_keeps_the_counts(r
     assert summary[0] == ("Rule Id", "Severity", "Dataset", "Title", "Count", "In Details", "Note")
     by_rule = {row[0]: row for row in summary[1:]}
     assert len(summary) == 1 + 2
-    assert by_rule["SD0006"][4:] == (MANY, CAP, f"{CAP} of {MANY} shown; all in findings.csv")
-    assert by_rule["CT0001"][4:6] == (3, 3) and by_rule["CT0001"][6] is None
+    assert by_rule["SD5006"][4:] == (MANY, CAP, f"{CAP} of {MANY} shown; all in findings.csv")
+    assert by_rule["CT5001"][4:6] == (3, 3) and by_rule["CT5001"][6] is None
     details = list(workbook["Details"].values)
     assert details[0][:5] == ("Rule Id", "Severity", "Dataset", "Variable", "Row")
-    shown = [row for row in details[1:] if row[0] == "SD0006"]
+    shown = [row for row in details[1:] if row[0] == "SD5006"]
     assert len(shown) == CAP and len(details) == 1 + CAP + 3
     assert [row[4] for row in shown] == list(range(1, CAP + 1))  # the first records of the dataset
 
@@ -184,8 +184,8 @@ def test_workbook_run_dataset_and_rule_sheets(report: FindingsReport) -> None:
     )
     assert len(rules) == 1 + len(RULES)
     by_id = {row[0]: row for row in rules[1:]}
-    assert by_id["SD0099"][3:7] == ("failed", 0, "EX", "AE: KeyError: 'AESTDTC'")
-    assert by_id["SD0006"][9:] == (None, "C123") and by_id["CT0001"][7] == SCRIPT
+    assert by_id["SD5099"][3:7] == ("failed", 0, "EX", "AE: KeyError: 'AESTDTC'")
+    assert by_id["SD5006"][9:] == (None, "C123") and by_id["CT5001"][7] == SCRIPT
     for name in workbook.sheetnames:
         sheet = workbook[name]
         assert sheet["A1"].font.bold and sheet.freeze_panes == "A2" and sheet.auto_filter.ref
@@ -234,40 +234,40 @@ def test_html_anchors_every_rule_and_every_link_resolves(page: lxml.html.HtmlEle
     anchors = set(page.xpath("//@id"))
     assert {f"rule-{rule_id}" for rule_id in RULES["rule_id"]} <= anchors
     detail_links = page.xpath("//section[@id='details']//table//a/@href")
-    assert len(detail_links) == CAP + 3 and set(detail_links) == {"#rule-SD0006", "#rule-CT0001"}
+    assert len(detail_links) == CAP + 3 and set(detail_links) == {"#rule-SD5006", "#rule-CT5001"}
     links = page.xpath("//a/@href")
     assert all(href.startswith("#") for href in links)  # standalone: nothing outside the page
     assert {href[1:] for href in links} <= anchors
     first = page.xpath("//section[@id='details']//tbody/tr")[0]
-    assert first.xpath("td[2]/a")[0].text == "SD0006" and first.xpath("td[2]/a/@href") == ["#rule-SD0006"]
+    assert first.xpath("td[2]/a")[0].text == "SD5006" and first.xpath("td[2]/a/@href") == ["#rule-SD5006"]
 
 
 def test_html_failed_rule_shows_its_reason_and_is_no_finding(page: lxml.html.HtmlElement) -> None:
-    (failed,) = page.xpath("//section[@id='rule-SD0099']")
+    (failed,) = page.xpath("//section[@id='rule-SD5099']")
     terms, definitions = failed.xpath(".//dt"), failed.xpath(".//dd")
     entry = {dt.text_content(): dd.text_content() for dt, dd in zip(terms, definitions, strict=True)}
-    assert failed.xpath("h3")[0].text_content() == "SD0099: AE starts before it ends"
+    assert failed.xpath("h3")[0].text_content() == "SD5099: AE starts before it ends"
     assert entry["Status"] == "failed" and entry["Reason"] == "AE: KeyError: 'AESTDTC'" and entry["Findings"] == "0"
     assert entry["P21 ID"] == "SD1002" and "CORE ID" not in entry and "status-failed" in failed.get("class")
-    (ran,) = page.xpath("//section[@id='rule-SD0006']")
+    (ran,) = page.xpath("//section[@id='rule-SD5006']")
     ran_entry = [dd.text_content() for dd in ran.xpath(".//dd")]
     assert "--SEQ identifies a record" in ran_entry and "SDTMIG 4.1.9" in ran_entry and "C123" in ran_entry
-    (not_applicable,) = page.xpath("//section[@id='rule-AD0001']")
+    (not_applicable,) = page.xpath("//section[@id='rule-AD5001']")
     assert "no ADSL dataset" in not_applicable.text_content()
     summary_rules = page.xpath("//table[@class='summary']/tbody/tr/td[2]")
-    assert [td.text_content() for td in summary_rules] == ["SD0006", "CT0001"]
-    assert not page.xpath("//section[@id='details']//a[@href='#rule-SD0099']")
+    assert [td.text_content() for td in summary_rules] == ["SD5006", "CT5001"]
+    assert not page.xpath("//section[@id='details']//a[@href='#rule-SD5099']")
 
 
 def test_terminal_summary_counts_findings_and_says_what_was_not_checked() -> None:
     text = terminal_summary(validation_of(many_findings()))
     lines = text.splitlines()
-    assert "SD0006" in lines[1] and "Duplicate sequence number" in lines[1] and str(MANY) in lines[1]
+    assert "SD5006" in lines[1] and "Duplicate sequence number" in lines[1] and str(MANY) in lines[1]
     totals = f"{MANY + 3} findings ({MANY} Error, 3 Warning, 0 Notice) from 4 rules: 2 ran, 1 not applicable, 1 failed"
     assert totals in lines
-    assert "failed SD0099: AE: KeyError: 'AESTDTC'" in lines
+    assert "failed SD5099: AE: KeyError: 'AESTDTC'" in lines
     assert lines[-1].startswith("1 rule was not applicable") and "the reports list why" in lines[-1]
-    assert "SD0099" not in "\n".join(lines[: lines.index("")])  # a failed rule is not in the findings table
+    assert "SD5099" not in "\n".join(lines[: lines.index("")])  # a failed rule is not in the findings table
 
 
 def test_rules_without_execution_record_and_findings_about_no_dataset(tmp_path: Path) -> None:

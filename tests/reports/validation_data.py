@@ -32,12 +32,12 @@ RUN = RunInfo(
     study="CUP1",
 )
 
-# SD0006 and CT0001 ran and found something, SD0099 failed on AE (and found nothing where it
-# ran), AD0001 met no dataset it applies to.
+# SD5006 and CT5001 ran and found something, SD5099 failed on AE (and found nothing where it
+# ran), AD5001 met no dataset it applies to.
 RULES = pd.DataFrame(
     [
         [
-            "SD0006",
+            "SD5006",
             "Duplicate sequence number",
             "Error",
             "SDTMIG",
@@ -46,20 +46,20 @@ RULES = pd.DataFrame(
             "",
             "C123",
         ],
-        ["CT0001", "Value outside its codelist", "Warning", "SDTMIG", SCRIPT, "SDTM CT; define.xml", "SD0008", ""],
-        ["SD0099", "AE starts before it ends", "Error", "SDTMIG", "Dates must be ordered", "", "SD1002", ""],
-        ["AD0001", "One ADSL record per subject", "Error", "ADaMIG", "One record per subject", "ADaMIG 3.1", "", ""],
+        ["CT5001", "Value outside its codelist", "Warning", "SDTMIG", SCRIPT, "SDTM CT; define.xml", "SD5008", ""],
+        ["SD5099", "AE starts before it ends", "Error", "SDTMIG", "Dates must be ordered", "", "SD1002", ""],
+        ["AD5001", "One ADSL record per subject", "Error", "ADaMIG", "One record per subject", "ADaMIG 3.1", "", ""],
     ],
     columns=RULE_COLUMNS,
 )
 RULE_RUNS = pd.DataFrame(
     [
-        ["SD0006", "EX", "ran", MANY, ""],
-        ["SD0006", "DM", "ran", 0, ""],
-        ["CT0001", "DM", "ran", 3, ""],
-        ["SD0099", "AE", "failed", 0, "KeyError: 'AESTDTC'"],
-        ["SD0099", "EX", "ran", 0, ""],
-        ["AD0001", "", "not applicable", 0, "no ADSL dataset"],
+        ["SD5006", "EX", "ran", MANY, ""],
+        ["SD5006", "DM", "ran", 0, ""],
+        ["CT5001", "DM", "ran", 3, ""],
+        ["SD5099", "AE", "failed", 0, "KeyError: 'AESTDTC'"],
+        ["SD5099", "EX", "ran", 0, ""],
+        ["AD5001", "", "not applicable", 0, "no ADSL dataset"],
     ],
     columns=RULE_RUN_COLUMNS,
 )
@@ -78,7 +78,7 @@ def many_findings() -> pd.DataFrame:
     rows = np.random.default_rng(7).permutation(np.arange(1, MANY + 1))
     ex = pd.DataFrame(
         {
-            "rule_id": "SD0006",
+            "rule_id": "SD5006",
             "severity": "Error",
             "dataset": "EX",
             "variable": "EXSEQ",
@@ -91,9 +91,9 @@ def many_findings() -> pd.DataFrame:
     )
     dm = pd.DataFrame(
         [
-            ["CT0001", "Warning", "DM", "SEX", 2, "CUP1-00002", '=HYPERLINK("x")', "SEX not in codelist"],
-            ["CT0001", "Warning", "DM", "SEX", 3, "CUP1-00003", "bad\x0bvalue", "SEX not in codelist"],
-            ["CT0001", "Warning", "DM", None, None, None, "back\\/slash é", "dataset-level"],
+            ["CT5001", "Warning", "DM", "SEX", 2, "CUP1-00002", '=HYPERLINK("x")', "SEX not in codelist"],
+            ["CT5001", "Warning", "DM", "SEX", 3, "CUP1-00003", "bad\x0bvalue", "SEX not in codelist"],
+            ["CT5001", "Warning", "DM", None, None, None, "back\\/slash é", "dataset-level"],
         ],
         columns=FINDING_COLUMNS,
     )

@@ -32,8 +32,8 @@ def test_the_sample_has_no_ct_findings_with_its_define(converted_sample: Convers
 def test_without_define_the_ig_codelist_applies(converted_sample: ConversionResult) -> None:
     findings = _ct_findings(converted_sample.sdtm_dir, None)
     flagged = set(zip(findings["rule_id"], findings["dataset"], findings["variable"], strict=True))
-    assert ("CT0002", "RS", "RSTESTCD") in flagged  # ECOG101 is no oncology response test code
-    assert ("CT0002", "SC", "SCTESTCD") in flagged  # sponsor test codes are not CDISC terms
+    assert ("CT5002", "RS", "RSTESTCD") in flagged  # ECOG101 is no oncology response test code
+    assert ("CT5002", "SC", "SCTESTCD") in flagged  # sponsor test codes are not CDISC terms
 
 
 def test_an_extension_not_declared_in_define_is_a_finding(converted_sample: ConversionResult, tmp_path: Path) -> None:
@@ -44,7 +44,7 @@ def test_an_extension_not_declared_in_define_is_a_finding(converted_sample: Conv
 
     findings = _ct_findings(converted_sample.sdtm_dir, undeclared)
 
-    sc_codes = findings[(findings["rule_id"] == "CT0002") & (findings["variable"] == "SCTESTCD")]
+    sc_codes = findings[(findings["rule_id"] == "CT5002") & (findings["variable"] == "SCTESTCD")]
     assert "NPRLINES" in set(sc_codes["value"])
     assert set(sc_codes["dataset"]) == {"SC"}
 

@@ -13,7 +13,7 @@ from cdisc_cup.rules.loader import load_rules, shipped_rules
 
 BROKEN = """
 rules:
-  - id: SD0011
+  - id: SD5011
     title: AE ends before it starts
     standard: SDTMIG 3.4
     datasets: [AE]

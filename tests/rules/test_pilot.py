@@ -33,7 +33,7 @@ def test_no_rule_fails_on_the_pilot(sdtm_findings: pd.DataFrame, adam_findings: 
 
 def test_pilot_study_day_error_at_the_right_record(sdtm_findings: pd.DataFrame) -> None:
     # ae.xpt record 971: 01-716-1063 starts on RFSTDTC (2013-05-09), so AESTDY is 1, not 366.
-    found = sdtm_findings[sdtm_findings["rule_id"] == "SD0013"]
+    found = sdtm_findings[sdtm_findings["rule_id"] == "SD5013"]
     assert found[["dataset", "variable", "row", "usubjid", "value"]].to_dict("records") == [
         {"dataset": "AE", "variable": "AESTDY", "row": 971, "usubjid": "01-716-1063", "value": "366"}
     ]
@@ -41,11 +41,11 @@ def test_pilot_study_day_error_at_the_right_record(sdtm_findings: pd.DataFrame) 
 
 def test_pilot_screen_failures_have_an_arm_code_outside_ta(sdtm_findings: pd.DataFrame) -> None:
     # SDTMIG 3.1.2 put screen failures in ARMCD = "Scrnfail"; dm.xpt record 7 is 01-701-1057.
-    arms = sdtm_findings[sdtm_findings["rule_id"] == "SD0030"]
+    arms = sdtm_findings[sdtm_findings["rule_id"] == "SD5030"]
     assert len(arms) == 52
     first = arms.iloc[0]
     assert (first["row"], first["usubjid"], first["value"]) == (7, "01-701-1057", "Scrnfail")
-    assert len(sdtm_findings[sdtm_findings["rule_id"] == "SD0031"]) == 52
+    assert len(sdtm_findings[sdtm_findings["rule_id"] == "SD5031"]) == 52
 
 
 def test_pilot_datasets_have_no_labels_and_define_1_0_is_read(

@@ -28,10 +28,10 @@ def findings_of(results: RuleResults, rule_id: str) -> list[dict]:
 
 
 def test_serious_ae_rule_runs_when_some_criteria_are_absent(tmp_path: Path) -> None:
-    """SD0028 never ran on an AE without AESLIFE: the absent criterion is simply not Y."""
+    """SD5028 never ran on an AE without AESLIFE: the absent criterion is simply not Y."""
     results = run(build({"drop": ["AE.AESLIFE", "AE.AESHOSP"], "set": []}, tmp_path))
-    assert status_of(results, "SD0028", "AE")["status"] == "ran"
-    assert findings_of(results, "SD0028") == []
+    assert status_of(results, "SD5028", "AE")["status"] == "ran"
+    assert findings_of(results, "SD5028") == []
     failing = run(
         build(
             {
@@ -44,13 +44,13 @@ def test_serious_ae_rule_runs_when_some_criteria_are_absent(tmp_path: Path) -> N
             tmp_path / "f",
         )
     )
-    assert [(f["dataset"], f["row"]) for f in findings_of(failing, "SD0028")] == [("AE", 2)]
+    assert [(f["dataset"], f["row"]) for f in findings_of(failing, "SD5028")] == [("AE", 2)]
 
 
 def test_a_rule_whose_checked_variables_are_all_absent_reports_once_for_the_dataset(tmp_path: Path) -> None:
     criteria = ["AE.AESDTH", "AE.AESLIFE", "AE.AESHOSP", "AE.AESDISAB", "AE.AESCONG", "AE.AESMIE"]
     results = run(build({"drop": criteria}, tmp_path))
-    [finding] = findings_of(results, "SD0028")
+    [finding] = findings_of(results, "SD5028")
     assert finding["row"] is None and finding["dataset"] == "AE"
     assert finding["message"] == (
         "AE has none of AESDTH, AESLIFE, AESHOSP, AESDISAB, AESCONG, AESMIE, "
@@ -59,7 +59,7 @@ def test_a_rule_whose_checked_variables_are_all_absent_reports_once_for_the_data
 
 
 def test_arm_reason_rule_runs_on_dm_without_armnrs(tmp_path: Path) -> None:
-    """SD0032: a null ARMCD needs ARMNRS; a DM without ARMNRS has none to give."""
+    """SD5032: a null ARMCD needs ARMNRS; a DM without ARMNRS has none to give."""
     scenario = {
         "drop": ["DM.ARMNRS"],
         "set": [
@@ -68,8 +68,8 @@ def test_arm_reason_rule_runs_on_dm_without_armnrs(tmp_path: Path) -> None:
         ],
     }
     results = run(build(scenario, tmp_path))
-    assert status_of(results, "SD0032", "DM") == {
-        "rule_id": "SD0032",
+    assert status_of(results, "SD5032", "DM") == {
+        "rule_id": "SD5032",
         "dataset": "DM",
         "status": "ran",
         "findings": 1,
@@ -79,8 +79,8 @@ def test_arm_reason_rule_runs_on_dm_without_armnrs(tmp_path: Path) -> None:
 
 def test_a_rule_whose_scope_cannot_be_told_is_not_applicable_with_the_reason(tmp_path: Path) -> None:
     results = run(build({"drop": ["AE.AESER"]}, tmp_path))
-    assert status_of(results, "SD0028", "AE") == {
-        "rule_id": "SD0028",
+    assert status_of(results, "SD5028", "AE") == {
+        "rule_id": "SD5028",
         "dataset": "AE",
         "status": "not applicable",
         "findings": 0,
@@ -91,8 +91,8 @@ def test_a_rule_whose_scope_cannot_be_told_is_not_applicable_with_the_reason(tmp
 def test_a_rule_without_any_dataset_to_check_is_listed_as_not_applicable(tmp_path: Path) -> None:
     results = run(build({"drop": ["TA"]}, tmp_path))
     summary = rule_statuses(results.rule_runs).set_index("rule_id")
-    assert summary.loc["SD0030", "status"] == "not applicable"
-    assert summary.loc["SD0030", "reason"] == "DM: no TA dataset"
+    assert summary.loc["SD5030", "status"] == "not applicable"
+    assert summary.loc["SD5030", "reason"] == "DM: no TA dataset"
 
 
 def test_sponsor_rules_run_only_on_their_own_study(tmp_path: Path) -> None:

@@ -14,7 +14,8 @@ from cdisc_cup.cli import main
 from cdisc_cup.findings import FINDING_COLUMNS
 from cdisc_cup.readers.datasets import read_dataset_folder
 from cdisc_cup.reports.findings import write_findings_reports
-from cdisc_cup.rules.engine import detect_standard, validate_datasets
+from cdisc_cup.rules.engine import DatasetFolder, detect_standard, validate_datasets, validate_folders, validation_of
+from cdisc_cup.rules.loader import shipped_rules
 from tests.rules.casekit import build
 
 REPO = Path(__file__).resolve().parents[2]
@@ -40,13 +41,15 @@ def test_validate_writes_all_reports_and_exits_by_fail_on(tmp_path: Path) -> Non
     runner = CliRunner()
     result = runner.invoke(main, ["validate", str(data), "--report-dir", str(tmp_path / "r")])
     assert result.exit_code == 1, result.output
-    assert "CT0001" in result.output
-    records = json.loads((tmp_path / "r" / "findings.json").read_text(encoding="utf-8"))
+    assert "CT5001" in result.output
+    document = json.loads((tmp_path / "r" / "findings.json").read_text(encoding="utf-8"))
+    records = document["findings"]
     assert records and all(list(r) == FINDING_COLUMNS for r in records)
-    sex = [r for r in records if r["rule_id"] == "CT0001"]
+    assert document["run"]["input"] == str(data) and document["run"]["tool"] == "cdisc-cup"
+    sex = [r for r in records if r["rule_id"] == "CT5001"]
     assert sex == [
         {
-            "rule_id": "CT0001",
+            "rule_id": "CT5001",
             "severity": "Error",
             "dataset": "DM",
             "variable": "SEX",
@@ -104,12 +107,12 @@ def test_broken_copy_every_defect_reported_by_its_rule(tmp_path: Path) -> None:
     )
     result = CliRunner().invoke(main, ["validate", str(broken), "--report-dir", str(tmp_path / "r")])
     assert result.exit_code == 1
-    records = json.loads((tmp_path / "r" / "findings.json").read_text(encoding="utf-8"))
+    records = json.loads((tmp_path / "r" / "findings.json").read_text(encoding="utf-8"))["findings"]
     found = {(r["rule_id"], r["dataset"], r["variable"], r["row"]) for r in records}
-    assert ("SD0006", "AE", "AESEQ", 3) in found  # duplicated AESEQ: the second record is reported
-    assert ("SD0007", "AE", "USUBJID", 1) in found  # subject missing from DM
-    assert ("SD0011", "AE", "AEENDTC", 2) in found  # AE ends before it starts
-    assert ("CT0001", "DM", "SEX", 2) in found  # SEX outside its codelist
+    assert ("SD5006", "AE", "AESEQ", 3) in found  # duplicated AESEQ: the second record is reported
+    assert ("SD5007", "AE", "USUBJID", 1) in found  # subject missing from DM
+    assert ("SD5011", "AE", "AEENDTC", 2) in found  # AE ends before it starts
+    assert ("CT5001", "DM", "SEX", 2) in found  # SEX outside its codelist
     # XPORT v5 cannot hold a 41-character label, so that defect is caught before writing,
     # on the frames the pipeline validates in memory.
     datasets = read_dataset_folder(broken)
@@ -123,17 +126,19 @@ def test_reports_neutralise_formulas_and_keep_the_layout(tmp_path: Path) -> None
     data = write_study(
         {"set": [{"dataset": "DM", "row": 1, "variable": "SEX", "value": '=HYPERLINK("x")'}]}, tmp_path / "sdtm"
     )
-    findings = validate_datasets(read_dataset_folder(data)).findings
-    report = write_findings_reports(findings, tmp_path / "r")
+    folder = DatasetFolder(data, "sdtm", read_dataset_folder(data))
+    rules = shipped_rules()
+    validation = validation_of(validate_folders([folder], rules), rules, [folder], checked=str(data))
+    report = write_findings_reports(validation, tmp_path / "r")
     workbook = load_workbook(report.xlsx)
-    assert workbook.sheetnames == ["Summary", "Details"]
+    assert workbook.sheetnames == ["Run", "Dataset Summary", "Rules", "Summary", "Details"]
     details = list(workbook["Details"].values)
     assert details[0][:3] == ("Rule Id", "Severity", "Dataset")
     values = [row[6] for row in details[1:]]
     assert '\'=HYPERLINK("x")' in values and not any(isinstance(v, str) and v.startswith("=") for v in values)
     assert "'=HYPERLINK" in report.csv.read_text(encoding="utf-8")
     page = report.html.read_text(encoding="utf-8")
-    assert "<h2>Summary by rule and dataset</h2>" in page and "&quot;x&quot;" in page and "<td>CT0001</td>" in page
+    assert "&quot;x&quot;" in page and 'href="#rule-CT5001"' in page and 'id="rule-CT5001"' in page
 
 
 def test_rules_json_and_table() -> None:
@@ -143,7 +148,7 @@ def test_rules_json_and_table() -> None:
     assert {"rule_id", "severity", "standard", "datasets", "message"} <= set(listed[0])
     assert len({r["rule_id"] for r in listed}) == len(listed)
     table = runner.invoke(main, ["rules"]).output
-    assert "SD0011" in table and f"{len(listed)} rules" in table
+    assert "SD5011" in table and f"{len(listed)} rules" in table
 
 
 def test_docs_rules_md_is_current() -> None:
