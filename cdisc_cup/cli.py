@@ -19,6 +19,7 @@ import click
 from cdisc_cup import __version__
 from cdisc_cup.errors import EXIT_FINDINGS, EXIT_INTERRUPTED, CdiscCupError, first_problems
 from cdisc_cup.progress import Progress, Verbosity
+from cdisc_cup.rules.igmeta import IG_NAMES, IG_VERSIONS
 
 EXIT_CODES = """\b
 Exit codes:
@@ -186,6 +187,11 @@ def convert(
     say(f"  everything -> {result.layout.root / 'index.html'}")
 
 
+STANDARD_CHOICES = [
+    "sdtm",
+    "adam",
+    *(f"{name.lower()}-{version}" for family, name in IG_NAMES.items() for version in IG_VERSIONS[family]),
+]
 FAIL_ON = {"error": ("Error",), "warning": ("Error", "Warning"), "notice": ("Error", "Warning", "Notice"), "never": ()}
 
 
@@ -207,10 +213,11 @@ FAIL_ON = {"error": ("Error",), "warning": ("Error", "Warning"), "notice": ("Err
 )
 @click.option(
     "--standard",
-    type=click.Choice(["auto", "sdtm", "adam"]),
-    default="auto",
-    show_default=True,
-    help="Which implementation guide the datasets follow; auto decides from the folder and dataset names.",
+    "standards",
+    type=click.Choice(STANDARD_CHOICES, case_sensitive=False),
+    multiple=True,
+    help="The implementation guide the datasets follow (repeat for SDTM and ADaM). Default: the version their "
+    "define.xml names, else the latest; sdtm or adam alone only says which kind the datasets are.",
 )
 @common_options
 @report_errors
@@ -219,7 +226,7 @@ def validate(
     report_dir: Path | None,
     force: bool,
     fail_on: str,
-    standard: str,
+    standards: tuple[str, ...],
     spec_dir: Path | None,
     verbosity: Verbosity,
 ) -> None:
@@ -234,15 +241,12 @@ def validate(
       cdisc-cup validate out
       cdisc-cup validate out/m5/datasets/isa-cup-de/tabulations/sdtm --report-dir qc
       cdisc-cup validate adam/ --standard adam --fail-on warning
+      cdisc-cup validate legacy/ --standard sdtmig-3.2 --standard adamig-1.1
     """
     from cdisc_cup.pipeline import validate_submission
 
     outcome = validate_submission(
-        folder,
-        report_dir=report_dir,
-        standard=None if standard == "auto" else standard,
-        force=force,
-        progress=Progress(verbosity),
+        folder, report_dir=report_dir, standards=standards, spec_dir=spec_dir, force=force, progress=Progress(verbosity)
     )
     for checked in outcome.studies:
         click.echo(checked.summary)
@@ -268,9 +272,9 @@ def rules_command(as_json: bool, markdown: bool, spec_dir: Path | None, verbosit
     import json
 
     from cdisc_cup.rules.catalogue import catalogue_markdown, catalogue_table
-    from cdisc_cup.rules.loader import shipped_rules
+    from cdisc_cup.rules.loader import rules_for
 
-    rules = shipped_rules()
+    rules = rules_for(spec_dir)
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in rules], indent=1))
     elif markdown:

@@ -21,6 +21,13 @@ EXIT_OUTPUT = 4
 EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report a process ended by SIGINT (128 + 2)
 
 
+# The most records one check of one file (or one variable of one dataset) is reported with;
+# past it a count stands for the rest. Enough to fix a wholesale mistake by its examples, few
+# enough that a broken million-record export is reported in seconds. The terminal shows the
+# first problems of all (cli.SHOWN_PROBLEMS); the file beside the output holds them all.
+MAX_LOCATED = 1000
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with an input file, located as precisely as it can be.

@@ -39,7 +39,8 @@ from cdisc_cup.reports.findings import terminal_summary, write_findings_reports
 from cdisc_cup.reports.index import write_index_page
 from cdisc_cup.reports.reconciliation import reconcile, write_reconciliation
 from cdisc_cup.rules.engine import DatasetFolder, detect_standard, validate_folders, validation_of
-from cdisc_cup.rules.loader import shipped_rules
+from cdisc_cup.rules.loader import rules_for
+from cdisc_cup.rules.model import Rule
 from cdisc_cup.spec.loader import load_study
 from cdisc_cup.spec.model import DatasetSpec, StudySpec
 from cdisc_cup.tables import write_tables
@@ -237,11 +238,13 @@ def write_json_datasets(study: StudySpec, layout: OutputLayout, result: Conversi
 
 
 def validate_output(
-    written: Mapping[str, Mapping[str, LoadedDataset]], defines: Mapping[str, Path], layout: OutputLayout
+    written: Mapping[str, Mapping[str, LoadedDataset]],
+    defines: Mapping[str, Path],
+    layout: OutputLayout,
+    rules: Sequence[Rule],
 ) -> Validation:
     """The rule set on the files as written: SDTM and ADaM together (for the cross-dataset
     rules), and the rules that read define.xml per folder against that folder's define.xml."""
-    rules = shipped_rules()
     folders = [
         DatasetFolder(folder, standard.lower(), written[standard], defines.get(standard))
         for standard, folder in (("SDTM", layout.sdtm), ("ADaM", layout.adam))
@@ -346,7 +349,7 @@ def convert(
             with progress.step("write Dataset-JSON"):
                 write_json_datasets(study, layout, result, created)
         with progress.step("validate"):
-            result.validation = validate_output(written, result.defines, layout)
+            result.validation = validate_output(written, result.defines, layout, rules_for(spec_dir))
             del written  # only for the checks; frees a copy of every dataset
             write_findings_reports(
                 result.validation, layout.reports / "validation", title=f"Conformance findings: {study.studyid}"
@@ -409,6 +412,27 @@ def study_groups(folders: Sequence[Path], root: Path) -> dict[str, list[Path]]:
     return groups
 
 
+@dataclass(frozen=True)
+class StandardChoice:
+    """What `validate --standard` says: the kind of datasets, and the IG version per kind."""
+
+    kind: str | None = None  # "sdtm" or "adam" when the user says which kind all datasets are
+    versions: Mapping[str, str] = field(default_factory=dict)  # "sdtm" -> "3.3"
+
+    @classmethod
+    def parse(cls, values: Sequence[str]) -> StandardChoice:
+        """ "sdtm", "adam", "sdtmig-3.3", "adamig-1.1" (case-insensitive), repeatable."""
+        versions: dict[str, str] = {}
+        kinds: set[str] = set()
+        for value in values:
+            name, _, version = value.lower().partition("-")
+            kind = "adam" if name.startswith("adam") else "sdtm"
+            kinds.add(kind)
+            if version:
+                versions[kind] = version
+        return cls(kinds.pop() if len(kinds) == 1 else None, versions)
+
+
 def folder_standard(folder: Path, names: Sequence[str], forced: str | None) -> str:
     """sdtm or adam: as the user says, by the eCTD folder (tabulations, analysis), or by names."""
     if forced is not None:
@@ -425,7 +449,8 @@ def validate_submission(
     root: Path,
     *,
     report_dir: Path | None = None,
-    standard: str | None = None,
+    standards: Sequence[str] = (),
+    spec_dir: Path | None = None,
     force: bool = False,
     progress: Progress | None = None,
 ) -> ValidateOutcome:
@@ -458,22 +483,22 @@ def validate_submission(
     output.check()
     if report_dir is None:
         progress.note(f"reports go to {display_path(target)}")
-    rules = shipped_rules()
+    rules = rules_for(spec_dir)
+    choice = StandardChoice.parse(standards)
     studies = []
     started = datetime.now().astimezone().replace(microsecond=0).isoformat()
     with output.staged(__version__, started) as staging:
         for name, members in groups.items():
             with progress.step("read datasets", name if several else display_path(root)):
                 read = [read_dataset_folder_leniently(folder) for folder in members]
+            kinds = [
+                folder_standard(r.path, [*r.datasets, *(Path(n).stem for n in r.unreadable)], choice.kind) for r in read
+            ]
             checked = [
-                DatasetFolder(
-                    r.path,
-                    folder_standard(r.path, [*r.datasets, *(Path(n).stem for n in r.unreadable)], standard),
-                    r.datasets,
-                    r.define_path,
-                    r.unreadable,
+                DatasetFolder(r.path, kind, r.datasets, r.define_path, r.unreadable).with_version(
+                    choice.versions.get(kind)
                 )
-                for r in read
+                for r, kind in zip(read, kinds, strict=True)
             ]
             with progress.step("run rules", f"{len(rules)} rules on {sum(len(r.datasets) for r in read)} datasets"):
                 results = validate_folders(checked, rules)

@@ -16,7 +16,7 @@ import pandas as pd
 
 from cdisc_cup import ct
 from cdisc_cup.columns import byte_lengths, is_in
-from cdisc_cup.errors import ConformanceErrors, Problem
+from cdisc_cup.errors import MAX_LOCATED, ConformanceErrors, Problem
 from cdisc_cup.mapping.catalogue import SOURCE_FILE
 from cdisc_cup.mapping.engine import BLOCK
 from cdisc_cup.readers.raw import LINE
@@ -25,7 +25,6 @@ from cdisc_cup.spec.model import DatasetSpec
 MAX_NAME = 8
 MAX_LABEL = 40
 MAX_CHAR_LENGTH = 200
-MAX_LISTED = 20
 
 
 def _where(frame: pd.DataFrame, position: int) -> str:
@@ -42,13 +41,13 @@ def _value_problems(
     positions = np.flatnonzero(np.asarray(mask, dtype=bool))
     if not len(positions):
         return []
-    values = frame[variable].iloc[positions[:MAX_LISTED]].tolist()
+    values = frame[variable].iloc[positions[:MAX_LOCATED]].tolist()
     problems = [
         Problem(spec.name, f"{_where(frame, p)}: {message}", column=variable, value=str(value), expected=expected)
-        for p, value in zip(positions[:MAX_LISTED], values, strict=True)
+        for p, value in zip(positions[:MAX_LOCATED], values, strict=True)
     ]
-    if len(positions) > MAX_LISTED:
-        problems.append(Problem(spec.name, f"… and {len(positions) - MAX_LISTED} more records", column=variable))
+    if len(positions) > MAX_LOCATED:
+        problems.append(Problem(spec.name, f"… and {len(positions) - MAX_LOCATED} more records", column=variable))
     return problems
 
 

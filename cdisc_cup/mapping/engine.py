@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from cdisc_cup.derivations.text import number_text
-from cdisc_cup.errors import InputErrors, Problem, SpecErrors
+from cdisc_cup.errors import MAX_LOCATED, InputErrors, Problem, SpecErrors
 from cdisc_cup.mapping.catalogue import CATALOGUE, SOURCE_FILE, DerivationInput
 from cdisc_cup.readers.raw import LINE, RawTable
 from cdisc_cup.spec.model import Condition, DatasetSpec, StudySpec, ValueSource, VariableSpec
@@ -112,7 +112,7 @@ def _map_codes(
                     value=str(value),
                     expected="one of " + ", ".join(mapping),
                 )
-                for line, value in zip(lines[:50], values[:50], strict=True)
+                for line, value in zip(lines[:MAX_LOCATED], values[:MAX_LOCATED], strict=True)
             ]
         )
     return mapped

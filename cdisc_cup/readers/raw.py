@@ -30,11 +30,10 @@ import pandas as pd
 import pyreadstat
 
 from cdisc_cup.columns import extract_parts, is_in, parse_numbers
-from cdisc_cup.errors import InputErrors, Problem
+from cdisc_cup.errors import MAX_LOCATED, InputErrors, Problem
 from cdisc_cup.spec.model import RawColumnSpec, RawFileSpec, ReaderOptions, StudySpec
 
 LINE = "__line__"  # the physical line (CSV) or record number (SAS files) of each raw record
-MAX_PROBLEMS_PER_CHECK = 50  # per file and check: enough to act on, not a flood
 COMMON_DELIMITERS = (",", ";", "\t", "|")  # what spreadsheet programs and EDC systems save with
 SHOWN_CHARACTERS = 80  # of a line quoted in a problem
 NEARLY_ALL = 0.95  # share of a file's decimal values with the other mark that makes the mark a wholesale mistake
@@ -66,19 +65,19 @@ class RawTable:
 def _located(
     path: Path, frame: pd.DataFrame, mask: pd.Series, column: str, raw: pd.Series, message: str, expected: str | None
 ) -> list[Problem]:
-    """One problem per flagged record, at most MAX_PROBLEMS_PER_CHECK and then a count."""
+    """One problem per flagged record, at most MAX_LOCATED and then a count."""
     flagged = np.flatnonzero(np.asarray(mask, dtype=bool))
     if not len(flagged):
         return []
-    shown = flagged[:MAX_PROBLEMS_PER_CHECK]
+    shown = flagged[:MAX_LOCATED]
     lines = frame[LINE].to_numpy()[shown]
     values = raw.iloc[shown].tolist()
     problems = [
         Problem(str(path), message, line=int(line), column=column, value=str(value), expected=expected)
         for line, value in zip(lines, values, strict=True)
     ]
-    if len(flagged) > MAX_PROBLEMS_PER_CHECK:
-        more = len(flagged) - MAX_PROBLEMS_PER_CHECK
+    if len(flagged) > MAX_LOCATED:
+        more = len(flagged) - MAX_LOCATED
         problems.append(Problem(str(path), f"… and {more} more records with the same problem", column=column))
     return problems
 

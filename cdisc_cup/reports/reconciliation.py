@@ -34,13 +34,21 @@ RECONCILIATION_COLUMNS = [
 ]
 
 
-def _lines_used(sdtm: Mapping[str, pd.DataFrame], file_name: str) -> dict[str, pd.Index]:
+def _lines_used(sdtm: Mapping[str, pd.DataFrame], file_name: str) -> dict[str, pd.Series]:
+    """Per dataset, the raw lines of `file_name` its records came from (one per record)."""
     used = {}
     for name, frame in sdtm.items():
         lines = frame.loc[frame[SOURCE_FILE] == file_name, LINE]
         if len(lines):
-            used[name] = pd.Index(lines.unique())
+            used[name] = lines
     return used
+
+
+def _records_text(name: str, lines: pd.Series) -> str:
+    """ "VS 36 records (from 18 lines)": a raw line can give several records (one per test)."""
+    distinct = lines.nunique()
+    text = f"{name} {len(lines)} record{'s' if len(lines) != 1 else ''}"
+    return text if distinct == len(lines) else f"{text} (from {distinct} lines)"
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,7 @@ class Reconciliation:
     """The account of the raw records, made right after mapping so the raw export can be let go."""
 
     summary: pd.DataFrame  # RECONCILIATION_COLUMNS, one row per raw file
+    datasets: pd.DataFrame  # DATASET_ACCOUNT_COLUMNS, one row per SDTM dataset: its records by raw file
     trace: pd.DataFrame  # each SDTM record -> raw file and line
     extra_columns: dict[str, pd.DataFrame]  # raw file -> its lines and the columns no spec reads
 
@@ -58,14 +67,14 @@ def reconcile(raw: Mapping[str, RawTable], sdtm: Mapping[str, pd.DataFrame]) -> 
         for table in raw.values()
         if table.extra_columns
     }
-    return Reconciliation(summary(raw, sdtm), trace(sdtm), extra)
+    return Reconciliation(summary(raw, sdtm), dataset_accounts(sdtm), trace(sdtm), extra)
 
 
 def summary(raw: Mapping[str, RawTable], sdtm: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     rows = []
     for table in raw.values():
         used = _lines_used(sdtm, table.spec.file)
-        all_used = pd.Index([]).append(list(used.values())).unique() if used else pd.Index([])
+        all_used = pd.Index(pd.concat(list(used.values())).unique()) if used else pd.Index([])
         lines = table.frame[LINE]
         mapped = lines.isin(all_used)
         rows.append(
@@ -74,12 +83,27 @@ def summary(raw: Mapping[str, RawTable], sdtm: Mapping[str, pd.DataFrame]) -> pd
                 "rows_read": len(lines),
                 "rows_mapped": int(mapped.sum()),
                 "rows_not_mapped": int((~mapped).sum()),
-                "datasets": ", ".join(f"{name} ({len(index)})" for name, index in used.items()),
+                "datasets": ", ".join(_records_text(name, lines_of) for name, lines_of in used.items()),
                 "extra_columns": ", ".join(table.extra_columns),
                 "not_mapped_lines": ", ".join(lines[~mapped].astype(str)),
             }
         )
     return pd.DataFrame(rows, columns=RECONCILIATION_COLUMNS)
+
+
+DATASET_ACCOUNT_COLUMNS = ["dataset", "records", "sources"]
+
+
+def dataset_accounts(sdtm: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Each SDTM dataset's records by the raw file they came from; the counts add up to the
+    dataset's records (DS: consent from patients.csv, end of treatment and deaths from
+    end_of_treatment.csv)."""
+    rows = []
+    for name, frame in sdtm.items():
+        by_file = frame[SOURCE_FILE].astype("string").fillna("(no raw file)").value_counts(sort=False)
+        sources = ", ".join(f"{file} {count}" for file, count in by_file.items())
+        rows.append({"dataset": name, "records": len(frame), "sources": sources})
+    return pd.DataFrame(rows, columns=DATASET_ACCOUNT_COLUMNS)
 
 
 def trace(sdtm: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
@@ -108,19 +132,28 @@ def write_large_csv(frame: pd.DataFrame, path: Path) -> None:
     pa_csv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), path)
 
 
-def _html_page(reconciliation: pd.DataFrame) -> str:
-    head = "".join(f"<th>{html.escape(c.replace('_', ' '))}</th>" for c in reconciliation.columns)
+def _html_table(frame: pd.DataFrame) -> str:
+    head = "".join(f"<th>{html.escape(c.replace('_', ' '))}</th>" for c in frame.columns)
     body = "".join(
         "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in record) + "</tr>"
-        for record in reconciliation.astype(str).to_numpy().tolist()
+        for record in frame.astype(str).to_numpy().tolist()
     )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _html_page(reconciliation: Reconciliation) -> str:
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Raw record reconciliation</title>
 <style>body{{font-family:system-ui,sans-serif;margin:2em}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #bbb;padding:4px 8px;text-align:left;vertical-align:top}}th{{background:#eef}}</style>
 </head><body><h1>Raw record reconciliation</h1>
-<p>Every record of the raw export: read = mapped to SDTM + not mapped.</p>
-<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></body></html>
+<h2>Raw files</h2>
+<p>Every record of the raw export: read = mapped to SDTM + not mapped. A raw line can give
+several SDTM records (one per test of a findings domain, one per qualifier of SUPP--).</p>
+{_html_table(reconciliation.summary)}
+<h2>SDTM datasets</h2>
+<p>Each dataset's records by the raw file they came from; the counts add up to its records.</p>
+{_html_table(reconciliation.datasets)}</body></html>
 """
 
 
@@ -136,8 +169,12 @@ def write_reconciliation(reconciliation: Reconciliation, folder: Path) -> list[P
     ]
     summary_frame = reconciliation.summary
     neutralise_frame(summary_frame).to_csv(paths[0], index=False)
-    paths[1].write_text(json.dumps(summary_frame.to_dict(orient="records"), indent=2), encoding="utf-8")
-    paths[2].write_text(_html_page(summary_frame), encoding="utf-8")
+    document = {
+        "raw_files": summary_frame.to_dict(orient="records"),
+        "datasets": reconciliation.datasets.to_dict(orient="records"),
+    }
+    paths[1].write_text(json.dumps(document, indent=2), encoding="utf-8")
+    paths[2].write_text(_html_page(reconciliation), encoding="utf-8")
     write_large_csv(neutralise_frame(reconciliation.trace), paths[3])
     for file_name, extra in reconciliation.extra_columns.items():
         path = audit / f"extra_columns_{Path(file_name).stem}.csv"

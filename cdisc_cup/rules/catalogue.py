@@ -86,8 +86,10 @@ def catalogue_markdown(rules: Sequence[Rule]) -> str:
         "| Old ID | New ID | Why |",
         "| --- | --- | --- |",
     ]
+    retired = renumbered_ids()
     lines += [
-        f"| {row.old_id} | {row.new_id} | {_cell(row.reason)} |" for row in renumbered_ids().itertuples(index=False)
+        f"| {old} | {new} | {_cell(reason)} |"
+        for old, new, reason in zip(retired["old_id"], retired["new_id"], retired["reason"], strict=True)
     ]
     lines.append("")
     lines += [

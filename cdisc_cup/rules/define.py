@@ -60,6 +60,9 @@ class DefinedDataset:
 class DefineMetadata:
     version: str
     datasets: dict[str, DefinedDataset]
+    # The implementation guides it names, e.g. (("SDTMIG", "3.4"),); Define-XML 1.0/2.0 name
+    # the model instead ("CDISC SDTM", "3.1.2"), as the CDISC pilot does.
+    standards: tuple[tuple[str, str], ...] = ()
 
 
 def _local(element: etree._Element) -> str:
@@ -121,8 +124,17 @@ def _read_define(path: Path, modified_ns: int, size: int) -> DefineMetadata:
     root = etree.parse(str(path), parser).getroot()
     versions = _children(root, "MetaDataVersion")
     version = ""
+    standards: list[tuple[str, str]] = []
     if versions:
         version = _attribute(versions[0], "DefineVersion") or ""
+        named = (_attribute(versions[0], "StandardName"), _attribute(versions[0], "StandardVersion"))
+        if named[0] and named[1]:
+            standards.append((named[0], named[1]))
+    standards += [
+        (element.get("Name", ""), element.get("Version", ""))
+        for element in _children(root, "Standard")
+        if element.get("Type") == "IG"
+    ]
     codelists = {c.oid: c for c in map(_codelist, _children(root, "CodeList"))}
     value_lists = {
         v.get("OID"): [r.get("ItemOID") for r in v if isinstance(r.tag, str) and _local(r) == "ItemRef"]
@@ -160,4 +172,4 @@ def _read_define(path: Path, modified_ns: int, size: int) -> DefineMetadata:
         ]
         name = (group.get("Name") or "").upper()
         datasets[name] = DefinedDataset(name, _label(group), {v.name: v for v in refs})
-    return DefineMetadata(version, datasets)
+    return DefineMetadata(version, datasets, tuple(standards))

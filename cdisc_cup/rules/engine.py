@@ -15,7 +15,7 @@ from __future__ import annotations
 import fnmatch
 import string
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,8 @@ from cdisc_cup.findings import (
     empty_table,
 )
 from cdisc_cup.readers.datasets import read_dataset_folder_leniently
-from cdisc_cup.rules.igmeta import sdtm_class
+from cdisc_cup.rules.define import read_define
+from cdisc_cup.rules.igmeta import IG_NAMES, chosen_version, ig_label, sdtm_class
 from cdisc_cup.rules.loader import shipped_rules
 from cdisc_cup.rules.model import DatasetView, NotApplicable, Rule, Study, VariableMeta
 from cdisc_cup.rules.operators import OPERATORS
@@ -193,6 +194,18 @@ def run_rule(rule: Rule, study: Study, dataset: DatasetView | None) -> tuple[pd.
     return found, _status(rule, name, RuleStatus.RAN, len(found))
 
 
+def _version_mismatch(rule: Rule, study: Study, dataset: DatasetView | None) -> str | None:
+    """Why a rule written for some versions of its IG does not apply to these datasets."""
+    if not rule.versions or dataset is None:
+        return None
+    standard = study.standard_of(dataset)
+    version = study.ig_version_of(dataset)
+    if version in rule.versions:
+        return None
+    wanted = ", ".join(rule.versions)
+    return f"a rule of {IG_NAMES[standard]} {wanted}; the datasets follow {ig_label(standard, version)}"
+
+
 def _sponsor_mismatch(rule: Rule, study: Study) -> str | None:
     """Why a study's own rules do not apply here: they were written for another study."""
     if rule.study is None or rule.study in study.studyids:
@@ -218,6 +231,10 @@ def run_rules(study: Study, rules: Iterable[Rule]) -> RuleResults:
             wanted = ", ".join(rule.datasets)
             runs.append(_status(rule, "", RuleStatus.NOT_APPLICABLE, reason=f"no dataset it applies to ({wanted})"))
         for target in targets:
+            version_reason = _version_mismatch(rule, study, target)
+            if version_reason is not None:
+                runs.append(_status(rule, target.name, RuleStatus.NOT_APPLICABLE, reason=version_reason))
+                continue
             found, status = run_rule(rule, study, target)
             runs.append(status)
             if found is not None:
@@ -284,19 +301,36 @@ class DatasetFolder:
     datasets: Mapping[str, Any]  # name -> LoadedDataset or (frame, label, variables)
     define_path: Path | None = None
     unreadable: Mapping[str, str] = field(default_factory=dict)
+    ig_version: str | None = None  # None: as define.xml declares it, else the latest
+    version_note: str = ""  # why this version was chosen, when it is not the one declared
+
+    def with_version(self, forced: str | None = None) -> DatasetFolder:
+        """The folder with its IG version decided (forced, or from its define.xml)."""
+        declared = read_define(self.define_path).standards if self.define_path is not None else ()
+        version, note = chosen_version(self.standard, declared, forced or self.ig_version)
+        return replace(self, ig_version=version, version_note=note)
 
 
 def validate_folders(folders: Sequence[DatasetFolder], rules: Sequence[Rule] | None = None) -> RuleResults:
     """The rules on the dataset folders of one study (its SDTM and ADaM folders)."""
     rules = shipped_rules() if rules is None else rules
+    folders = [folder if folder.ig_version else folder.with_version() for folder in folders]
+    versions = {folder.standard: str(folder.ig_version) for folder in folders}
     shared = [r for r in rules if r.family not in PER_FOLDER_FAMILIES]
     per_folder = [r for r in rules if r.family in PER_FOLDER_FAMILIES]
     together = {name: source for folder in folders for name, source in folder.datasets.items()}
     standards = {name.upper(): folder.standard for folder in folders for name in folder.datasets}
     unreadable = {name: why for folder in folders for name, why in folder.unreadable.items()}
-    parts = [_run(together, standards, None, unreadable, shared)]
+    parts = [_run(together, standards, None, unreadable, shared, versions)]
     parts += [
-        _run(folder.datasets, {n.upper(): folder.standard for n in folder.datasets}, folder.define_path, {}, per_folder)
+        _run(
+            folder.datasets,
+            {n.upper(): folder.standard for n in folder.datasets},
+            folder.define_path,
+            {},
+            per_folder,
+            versions,
+        )
         for folder in folders
         if folder.datasets
     ]
@@ -312,10 +346,12 @@ def _run(
     define_path: Path | None,
     unreadable: Mapping[str, str],
     rules: Sequence[Rule],
+    versions: Mapping[str, str],
 ) -> RuleResults:
     views = {name.upper(): as_view(name, source) for name, source in datasets.items()}
     names = list(views) or [Path(n).stem.upper() for n in unreadable]
-    study = Study(views, {n: standards.get(n, detect_standard(names)) for n in names}, define_path, dict(unreadable))
+    kinds = {n: standards.get(n, detect_standard(names)) for n in names}
+    study = Study(views, kinds, define_path, dict(unreadable), dict(versions))
     return run_rules(study, rules)
 
 
@@ -380,7 +416,14 @@ def validation_of(
     files_under: Path | None = None,
 ) -> Validation:
     """A run's results with what a reviewer files beside them: tool, rules, standards, CT, input."""
-    standards = sorted({"ADaMIG 1.3" if f.standard == "adam" else "SDTMIG 3.4" for f in folders if f.datasets})
+    decided = [folder if folder.ig_version else folder.with_version() for folder in folders if folder.datasets]
+    standards = sorted(
+        {
+            ig_label(folder.standard, str(folder.ig_version))
+            + (f" ({folder.version_note})" if folder.version_note else "")
+            for folder in decided
+        }
+    )
     studies = sorted(
         {
             str(value)

@@ -122,6 +122,7 @@ def _rule(entry: Mapping[str, Any], path: Path, study: str | None) -> Rule:
         core=tuple(entry.get("core", ())),
         level=entry.get("level", "dataset"),
         study=study,
+        versions=tuple(str(v) for v in entry.get("versions", ())),
         check=Check(check.pop("operator"), check),
         source=path,
     )
@@ -188,6 +189,13 @@ def renumbered_ids() -> pd.DataFrame:
 
 def retired_ids() -> frozenset[str]:
     return frozenset(renumbered_ids()["old_id"])
+
+
+def rules_for(spec_dir: Path | None) -> tuple[Rule, ...]:
+    """The rule sets of a spec folder (its rules/*.yaml, the study's own rules among them), or
+    the shipped ones when it has none."""
+    files = sorted((Path(spec_dir) / "rules").glob("*.yaml")) if spec_dir is not None else []
+    return load_rules(files) if files else shipped_rules()
 
 
 @cache

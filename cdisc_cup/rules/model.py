@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from cdisc_cup.findings import Severity
+from cdisc_cup.rules.igmeta import latest
 
 # Standards a rule may name, and which kind of study they apply to.
 STANDARD_SCOPES: dict[str, tuple[str, ...]] = {
@@ -69,6 +70,7 @@ class Rule:
     core: tuple[str, ...] = ()  # CDISC CORE rule IDs of the same check
     level: str = "dataset"  # "dataset": runs once per matching dataset; "study": once per run
     study: str | None = None  # a study's own rule (sponsor rule): applies only to data of this STUDYID
+    versions: tuple[str, ...] = ()  # the IG versions the rule applies to (e.g. ARMNRS exists from 3.3); () = all
     source: Path | None = None
 
     @property
@@ -95,6 +97,7 @@ class Rule:
             "p21": list(self.p21),
             "core": list(self.core),
             "study": self.study,
+            "versions": list(self.versions),
             "operator": self.check.operator,
             "params": dict(self.check.params),
         }
@@ -136,9 +139,14 @@ class Study:
     standards: Mapping[str, str]  # dataset name -> "sdtm" | "adam"
     define_path: Path | None = None
     unreadable: Mapping[str, str] = field(default_factory=dict)  # file name -> why it cannot be read
+    ig_versions: Mapping[str, str] = field(default_factory=dict)  # "sdtm" -> "3.3"; missing: the latest
 
     def standard_of(self, dataset: DatasetView) -> str:
         return self.standards.get(dataset.name, "sdtm")
+
+    def ig_version_of(self, dataset: DatasetView) -> str:
+        standard = self.standard_of(dataset)
+        return self.ig_versions.get(standard) or latest(standard)
 
     @cached_property
     def studyids(self) -> frozenset[str]:

@@ -91,7 +91,7 @@ def _names(dataset: DatasetView, variables: Sequence[str] | str) -> list[str]:
 
 
 def _ig_names(study: Study, dataset: DatasetView, core: str) -> list[str]:
-    table = ig_dataset_variables(study.standard_of(dataset), dataset.name)
+    table = ig_dataset_variables(study.standard_of(dataset), dataset.name, study.ig_version_of(dataset))
     return table.loc[table["core"] == core, "variable"].tolist()
 
 
@@ -179,7 +179,7 @@ def dataset_label(study: Study, dataset: DatasetView, *, max_length: int = 40) -
 @operator
 def variable_type(study: Study, dataset: DatasetView) -> pd.DataFrame:
     """Variables the IG defines have the IG's type (Char or Num)."""
-    table = ig_dataset_variables(study.standard_of(dataset), dataset.name)
+    table = ig_dataset_variables(study.standard_of(dataset), dataset.name, study.ig_version_of(dataset))
     expected = dict(zip(table["variable"], table["type"], strict=True))
     bad = [v for v in dataset.variables if v.name in expected and expected[v.name] != v.type]
     return item_hits([{"variable": v.name, "value": v.type, "expected": expected[v.name]} for v in bad])

@@ -29,6 +29,8 @@ RULE: dict[str, Any] = {
         "exclude": {"type": "list", "schema": {"type": "string", "regex": r"^[A-Z0-9*?\-]+$"}},
         "severity": {"type": "string", "required": True, "allowed": ["Error", "Warning", "Notice"]},
         "level": {"type": "string", "allowed": ["dataset", "study"]},
+        # IG versions the rule applies to (default: every version of its standard's IG).
+        "versions": {"type": "list", "schema": {"type": "string", "regex": r"^\d+\.\d+$"}},
         "message": {"type": "string", "required": True, "empty": False},
         "rationale": {"type": "string", "required": True, "empty": False},
         "refs": {"type": "list", "schema": {"type": "string"}},

@@ -69,3 +69,43 @@ def test_converted_sample_has_no_error(converted_sample) -> None:
     datasets = {**read_dataset_folder(converted_sample.sdtm_dir), **read_dataset_folder(converted_sample.adam_dir)}
     findings = validate_datasets(datasets).findings
     assert findings[findings["severity"] == "Error"].to_dict("records") == []
+
+
+def test_the_shipped_ig_metadata_is_what_the_build_makes(shared_dir: Path) -> None:
+    """Regenerate with: python -m cdisc_cup.rules.igmeta ../shared/reference/cdisc-metadata"""
+    import pandas as pd
+
+    from cdisc_cup.rules.igmeta import build, ig_variables
+
+    built = build(shared_dir / "reference" / "cdisc-metadata")
+    pd.testing.assert_frame_equal(ig_variables(), built.astype(str), check_dtype=False)
+    counts = built.groupby(["standard", "version"]).size().to_dict()
+    assert counts[("sdtm", "3.2")] == 1142 and counts[("sdtm", "3.3")] == 1723 and counts[("sdtm", "3.4")] == 1917
+
+
+def test_ig_versions_differ_where_the_guides_do() -> None:
+    from cdisc_cup.rules.igmeta import chosen_version, ig_dataset_variables
+
+    def core(version: str, variable: str) -> str | None:
+        table = ig_dataset_variables("sdtm", "DM", version).set_index("variable")["core"]
+        return table.get(variable)
+
+    assert (core("3.2", "ARMCD"), core("3.3", "ARMCD"), core("3.4", "ARMCD")) == ("Req", "Exp", "Exp")
+    assert core("3.2", "ARMNRS") is None and core("3.3", "ARMNRS") == "Exp"
+    assert chosen_version("sdtm", [("CDISC SDTM", "3.1.2")])[0] == "3.2"
+    assert chosen_version("sdtm", [("SDTMIG", "3.3")]) == ("3.3", "")
+    assert chosen_version("adam", [("CDISC ADaM", "2.1")])[0] == "1.1"
+    assert chosen_version("sdtm", [], forced="3.2") == ("3.2", "")
+    assert chosen_version("sdtm", [])[0] == "3.4"
+
+
+def test_a_retired_rule_id_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "old.yaml"
+    path.write_text(
+        "rules:\n  - {id: SD0001, title: t, standard: SDTMIG 3.4, datasets: [DM], severity: Error, message: m,\n"
+        "     rationale: r, check: {operator: has_records}}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(SpecErrors) as raised:
+        load_rules([path])
+    assert "rule ID was retired" in str(raised.value) and "SD0001" in str(raised.value)

@@ -48,12 +48,12 @@ def test_serious_ae_rule_runs_when_some_criteria_are_absent(tmp_path: Path) -> N
 
 
 def test_a_rule_whose_checked_variables_are_all_absent_reports_once_for_the_dataset(tmp_path: Path) -> None:
-    criteria = ["AE.AESDTH", "AE.AESLIFE", "AE.AESHOSP", "AE.AESDISAB", "AE.AESCONG", "AE.AESMIE"]
+    criteria = ["AE.AESDTH", "AE.AESLIFE", "AE.AESHOSP", "AE.AESDISAB", "AE.AESCONG", "AE.AESMIE"]  # no AESCAN, AESOD
     results = run(build({"drop": criteria}, tmp_path))
     [finding] = findings_of(results, "SD5028")
     assert finding["row"] is None and finding["dataset"] == "AE"
     assert finding["message"] == (
-        "AE has none of AESDTH, AESLIFE, AESHOSP, AESDISAB, AESCONG, AESMIE, "
+        "AE has none of AESDTH, AESLIFE, AESHOSP, AESDISAB, AESCONG, AESMIE, AESCAN, AESOD, "
         "so none of the 1 records in scope meets the rule"
     )
 
