@@ -242,6 +242,7 @@ def validate_output(
     defines: Mapping[str, Path],
     layout: OutputLayout,
     rules: Sequence[Rule],
+    checked: str,
 ) -> Validation:
     """The rule set on the files as written: SDTM and ADaM together (for the cross-dataset
     rules), and the rules that read define.xml per folder against that folder's define.xml."""
@@ -251,9 +252,7 @@ def validate_output(
         if written.get(standard)
     ]
     results = validate_folders(folders, rules)
-    return validation_of(
-        results, rules, folders, checked="the converted datasets", command="convert", files_under=layout.root
-    )
+    return validation_of(results, rules, folders, checked=checked, command="convert", files_under=layout.root)
 
 
 def write_conversion_index(study: StudySpec, layout: OutputLayout, validation: Validation) -> Path:
@@ -349,7 +348,9 @@ def convert(
             with progress.step("write Dataset-JSON"):
                 write_json_datasets(study, layout, result, created)
         with progress.step("validate"):
-            result.validation = validate_output(written, result.defines, layout, rules_for(spec_dir))
+            result.validation = validate_output(
+                written, result.defines, layout, rules_for(spec_dir), f"{display_path(raw_dir)}, as converted"
+            )
             del written  # only for the checks; frees a copy of every dataset
             write_findings_reports(
                 result.validation, layout.reports / "validation", title=f"Conformance findings: {study.studyid}"
