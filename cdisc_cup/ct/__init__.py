@@ -1,8 +1,11 @@
 """CDISC controlled terminology shipped as package data (see `terminology`)."""
 
 from cdisc_cup.ct.terminology import (
+    DEFAULT_PACKAGES,
     Codelist,
     Term,
+    Terminology,
+    available_packages,
     codelist,
     codelist_by_code,
     codelist_for_variable,
@@ -10,11 +13,15 @@ from cdisc_cup.ct.terminology import (
     load_codelists,
     merge_codelists,
     packages,
+    terminology,
 )
 
 __all__ = [
+    "DEFAULT_PACKAGES",
     "Codelist",
     "Term",
+    "Terminology",
+    "available_packages",
     "codelist",
     "codelist_by_code",
     "codelist_for_variable",
@@ -22,4 +29,5 @@ __all__ = [
     "load_codelists",
     "merge_codelists",
     "packages",
+    "terminology",
 ]
