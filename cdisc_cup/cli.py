@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from cdisc_cup import __version__
+from cdisc_cup import __version__, ct
 from cdisc_cup.errors import EXIT_FINDINGS, EXIT_INTERRUPTED, CdiscCupError, first_problems
 from cdisc_cup.progress import Progress, Verbosity
 from cdisc_cup.rules.igmeta import IG_NAMES, IG_VERSIONS
@@ -192,6 +192,11 @@ STANDARD_CHOICES = [
     "adam",
     *(f"{name.lower()}-{version}" for family, name in IG_NAMES.items() for version in IG_VERSIONS[family]),
 ]
+# "sdtm-2025-03-28" for "SDTM CT 2025-03-28": the SDTM and ADaM packages shipped (Define-XML CT
+# describes define.xml itself and is not chosen per study).
+CT_CHOICES = [
+    name.replace(" CT ", "-").lower() for name in ct.available_packages() if name.startswith(("SDTM", "ADaM"))
+]
 FAIL_ON = {"error": ("Error",), "warning": ("Error", "Warning"), "notice": ("Error", "Warning", "Notice"), "never": ()}
 
 
@@ -219,6 +224,14 @@ FAIL_ON = {"error": ("Error",), "warning": ("Error", "Warning"), "notice": ("Err
     help="The implementation guide the datasets follow (repeat for SDTM and ADaM). Default: the version their "
     "define.xml names, else the latest; sdtm or adam alone only says which kind the datasets are.",
 )
+@click.option(
+    "--ct",
+    "terminology",
+    type=click.Choice(CT_CHOICES, case_sensitive=False),
+    multiple=True,
+    help="The CT package to check values with (repeat for SDTM and ADaM). Default: the one the folder's "
+    "define.xml cites, else the newest shipped.",
+)
 @common_options
 @report_errors
 def validate(
@@ -227,6 +240,7 @@ def validate(
     force: bool,
     fail_on: str,
     standards: tuple[str, ...],
+    terminology: tuple[str, ...],
     spec_dir: Path | None,
     verbosity: Verbosity,
 ) -> None:
@@ -242,11 +256,18 @@ def validate(
       cdisc-cup validate out/m5/datasets/isa-cup-de/tabulations/sdtm --report-dir qc
       cdisc-cup validate adam/ --standard adam --fail-on warning
       cdisc-cup validate legacy/ --standard sdtmig-3.2 --standard adamig-1.1
+      cdisc-cup validate out --ct sdtm-2025-03-28
     """
     from cdisc_cup.pipeline import validate_submission
 
     outcome = validate_submission(
-        folder, report_dir=report_dir, standards=standards, spec_dir=spec_dir, force=force, progress=Progress(verbosity)
+        folder,
+        report_dir=report_dir,
+        standards=standards,
+        terminology=terminology,
+        spec_dir=spec_dir,
+        force=force,
+        progress=Progress(verbosity),
     )
     for checked in outcome.studies:
         click.echo(checked.summary)

@@ -59,6 +59,7 @@ class RunInfo:
     created: str  # ISO 8601 date and time of the run
     command: str = ""
     study: str = ""
+    notes: tuple[str, ...] = ()  # how a standard version or CT package was chosen, when not as declared
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -71,6 +72,7 @@ class RunInfo:
             "created": self.created,
             "command": self.command,
             "study": self.study,
+            "notes": list(self.notes),
         }
 
 

@@ -415,23 +415,29 @@ def study_groups(folders: Sequence[Path], root: Path) -> dict[str, list[Path]]:
 
 @dataclass(frozen=True)
 class StandardChoice:
-    """What `validate --standard` says: the kind of datasets, and the IG version per kind."""
+    """What `validate --standard` and `--ct` say: the kind of datasets, and per kind the IG
+    version and the CT package."""
 
     kind: str | None = None  # "sdtm" or "adam" when the user says which kind all datasets are
     versions: Mapping[str, str] = field(default_factory=dict)  # "sdtm" -> "3.3"
+    packages: Mapping[str, str] = field(default_factory=dict)  # "sdtm" -> "2025-03-28"
 
     @classmethod
-    def parse(cls, values: Sequence[str]) -> StandardChoice:
-        """ "sdtm", "adam", "sdtmig-3.3", "adamig-1.1" (case-insensitive), repeatable."""
+    def parse(cls, standards: Sequence[str], terminology: Sequence[str] = ()) -> StandardChoice:
+        """--standard: sdtm, adam, sdtmig-3.3, adamig-1.1; --ct: sdtm-2025-03-28 (any case, repeatable)."""
         versions: dict[str, str] = {}
         kinds: set[str] = set()
-        for value in values:
+        for value in standards:
             name, _, version = value.lower().partition("-")
             kind = "adam" if name.startswith("adam") else "sdtm"
             kinds.add(kind)
             if version:
                 versions[kind] = version
-        return cls(kinds.pop() if len(kinds) == 1 else None, versions)
+        packages = {}
+        for value in terminology:
+            name, _, date = value.lower().partition("-")
+            packages["adam" if name == "adam" else "sdtm"] = date
+        return cls(kinds.pop() if len(kinds) == 1 else None, versions, packages)
 
 
 def folder_standard(folder: Path, names: Sequence[str], forced: str | None) -> str:
@@ -451,6 +457,7 @@ def validate_submission(
     *,
     report_dir: Path | None = None,
     standards: Sequence[str] = (),
+    terminology: Sequence[str] = (),
     spec_dir: Path | None = None,
     force: bool = False,
     progress: Progress | None = None,
@@ -485,7 +492,7 @@ def validate_submission(
     if report_dir is None:
         progress.note(f"reports go to {display_path(target)}")
     rules = rules_for(spec_dir)
-    choice = StandardChoice.parse(standards)
+    choice = StandardChoice.parse(standards, terminology)
     studies = []
     started = datetime.now().astimezone().replace(microsecond=0).isoformat()
     with output.staged(__version__, started) as staging:
@@ -496,8 +503,8 @@ def validate_submission(
                 folder_standard(r.path, [*r.datasets, *(Path(n).stem for n in r.unreadable)], choice.kind) for r in read
             ]
             checked = [
-                DatasetFolder(r.path, kind, r.datasets, r.define_path, r.unreadable).with_version(
-                    choice.versions.get(kind)
+                DatasetFolder(r.path, kind, r.datasets, r.define_path, r.unreadable).decide(
+                    choice.versions.get(kind), choice.packages.get(kind)
                 )
                 for r, kind in zip(read, kinds, strict=True)
             ]

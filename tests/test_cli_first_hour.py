@@ -265,3 +265,35 @@ def test_the_index_page_links_every_output_and_every_link_resolves(converted: Pa
     for href in hrefs:
         assert (converted / href.split("#")[0]).is_file(), href
     assert "ISA-CUP-DE" in page.text_content() and "cdisc-cup" in page.text_content()
+
+
+def test_validate_checks_with_the_ct_define_cites_or_the_one_chosen(converted: Path, tmp_path: Path) -> None:
+    import json
+
+    runner = CliRunner()
+    cited = runner.invoke(main, ["validate", str(converted), "--report-dir", str(tmp_path / "a"), "--fail-on", "never"])
+    assert cited.exit_code == 0, cited.output
+    run = json.loads((tmp_path / "a" / "findings.json").read_text(encoding="utf-8"))["run"]
+    assert "SDTM CT 2015-12-18" in run["terminology"]  # what our define.xml cites
+    assert run["standards"] == ["ADaMIG 1.3", "SDTMIG 3.4"] and run["notes"] == []
+    arguments = ["validate", str(converted), "--report-dir", str(tmp_path / "b"), "--fail-on", "never"]
+    chosen = runner.invoke(main, [*arguments, "--ct", "sdtm-2025-03-28", "--standard", "sdtmig-3.3"])
+    assert chosen.exit_code == 0, chosen.output
+    run = json.loads((tmp_path / "b" / "findings.json").read_text(encoding="utf-8"))["run"]
+    assert "SDTM CT 2025-03-28" in run["terminology"] and "SDTMIG 3.3" in run["standards"]
+
+
+def test_validate_the_cdisc_pilot_says_which_guide_it_checked_against(shared_dir: Path, tmp_path: Path) -> None:
+    import json
+
+    pilot = shared_dir / "reference" / "cdiscpilot01"
+    result = CliRunner().invoke(main, ["validate", str(pilot), "--report-dir", str(tmp_path / "r")])
+    assert result.exit_code == 1  # the pilot has Errors (labels missing from its XPT files)
+    document = json.loads((tmp_path / "r" / "findings.json").read_text(encoding="utf-8"))
+    assert document["run"]["study"] == "CDISCPILOT01"
+    assert document["run"]["standards"] == ["ADaMIG 1.1", "SDTMIG 3.2"]
+    assert any("CDISC SDTM 3.1.2" in note for note in document["run"]["notes"])
+    statuses = {rule["rule_id"]: rule for rule in document["rules"]}
+    assert statuses["CU0001"]["status"] == "not applicable" and "ISA-CUP-DE" in statuses["CU0001"]["reason"]
+    assert statuses["SD5031"]["reason"] == "DM: a rule of SDTMIG 3.3, 3.4; the datasets follow SDTMIG 3.2"
+    assert {d["dataset"] for d in document["summary"]["by_dataset"]} >= {"DM", "AE", "ADSL", "ADAE", "ADTTE"}

@@ -212,6 +212,22 @@ class Terminology:
         return merge_codelists(self.codelists_for_variable(standard, dataset, variable))
 
 
+def chosen_package(kind: str, declared: tuple[tuple[str, str], ...] = (), forced: str | None = None) -> tuple[str, str]:
+    """The package of a kind ("SDTM") to check a folder with, and a note when it is not the one
+    declared: the user's choice, else the one its define.xml cites when it is shipped, else the
+    newest shipped (a folder that names none was made with some CT, most likely a recent one)."""
+    if forced is not None:
+        return _resolve(kind, forced), ""
+    shipped = [name for name in available_packages() if name.startswith(f"{kind} CT ")]
+    cited = [version for publishing_set, version in declared if publishing_set.upper() == kind.upper() and version]
+    if cited and f"{kind} CT {cited[0]}" in shipped:
+        return f"{kind} CT {cited[0]}", ""
+    newest = max(shipped)
+    if cited:
+        return newest, f"define.xml cites {kind} CT {cited[0]}, which is not shipped; checked with {newest}"
+    return newest, ""
+
+
 def _resolve(kind: str, chosen: str | None) -> str:
     """A package name from a date ("2025-03-28") or a full name; unknown ones list the choices."""
     if chosen is None:

@@ -66,6 +66,7 @@ def run_rows(run: RunInfo) -> list[tuple[str, str]]:
         ("Study", run.study),
         ("Created", run.created),
         ("Command", run.command),
+        *(("Note", note) for note in run.notes),
     ]
 
 

@@ -63,6 +63,8 @@ class DefineMetadata:
     # The implementation guides it names, e.g. (("SDTMIG", "3.4"),); Define-XML 1.0/2.0 name
     # the model instead ("CDISC SDTM", "3.1.2"), as the CDISC pilot does.
     standards: tuple[tuple[str, str], ...] = ()
+    # The CT packages it cites (Define-XML 2.1 def:Standard Type="CT"): (("SDTM", "2015-12-18"),)
+    terminology: tuple[tuple[str, str], ...] = ()
 
 
 def _local(element: etree._Element) -> str:
@@ -172,4 +174,9 @@ def _read_define(path: Path, modified_ns: int, size: int) -> DefineMetadata:
         ]
         name = (group.get("Name") or "").upper()
         datasets[name] = DefinedDataset(name, _label(group), {v.name: v for v in refs})
-    return DefineMetadata(version, datasets, tuple(standards))
+    terminology = tuple(
+        (element.get("PublishingSet", ""), element.get("Version", ""))
+        for element in _children(root, "Standard")
+        if element.get("Type") == "CT"
+    )
+    return DefineMetadata(version, datasets, tuple(standards), terminology)

@@ -302,26 +302,37 @@ class DatasetFolder:
     define_path: Path | None = None
     unreadable: Mapping[str, str] = field(default_factory=dict)
     ig_version: str | None = None  # None: as define.xml declares it, else the latest
-    version_note: str = ""  # why this version was chosen, when it is not the one declared
+    ct_package: str | None = None  # e.g. "SDTM CT 2015-12-18"; None: as define.xml cites it, else the newest
+    notes: tuple[str, ...] = ()  # why a version or package was chosen, when it is not the one declared
 
-    def with_version(self, forced: str | None = None) -> DatasetFolder:
-        """The folder with its IG version decided (forced, or from its define.xml)."""
-        declared = read_define(self.define_path).standards if self.define_path is not None else ()
-        version, note = chosen_version(self.standard, declared, forced or self.ig_version)
-        return replace(self, ig_version=version, version_note=note)
+    @property
+    def decided(self) -> bool:
+        return self.ig_version is not None and self.ct_package is not None
+
+    def decide(self, version: str | None = None, package: str | None = None) -> DatasetFolder:
+        """The folder with its IG version and CT package decided: the user's, else those its
+        define.xml names (or the nearest shipped), else the latest."""
+        described = read_define(self.define_path) if self.define_path is not None else None
+        ig, ig_note = chosen_version(self.standard, described.standards if described else (), version)
+        kind = "ADaM" if self.standard == "adam" else "SDTM"
+        cited = described.terminology if described else ()
+        chosen, ct_note = ct.chosen_package(kind, cited, package)
+        notes = tuple(note for note in (ig_note, ct_note) if note)
+        return replace(self, ig_version=ig, ct_package=chosen, notes=notes)
 
 
 def validate_folders(folders: Sequence[DatasetFolder], rules: Sequence[Rule] | None = None) -> RuleResults:
     """The rules on the dataset folders of one study (its SDTM and ADaM folders)."""
     rules = shipped_rules() if rules is None else rules
-    folders = [folder if folder.ig_version else folder.with_version() for folder in folders]
+    folders = [folder if folder.decided else folder.decide() for folder in folders]
     versions = {folder.standard: str(folder.ig_version) for folder in folders}
+    terminology = terminology_of(folders)
     shared = [r for r in rules if r.family not in PER_FOLDER_FAMILIES]
     per_folder = [r for r in rules if r.family in PER_FOLDER_FAMILIES]
     together = {name: source for folder in folders for name, source in folder.datasets.items()}
     standards = {name.upper(): folder.standard for folder in folders for name in folder.datasets}
     unreadable = {name: why for folder in folders for name, why in folder.unreadable.items()}
-    parts = [_run(together, standards, None, unreadable, shared, versions)]
+    parts = [_run(together, standards, None, unreadable, shared, versions, terminology)]
     parts += [
         _run(
             folder.datasets,
@@ -330,6 +341,7 @@ def validate_folders(folders: Sequence[DatasetFolder], rules: Sequence[Rule] | N
             {},
             per_folder,
             versions,
+            terminology,
         )
         for folder in folders
         if folder.datasets
@@ -347,12 +359,19 @@ def _run(
     unreadable: Mapping[str, str],
     rules: Sequence[Rule],
     versions: Mapping[str, str],
+    terminology: ct.Terminology,
 ) -> RuleResults:
     views = {name.upper(): as_view(name, source) for name, source in datasets.items()}
     names = list(views) or [Path(n).stem.upper() for n in unreadable]
     kinds = {n: standards.get(n, detect_standard(names)) for n in names}
-    study = Study(views, kinds, define_path, dict(unreadable), dict(versions))
+    study = Study(views, kinds, define_path, dict(unreadable), dict(versions), terminology)
     return run_rules(study, rules)
+
+
+def terminology_of(folders: Sequence[DatasetFolder]) -> ct.Terminology:
+    """One terminology for a study's folders: the SDTM folder's SDTM CT, the ADaM folder's ADaM CT."""
+    chosen = {folder.standard: folder.ct_package for folder in folders if folder.ct_package}
+    return ct.terminology(sdtm=chosen.get("sdtm"), adam=chosen.get("adam"))
 
 
 def validate_folder(folder: Path, *, standard: str | None = None) -> RuleResults:
@@ -416,14 +435,9 @@ def validation_of(
     files_under: Path | None = None,
 ) -> Validation:
     """A run's results with what a reviewer files beside them: tool, rules, standards, CT, input."""
-    decided = [folder if folder.ig_version else folder.with_version() for folder in folders if folder.datasets]
-    standards = sorted(
-        {
-            ig_label(folder.standard, str(folder.ig_version))
-            + (f" ({folder.version_note})" if folder.version_note else "")
-            for folder in decided
-        }
-    )
+    decided = [folder if folder.decided else folder.decide() for folder in folders if folder.datasets]
+    standards = sorted({ig_label(folder.standard, str(folder.ig_version)) for folder in decided})
+    notes = [note for folder in decided for note in folder.notes]
     studies = sorted(
         {
             str(value)
@@ -438,11 +452,12 @@ def validation_of(
         version=__version__,
         rule_set=f"cdisc-cup {__version__} rules ({len(rules)} rules)",
         standards=tuple(standards),
-        terminology=ct.packages(),
+        terminology=terminology_of(decided).packages,
         input=checked,
         created=datetime.now().astimezone().replace(microsecond=0).isoformat(),
         command=command,
         study=", ".join(studies),
+        notes=tuple(dict.fromkeys(notes)),
     )
     return Validation(
         run, results.findings, results.rule_runs, rule_catalogue(rules), _dataset_rows(folders, files_under)

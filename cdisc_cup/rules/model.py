@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from cdisc_cup import ct
 from cdisc_cup.findings import Severity
 from cdisc_cup.rules.igmeta import latest
 
@@ -140,6 +141,7 @@ class Study:
     define_path: Path | None = None
     unreadable: Mapping[str, str] = field(default_factory=dict)  # file name -> why it cannot be read
     ig_versions: Mapping[str, str] = field(default_factory=dict)  # "sdtm" -> "3.3"; missing: the latest
+    terminology: ct.Terminology = field(default_factory=ct.terminology)  # the CT packages values are checked with
 
     def standard_of(self, dataset: DatasetView) -> str:
         return self.standards.get(dataset.name, "sdtm")

@@ -430,9 +430,13 @@ def trtemfl_window(
 
 
 @cache
-def _ig_codelist(codelist: str | None, standard: str, dataset: str, variable: str) -> ct.Codelist | None:
+def _ig_codelist(
+    terminology: ct.Terminology, codelist: str | None, standard: str, dataset: str, variable: str
+) -> ct.Codelist | None:
     """The named codelist, or the one the IG ties to the variable (cached: asked once per variable)."""
-    return ct.codelist(codelist) if codelist else ct.codelist_for_variable(standard, dataset, variable)
+    if codelist:
+        return terminology.codelist(codelist)
+    return terminology.codelist_for_variable(standard, dataset, variable)
 
 
 def _variable_codelist(
@@ -451,13 +455,14 @@ def _variable_codelist(
         described = define.read_define(study.define_path).datasets.get(dataset.name)
         declared = described.variables.get(variable) if described else None
         if declared is not None and declared.codelists:
-            cdisc = [ct.codelist_by_code(c.nci_code) if c.nci_code else None for c in declared.codelists]
+            terminology = study.terminology
+            cdisc = [terminology.codelist_by_code(c.nci_code) if c.nci_code else None for c in declared.codelists]
             if None in cdisc:
                 return None, frozenset()
             found = ct.merge_codelists(tuple(dict.fromkeys(cdisc)))
             extended = frozenset().union(*(c.extended for c in declared.codelists))
             return found, extended if found is not None and found.extensible else frozenset()
-    return _ig_codelist(codelist, study.standard_of(dataset), dataset.name, variable), frozenset()
+    return _ig_codelist(study.terminology, codelist, study.standard_of(dataset), dataset.name, variable), frozenset()
 
 
 @operator
