@@ -83,7 +83,10 @@ def test_validate_clean_study_exits_0_and_warning_level_counts(tmp_path: Path) -
         },
         tmp_path / "w",
     )
-    assert runner.invoke(main, ["validate", str(late), "--fail-on", "warning"]).exit_code == 1
+    warned = runner.invoke(
+        main, ["validate", str(late), "--report-dir", str(tmp_path / "w-report"), "--fail-on", "warning"]
+    )
+    assert warned.exit_code == 1, warned.output
 
 
 def test_validate_folder_without_datasets_is_unusable_input(tmp_path: Path) -> None:
