@@ -23,7 +23,7 @@ from cdisc_cup.errors import ConformanceErrors, InputErrors, OutputError, Proble
 from cdisc_cup.findings import Validation
 from cdisc_cup.mapping.conform import conform_all
 from cdisc_cup.mapping.engine import build_sdtm, submission_frame
-from cdisc_cup.outputs import OutputFolder
+from cdisc_cup.outputs import Manifest, OutputFolder
 from cdisc_cup.progress import Progress
 from cdisc_cup.readers.datasets import (
     LoadedDataset,
@@ -518,8 +518,23 @@ def validate_submission(
     return ValidateOutcome(studies)
 
 
+def _conversion_output(out_dir: Path) -> None:
+    """`define` and `tables` rewrite files inside a conversion's output: only one cdisc-cup wrote."""
+    if Manifest.read(Path(out_dir)) is None:
+        raise OutputError(
+            [
+                Problem(
+                    display_path(out_dir),
+                    "was not written by cdisc-cup convert, so cdisc-cup does not rewrite files in it",
+                    expected="the output folder of cdisc-cup convert",
+                )
+            ]
+        )
+
+
 def regenerate_defines(out_dir: Path, spec_dir: Path | None = None) -> dict[str, Path]:
     """define.xml and define.html again, from the XPT files of a conversion's output."""
+    _conversion_output(out_dir)
     study = load_study(spec_dir)
     layout = OutputLayout(Path(out_dir), study.studyid)
     found = {
@@ -551,6 +566,7 @@ def regenerate_defines(out_dir: Path, spec_dir: Path | None = None) -> dict[str,
 
 def regenerate_tables(out_dir: Path, spec_dir: Path | None = None) -> list[Path]:
     """The paper's tables and figure again, from the ADaM XPT files of a conversion's output."""
+    _conversion_output(out_dir)
     study = load_study(spec_dir)
     layout = OutputLayout(Path(out_dir), study.studyid)
     loaded = read_dataset_folder(layout.adam) if layout.adam.is_dir() and xpt_files(layout.adam) else {}

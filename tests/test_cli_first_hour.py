@@ -232,11 +232,19 @@ def test_validate_of_a_folder_without_datasets_names_the_dataset_folder(tmp_path
     assert "The dataset folder has 1 problem" in result.output and "raw export" not in result.output
 
 
-def test_define_and_tables_on_an_empty_folder_fail_and_name_their_input(tmp_path: Path) -> None:
-    define = CliRunner().invoke(main, ["define", str(tmp_path)])
+def test_define_and_tables_rewrite_only_a_conversions_output(tmp_path: Path, converted: Path) -> None:
+    for command in ("define", "tables"):
+        refused = CliRunner().invoke(main, [command, str(tmp_path)])
+        assert refused.exit_code == 4 and "was not written by cdisc-cup convert" in refused.output
+    empty = tmp_path / "empty-output"
+    empty.mkdir()
+    (empty / MANIFEST).write_text('{"tool": "cdisc-cup", "entries": [], "files": []}')
+    define = CliRunner().invoke(main, ["define", str(empty)])
     assert define.exit_code == 2 and "output folder" in define.output and "raw export" not in define.output
-    tables = CliRunner().invoke(main, ["tables", str(tmp_path)])
+    tables = CliRunner().invoke(main, ["tables", str(empty)])
     assert tables.exit_code == 2 and "The ADaM folder has 2 problems" in tables.output
+    assert CliRunner().invoke(main, ["define", str(converted)]).exit_code == 0
+    assert CliRunner().invoke(main, ["tables", str(converted)]).exit_code == 0
 
 
 def test_fail_on_notice_fails_on_any_finding(converted: Path, tmp_path: Path) -> None:
