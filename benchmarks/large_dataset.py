@@ -6,7 +6,7 @@ FDA Study Data Technical Conformance Guide section 3.3.2: a dataset file over 5 
 files of at most 5 GB in a "split" sub-folder, beside the whole file. This generates LB-like
 records (32 variables, SDTM-like lengths, 300 records per subject) in chunks with one seeded
 numpy generator, streams them chunk by chunk through
-`cdisc_cup.writers.xpt_split.write_xpt_within_limit(..., by="USUBJID")`, and reports wall time,
+`cdisc_cup.xpt.split.write_xpt_within_limit(..., by="USUBJID")`, and reports wall time,
 the seconds spent generating versus writing, MB/s, the files written and their sizes, and the
 process's peak resident memory, to show that memory is bounded by a chunk and not by the file.
 
@@ -30,8 +30,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cdisc_cup.writers.xpt import XptVariable, record_length, xpt_size
-from cdisc_cup.writers.xpt_split import FDA_FILE_LIMIT, XptDatasetFiles, write_xpt_within_limit
+from cdisc_cup.constants import FDA_FILE_LIMIT
+from cdisc_cup.xpt.model import XptVariable
+from cdisc_cup.xpt.split import XptDatasetFiles, write_xpt_within_limit
+from cdisc_cup.xpt.write import record_length, xpt_size
 
 VARIABLES = (
     XptVariable("STUDYID", "Study Identifier", "Char", 13),

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # Exit codes, documented in the README ("Exit codes") and in every command's --help.
-EXIT_OK = 0
 EXIT_FINDINGS = 1  # validate: findings at or above --fail-on
 EXIT_INPUT = 2
 EXIT_SPEC = 3

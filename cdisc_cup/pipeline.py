@@ -8,10 +8,9 @@ SOURCE_DATE_EPOCH or, failing that, from the data, so two runs give identical by
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -19,22 +18,15 @@ import pandas as pd
 from cdisc_cup import __version__
 from cdisc_cup.adam import derive_adam
 from cdisc_cup.adam.spec import conform as conform_adam
+from cdisc_cup.constants import FDA_FILE_LIMIT, source_date_epoch
 from cdisc_cup.errors import ConformanceErrors, InputErrors, OutputError, Problem, display_path
 from cdisc_cup.findings import Validation
 from cdisc_cup.mapping.conform import conform_all
-from cdisc_cup.mapping.engine import build_sdtm, submission_frame
+from cdisc_cup.mapping.engine import build_sdtm
 from cdisc_cup.outputs import Manifest, OutputFolder
 from cdisc_cup.progress import Progress
-from cdisc_cup.readers.datasets import (
-    LoadedDataset,
-    as_read_back,
-    find_dataset_folders,
-    read_dataset_folder,
-    read_dataset_folder_leniently,
-    read_xpt_header,
-    xpt_files,
-)
-from cdisc_cup.readers.raw import RawTable, read_raw_export, unknown_files
+from cdisc_cup.provenance import RawTable, submission_frame
+from cdisc_cup.readers.raw import read_raw_export, unknown_files
 from cdisc_cup.reports.findings import terminal_summary, write_findings_reports
 from cdisc_cup.reports.index import write_index_page
 from cdisc_cup.reports.reconciliation import reconcile, write_reconciliation
@@ -51,8 +43,17 @@ from cdisc_cup.writers.define_xml import (
     validate_define,
     write_define,
 )
-from cdisc_cup.writers.xpt import XptVariable, xpt_size
-from cdisc_cup.writers.xpt_split import FDA_FILE_LIMIT, XptDatasetFiles, split_note, write_xpt_within_limit
+from cdisc_cup.xpt.model import Dataset, XptVariable
+from cdisc_cup.xpt.read import (
+    as_read_back,
+    find_dataset_folders,
+    read_dataset_folder,
+    read_dataset_folder_leniently,
+    read_xpt_header,
+    xpt_files,
+)
+from cdisc_cup.xpt.split import XptDatasetFiles, split_note, write_xpt_within_limit
+from cdisc_cup.xpt.write import xpt_size
 
 FORMATS = ("xpt", "json")
 # What `convert` writes at the top of its output folder (and nothing else: see outputs.py).
@@ -123,9 +124,8 @@ class ConversionResult:
 
 def creation_time(raw: Mapping[str, RawTable]) -> datetime:
     """SOURCE_DATE_EPOCH (reproducible builds) or the latest complete date in the export."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.isdigit():
-        return datetime.fromtimestamp(int(epoch), tz=UTC).replace(tzinfo=None)
+    if (epoch := source_date_epoch()) is not None:
+        return epoch
     latest = "2000-01-01"
     for table in raw.values():
         for column in table.spec.columns:
@@ -172,7 +172,7 @@ def write_datasets(
     return written
 
 
-def written_datasets(study: StudySpec, result: ConversionResult) -> dict[str, dict[str, LoadedDataset]]:
+def written_datasets(study: StudySpec, result: ConversionResult) -> dict[str, dict[str, Dataset]]:
     """The datasets as they are in the written XPT files, for the define.xml cross-check and
     the conformance rules.
 
@@ -181,7 +181,7 @@ def written_datasets(study: StudySpec, result: ConversionResult) -> dict[str, di
     (`as_read_back`, held equal to a real read-back by the tests), since parsing a
     million-record file again costs more than writing it. `cdisc-cup validate` reads files.
     """
-    written: dict[str, dict[str, LoadedDataset]] = {}
+    written: dict[str, dict[str, Dataset]] = {}
     for standard, specs, frames in (("SDTM", study.sdtm, result.sdtm), ("ADaM", study.adam, result.adam)):
         if not frames:
             continue
@@ -201,7 +201,7 @@ def write_defines(
     study: StudySpec,
     layout: OutputLayout,
     result: ConversionResult,
-    written: Mapping[str, Mapping[str, LoadedDataset]],
+    written: Mapping[str, Mapping[str, Dataset]],
     created: datetime,
 ) -> dict[str, Path]:
     """define.xml beside each dataset folder, schema-valid and matching the written XPTs."""
@@ -238,7 +238,7 @@ def write_json_datasets(study: StudySpec, layout: OutputLayout, result: Conversi
 
 
 def validate_output(
-    written: Mapping[str, Mapping[str, LoadedDataset]],
+    written: Mapping[str, Mapping[str, Dataset]],
     defines: Mapping[str, Path],
     layout: OutputLayout,
     rules: Sequence[Rule],

@@ -36,21 +36,3 @@ def study_day(dates: pd.Series, reference: pd.Series) -> pd.Series:
     delta = (complete_dates(dates) - complete_dates(reference)).dt.days
     day = delta + (delta >= 0).astype("float64")
     return pd.Series(day, index=dates.index, dtype="Float64")
-
-
-def earliest_possible(iso: pd.Series) -> pd.Series:
-    """Impute a partial ISO date to the first day it allows (`2020-07` -> 2020-07-01)."""
-    text = iso.astype("string")
-    padded = text.where(text.str.len() != 7, text + "-01")
-    padded = padded.where(padded.str.len() != 4, padded + "-01-01")
-    return complete_dates(padded)
-
-
-def latest_possible(iso: pd.Series) -> pd.Series:
-    """Impute a partial ISO date to the last day it allows (`2020-02` -> 2020-02-29)."""
-    text = iso.astype("string")
-    first = earliest_possible(text)
-    month_end = first + pd.offsets.MonthEnd(0)
-    year_end = first + pd.offsets.YearEnd(0)
-    length = text.str.len()
-    return first.where(length == 10, month_end.where(length == 7, year_end.where(length == 4)))

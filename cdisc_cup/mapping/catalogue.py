@@ -9,18 +9,16 @@ such as DM.RFSTDTC for study days).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Literal
 
 import pandas as pd
 
 from cdisc_cup.columns import lookup
 from cdisc_cup.derivations.dates import complete_dates, study_day
 from cdisc_cup.derivations.text import ascii_text
-from cdisc_cup.readers.raw import LINE, RawTable
+from cdisc_cup.provenance import LINE, SOURCE_FILE, RawTable
 from cdisc_cup.spec.model import DatasetSpec, StudySpec
-
-SOURCE_FILE = "__file__"  # raw file name of each record, beside LINE: the audit trail
 
 
 @dataclass
@@ -33,7 +31,6 @@ class DerivationInput:
     built: Mapping[str, pd.DataFrame]
     frame: pd.DataFrame  # the records built so far (one block, or the whole dataset)
     rows: pd.DataFrame | None = None  # raw records of the block (record-level only)
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def raw_column(self, name: str) -> pd.Series:
         """A raw column of the block, or `file.COLUMN` of another raw file joined by subject."""

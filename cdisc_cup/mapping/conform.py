@@ -17,9 +17,7 @@ import pandas as pd
 from cdisc_cup import ct
 from cdisc_cup.columns import byte_lengths, is_in
 from cdisc_cup.errors import MAX_LOCATED, ConformanceErrors, Problem
-from cdisc_cup.mapping.catalogue import SOURCE_FILE
-from cdisc_cup.mapping.engine import BLOCK
-from cdisc_cup.readers.raw import LINE
+from cdisc_cup.provenance import BLOCK, LINE, SOURCE_FILE
 from cdisc_cup.spec.model import DatasetSpec
 
 MAX_NAME = 8

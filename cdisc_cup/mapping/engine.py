@@ -18,13 +18,11 @@ import pandas as pd
 
 from cdisc_cup.derivations.text import number_text
 from cdisc_cup.errors import MAX_LOCATED, InputErrors, Problem, SpecErrors
-from cdisc_cup.mapping.catalogue import CATALOGUE, SOURCE_FILE, DerivationInput
-from cdisc_cup.readers.raw import LINE, RawTable
+from cdisc_cup.mapping.catalogue import CATALOGUE, DerivationInput
+from cdisc_cup.provenance import BLOCK, LINE, SOURCE_FILE, TRACE_COLUMNS, RawTable
 from cdisc_cup.spec.model import Condition, DatasetSpec, StudySpec, ValueSource, VariableSpec
 from cdisc_cup.spec.schema import source_kind
 
-BLOCK = "__block__"  # index of the record block a record came from (for block-level codelists)
-TRACE_COLUMNS = (SOURCE_FILE, LINE, BLOCK)
 SOURCE_PARAMETERS_NOT_PASSED = ("derivation", "when", "codelist")
 
 
@@ -239,8 +237,3 @@ def build_sdtm(study: StudySpec, raw: Mapping[str, RawTable]) -> dict[str, pd.Da
     for spec in study.sdtm:
         built[spec.name] = build_dataset(spec, study, raw, built)
     return built
-
-
-def submission_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """The dataset as submitted: without the audit-trail columns."""
-    return frame.drop(columns=[c for c in TRACE_COLUMNS if c in frame.columns])

@@ -22,7 +22,6 @@ import csv
 import io
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -31,9 +30,9 @@ import pyreadstat
 
 from cdisc_cup.columns import extract_parts, is_in, parse_numbers
 from cdisc_cup.errors import MAX_LOCATED, InputErrors, Problem
+from cdisc_cup.provenance import LINE, RawTable
 from cdisc_cup.spec.model import RawColumnSpec, RawFileSpec, ReaderOptions, StudySpec
 
-LINE = "__line__"  # the physical line (CSV) or record number (SAS files) of each raw record
 COMMON_DELIMITERS = (",", ";", "\t", "|")  # what spreadsheet programs and EDC systems save with
 SHOWN_CHARACTERS = 80  # of a line quoted in a problem
 NEARLY_ALL = 0.95  # share of a file's decimal values with the other mark that makes the mark a wholesale mistake
@@ -46,20 +45,6 @@ DATE_LAYOUTS = {
     "MM/DD/YYYY": r"^(?P<month>\w{2})/(?P<day>\w{2})/(?P<year>\d{4})$",
     "YYYY-MM-DD": r"^(?P<year>\d{4})-(?P<month>\w{2})-(?P<day>\w{2})$",
 }
-
-
-@dataclass
-class RawTable:
-    """One raw file, typed; `frame` has the declared columns (plus extras) and LINE."""
-
-    spec: RawFileSpec
-    path: Path
-    frame: pd.DataFrame
-    extra_columns: list[str] = field(default_factory=list)
-
-    @property
-    def rows(self) -> int:
-        return len(self.frame)
 
 
 def _located(

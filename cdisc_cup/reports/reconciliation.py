@@ -19,8 +19,7 @@ import pandas as pd
 import pyarrow as pa
 from pyarrow import csv as pa_csv
 
-from cdisc_cup.mapping.catalogue import SOURCE_FILE
-from cdisc_cup.readers.raw import LINE, RawTable
+from cdisc_cup.provenance import LINE, SOURCE_FILE, RawTable
 from cdisc_cup.reports.spreadsheet_safe import neutralise_frame
 
 RECONCILIATION_COLUMNS = [

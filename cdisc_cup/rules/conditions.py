@@ -26,8 +26,9 @@ import numpy as np
 import pandas as pd
 
 from cdisc_cup.columns import is_in
-from cdisc_cup.rules.model import DatasetView, NotApplicable, Study
+from cdisc_cup.rules.model import NotApplicable, Study
 from cdisc_cup.rules.values import column, is_null, is_present, resolve
+from cdisc_cup.xpt.model import Dataset
 
 VALUE_TESTS = (
     "equals",
@@ -64,7 +65,7 @@ def _number(values: pd.Series) -> pd.Series:
     return pd.to_numeric(values, errors="coerce")
 
 
-def _test(study: Study, dataset: DatasetView, values: pd.Series, test: str, expected: Any) -> pd.Series:
+def _test(study: Study, dataset: Dataset, values: pd.Series, test: str, expected: Any) -> pd.Series:
     tests: dict[str, Callable[[], pd.Series]] = {
         "equals": lambda: _same(values, expected),
         "not_equals": lambda: ~_same(values, expected),
@@ -93,7 +94,7 @@ def _is_domain_of(values: pd.Series, dataset_name: str) -> pd.Series:
     return own.fillna(False).astype(bool)
 
 
-def _exists(study: Study, dataset: DatasetView, spec: Mapping[str, Any]) -> pd.Series:
+def _exists(study: Study, dataset: Dataset, spec: Mapping[str, Any]) -> pd.Series:
     """Whether the record's subject has a record in another dataset meeting `where`."""
     other = study.datasets.get(spec["dataset"])
     if other is None:
@@ -105,7 +106,7 @@ def _exists(study: Study, dataset: DatasetView, spec: Mapping[str, Any]) -> pd.S
     return pd.Series(is_in(column(dataset, by).astype("string").str.strip(), keys), index=dataset.frame.index)
 
 
-def evaluate(study: Study, dataset: DatasetView, condition: Mapping[str, Any]) -> pd.Series:
+def evaluate(study: Study, dataset: Dataset, condition: Mapping[str, Any]) -> pd.Series:
     """The records of `dataset` for which `condition` holds."""
     if "all" in condition:
         masks = [evaluate(study, dataset, c) for c in condition["all"]]
@@ -123,7 +124,7 @@ def evaluate(study: Study, dataset: DatasetView, condition: Mapping[str, Any]) -
     return pd.Series(np.logical_and.reduce(masks), index=dataset.frame.index).astype(bool)
 
 
-def absent_variables(study: Study, dataset: DatasetView, condition: Mapping[str, Any]) -> list[str] | None:
+def absent_variables(study: Study, dataset: Dataset, condition: Mapping[str, Any]) -> list[str] | None:
     """The variables of a condition when none of them exists in the data (the condition then
     says nothing about the records), else None. `exists` conditions look at other datasets
     and always count as present."""

@@ -36,13 +36,14 @@ from cdisc_cup.findings import (
     empty_findings,
     empty_table,
 )
-from cdisc_cup.readers.datasets import read_dataset_folder_leniently
 from cdisc_cup.rules.define import read_define
 from cdisc_cup.rules.igmeta import IG_NAMES, chosen_version, ig_label, sdtm_class
 from cdisc_cup.rules.loader import shipped_rules
-from cdisc_cup.rules.model import DatasetView, NotApplicable, Rule, Study, VariableMeta
+from cdisc_cup.rules.model import NotApplicable, Rule, Study
 from cdisc_cup.rules.operators import OPERATORS
 from cdisc_cup.rules.values import as_text
+from cdisc_cup.xpt.model import Dataset, XptVariable
+from cdisc_cup.xpt.read import read_dataset_folder_leniently
 
 STANDARDS = ("sdtm", "adam")
 
@@ -63,7 +64,7 @@ def dataset_standards(names: Iterable[str], standard: str | None) -> dict[str, s
     return {n: ("adam" if n.startswith("AD") else "sdtm") if len(names) > 1 else detected for n in names}
 
 
-def dataset_class(study: Study, dataset: DatasetView) -> str | None:
+def dataset_class(study: Study, dataset: Dataset) -> str | None:
     """SDTMIG class (EVENTS, FINDINGS, ...) or ADaM structure (ADSL, OCCDS, BDS)."""
     columns = set(dataset.frame.columns)
     if study.standard_of(dataset) == "adam":
@@ -80,7 +81,7 @@ def dataset_class(study: Study, dataset: DatasetView) -> str | None:
     return None
 
 
-def applies(rule: Rule, study: Study, dataset: DatasetView) -> bool:
+def applies(rule: Rule, study: Study, dataset: Dataset) -> bool:
     if study.standard_of(dataset) not in rule.scopes:
         return False
 
@@ -103,7 +104,7 @@ def substitute(value: Any, prefix: str) -> Any:
     return value
 
 
-def _record_values(dataset: DatasetView | None, rows: pd.Series, name: str) -> pd.Series | None:
+def _record_values(dataset: Dataset | None, rows: pd.Series, name: str) -> pd.Series | None:
     if dataset is None or name not in dataset.frame.columns:
         return None
     positions = rows.fillna(-1).astype(int).to_numpy()
@@ -113,9 +114,7 @@ def _record_values(dataset: DatasetView | None, rows: pd.Series, name: str) -> p
     return pd.Series(picked, index=rows.index, dtype=object)
 
 
-def format_messages(
-    template: str, hits: pd.DataFrame, dataset: DatasetView | None, params: Mapping[str, Any]
-) -> pd.Series:
+def format_messages(template: str, hits: pd.DataFrame, dataset: Dataset | None, params: Mapping[str, Any]) -> pd.Series:
     """Fill `{placeholders}` column-wise: hit fields, then the record's variables, then parameters."""
     message = pd.Series("", index=hits.index, dtype=object)
     for literal, placeholder, _spec, _conv in string.Formatter().parse(template):
@@ -134,7 +133,7 @@ def format_messages(
     return message
 
 
-def findings_of(rule: Rule, hits: pd.DataFrame, dataset: DatasetView | None, params: Mapping[str, Any]) -> pd.DataFrame:
+def findings_of(rule: Rule, hits: pd.DataFrame, dataset: Dataset | None, params: Mapping[str, Any]) -> pd.DataFrame:
     hits = hits.reset_index(drop=True)
     prefix = dataset.domain_prefix if dataset is not None else ""
     if "dataset" not in hits.columns:
@@ -173,7 +172,7 @@ def _status(rule: Rule, dataset: str, status: RuleStatus, findings: int = 0, rea
     return {"rule_id": rule.rule_id, "dataset": dataset, "status": str(status), "findings": findings, "reason": reason}
 
 
-def run_rule(rule: Rule, study: Study, dataset: DatasetView | None) -> tuple[pd.DataFrame | None, dict[str, object]]:
+def run_rule(rule: Rule, study: Study, dataset: Dataset | None) -> tuple[pd.DataFrame | None, dict[str, object]]:
     """The rule's findings on one dataset (or the study) and its execution status.
 
     A rule whose data lack what it is about is not applicable (the reason says what is
@@ -194,7 +193,7 @@ def run_rule(rule: Rule, study: Study, dataset: DatasetView | None) -> tuple[pd.
     return found, _status(rule, name, RuleStatus.RAN, len(found))
 
 
-def _version_mismatch(rule: Rule, study: Study, dataset: DatasetView | None) -> str | None:
+def _version_mismatch(rule: Rule, study: Study, dataset: Dataset | None) -> str | None:
     """Why a rule written for some versions of its IG does not apply to these datasets."""
     if not rule.versions or dataset is None:
         return None
@@ -224,7 +223,7 @@ def run_rules(study: Study, rules: Iterable[Rule]) -> RuleResults:
             continue
         if rule.level == "study":
             in_scope = any(s in rule.scopes for s in study.standards.values())
-            targets: list[DatasetView | None] = [None] if in_scope else []
+            targets: list[Dataset | None] = [None] if in_scope else []
         else:
             targets = [dataset for dataset in study.datasets.values() if applies(rule, study, dataset)]
         if not targets:
@@ -244,26 +243,15 @@ def run_rules(study: Study, rules: Iterable[Rule]) -> RuleResults:
     return RuleResults(findings, rule_runs)
 
 
-def as_view(name: str, source: Any) -> DatasetView:
-    """A `LoadedDataset` (readers.datasets) or a (frame, label, variables) tuple as a view."""
-    if isinstance(source, DatasetView):
-        return source
+def as_view(name: str, source: Dataset | tuple[pd.DataFrame, str, Sequence[XptVariable]]) -> Dataset:
+    """A dataset as the rules see it: a `Dataset` as read or built, or a (frame, label,
+    variables) tuple (handy for a frame held in memory), named in upper case, records 0..n-1."""
     if isinstance(source, tuple):
         frame, label, variables = source
-        path = None
-    else:
-        frame, label, variables, path = source.frame, source.label, source.variables, getattr(source, "path", None)
-    metas = tuple(
-        VariableMeta(
-            v.name,
-            v.label or "",
-            "Num" if str(v.type).lower() in {"num", "numeric", "double", "float"} else "Char",
-            v.length,
-            getattr(v, "format", None),
-        )
-        for v in variables
-    )
-    return DatasetView(name.upper(), label or "", frame.reset_index(drop=True), metas, path)
+        return Dataset(name.upper(), label or "", frame.reset_index(drop=True), tuple(variables))
+    if source.name == name.upper() and isinstance(source.frame.index, pd.RangeIndex):
+        return source
+    return replace(source, name=name.upper(), frame=source.frame.reset_index(drop=True))
 
 
 def validate_datasets(
@@ -276,7 +264,7 @@ def validate_datasets(
 ) -> RuleResults:
     """Findings (FINDING_COLUMNS) of the rules on these datasets, and every rule's status.
 
-    `datasets` maps a dataset name to a `LoadedDataset` or a `(frame, label, variables)`
+    `datasets` maps a dataset name to a `Dataset` or a `(frame, label, variables)`
     tuple; `standard` is "sdtm", "adam" or None/"auto" to detect it from the names.
     `unreadable` names files that could not be read (reported by rule XP0001).
     """
@@ -298,7 +286,7 @@ class DatasetFolder:
 
     path: Path | None
     standard: str  # "sdtm" | "adam"
-    datasets: Mapping[str, Any]  # name -> LoadedDataset or (frame, label, variables)
+    datasets: Mapping[str, Any]  # name -> Dataset or (frame, label, variables)
     define_path: Path | None = None
     unreadable: Mapping[str, str] = field(default_factory=dict)
     ig_version: str | None = None  # None: as define.xml declares it, else the latest

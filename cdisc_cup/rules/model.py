@@ -1,9 +1,9 @@
 """The rule model and the view of a study the rules run on.
 
 A rule is data (loaded from `specs/rules/*.yaml`); its check names one operator of the
-catalogue in `cdisc_cup.rules.operators` with its parameters. Datasets are seen through
-`DatasetView`, so the engine works the same on files read from disk and on frames the
-pipeline has just built in memory.
+catalogue in `cdisc_cup.rules.operators` with its parameters. Datasets are the shared
+`cdisc_cup.xpt.model.Dataset`, so the engine works the same on files read from disk and on
+frames the pipeline has just built in memory.
 """
 
 from __future__ import annotations
@@ -14,11 +14,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from cdisc_cup import ct
 from cdisc_cup.findings import Severity
 from cdisc_cup.rules.igmeta import latest
+from cdisc_cup.xpt.model import Dataset
 
 # Standards a rule may name, and which kind of study they apply to.
 STANDARD_SCOPES: dict[str, tuple[str, ...]] = {
@@ -105,48 +104,20 @@ class Rule:
 
 
 @dataclass(frozen=True)
-class VariableMeta:
-    """What the file says about a variable (the XPT header), not what the IG says."""
-
-    name: str
-    label: str
-    type: str  # "Char" | "Num"
-    length: int | None = None
-    format: str | None = None
-
-
-@dataclass(frozen=True)
-class DatasetView:
-    name: str
-    label: str
-    frame: pd.DataFrame
-    variables: tuple[VariableMeta, ...]
-    path: Path | None = None
-
-    @property
-    def domain_prefix(self) -> str:
-        """What `--` stands for in variable names (AE for AESEQ); SUPPAE has none."""
-        return self.name[:2]
-
-    def variable(self, name: str) -> VariableMeta | None:
-        return next((v for v in self.variables if v.name == name), None)
-
-
-@dataclass(frozen=True)
 class Study:
     """Everything one validation run sees: the datasets, the standard and define.xml."""
 
-    datasets: Mapping[str, DatasetView]
+    datasets: Mapping[str, Dataset]
     standards: Mapping[str, str]  # dataset name -> "sdtm" | "adam"
     define_path: Path | None = None
     unreadable: Mapping[str, str] = field(default_factory=dict)  # file name -> why it cannot be read
     ig_versions: Mapping[str, str] = field(default_factory=dict)  # "sdtm" -> "3.3"; missing: the latest
     terminology: ct.Terminology = field(default_factory=ct.terminology)  # the CT packages values are checked with
 
-    def standard_of(self, dataset: DatasetView) -> str:
+    def standard_of(self, dataset: Dataset) -> str:
         return self.standards.get(dataset.name, "sdtm")
 
-    def ig_version_of(self, dataset: DatasetView) -> str:
+    def ig_version_of(self, dataset: Dataset) -> str:
         standard = self.standard_of(dataset)
         return self.ig_versions.get(standard) or latest(standard)
 

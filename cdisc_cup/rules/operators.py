@@ -23,8 +23,9 @@ from cdisc_cup.columns import byte_lengths, has_unprintable, is_in
 from cdisc_cup.derivations.dates import iso_dates
 from cdisc_cup.rules import conditions, define
 from cdisc_cup.rules.igmeta import ig_dataset_variables
-from cdisc_cup.rules.model import DatasetView, NotApplicable, Study
+from cdisc_cup.rules.model import NotApplicable, Study
 from cdisc_cup.rules.values import as_dates, as_text, column, is_null, iso_text, resolve
+from cdisc_cup.xpt.model import Dataset
 
 Operator = Callable[..., pd.DataFrame]
 OPERATORS: dict[str, Operator] = {}
@@ -45,7 +46,7 @@ def no_hits() -> pd.DataFrame:
 
 
 def record_hits(
-    dataset: DatasetView,
+    dataset: Dataset,
     mask: pd.Series | np.ndarray,
     variable: str,
     values: pd.Series | None = None,
@@ -83,14 +84,14 @@ def item_hits(items: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     return hits
 
 
-def _names(dataset: DatasetView, variables: Sequence[str] | str) -> list[str]:
+def _names(dataset: Dataset, variables: Sequence[str] | str) -> list[str]:
     """Variable names from a list, or a regex over the dataset's names ("--DTC$" style)."""
     if isinstance(variables, str):
         return [c for c in dataset.frame.columns if re.search(variables, c)]
     return list(variables)
 
 
-def _ig_names(study: Study, dataset: DatasetView, core: str) -> list[str]:
+def _ig_names(study: Study, dataset: Dataset, core: str) -> list[str]:
     table = ig_dataset_variables(study.standard_of(dataset), dataset.name, study.ig_version_of(dataset))
     return table.loc[table["core"] == core, "variable"].tolist()
 
@@ -104,20 +105,20 @@ def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 @operator
-def file_readable(study: Study, dataset: DatasetView | None) -> pd.DataFrame:
+def file_readable(study: Study, dataset: Dataset | None) -> pd.DataFrame:
     """Every dataset file of the folder can be read as SAS XPORT v5."""
     return item_hits([{"dataset": name, "value": name, "reason": why} for name, why in study.unreadable.items()])
 
 
 @operator
-def has_records(study: Study, dataset: DatasetView) -> pd.DataFrame:
+def has_records(study: Study, dataset: Dataset) -> pd.DataFrame:
     """The dataset has at least one record (FDA TCG: do not submit empty datasets)."""
     return no_hits() if len(dataset.frame) else item_hits([{"value": "0"}])
 
 
 @operator
 def variable_present(
-    study: Study, dataset: DatasetView, *, variables: Sequence[str] | None = None, core: str | None = None
+    study: Study, dataset: Dataset, *, variables: Sequence[str] | None = None, core: str | None = None
 ) -> pd.DataFrame:
     """Each listed variable (or each IG variable of this `core`: Req, Exp) exists in the dataset."""
     wanted = list(variables or []) or _ig_names(study, dataset, core or "Req")
@@ -128,7 +129,7 @@ def variable_present(
 @operator
 def not_null(
     study: Study,
-    dataset: DatasetView,
+    dataset: Dataset,
     *,
     variables: Sequence[str] | str | None = None,
     core: str | None = None,
@@ -144,14 +145,14 @@ def not_null(
 
 
 @operator
-def variable_name_valid(study: Study, dataset: DatasetView, *, max_length: int = 8) -> pd.DataFrame:
+def variable_name_valid(study: Study, dataset: Dataset, *, max_length: int = 8) -> pd.DataFrame:
     """Variable names are at most 8 characters of A-Z, 0-9 and _, starting with a letter (XPT v5)."""
     pattern = re.compile(rf"^[A-Z][A-Z0-9_]{{0,{max_length - 1}}}$")
     return item_hits([{"variable": v.name, "value": v.name} for v in dataset.variables if not pattern.match(v.name)])
 
 
 @operator
-def dataset_name_valid(study: Study, dataset: DatasetView, *, max_length: int = 8) -> pd.DataFrame:
+def dataset_name_valid(study: Study, dataset: Dataset, *, max_length: int = 8) -> pd.DataFrame:
     """The dataset name is at most 8 characters of A-Z, 0-9 and _ (XPORT v5) and matches its file name."""
     problems = []
     if not re.fullmatch(rf"[A-Z][A-Z0-9_]{{0,{max_length - 1}}}", dataset.name):
@@ -162,14 +163,14 @@ def dataset_name_valid(study: Study, dataset: DatasetView, *, max_length: int = 
 
 
 @operator
-def variable_label(study: Study, dataset: DatasetView, *, max_length: int = 40) -> pd.DataFrame:
+def variable_label(study: Study, dataset: Dataset, *, max_length: int = 40) -> pd.DataFrame:
     """Every variable has a label of at most 40 characters."""
     bad = [v for v in dataset.variables if not v.label.strip() or len(v.label) > max_length]
     return item_hits([{"variable": v.name, "value": v.label, "length": len(v.label)} for v in bad])
 
 
 @operator
-def dataset_label(study: Study, dataset: DatasetView, *, max_length: int = 40) -> pd.DataFrame:
+def dataset_label(study: Study, dataset: Dataset, *, max_length: int = 40) -> pd.DataFrame:
     """The dataset has a label of at most 40 characters."""
     if dataset.label.strip() and len(dataset.label) <= max_length:
         return no_hits()
@@ -177,7 +178,7 @@ def dataset_label(study: Study, dataset: DatasetView, *, max_length: int = 40) -
 
 
 @operator
-def variable_type(study: Study, dataset: DatasetView) -> pd.DataFrame:
+def variable_type(study: Study, dataset: Dataset) -> pd.DataFrame:
     """Variables the IG defines have the IG's type (Char or Num)."""
     table = ig_dataset_variables(study.standard_of(dataset), dataset.name, study.ig_version_of(dataset))
     expected = dict(zip(table["variable"], table["type"], strict=True))
@@ -186,7 +187,7 @@ def variable_type(study: Study, dataset: DatasetView) -> pd.DataFrame:
 
 
 @operator
-def char_length(study: Study, dataset: DatasetView, *, max_length: int = 200) -> pd.DataFrame:
+def char_length(study: Study, dataset: Dataset, *, max_length: int = 200) -> pd.DataFrame:
     """Character values are at most `max_length` bytes (200 in SAS XPORT v5)."""
     texts = dataset.frame.select_dtypes(exclude="number")
     parts = []
@@ -199,7 +200,7 @@ def char_length(study: Study, dataset: DatasetView, *, max_length: int = 200) ->
 
 
 @operator
-def variable_length_fit(study: Study, dataset: DatasetView, *, slack: int = 0) -> pd.DataFrame:
+def variable_length_fit(study: Study, dataset: Dataset, *, slack: int = 0) -> pd.DataFrame:
     """Declared character lengths are no longer than the longest value (FDA TCG 4.1.5: lengths fit the data)."""
     items = []
     for meta in dataset.variables:
@@ -213,7 +214,7 @@ def variable_length_fit(study: Study, dataset: DatasetView, *, slack: int = 0) -
 
 
 @operator
-def ascii_only(study: Study, dataset: DatasetView) -> pd.DataFrame:
+def ascii_only(study: Study, dataset: Dataset) -> pd.DataFrame:
     """Character values contain only printable ASCII (FDA TCG 4.1.5: ASCII text in XPT)."""
     texts = dataset.frame.select_dtypes(exclude="number")
     return _concat([record_hits(dataset, has_unprintable(texts[n]), n) for n in texts.columns])
@@ -223,14 +224,14 @@ def ascii_only(study: Study, dataset: DatasetView) -> pd.DataFrame:
 
 
 @operator
-def unique_key(study: Study, dataset: DatasetView, *, keys: Sequence[str]) -> pd.DataFrame:
+def unique_key(study: Study, dataset: Dataset, *, keys: Sequence[str]) -> pd.DataFrame:
     """No two records share the `keys` values (the second and later duplicates are reported)."""
     frame = pd.DataFrame({k: column(dataset, k) for k in keys})
     duplicated = frame.duplicated(keep="first")
     return record_hits(dataset, duplicated, keys[-1])
 
 
-def _scope(study: Study, dataset: DatasetView, when: Mapping[str, Any] | None) -> pd.Series:
+def _scope(study: Study, dataset: Dataset, when: Mapping[str, Any] | None) -> pd.Series:
     """The records a rule looks at; a scope none of whose variables exist cannot be told."""
     if not when:
         return pd.Series(True, index=dataset.frame.index)
@@ -240,7 +241,7 @@ def _scope(study: Study, dataset: DatasetView, when: Mapping[str, Any] | None) -
     return conditions.evaluate(study, dataset, when)
 
 
-def _lacks(dataset: DatasetView, names: Sequence[str]) -> str:
+def _lacks(dataset: Dataset, names: Sequence[str]) -> str:
     """ "AE has none of AESDTH, AESLIFE" / "DM has no ARMNRS", naming the dataset that lacks them."""
     owners = {name.rpartition(".")[0] or dataset.name for name in names}
     owner = owners.pop() if len(owners) == 1 else dataset.name
@@ -250,7 +251,7 @@ def _lacks(dataset: DatasetView, names: Sequence[str]) -> str:
 
 @operator
 def conditional(
-    study: Study, dataset: DatasetView, *, then: Mapping[str, Any], when: Mapping[str, Any] | None = None
+    study: Study, dataset: Dataset, *, then: Mapping[str, Any], when: Mapping[str, Any] | None = None
 ) -> pd.DataFrame:
     """Records meeting `when` (default: all records) must meet `then` (conditions language).
 
@@ -279,7 +280,7 @@ ISO8601_VALUE = rf"{ISO8601}(/{ISO8601})?|P[0-9YMWDTHS.]+"
 
 
 @operator
-def iso8601(study: Study, dataset: DatasetView, *, variables: Sequence[str] | str = r"DTC$") -> pd.DataFrame:
+def iso8601(study: Study, dataset: Dataset, *, variables: Sequence[str] | str = r"DTC$") -> pd.DataFrame:
     """Date/time values are ISO 8601 (complete or partial dates, times, intervals, durations)."""
     names = [n for n in _names(dataset, variables) if n in dataset.frame.columns]
     if not names:
@@ -301,7 +302,7 @@ _PRECISIONS = (4, 7, 10, 13, 16, 19)
 @operator
 def date_order(
     study: Study,
-    dataset: DatasetView,
+    dataset: Dataset,
     *,
     earlier: str,
     later: str,
@@ -331,7 +332,7 @@ def date_order(
 @operator
 def reference_exists(
     study: Study,
-    dataset: DatasetView,
+    dataset: Dataset,
     *,
     variable: str = "USUBJID",
     target: str = "DM",
@@ -349,7 +350,7 @@ def reference_exists(
 
 @operator
 def subject_has_record(
-    study: Study, dataset: DatasetView, *, target: str, where: Mapping[str, Any] | None = None, by: str = "USUBJID"
+    study: Study, dataset: Dataset, *, target: str, where: Mapping[str, Any] | None = None, by: str = "USUBJID"
 ) -> pd.DataFrame:
     """Each subject of this dataset has a record in `target` (optionally one meeting `where`)."""
     present = conditions.evaluate(study, dataset, {"exists": {"dataset": target, "where": where, "by": by}})
@@ -357,7 +358,7 @@ def subject_has_record(
 
 
 @operator
-def supp_parent_exists(study: Study, dataset: DatasetView) -> pd.DataFrame:
+def supp_parent_exists(study: Study, dataset: Dataset) -> pd.DataFrame:
     """Each SUPP-- record points to an existing parent record (RDOMAIN, USUBJID, IDVAR=IDVARVAL)."""
     rdomain = column(dataset, "RDOMAIN").astype("string").str.strip()
     idvar = column(dataset, "IDVAR").astype("string").str.strip().fillna("")
@@ -386,7 +387,7 @@ def supp_parent_exists(study: Study, dataset: DatasetView) -> pd.DataFrame:
 
 @operator
 def study_day_consistent(
-    study: Study, dataset: DatasetView, *, day: str, date: str, reference: str = "DM.RFSTDTC"
+    study: Study, dataset: Dataset, *, day: str, date: str, reference: str = "DM.RFSTDTC"
 ) -> pd.DataFrame:
     """--DY equals the day count from the reference start date (no day 0: day 1 is the reference date)."""
     recorded = pd.to_numeric(column(dataset, day), errors="coerce")
@@ -401,7 +402,7 @@ def study_day_consistent(
 @operator
 def trtemfl_window(
     study: Study,
-    dataset: DatasetView,
+    dataset: Dataset,
     *,
     flag: str = "TRTEMFL",
     start: str = "ASTDT",
@@ -440,7 +441,7 @@ def _ig_codelist(
 
 
 def _variable_codelist(
-    study: Study, dataset: DatasetView, variable: str, codelist: str | None
+    study: Study, dataset: Dataset, variable: str, codelist: str | None
 ) -> tuple[ct.Codelist | None, frozenset[str]]:
     """The CDISC codelist a variable's values are checked against, and the sponsor's extensions.
 
@@ -468,7 +469,7 @@ def _variable_codelist(
 @operator
 def in_codelist(
     study: Study,
-    dataset: DatasetView,
+    dataset: Dataset,
     *,
     extensible: bool,
     variables: Sequence[str] | str | None = None,
@@ -505,7 +506,7 @@ def _define(study: Study) -> define.DefineMetadata:
 
 
 @operator
-def define_present(study: Study, dataset: DatasetView | None) -> pd.DataFrame:
+def define_present(study: Study, dataset: Dataset | None) -> pd.DataFrame:
     """The folder holds a define.xml describing the datasets (FDA TCG 4.1.4.5)."""
     if study.define_path is not None and study.define_path.exists():
         return no_hits()
@@ -513,7 +514,7 @@ def define_present(study: Study, dataset: DatasetView | None) -> pd.DataFrame:
 
 
 @operator
-def define_dataset_described(study: Study, dataset: DatasetView) -> pd.DataFrame:
+def define_dataset_described(study: Study, dataset: Dataset) -> pd.DataFrame:
     """The dataset is described by an ItemGroupDef in define.xml."""
     if dataset.name in _define(study).datasets:
         return no_hits()
@@ -521,7 +522,7 @@ def define_dataset_described(study: Study, dataset: DatasetView) -> pd.DataFrame
 
 
 @operator
-def define_variables_described(study: Study, dataset: DatasetView) -> pd.DataFrame:
+def define_variables_described(study: Study, dataset: Dataset) -> pd.DataFrame:
     """Each variable of the dataset is described in define.xml under its dataset."""
     described = _define(study).datasets.get(dataset.name)
     if described is None:
@@ -530,7 +531,7 @@ def define_variables_described(study: Study, dataset: DatasetView) -> pd.DataFra
 
 
 @operator
-def define_variables_in_data(study: Study, dataset: DatasetView) -> pd.DataFrame:
+def define_variables_in_data(study: Study, dataset: Dataset) -> pd.DataFrame:
     """Each variable define.xml lists for the dataset exists in the data."""
     described = _define(study).datasets.get(dataset.name)
     if described is None:
@@ -539,7 +540,7 @@ def define_variables_in_data(study: Study, dataset: DatasetView) -> pd.DataFrame
 
 
 @operator
-def define_label_match(study: Study, dataset: DatasetView) -> pd.DataFrame:
+def define_label_match(study: Study, dataset: Dataset) -> pd.DataFrame:
     """Dataset and variable labels equal their define.xml labels."""
     described = _define(study).datasets.get(dataset.name)
     if described is None:
@@ -556,7 +557,7 @@ def define_label_match(study: Study, dataset: DatasetView) -> pd.DataFrame:
 
 
 @operator
-def define_length_match(study: Study, dataset: DatasetView) -> pd.DataFrame:
+def define_length_match(study: Study, dataset: Dataset) -> pd.DataFrame:
     """Character variable lengths in the file equal their define.xml Length."""
     described = _define(study).datasets.get(dataset.name)
     if described is None:

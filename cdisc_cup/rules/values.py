@@ -12,7 +12,8 @@ import pandas as pd
 
 from cdisc_cup.columns import is_blank, iso_dates_to_datetime, lookup
 from cdisc_cup.derivations.dates import iso_dates
-from cdisc_cup.rules.model import DatasetView, NotApplicable, Study
+from cdisc_cup.rules.model import NotApplicable, Study
+from cdisc_cup.xpt.model import Dataset
 
 SAS_EPOCH = pd.Timestamp("1960-01-01")
 
@@ -36,14 +37,14 @@ def as_text(values: pd.Series) -> pd.Series:
     return values.astype("string").fillna("").astype(object)
 
 
-def column(dataset: DatasetView, name: str) -> pd.Series:
+def column(dataset: Dataset, name: str) -> pd.Series:
     if name not in dataset.frame.columns:
         raise NotApplicable(f"{dataset.name} has no variable {name}")
     return dataset.frame[name]
 
 
 def resolve(
-    study: Study, dataset: DatasetView, reference: str, *, by: str = "USUBJID", absent_as_null: bool = False
+    study: Study, dataset: Dataset, reference: str, *, by: str = "USUBJID", absent_as_null: bool = False
 ) -> pd.Series:
     """A variable of this dataset (AESTDTC), or of another one matched on `by` (DM.RFSTDTC).
 
@@ -63,7 +64,7 @@ def resolve(
     return lookup(column(dataset, by), column(other, by), column(other, variable)).rename(variable)
 
 
-def is_present(study: Study, dataset: DatasetView, reference: str) -> bool:
+def is_present(study: Study, dataset: Dataset, reference: str) -> bool:
     """Whether the variable (of this dataset, or `DM.DTHFL` of another) exists."""
     other_name, _, variable = reference.rpartition(".")
     other = dataset if other_name in ("", dataset.name) else study.datasets.get(other_name)

@@ -30,13 +30,15 @@ import numpy as np
 import pandas as pd
 from lxml import etree
 
+from cdisc_cup.constants import SAS_EPOCH_DAY, file_timestamp
 from cdisc_cup.ct import Codelist, load_codelists
 from cdisc_cup.errors import ConformanceErrors, Problem, display_path
-from cdisc_cup.readers.datasets import LoadedDataset, read_dataset_folder
+from cdisc_cup.provenance import is_trace_column
 from cdisc_cup.rules.define import read_define
 from cdisc_cup.spec.model import DatasetSpec, StudySpec, VariableSpec
 from cdisc_cup.writers.define_html import STYLESHEET, render_define_html
-from cdisc_cup.writers.xpt import XptVariable, _default_created
+from cdisc_cup.xpt.model import Dataset, XptVariable
+from cdisc_cup.xpt.read import read_dataset_folder
 
 Standard = Literal["SDTM", "ADaM"]
 
@@ -73,7 +75,6 @@ ADAM_RESULTS = ("AVAL", "AVALC")
 MAX_CODE_LENGTH = 8
 NUMERIC_DATE_TYPES = frozenset({"date", "datetime", "time"})
 TEXT_LENGTH_TYPES = frozenset({"text", "integer", "float"})
-_SAS_EPOCH = np.datetime64("1960-01-01", "D")
 
 
 def _tag(ns: str, name: str) -> str:
@@ -122,7 +123,7 @@ def standard_of(spec: DatasetSpec) -> Standard:
 
 def creation_timestamp(created: datetime | None) -> str:
     """ISO 8601 without fractions; the caller fixes it (or SOURCE_DATE_EPOCH) for byte-identical runs."""
-    moment = created if created is not None else _default_created()
+    moment = created if created is not None else file_timestamp()
     return moment.replace(microsecond=0, tzinfo=None).isoformat()
 
 
@@ -140,7 +141,7 @@ def char_length(values: pd.Series) -> int:
 def numbers_of(values: pd.Series) -> np.ndarray:
     """Non-missing values as floats; dates become SAS date numbers (days since 1960-01-01)."""
     if pd.api.types.is_datetime64_any_dtype(values):
-        days = values.dropna().to_numpy().astype("datetime64[D]") - _SAS_EPOCH
+        days = values.dropna().to_numpy().astype("datetime64[D]") - SAS_EPOCH_DAY
         return days.astype("int64").astype(float)
     numbers = pd.to_numeric(values, errors="coerce").dropna().to_numpy(dtype=float)
     return numbers[np.isfinite(numbers)]
@@ -819,7 +820,7 @@ def build_define(
 
 
 def _described_columns(spec: DatasetSpec, frame: pd.DataFrame) -> list[str]:
-    """The variables written, in the XPT order (the spec's); `__` audit columns are never written."""
+    """The variables written, in the XPT order (the spec's); trace columns are never written."""
     return [name for name in spec.variable_names if name in frame.columns]
 
 
@@ -832,7 +833,7 @@ def _undescribed(specs: Sequence[DatasetSpec], datasets: Mapping[str, pd.DataFra
         if spec is None:
             problems.append(Problem("define.xml", "dataset has no spec to describe it", value=name))
             continue
-        missing = [c for c in frame.columns if c not in spec.variable_names and not str(c).startswith("__")]
+        missing = [c for c in frame.columns if c not in spec.variable_names and not is_trace_column(c)]
         problems.extend(
             Problem("define.xml", f"variable of dataset {name} has no spec to describe it", column=column)
             for column in missing
@@ -987,7 +988,7 @@ def read_defined_groups(define_path: Path) -> dict[str, DefinedGroup]:
     return groups
 
 
-def check_define_against_datasets(define_path: Path, datasets: Path | Mapping[str, LoadedDataset]) -> list[Problem]:
+def check_define_against_datasets(define_path: Path, datasets: Path | Mapping[str, Dataset]) -> list[Problem]:
     """Every dataset and variable written is described, nothing described is missing, and
     names, labels, order, types, Char lengths and codelist values agree with the XPT files.
 
@@ -1009,7 +1010,7 @@ def check_define_against_datasets(define_path: Path, datasets: Path | Mapping[st
     return problems
 
 
-def _compare_dataset(where: str, group: DefinedGroup, loaded: LoadedDataset) -> list[Problem]:
+def _compare_dataset(where: str, group: DefinedGroup, loaded: Dataset) -> list[Problem]:
     problems = []
     expected_href = loaded.path.name.lower()
     if group.href != expected_href:

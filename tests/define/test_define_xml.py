@@ -22,7 +22,8 @@ from cdisc_cup.writers.define_xml import (
     validate_define,
     write_define,
 )
-from cdisc_cup.writers.xpt import XptVariable, write_xpt
+from cdisc_cup.xpt.model import XptVariable
+from cdisc_cup.xpt.write import write_xpt
 from tests.define.conftest import CREATED
 
 

@@ -10,7 +10,8 @@ import pyreadstat
 import pytest
 
 from cdisc_cup.errors import InputErrors, Problem
-from cdisc_cup.readers.raw import LINE, read_raw_export, read_raw_file, unknown_files
+from cdisc_cup.provenance import LINE
+from cdisc_cup.readers.raw import read_raw_export, read_raw_file, unknown_files
 from cdisc_cup.spec.loader import load_study
 from cdisc_cup.spec.model import ReaderOptions
 from tests.exports import (

@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cdisc_cup.derivations.dates import study_day
-from cdisc_cup.readers.raw import LINE, _parse_dates, read_raw_file
+from cdisc_cup.provenance import LINE
+from cdisc_cup.readers.raw import _parse_dates, read_raw_file
 from cdisc_cup.spec.loader import load_study
 from cdisc_cup.spec.model import RawColumnSpec
 

@@ -32,7 +32,7 @@ import yaml
 
 from cdisc_cup.rules.engine import RuleResults, validate_datasets
 from cdisc_cup.rules.igmeta import ig_variables
-from cdisc_cup.rules.model import DatasetView, VariableMeta
+from cdisc_cup.xpt.model import Dataset, XptVariable
 
 CASES = Path(__file__).parent / "cases"
 SAS_EPOCH = pd.Timestamp("1960-01-01")
@@ -70,29 +70,29 @@ def _label(name: str, variable: str) -> str:
 
 @dataclass
 class Scenario:
-    datasets: dict[str, DatasetView]
+    datasets: dict[str, Dataset]
     define_path: Path | None
     unreadable: dict[str, str]
     standard: str | None
     expect: list[dict[str, Any]]
 
 
-def _view(name: str, spec: dict[str, Any]) -> DatasetView:
+def _view(name: str, spec: dict[str, Any]) -> Dataset:
     frame = _frame(name, spec["records"])
     variables = []
     for column in frame.columns:
         is_num = pd.api.types.is_numeric_dtype(frame[column])
         length = 8 if is_num else max(1, int(frame[column].str.len().max() or 0))
-        variables.append(VariableMeta(column, _label(name, column), "Num" if is_num else "Char", length))
-    return DatasetView(name, spec["label"], frame, tuple(variables))
+        variables.append(XptVariable(column, _label(name, column), "Num" if is_num else "Char", length))
+    return Dataset(name, spec["label"], frame, tuple(variables))
 
 
-def _replace_meta(view: DatasetView, variable: str, **changes: Any) -> DatasetView:
-    metas = tuple(VariableMeta(**{**vars(m), **changes}) if m.name == variable else m for m in view.variables)
-    return DatasetView(view.name, view.label, view.frame, metas, view.path)
+def _replace_meta(view: Dataset, variable: str, **changes: Any) -> Dataset:
+    metas = tuple(XptVariable(**{**vars(m), **changes}) if m.name == variable else m for m in view.variables)
+    return Dataset(view.name, view.label, view.frame, metas, view.path)
 
 
-def _define_xml(datasets: dict[str, DatasetView], edits: dict[str, Any]) -> str:
+def _define_xml(datasets: dict[str, Dataset], edits: dict[str, Any]) -> str:
     drop = set(edits.get("drop", []))
     labels = edits.get("labels", {})
     lengths = edits.get("lengths", {})
@@ -149,27 +149,27 @@ def build(scenario: dict[str, Any], folder: Path) -> Scenario:
     for key in [d for d in scenario.get("drop", []) if "." in d]:
         name, variable = key.split(".")
         view = datasets[name]
-        datasets[name] = DatasetView(
+        datasets[name] = Dataset(
             name, view.label, view.frame.drop(columns=variable), tuple(m for m in view.variables if m.name != variable)
         )
     for name in scenario.get("truncate", []):
         view = datasets[name]
-        datasets[name] = DatasetView(name, view.label, view.frame.iloc[0:0], view.variables)
+        datasets[name] = Dataset(name, view.label, view.frame.iloc[0:0], view.variables)
     for old, new in scenario.get("rename", {}).items():
         if "." in old:
             name, variable = old.split(".")
             view = _replace_meta(datasets[name], variable, name=new)
-            datasets[name] = DatasetView(name, view.label, view.frame.rename(columns={variable: new}), view.variables)
+            datasets[name] = Dataset(name, view.label, view.frame.rename(columns={variable: new}), view.variables)
         else:
             view = datasets.pop(old)
-            datasets[new] = DatasetView(new, view.label, view.frame, view.variables)
+            datasets[new] = Dataset(new, view.label, view.frame, view.variables)
     for key, label in scenario.get("labels", {}).items():
         if "." in key:
             name, variable = key.split(".")
             datasets[name] = _replace_meta(datasets[name], variable, label=label)
         else:
             view = datasets[key]
-            datasets[key] = DatasetView(key, label, view.frame, view.variables, view.path)
+            datasets[key] = Dataset(key, label, view.frame, view.variables, view.path)
     for key, length in scenario.get("lengths", {}).items():
         name, variable = key.split(".")
         datasets[name] = _replace_meta(datasets[name], variable, length=length)

@@ -12,10 +12,10 @@ from pathlib import Path
 import pandas as pd
 
 from cdisc_cup.pipeline import ConversionResult
-from cdisc_cup.readers.datasets import read_dataset_folder
 from cdisc_cup.rules.define import read_define
 from cdisc_cup.rules.engine import validate_datasets
 from cdisc_cup.rules.loader import shipped_rules
+from cdisc_cup.xpt.read import read_dataset_folder
 
 CT_RULES = [r for r in shipped_rules() if r.family == "CT"]
 

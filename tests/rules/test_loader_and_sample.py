@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from cdisc_cup.errors import SpecErrors
-from cdisc_cup.readers.datasets import read_dataset_folder
 from cdisc_cup.rules.engine import validate_datasets
 from cdisc_cup.rules.loader import load_rules, shipped_rules
+from cdisc_cup.xpt.read import read_dataset_folder
 
 BROKEN = """
 rules:

@@ -12,10 +12,10 @@ from openpyxl import load_workbook
 
 from cdisc_cup.cli import main
 from cdisc_cup.findings import FINDING_COLUMNS
-from cdisc_cup.readers.datasets import read_dataset_folder
 from cdisc_cup.reports.findings import write_findings_reports
 from cdisc_cup.rules.engine import DatasetFolder, detect_standard, validate_datasets, validate_folders, validation_of
 from cdisc_cup.rules.loader import shipped_rules
+from cdisc_cup.xpt.read import read_dataset_folder
 from tests.rules.casekit import build
 
 REPO = Path(__file__).resolve().parents[2]

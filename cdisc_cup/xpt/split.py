@@ -42,12 +42,13 @@ from typing import BinaryIO
 import numpy as np
 import pandas as pd
 
+from cdisc_cup.constants import FDA_FILE_LIMIT, MAX_NAME_LENGTH
 from cdisc_cup.errors import Problem, display_path
-from cdisc_cup.writers.xpt import (
+from cdisc_cup.xpt.model import XptVariable
+from cdisc_cup.xpt.write import (
     RECORD_LENGTH,
     XptEncoder,
     XptOutput,
-    XptVariable,
     XptWriteError,
     frame_chunks,
     peek_columns,
@@ -56,9 +57,7 @@ from cdisc_cup.writers.xpt import (
     xpt_size,
 )
 
-FDA_FILE_LIMIT = 5 * 10**9  # bytes; TCG section 3.3.2 (see the module docstring for 10**9)
 SPLIT_FOLDER = "split"  # TCG section 3.3.2: split files in a sub-folder named "split"
-_MAX_NAME_LENGTH = 8  # dataset and file names in XPORT v5
 
 
 @dataclass(frozen=True)
@@ -178,7 +177,7 @@ def _check_count(dataset: str, announced: int, written: int) -> None:
 
 def _check_split_names(where: str, dataset: str, parts: int) -> None:
     name = f"{dataset}{parts}"
-    if len(name) > _MAX_NAME_LENGTH:
+    if len(name) > MAX_NAME_LENGTH:
         raise XptWriteError(
             [
                 Problem(
@@ -186,7 +185,7 @@ def _check_split_names(where: str, dataset: str, parts: int) -> None:
                     f"dataset {dataset}: it must be split into at least {parts} files, and the split file "
                     f"name {name.lower()}.xpt is longer than XPORT v5 allows",
                     value=name,
-                    expected=f"a dataset name of at most {_MAX_NAME_LENGTH - len(str(parts))} characters",
+                    expected=f"a dataset name of at most {MAX_NAME_LENGTH - len(str(parts))} characters",
                 )
             ]
         )

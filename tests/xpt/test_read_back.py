@@ -9,13 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cdisc_cup.mapping.engine import submission_frame
 from cdisc_cup.pipeline import ConversionResult
-from cdisc_cup.readers.datasets import LoadedDataset, as_read_back, read_xpt_dataset, read_xpt_header
-from cdisc_cup.writers.xpt import SpecialMissing, XptVariable, XptWriteError, write_xpt
+from cdisc_cup.provenance import submission_frame
+from cdisc_cup.xpt.model import Dataset, SpecialMissing, XptVariable
+from cdisc_cup.xpt.read import as_read_back, read_xpt_dataset, read_xpt_header
+from cdisc_cup.xpt.write import XptWriteError, write_xpt
 
 
-def assert_same(expected: LoadedDataset, actual: LoadedDataset) -> None:
+def assert_same(expected: Dataset, actual: Dataset) -> None:
     assert actual.name == expected.name
     assert actual.label == expected.label
     assert actual.variables == expected.variables

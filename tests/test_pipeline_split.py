@@ -9,7 +9,7 @@ import pyreadstat
 
 from cdisc_cup.pipeline import ConversionResult, write_datasets
 from cdisc_cup.writers.define_xml import write_define
-from cdisc_cup.writers.xpt_split import split_note
+from cdisc_cup.xpt.split import split_note
 
 
 def test_a_dataset_over_the_limit_is_also_written_split_and_documented(

@@ -17,10 +17,11 @@ import pyreadstat
 import pytest
 
 from cdisc_cup.errors import InputErrors
-from cdisc_cup.readers.datasets import read_dataset_folder, read_xpt_dataset, sas_format
-from cdisc_cup.writers.xpt import SpecialMissing, XptVariable, XptWriteError, write_xpt
+from cdisc_cup.xpt.model import SpecialMissing, XptVariable
+from cdisc_cup.xpt.read import read_dataset_folder, read_xpt_dataset, sas_format
+from cdisc_cup.xpt.write import XptWriteError, write_xpt
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "cdiscpilot01"
+REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "cdiscpilot01"
 REFERENCE_FILES = sorted(REFERENCE.glob("*/*.xpt"))
 
 VARIABLES = (

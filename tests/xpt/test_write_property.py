@@ -14,8 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cdisc_cup.readers.datasets import read_xpt_dataset
-from cdisc_cup.writers.xpt import SpecialMissing, XptVariable, XptWriteError, ieee_to_ibm, write_xpt
+from cdisc_cup.xpt.model import SpecialMissing, XptVariable
+from cdisc_cup.xpt.read import read_xpt_dataset
+from cdisc_cup.xpt.write import XptWriteError, ieee_to_ibm, write_xpt
 
 IBM_SMALLEST = 16.0**-65  # 1/16 * 16**-64, the smallest normalised IBM double
 IBM_LIMIT = 16.0**63  # the first magnitude IBM double precision cannot hold

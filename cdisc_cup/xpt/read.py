@@ -1,6 +1,6 @@
 """SAS XPORT datasets read back with their metadata, in the writer's terms.
 
-A dataset read here can be written again with `cdisc_cup.writers.xpt.write_xpt` unchanged:
+A dataset read here can be written again with `cdisc_cup.xpt.write.write_xpt` unchanged:
 same names, labels, lengths, formats and values. For that:
 
 - Char values are always `str`; a blank value (CDISC null, which SAS cannot tell from a
@@ -33,23 +33,13 @@ import pyreadstat
 from pyreadstat._readstat_parser import parser_entry_point
 
 from cdisc_cup.errors import InputErrors, Problem, display_path
-from cdisc_cup.writers.xpt import SpecialMissing, XptVariable, record_length, sas_numbers, xpt_size
+from cdisc_cup.xpt.model import Dataset, SpecialMissing, XptVariable
+from cdisc_cup.xpt.write import record_length, sas_numbers, xpt_size
 
 UNREADABLE = "cannot be read as a SAS transport (XPORT) file"
 
 
-@dataclass(frozen=True)
-class LoadedDataset:
-    """One XPT dataset: data plus the metadata needed to write it again or to check it."""
-
-    name: str
-    label: str
-    frame: pd.DataFrame
-    variables: tuple[XptVariable, ...]
-    path: Path
-
-
-def read_xpt_dataset(path: Path) -> LoadedDataset:
+def read_xpt_dataset(path: Path) -> Dataset:
     """Read one XPORT file (v5, as FDA requires); an unreadable file is an InputErrors."""
     return _loaded(path, [_read_piece(_Piece(path))])
 
@@ -73,7 +63,7 @@ def _read_piece(piece: _Piece) -> tuple[pd.DataFrame, pyreadstat.metadata_contai
     return frame, meta
 
 
-def _loaded(path: Path, parts: list[tuple[pd.DataFrame, pyreadstat.metadata_container] | str]) -> LoadedDataset:
+def _loaded(path: Path, parts: list[tuple[pd.DataFrame, pyreadstat.metadata_container] | str]) -> Dataset:
     """One dataset from its pieces, read in order."""
     failed = next((p for p in parts if isinstance(p, str)), None)
     if failed is not None:
@@ -88,7 +78,7 @@ def _loaded(path: Path, parts: list[tuple[pd.DataFrame, pyreadstat.metadata_cont
             frame[variable.name] = frame[variable.name].fillna("")
         elif not pd.api.types.is_numeric_dtype(frame[variable.name].dtype):
             frame[variable.name] = _special_missing(frame[variable.name])
-    return LoadedDataset(
+    return Dataset(
         name=(meta.table_name or path.stem).upper(),
         label=meta.file_label or "",
         frame=frame,
@@ -102,7 +92,7 @@ PARALLEL_READ_BYTES = 64 * 2**20
 RECORDS_PER_PIECE = 300_000
 
 
-def read_xpt_files(paths: Sequence[Path]) -> dict[Path, LoadedDataset | InputErrors]:
+def read_xpt_files(paths: Sequence[Path]) -> dict[Path, Dataset | InputErrors]:
     """Each file read, or the InputErrors saying why it cannot be; large folders in parallel.
 
     pyreadstat makes a Python object of every value, about 1 µs each, so a 100,000-patient
@@ -120,7 +110,7 @@ def read_xpt_files(paths: Sequence[Path]) -> dict[Path, LoadedDataset | InputErr
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             read = iter(pool.map(_read_piece, [piece for parts in plan.values() for piece in parts]))
             pieces = {path: [next(read) for _ in parts] for path, parts in plan.items()}
-    result: dict[Path, LoadedDataset | InputErrors] = {}
+    result: dict[Path, Dataset | InputErrors] = {}
     for path, parts in pieces.items():
         try:
             result[path] = _loaded(path, parts)
@@ -152,7 +142,7 @@ def read_xpt_header(path: Path) -> tuple[str, tuple[XptVariable, ...]]:
 
 def as_read_back(
     frame: pd.DataFrame, variables: tuple[XptVariable, ...], *, name: str, label: str, path: Path
-) -> LoadedDataset:
+) -> Dataset:
     """The dataset exactly as `read_xpt_dataset` returns it once `frame` is written to `path`.
 
     Lets `convert` check the values it has just encoded without parsing the files again
@@ -173,7 +163,7 @@ def as_read_back(
             columns[variable.name] = pd.Series(objects, dtype=object)
         else:
             columns[variable.name] = pd.Series(numbers)
-    return LoadedDataset(name=name, label=label, frame=pd.DataFrame(columns), variables=variables, path=path)
+    return Dataset(name=name, label=label, frame=pd.DataFrame(columns), variables=variables, path=path)
 
 
 def _as_read_text(values: pd.Series) -> pd.Series:
@@ -222,7 +212,7 @@ class FolderRead:
     not (each a finding, not the end of the run), and its define.xml if it has one."""
 
     path: Path
-    datasets: dict[str, LoadedDataset]
+    datasets: dict[str, Dataset]
     unreadable: dict[str, str]  # file name -> why it cannot be read
     define_path: Path | None
 
@@ -245,7 +235,7 @@ def read_dataset_folder_leniently(folder: Path) -> FolderRead:
             ],
             source="dataset folder",
         )
-    datasets: dict[str, LoadedDataset] = {}
+    datasets: dict[str, Dataset] = {}
     unreadable: dict[str, str] = {}
     for path, loaded in read_xpt_files(files).items():
         if isinstance(loaded, InputErrors):
@@ -276,9 +266,9 @@ def find_dataset_folders(root: Path) -> list[Path]:
     return found
 
 
-def read_dataset_folder(folder: Path) -> dict[str, LoadedDataset]:
+def read_dataset_folder(folder: Path) -> dict[str, Dataset]:
     """Every *.xpt of a folder keyed by upper-case dataset name; all bad files reported."""
-    datasets: dict[str, LoadedDataset] = {}
+    datasets: dict[str, Dataset] = {}
     problems: list[Problem] = []
     for path, loaded in read_xpt_files(xpt_files(folder)).items():
         if isinstance(loaded, InputErrors):

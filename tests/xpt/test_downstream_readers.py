@@ -21,11 +21,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cdisc_cup.readers.datasets import LoadedDataset, read_xpt_dataset
-from cdisc_cup.writers.xpt import SpecialMissing, XptVariable, XptWriteError, write_xpt
+from cdisc_cup.xpt.model import Dataset, SpecialMissing, XptVariable
+from cdisc_cup.xpt.read import read_xpt_dataset
+from cdisc_cup.xpt.write import XptWriteError, write_xpt
 
-R_SCRIPT = Path(__file__).parent / "r" / "dump_xpt.R"
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "cdiscpilot01"
+R_SCRIPT = Path(__file__).parents[1] / "r" / "dump_xpt.R"
+REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "cdiscpilot01"
 REFERENCE_FILES = sorted(REFERENCE.glob("*/*.xpt"))
 NOT_ASCII = {"ts.xpt"}  # TSVAL has a Windows-1252 curly quote: refused by the writer
 INSTALL_HINT = "run `bash .ci/install-r.sh` (installs r-base-core, r-cran-haven, r-cran-jsonlite)"
@@ -88,7 +89,7 @@ def assert_haven_sees_metadata(dump: dict, label: str, variables: tuple[XptVaria
             assert max(map(len, dump["values"][variable.name]), default=0) <= variable.length
 
 
-def assert_haven_sees_values(dump: dict, loaded: LoadedDataset) -> None:
+def assert_haven_sees_values(dump: dict, loaded: Dataset) -> None:
     """haven and pyreadstat (through our reader) read the same values from one file."""
     assert dump["rows"] == len(loaded.frame)
     for variable in loaded.variables:
@@ -170,7 +171,7 @@ def test_haven_keeps_blank_records_inside_the_data(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def reference_round_trip(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[dict, dict, LoadedDataset]]:
+def reference_round_trip(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[dict, dict, Dataset]]:
     """Each cdiscpilot01 file read by us, written by us; haven's view of the original and copy."""
     folder = tmp_path_factory.mktemp("reference_copies")
     copies = {}
@@ -194,7 +195,7 @@ def reference_round_trip(tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
     [f"{p.parent.name}/{p.name}" for p in REFERENCE_FILES if p.name not in NOT_ASCII],
 )
 def test_haven_sees_sas_files_unchanged_after_our_round_trip(
-    reference_round_trip: dict[str, tuple[dict, dict, LoadedDataset]], name: str
+    reference_round_trip: dict[str, tuple[dict, dict, Dataset]], name: str
 ) -> None:
     original, copy, loaded = reference_round_trip[name]
     assert copy == original  # names, labels, formats, classes and every value, exactly

@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 
 from cdisc_cup.errors import InputErrors
-from cdisc_cup.readers import datasets
-from cdisc_cup.readers.datasets import read_xpt_dataset, read_xpt_files
-from cdisc_cup.writers.xpt import SpecialMissing, XptVariable, write_xpt
+from cdisc_cup.xpt import read as datasets
+from cdisc_cup.xpt.model import SpecialMissing, XptVariable
+from cdisc_cup.xpt.read import read_xpt_dataset, read_xpt_files
+from cdisc_cup.xpt.write import write_xpt
 
 VARIABLES = (
     XptVariable("STUDYID", "Study Identifier", "Char", 6),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from cdisc_cup.derivations.dates import complete_dates, earliest_possible, latest_possible, study_day
+from cdisc_cup.derivations.dates import complete_dates, study_day
 from cdisc_cup.derivations.text import ascii_text, number_text
 
 
@@ -38,12 +38,6 @@ def test_study_day_is_missing_for_partial_or_missing_dates() -> None:
 def test_complete_dates_reads_only_full_dates() -> None:
     dates = complete_dates(series("2020-07-15", "2020-07", "2020", None, "2020-07-15T10:30"))
     assert list(dates.dt.strftime("%Y-%m-%d").fillna("-")) == ["2020-07-15", "-", "-", "-", "2020-07-15"]
-
-
-def test_partial_dates_impute_to_the_first_and_last_possible_day() -> None:
-    partial = series("2020-02", "2021", "2020-07-15")
-    assert list(earliest_possible(partial).dt.strftime("%Y-%m-%d")) == ["2020-02-01", "2021-01-01", "2020-07-15"]
-    assert list(latest_possible(partial).dt.strftime("%Y-%m-%d")) == ["2020-02-29", "2021-12-31", "2020-07-15"]
 
 
 def test_ascii_text_transliterates_german_and_keeps_what_has_no_ascii_form() -> None:

@@ -11,7 +11,7 @@ located problems (dataset, variable, record number, value) in one `XptWriteError
 
 `write_xpt_chunks` writes from an iterable of chunks, holding one chunk at a time, for datasets
 near the FDA per-file limit of 5 GB (TCG section 3.3.2, "Dataset Size"); `xpt_size` gives the
-exact file size beforehand, and `cdisc_cup.writers.xpt_split` splits a dataset over the limit.
+exact file size beforehand, and `cdisc_cup.xpt.split` splits a dataset over the limit.
 
 Conventions of this writer (the contract with the rest of the package):
 
@@ -39,7 +39,6 @@ Conventions of this writer (the contract with the rest of the package):
 from __future__ import annotations
 
 import itertools
-import os
 import re
 import struct
 from collections.abc import Collection, Iterable, Iterator, Sequence
@@ -47,69 +46,38 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cdisc_cup.constants import MAX_CHAR_LENGTH, MAX_LABEL_LENGTH, SAS_EPOCH_MICROSECOND, file_timestamp
 from cdisc_cup.errors import ConformanceErrors, Problem, display_path
+from cdisc_cup.xpt.model import SPECIAL_MISSING_CODES, SpecialMissing, XptVariable
 
 RECORD_LENGTH = 80
 NAMESTR_LENGTH = 140
-MAX_CHAR_LENGTH = 200  # v5 limit; TS-140 and the FDA guide (section 3.3.1)
 NUM_LENGTH = 8
-MAX_LABEL_LENGTH = 40
-MAX_PROBLEMS_PER_VARIABLE = 5
+MAX_PROBLEMS_PER_VARIABLE = 5  # per variable and kind: the writer's problems are of the data's code
 
 _SAS_NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,7}")
 # A SAS format: optional $, a name ending in a letter or underscore, width, ".", decimals.
 _SAS_FORMAT = re.compile(r"(\$?(?:[A-Z_](?:[A-Z0-9_]*[A-Z_])?)?)(\d*)\.(\d*)")
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
-_SAS_EPOCH = np.datetime64("1960-01-01T00:00:00", "us")
 _DATETIME_FORMATS = frozenset(
     {"DATETIME", "E8601DT", "IS8601DT", "B8601DT", "E8601DZ", "IS8601DZ", "B8601DZ", "DATEAMPM"}
 )
-_SPECIAL_MISSING_CODES = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ_")
 _MISSING_BYTE = ord(".")
 _SMALLEST_IBM = 16.0**-65
-
-
-@dataclass(frozen=True)
-class XptVariable:
-    """One variable as written: the NAMESTR record of TS-140."""
-
-    name: str  # <= 8 chars, upper case
-    label: str  # <= 40 chars
-    type: Literal["Char", "Num"]
-    length: int  # Char: 1..200 bytes (the written length); Num: 8
-    format: str | None = None  # e.g. "DATE9.", "E8601DA.", "$CHAR20.", "8.2"
-
-
-@dataclass(frozen=True)
-class SpecialMissing:
-    """A SAS special missing value (.A-.Z, ._) in a Num column.
-
-    Kept apart from NaN because the letter carries meaning (e.g. ".U" unknown vs ".N" not
-    done) that plain missing would lose.
-    """
-
-    code: str
-
-    def __post_init__(self) -> None:
-        if self.code not in _SPECIAL_MISSING_CODES:
-            raise ValueError(f"special missing code must be one of A-Z or _, not {self.code!r}")
-
-    def __str__(self) -> str:
-        return f".{self.code}"
 
 
 class XptWriteError(ConformanceErrors):
     """The dataset cannot be written as XPORT v5 without losing or changing data."""
 
 
-_SPECIAL_MISSING_BYTES = {SpecialMissing(code): ord(code) for code in _SPECIAL_MISSING_CODES}
+_SPECIAL_MISSING_BYTES = {SpecialMissing(code): ord(code) for code in SPECIAL_MISSING_CODES}
 
 
 @dataclass(frozen=True)
@@ -256,7 +224,7 @@ class XptEncoder:
         self.record_length = record_length(self.variables)
         self.log = _ProblemLog(where, dataset)
         self.rows = 0
-        self._stamp = _sas_timestamp(created if created is not None else _default_created())
+        self._stamp = _sas_timestamp(created if created is not None else file_timestamp())
 
     @property
     def ok(self) -> bool:
@@ -442,14 +410,6 @@ def _parse_format(text: str) -> _Format | None:
 
 
 # --- headers (TS-140) ---------------------------------------------------------------------
-
-
-def _default_created() -> datetime:
-    """Reproducible builds: SOURCE_DATE_EPOCH if set, else the SAS epoch, never 'now'."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.strip().isdigit():
-        return datetime.fromtimestamp(int(epoch), tz=UTC)
-    return datetime(1960, 1, 1)
 
 
 def _sas_timestamp(moment: datetime) -> bytes:
@@ -782,7 +742,7 @@ def _sas_dates(column: pd.Series, fmt: _Format | None, locate: _Locator, rows: n
     """SAS date (days) or, under a datetime format, SAS datetime (seconds) since 1960."""
     if getattr(column.dtype, "tz", None) is not None:
         column = column.dt.tz_convert("UTC").dt.tz_localize(None)
-    micros = (column.to_numpy(dtype="datetime64[us]") - _SAS_EPOCH).astype(np.int64)
+    micros = (column.to_numpy(dtype="datetime64[us]") - SAS_EPOCH_MICROSECOND).astype(np.int64)
     missing = column.isna().to_numpy()
     if fmt is not None and fmt.name in _DATETIME_FORMATS:
         seconds = micros / 1e6

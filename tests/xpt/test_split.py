@@ -15,14 +15,15 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from cdisc_cup.readers.datasets import sas_format
-from cdisc_cup.writers.xpt import XptVariable, XptWriteError, record_length, write_xpt, write_xpt_chunks, xpt_size
-from cdisc_cup.writers.xpt_split import (
-    FDA_FILE_LIMIT,
+from cdisc_cup.constants import FDA_FILE_LIMIT
+from cdisc_cup.xpt.model import XptVariable
+from cdisc_cup.xpt.read import sas_format
+from cdisc_cup.xpt.split import (
     XptDatasetFiles,
     max_records_per_file,
     write_xpt_within_limit,
 )
+from cdisc_cup.xpt.write import XptWriteError, record_length, write_xpt, write_xpt_chunks, xpt_size
 
 VARIABLES = (
     XptVariable("STUDYID", "Study Identifier", "Char", 8),
