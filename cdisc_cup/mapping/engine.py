@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from cdisc_cup import conditions
 from cdisc_cup.derivations.text import number_text
 from cdisc_cup.errors import MAX_LOCATED, InputErrors, Problem, SpecErrors
 from cdisc_cup.mapping.catalogue import CATALOGUE, DerivationInput
@@ -69,23 +70,15 @@ def _placeholders(study: StudySpec) -> dict[str, Any]:
     return {"studyid": study.studyid, "country": study.country, "protocol": study.protocol, **study.parameters}
 
 
-def _condition_mask(
-    condition: Condition | None, rows: pd.DataFrame | None, frame: pd.DataFrame, data: DerivationInput
-) -> pd.Series:
+def _condition_mask(condition: Condition | None, frame: pd.DataFrame, data: DerivationInput) -> pd.Series:
     """Which records a `where`/`when` condition selects; `column` reads raw, `variable` SDTM."""
     if condition is None:
         return pd.Series(True, index=frame.index)
-    values = data.raw_column(condition["column"]) if "column" in condition else frame[condition["variable"]]
-    values = values.astype("string")
-    if "present" in condition:
-        mask = values.notna() == bool(condition["present"])
-    elif "equals" in condition:
-        mask = values == str(condition["equals"])
-    elif "not_equals" in condition:
-        mask = values != str(condition["not_equals"])
-    else:
-        mask = values.isin([str(v) for v in condition["in"]])
-    return mask.fillna(False).astype(bool)
+    subjects = conditions.Subjects(
+        read=lambda key, name: data.raw_column(name) if key == "column" else frame[name],
+        index=frame.index,
+    )
+    return conditions.evaluate(condition, subjects)
 
 
 def _map_codes(
@@ -139,7 +132,7 @@ def _evaluate(
         values = entry.function(data, **parameters)
     values = values.reindex(index) if not values.index.equals(index) else values
     if "when" in source:
-        chosen = _condition_mask(source["when"], data.rows, data.frame, data)
+        chosen = _condition_mask(source["when"], data.frame, data)
         values = values.where(chosen)
     return values
 
@@ -171,7 +164,7 @@ def build_dataset(
     for number, block in enumerate(spec.records):
         table = raw[block.source]
         data = DerivationInput(study, spec, raw, built, frame=pd.DataFrame(index=table.frame.index), rows=table.frame)
-        selected = _condition_mask(block.where, table.frame, data.frame, data)
+        selected = _condition_mask(block.where, data.frame, data)
         rows = table.frame[selected]
         records = pd.DataFrame(index=rows.index)
         data = DerivationInput(study, spec, raw, built, frame=records, rows=rows)

@@ -17,7 +17,7 @@ import pandas as pd
 
 from cdisc_cup.errors import Problem, SpecErrors
 from cdisc_cup.findings import Severity
-from cdisc_cup.rules.conditions import COMBINATORS, VALUE_TESTS
+from cdisc_cup.rules import conditions
 from cdisc_cup.rules.model import Check, Rule
 from cdisc_cup.rules.operators import OPERATORS
 from cdisc_cup.rules.schema import RULE_FILE_SCHEMA
@@ -68,43 +68,6 @@ def _check_operator(check: Mapping[str, Any], key_path: str, path: Path) -> list
 CONDITION_PARAMS = ("when", "then", "where")
 
 
-def _check_condition(condition: Any, key_path: str, path: Path) -> list[Problem]:
-    """Conditions are data too: an unknown test or a test without a variable is a spec error."""
-    if not isinstance(condition, Mapping):
-        return [Problem(str(path), "a condition is a mapping", column=key_path)]
-    unknown = set(condition) - {"variable", *COMBINATORS, *VALUE_TESTS}
-    problems = [
-        Problem(
-            str(path),
-            "unknown condition key",
-            column=f"{key_path}.{k}",
-            value=str(k),
-            expected="one of variable, " + ", ".join((*COMBINATORS, *VALUE_TESTS)),
-        )
-        for k in sorted(map(str, unknown))
-    ]
-    tests = [t for t in VALUE_TESTS if t in condition]
-    if "variable" in condition and not tests:
-        problems.append(
-            Problem(
-                str(path),
-                "a condition on a variable needs a test",
-                column=key_path,
-                expected="one of " + ", ".join(VALUE_TESTS),
-            )
-        )
-    if tests and "variable" not in condition:
-        problems.append(Problem(str(path), "a test needs the variable it tests", column=key_path))
-    for name in ("all", "any"):
-        for index, nested in enumerate(condition.get(name) or []):
-            problems += _check_condition(nested, f"{key_path}.{name}[{index}]", path)
-    if "not" in condition:
-        problems += _check_condition(condition["not"], f"{key_path}.not", path)
-    if isinstance(condition.get("exists"), Mapping) and "where" in condition["exists"]:
-        problems += _check_condition(condition["exists"]["where"], f"{key_path}.exists.where", path)
-    return problems
-
-
 def _rule(entry: Mapping[str, Any], path: Path, study: str | None) -> Rule:
     check = dict(entry["check"])
     return Rule(
@@ -148,7 +111,7 @@ def load_rules(paths: Iterable[Path] | None = None) -> tuple[Rule, ...]:
             own = _check_operator(entry["check"], f"{key_path}.check", path)
             for name in CONDITION_PARAMS:
                 if name in entry["check"]:
-                    own += _check_condition(entry["check"][name], f"{key_path}.check.{name}", path)
+                    own += conditions.check(entry["check"][name], f"{key_path}.check.{name}", str(path))
             rule_id = entry.get("id")
             if rule_id in first_seen:
                 own.append(

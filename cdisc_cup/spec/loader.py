@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 from cerberus import Validator
 
+from cdisc_cup import conditions
 from cdisc_cup.errors import Problem, SpecErrors
 from cdisc_cup.spec.model import (
     DatasetSpec,
@@ -28,8 +29,6 @@ from cdisc_cup.spec.model import (
     VariableSpec,
 )
 from cdisc_cup.spec.schema import (
-    CONDITION_OPERATORS,
-    CONDITION_SUBJECTS,
     DATASET_SCHEMA,
     SOURCE_KINDS,
     STUDY_SCHEMA,
@@ -95,30 +94,9 @@ def validate_document(document: Any, schema: Mapping[str, Any], path: Path) -> l
 
 
 def _check_condition(condition: Mapping[str, Any] | None, key_path: str, path: Path) -> list[Problem]:
-    if condition is None:
-        return []
-    subjects = [k for k in CONDITION_SUBJECTS if k in condition]
-    operators = [k for k in CONDITION_OPERATORS if k in condition]
-    problems = []
-    if len(subjects) != 1:
-        problems.append(
-            Problem(
-                str(path),
-                "a condition names exactly one 'column' or 'variable'",
-                column=key_path,
-                expected="one of column, variable",
-            )
-        )
-    if len(operators) != 1:
-        problems.append(
-            Problem(
-                str(path),
-                "a condition has exactly one test",
-                column=key_path,
-                expected="one of " + ", ".join(CONDITION_OPERATORS),
-            )
-        )
-    return problems
+    """A `where`/`when` of a dataset spec: the shared condition language on raw columns (`column`,
+    `file.COLUMN`) and the variables built so far (`variable`)."""
+    return [] if condition is None else conditions.check(condition, key_path, path)
 
 
 def _check_source(source: Mapping[str, Any] | None, key_path: str, path: Path) -> list[Problem]:

@@ -12,19 +12,9 @@ from typing import Any
 NAME = {"type": "string", "regex": r"^[A-Za-z][A-Za-z0-9_]*$"}
 SAS_NAME = {"type": "string", "regex": r"^[A-Z][A-Z0-9_]{0,7}$"}
 
-CONDITION: dict[str, Any] = {
-    "type": "dict",
-    "schema": {
-        "column": {"type": "string"},
-        "variable": {"type": "string"},
-        "equals": {"type": ["string", "number", "boolean"]},
-        "not_equals": {"type": ["string", "number", "boolean"]},
-        "in": {"type": "list", "schema": {"type": ["string", "number"]}},
-        "present": {"type": "boolean"},
-    },
-}
-CONDITION_SUBJECTS = ("column", "variable")
-CONDITION_OPERATORS = ("equals", "not_equals", "in", "present")
+# A `where`/`when` condition: its structure (subjects, tests, all/any/not) is checked by
+# cdisc_cup.conditions.check, the one checker of the conditions of specs and rules.
+CONDITION: dict[str, Any] = {"type": "dict"}
 
 # A value source is a mapping with one "kind" key plus its parameters. `column` is a kind of
 # its own (`{column: AGE}`) and also the parameter of a map or derivation that reads a column.

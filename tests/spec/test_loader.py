@@ -90,3 +90,17 @@ def test_unknown_raw_file_in_records(specs: Path) -> None:
 def test_yaml_tags_are_not_executed(specs: Path) -> None:
     (specs / "sdtm" / "rs.yaml").write_text('dataset: !!python/object/apply:os.system ["echo hacked"]\n')
     assert any("rs.yaml" in p and "not valid YAML" in p for p in spec_problems(specs))
+
+
+def test_a_spec_condition_is_checked_by_the_one_condition_language(tmp_path: Path) -> None:
+    """The mapping specs and the rules share one condition language and its checker (issue #14)."""
+    from cdisc_cup import conditions
+
+    assert conditions.check({"column": "ONGOING", "equals": "Y"}, "where", "x.yaml") == []
+    assert conditions.check({"any": [{"column": "A", "present": True}, {"variable": "B", "in": [1]}]}, "w", "x") == []
+    [unknown] = conditions.check({"column": "A", "equal": "Y"}, "where", "x.yaml")
+    assert unknown.column == "where.equal" and "unknown condition key" in unknown.message
+    [no_test] = conditions.check({"column": "A"}, "where", "x.yaml")
+    assert "needs a test" in no_test.message
+    [two] = conditions.check({"column": "A", "variable": "B", "equals": 1}, "where", "x.yaml")
+    assert "exactly one" in two.message
