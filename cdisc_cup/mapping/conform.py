@@ -16,13 +16,10 @@ import pandas as pd
 
 from cdisc_cup import ct
 from cdisc_cup.columns import byte_lengths, is_in
+from cdisc_cup.constants import MAX_CHAR_LENGTH, MAX_LABEL_LENGTH, MAX_NAME_LENGTH
 from cdisc_cup.errors import MAX_LOCATED, ConformanceErrors, Problem
 from cdisc_cup.provenance import BLOCK, LINE, SOURCE_FILE
 from cdisc_cup.spec.model import DatasetSpec
-
-MAX_NAME = 8
-MAX_LABEL = 40
-MAX_CHAR_LENGTH = 200
 
 
 def _where(frame: pd.DataFrame, position: int) -> str:
@@ -83,11 +80,11 @@ def conform(spec: DatasetSpec, frame: pd.DataFrame) -> dict[str, int]:
     the bytes of the longest value of each character variable, at least 1."""
     problems: list[Problem] = []
     lengths: dict[str, int] = {}
-    if len(spec.name) > MAX_NAME:
+    if len(spec.name) > MAX_NAME_LENGTH:
         problems.append(
             Problem(spec.name, "dataset name longer than 8 characters", value=spec.name, expected="at most 8")
         )
-    if len(spec.label) > MAX_LABEL:
+    if len(spec.label) > MAX_LABEL_LENGTH:
         problems.append(
             Problem(spec.name, "dataset label longer than 40 characters", value=spec.label, expected="at most 40")
         )
@@ -105,13 +102,13 @@ def conform(spec: DatasetSpec, frame: pd.DataFrame) -> dict[str, int]:
         name = variable.name
         if name not in frame.columns:
             continue
-        if len(name) > MAX_NAME or not name.isascii():
+        if len(name) > MAX_NAME_LENGTH or not name.isascii():
             problems.append(
                 Problem(
                     spec.name, "variable name not a SAS V5 name", column=name, expected="at most 8 ASCII characters"
                 )
             )
-        if len(variable.label) > MAX_LABEL or not variable.label.isascii():
+        if len(variable.label) > MAX_LABEL_LENGTH or not variable.label.isascii():
             problems.append(
                 Problem(
                     spec.name,

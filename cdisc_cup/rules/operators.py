@@ -20,6 +20,7 @@ import pandas as pd
 
 from cdisc_cup import ct
 from cdisc_cup.columns import byte_lengths, has_unprintable, is_in
+from cdisc_cup.constants import MAX_CHAR_LENGTH, MAX_LABEL_LENGTH, MAX_NAME_LENGTH
 from cdisc_cup.derivations.dates import iso_dates
 from cdisc_cup.rules import conditions, define
 from cdisc_cup.rules.igmeta import ig_dataset_variables
@@ -145,14 +146,14 @@ def not_null(
 
 
 @operator
-def variable_name_valid(study: Study, dataset: Dataset, *, max_length: int = 8) -> pd.DataFrame:
+def variable_name_valid(study: Study, dataset: Dataset, *, max_length: int = MAX_NAME_LENGTH) -> pd.DataFrame:
     """Variable names are at most 8 characters of A-Z, 0-9 and _, starting with a letter (XPT v5)."""
     pattern = re.compile(rf"^[A-Z][A-Z0-9_]{{0,{max_length - 1}}}$")
     return item_hits([{"variable": v.name, "value": v.name} for v in dataset.variables if not pattern.match(v.name)])
 
 
 @operator
-def dataset_name_valid(study: Study, dataset: Dataset, *, max_length: int = 8) -> pd.DataFrame:
+def dataset_name_valid(study: Study, dataset: Dataset, *, max_length: int = MAX_NAME_LENGTH) -> pd.DataFrame:
     """The dataset name is at most 8 characters of A-Z, 0-9 and _ (XPORT v5) and matches its file name."""
     problems = []
     if not re.fullmatch(rf"[A-Z][A-Z0-9_]{{0,{max_length - 1}}}", dataset.name):
@@ -163,14 +164,14 @@ def dataset_name_valid(study: Study, dataset: Dataset, *, max_length: int = 8) -
 
 
 @operator
-def variable_label(study: Study, dataset: Dataset, *, max_length: int = 40) -> pd.DataFrame:
+def variable_label(study: Study, dataset: Dataset, *, max_length: int = MAX_LABEL_LENGTH) -> pd.DataFrame:
     """Every variable has a label of at most 40 characters."""
     bad = [v for v in dataset.variables if not v.label.strip() or len(v.label) > max_length]
     return item_hits([{"variable": v.name, "value": v.label, "length": len(v.label)} for v in bad])
 
 
 @operator
-def dataset_label(study: Study, dataset: Dataset, *, max_length: int = 40) -> pd.DataFrame:
+def dataset_label(study: Study, dataset: Dataset, *, max_length: int = MAX_LABEL_LENGTH) -> pd.DataFrame:
     """The dataset has a label of at most 40 characters."""
     if dataset.label.strip() and len(dataset.label) <= max_length:
         return no_hits()
@@ -187,7 +188,7 @@ def variable_type(study: Study, dataset: Dataset) -> pd.DataFrame:
 
 
 @operator
-def char_length(study: Study, dataset: Dataset, *, max_length: int = 200) -> pd.DataFrame:
+def char_length(study: Study, dataset: Dataset, *, max_length: int = MAX_CHAR_LENGTH) -> pd.DataFrame:
     """Character values are at most `max_length` bytes (200 in SAS XPORT v5)."""
     texts = dataset.frame.select_dtypes(exclude="number")
     parts = []

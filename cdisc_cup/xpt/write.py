@@ -54,13 +54,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cdisc_cup.constants import MAX_CHAR_LENGTH, MAX_LABEL_LENGTH, SAS_EPOCH_MICROSECOND, file_timestamp
-from cdisc_cup.errors import ConformanceErrors, Problem, display_path
+from cdisc_cup.errors import MAX_LOCATED, ConformanceErrors, Problem, display_path
 from cdisc_cup.xpt.model import SPECIAL_MISSING_CODES, SpecialMissing, XptVariable
 
 RECORD_LENGTH = 80
 NAMESTR_LENGTH = 140
 NUM_LENGTH = 8
-MAX_PROBLEMS_PER_VARIABLE = 5  # per variable and kind: the writer's problems are of the data's code
 
 _SAS_NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,7}")
 # A SAS format: optional $, a name ending in a letter or underscore, width, ".", decimals.
@@ -500,7 +499,7 @@ def _report_blank_tail(rows: int, run: int, log: _ProblemLog, which: str = "the 
             "records for end-of-file padding and drop them",
             "at least one non-blank value in the last record (e.g. STUDYID)",
             np.arange(rows - run, rows) + 1,
-            pd.Series([""] * min(run, MAX_PROBLEMS_PER_VARIABLE)),
+            pd.Series([""] * min(run, MAX_LOCATED)),
         )
 
 
@@ -557,7 +556,7 @@ class _ProblemLog:
         before = self._totals.get(key, 0)
         self._totals[key] = before + len(records)
         self.count += len(records)
-        room = max(MAX_PROBLEMS_PER_VARIABLE - before, 0)
+        room = max(MAX_LOCATED - before, 0)
         for record, value in zip(records[:room], values.iloc[:room], strict=True):
             shown = str(value)
             self._shown.append(
@@ -574,12 +573,12 @@ class _ProblemLog:
         more = [
             Problem(
                 self.where,
-                f"dataset {self.dataset}: {total - MAX_PROBLEMS_PER_VARIABLE} more records where {what}",
+                f"dataset {self.dataset}: {total - MAX_LOCATED} more records where {what}",
                 column=variable,
                 expected=expected,
             )
             for (variable, what, expected), total in self._totals.items()
-            if total > MAX_PROBLEMS_PER_VARIABLE
+            if total > MAX_LOCATED
         ]
         return self._shown + more
 
@@ -605,7 +604,7 @@ class _Locator:
         rows = np.flatnonzero(bad)
         if len(rows):
             records = rows + self.chunk.first_row + 1
-            values = self.column.iloc[rows[:MAX_PROBLEMS_PER_VARIABLE]]
+            values = self.column.iloc[rows[:MAX_LOCATED]]
             self.chunk.log.add(self.variable, what, expected, records, values)
 
 

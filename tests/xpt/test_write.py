@@ -16,7 +16,7 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from cdisc_cup.errors import InputErrors
+from cdisc_cup.errors import MAX_LOCATED, InputErrors
 from cdisc_cup.xpt.model import SpecialMissing, XptVariable
 from cdisc_cup.xpt.read import read_dataset_folder, read_xpt_dataset, sas_format
 from cdisc_cup.xpt.write import XptWriteError, write_xpt
@@ -291,13 +291,13 @@ def test_trailing_all_blank_records_are_refused_because_readers_drop_them(tmp_pa
 
 
 def test_many_bad_records_are_listed_briefly_with_a_count(tmp_path: Path) -> None:
-    frame = pd.DataFrame({"X": ["TOO LONG"] * 1000})
+    frame = pd.DataFrame({"X": ["TOO LONG"] * (MAX_LOCATED + 995)})
     with pytest.raises(XptWriteError) as raised:
         write(tmp_path / "x.xpt", frame, [XptVariable("X", "X", "Char", 3)], chunk_rows=300)
     problems = raised.value.problems
-    assert len(problems) == 6
-    assert "record 1:" in problems[0].message and "record 5:" in problems[4].message
-    assert "995 more records" in problems[5].message
+    assert len(problems) == MAX_LOCATED + 1  # across chunks of 300 records
+    assert "record 1:" in problems[0].message and f"record {MAX_LOCATED}:" in problems[MAX_LOCATED - 1].message
+    assert "995 more records" in problems[MAX_LOCATED].message
 
 
 @pytest.mark.parametrize(
