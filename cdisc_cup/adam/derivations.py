@@ -341,11 +341,9 @@ def derive_vars_astdt(
     An imputed onset never lies after a complete end date (admiral's `max_dates` on the start
     side): an event that ended before the first dose started before it too."""
     _require(dataset, "derive_vars_astdt", dtc=dtc, end_dtc=end_dtc, first_dose=first_dose)
-    date, flag = impute_date(dataset[dtc], to="first", within=[dataset[first_dose]])
-    earliest, _ = impute_date(dataset[dtc], to="first")
-    end = complete_date(dataset[end_dtc]).astype(date.dtype)
-    after_end = end.notna() & (date > end) & flag.notna()
-    return dataset.assign(**{new_var: date.mask(after_end, np.maximum(earliest, end)), flag_var: flag})
+    end = complete_date(dataset[end_dtc])
+    date, flag = impute_date(dataset[dtc], to="first", min_dates=[dataset[first_dose]], not_after=[end])
+    return dataset.assign(**{new_var: date, flag_var: flag})
 
 
 def derive_vars_aendt(
@@ -359,7 +357,7 @@ def derive_vars_aendt(
     """Analysis end date: a partial end is imputed to the last day it allows, but not past
     a death or the end of participation inside that period (admiral `max_dates`)."""
     _require(dataset, "derive_vars_aendt", dtc=dtc, caps=caps)
-    date, flag = impute_date(dataset[dtc], to="last", within=[dataset[c] for c in caps])
+    date, flag = impute_date(dataset[dtc], to="last", max_dates=[dataset[c] for c in caps])
     return dataset.assign(**{new_var: date, flag_var: flag})
 
 

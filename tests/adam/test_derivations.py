@@ -23,7 +23,7 @@ def dates(*values: str | None) -> pd.Series:
 def test_partial_onset_goes_to_first_dose_only_when_the_dose_is_in_its_period() -> None:
     onset = pd.Series(["2020-07", "2020-07", "2020", "2019", "2020-07-05", "", None])
     first_dose = dates("2020-07-20", "2020-08-03", "2020-07-20", "2020-07-20", "2020-07-20", "2020-07-20", "2020-07-20")
-    imputed, flag = impute_date(onset, to="first", within=[first_dose])
+    imputed, flag = impute_date(onset, to="first", min_dates=[first_dose])
     assert imputed.tolist()[:5] == [D("2020-07-20"), D("2020-07-01"), D("2020-07-20"), D("2019-01-01"), D("2020-07-05")]
     assert imputed[5:].isna().all()
     assert flag.tolist()[:4] == ["D", "D", "M", "M"]
@@ -33,7 +33,7 @@ def test_partial_onset_goes_to_first_dose_only_when_the_dose_is_in_its_period() 
 def test_partial_end_is_the_last_day_capped_at_a_death_inside_the_period() -> None:
     end = pd.Series(["2020-10", "2020-10", "2020", "2020-02"])
     death = dates("2020-10-16", None, "2020-11-30", "2020-03-05")
-    imputed, flag = impute_date(end, to="last", within=[death])
+    imputed, flag = impute_date(end, to="last", max_dates=[death])
     assert imputed.tolist() == [D("2020-10-16"), D("2020-10-31"), D("2020-11-30"), D("2020-02-29")]
     assert flag.tolist() == ["D", "D", "M", "D"]
 
