@@ -85,7 +85,7 @@ def test_astdt_partial_onset_in_the_first_dose_month_is_treatment_emergent() -> 
             "AENDT": dates(None, None, None),
         }
     )
-    derived = d.derive_var_trtemfl(d.derive_vars_astdt(events))
+    derived = d.derive_var_trtemfl(d.derive_vars_astdt(events), window_days=30)
     assert derived["ASTDT"].tolist() == [D("2020-09-21"), D("2020-12-01"), D("2020-09-01")]
     assert derived["ASTDTF"].tolist()[:2] == ["D", "D"] and pd.isna(derived["ASTDTF"][2])
     assert listed(derived["TRTEMFL"]) == ["Y", "Y", None]
