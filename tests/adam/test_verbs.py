@@ -3,6 +3,8 @@ variables, missing values, and the error naming the option whose column is missi
 
 from __future__ import annotations
 
+import inspect
+
 import pandas as pd
 import pytest
 
@@ -530,3 +532,15 @@ def test_copy_flag_and_formatted() -> None:
     assert listed(derived["ACYCLE"]) == ["CYCLE 1", "CYCLE 2", None, "CYCLE 10"]
     with pytest.raises(d.DerivationInputError, match="exactly one"):
         d.derive_var_formatted(frame, source="ACYCLEN", new_var="ACYCLE", template="CYCLE")
+
+
+def test_every_catalogued_verb_takes_its_output_names_as_options() -> None:
+    """Every derive_* names its output with an option (new_var, new_vars, flag_var, ...),
+    except the two whose outputs are named by their inputs (predecessors, QNAMs)."""
+    named_by_input = {"derive_vars_predecessor", "derive_vars_suppqual"}
+    for name, function in d.CATALOGUE.items():
+        parameters = inspect.signature(function).parameters
+        outputs = {"new_var", "new_vars"} & set(parameters)
+        assert outputs or name in named_by_input, name
+        for option in outputs:
+            assert parameters[option].kind is inspect.Parameter.KEYWORD_ONLY, name
