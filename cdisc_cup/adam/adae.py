@@ -1,7 +1,9 @@
 """ADAE (ADaM OCCDS, subclass ADVERSE EVENT) from SDTM AE, SUPPAE, EX and ADSL.
 
 One record per AE record, events before the first dose included (flagged PREFL, not
-TRTEMFL). Read top to bottom as the derivation chain named in `specs/adam/adae.yaml`.
+TRTEMFL). Read top to bottom as the derivation chain named in `specs/adam/adae.yaml`; the
+study's choices (reference drug, cycle numbering, TEAE window) come from the `parameters:` of
+`specs/study.yaml`, as in admiral's template `ad_adae.R`.
 """
 
 from __future__ import annotations
@@ -11,50 +13,88 @@ from collections.abc import Mapping
 import pandas as pd
 
 from cdisc_cup.adam import derivations as d
-from cdisc_cup.adam.dates import complete_date
+from cdisc_cup.adam.adsl import BY, administered, exposure
 from cdisc_cup.adam.spec import conform, predecessors
 from cdisc_cup.spec.model import StudySpec
 
 # Working columns (not in the spec, dropped by `conform`): the first dose of any study drug
-# and the end of participation as dates, from ADSL's copies of DM.RFXSTDTC / DM.RFPENDTC.
+# and the end of participation as dates, from ADSL's copies of DM.RFXSTDTC / DM.RFPENDTC;
+# the complete end date as collected; the first administration of each cycle.
 FIRST_DOSE = "RFXSTDT"
 END_OF_PARTICIPATION = "RFPENDT"
+COLLECTED_END = "AEENDTCD"
+CYCLE_START = "CYCSTDT"
+
+OCCURRENCE_FLAGS = (  # (by variables besides USUBJID, flag): first TEAE in ASTDT, AESEQ order
+    ((), "AOCCFL"),
+    (("AEBODSYS",), "AOCCSFL"),
+    (("AEBODSYS", "AEDECOD"), "AOCCPFL"),
+)
 
 
 def build_adae(study: StudySpec, sdtm: Mapping[str, pd.DataFrame], adsl: pd.DataFrame) -> pd.DataFrame:
     """ADAE in spec order; ADSL must be the frame `build_adsl` returned."""
     spec = study.dataset("ADAE")
     parameters = study.parameters
-    ae = sdtm["AE"]
-    subject_dates = pd.DataFrame(
-        {
-            "USUBJID": adsl["USUBJID"],
-            FIRST_DOSE: complete_date(adsl["RFXSTDTC"]),
-            END_OF_PARTICIPATION: complete_date(adsl["RFPENDTC"]),
-            "DTHDT": adsl["DTHDT"],
-        }
+    drug = str(parameters["reference_drug"])
+    ex = exposure(sdtm["EX"], visitnum_cycle_divisor=int(parameters["visitnum_cycle_divisor"]))
+    cycles = d.summarise(
+        ex, by_vars=[*BY, "EXCYCLE"], new_vars={CYCLE_START: ("EXSTDT", "min")}, filter=administered(ex, drug)
     )
+    subject = d.derive_vars_dt(adsl, dtc="RFXSTDTC", new_var=FIRST_DOSE)
+    subject = d.derive_vars_dt(subject, dtc="RFPENDTC", new_var=END_OF_PARTICIPATION)
 
     qnams = [ref.split(".", 1)[1] for ref in predecessors(spec).values() if ref.startswith("SUPPAE.")]
-    adae = d.derive_vars_suppqual(ae, sdtm.get("SUPPAE", _empty_supp()), qnams=[*qnams, "AESI"])
+    adae = d.derive_vars_suppqual(sdtm["AE"], sdtm.get("SUPPAE", _empty_supp()), qnams=[*qnams, "AESI"])
     adae = d.derive_vars_predecessor(
         adae, predecessors=predecessors(spec), sources={"AE": adae, "SUPPAE": adae, "ADSL": adsl}
     )
-    adae = adae.merge(subject_dates, on="USUBJID", how="left", validate="m:1")
-    adae = d.derive_vars_astdt(adae, first_dose=FIRST_DOSE)
-    adae = d.derive_vars_aendt(adae, caps=("DTHDT", END_OF_PARTICIPATION))
+    adae = d.derive_vars_merged(adae, subject, by_vars=BY, new_vars=[FIRST_DOSE, END_OF_PARTICIPATION, "DTHDT"])
+    adae = d.derive_vars_dt(adae, dtc="AEENDTC", new_var=COLLECTED_END)
+    adae = d.derive_vars_dt(
+        adae,
+        dtc="AESTDTC",
+        new_var="ASTDT",
+        flag_var="ASTDTF",
+        date_imputation="first",
+        min_dates=[FIRST_DOSE],
+        not_after=[COLLECTED_END],
+    )
+    adae = d.derive_vars_dt(
+        adae,
+        dtc="AEENDTC",
+        new_var="AENDT",
+        flag_var="AENDTF",
+        date_imputation="last",
+        max_dates=["DTHDT", END_OF_PARTICIPATION],
+    )
     adae = d.derive_var_relative_day(adae, date="ASTDT", new_var="ASTDY")
     adae = d.derive_var_relative_day(adae, date="AENDT", new_var="AENDY")
     adae = d.derive_var_trtemfl(adae, first_dose=FIRST_DOSE, window_days=int(parameters["teae_window_days"]))
     adae = d.derive_var_prefl(adae, first_dose=FIRST_DOSE)
-    adae = d.derive_vars_cycle(adae, sdtm["EX"], treatment=str(parameters["reference_drug"]))
+    adae = d.derive_vars_joined(
+        adae,
+        cycles,
+        by_vars=BY,
+        new_vars={"ACYCLEN": "EXCYCLE"},
+        join_var="ASTDT",
+        join_var_add=CYCLE_START,
+        mode="last",
+    )
+    adae = d.derive_var_formatted(adae, source="ACYCLEN", new_var="ACYCLE", template="CYCLE {}")
     adae = d.derive_vars_atoxgr(adae)
-    adae = d.derive_var_arel(adae)
-    adae = d.derive_var_suppae_flag(adae, qnam="AESI", new_var="AESIFL")
-    adae = d.derive_var_discontinuation_flag(adae)
-    adae = d.derive_var_occurrence_flag(adae, by_vars=[], new_var="AOCCFL")
-    adae = d.derive_var_occurrence_flag(adae, by_vars=["AEBODSYS"], new_var="AOCCSFL")
-    adae = d.derive_var_occurrence_flag(adae, by_vars=["AEBODSYS", "AEDECOD"], new_var="AOCCPFL")
+    adae = d.derive_var_copy(adae, source="AEREL", new_var="AREL", missing_value="RELATED")
+    adae = d.derive_var_copy(adae, source="AESI", new_var="AESIFL")
+    adae = d.derive_var_flag(adae, condition={"AEACN": "DRUG WITHDRAWN"}, new_var="AEDISFL")
+    for by_vars, new_var in OCCURRENCE_FLAGS:
+        adae = d.derive_var_extreme_flag(
+            adae,
+            by_vars=[*BY, *by_vars],
+            order=["ASTDT", "AESEQ"],
+            new_var=new_var,
+            mode="first",
+            filter={"TRTEMFL": "Y"},
+        )
     adae = adae.sort_values(["USUBJID", "AESEQ"], kind="stable")
     return conform(adae, spec)
 

@@ -65,25 +65,38 @@ def impute_date(
     dtc: pd.Series,
     *,
     to: Literal["first", "last"],
-    within: Sequence[pd.Series] = (),
+    min_dates: Sequence[pd.Series] = (),
+    max_dates: Sequence[pd.Series] = (),
+    not_after: Sequence[pd.Series] = (),
 ) -> tuple[pd.Series, pd.Series]:
     """Impute partial dates to one end of their period; return (date, ADaM imputation flag).
 
-    `within`: reference dates (e.g. first dose, death) that replace the imputed date when they
-    lie inside the period the partial date allows and are nearer to its other end (the
-    earliest-date imputation moves *up* to a first dose in the period; the latest-date
-    imputation moves *down* to a death in the period). The flag is "M" when month and day were
-    imputed, "D" when only the day was, null for a complete or missing date (ADaMIG 1.3
-    section 3.1.3, item 7; admiral `compute_dtf`).
+    admiral `impute_dtc_dt(highest_imputation = "M", date_imputation = to, min_dates, max_dates)`:
+    a `min_dates` date inside the period the partial date allows and later than the imputed
+    date replaces it (an onset is not imputed before a first dose that month), a `max_dates`
+    date inside the period and earlier replaces it (an end is not imputed after a death that
+    month); dates outside the period are ignored, as in admiral. `not_after` goes further than
+    admiral's `max_dates`: an imputed date never lies after these dates even when they lie
+    before the period, and then becomes the first day the partial date allows (it never leaves
+    its period). The flag is "M" when month and day were imputed, "D" when only the day was,
+    null for a complete or missing date (ADaMIG 1.3 section 3.1.3, item 7; admiral `compute_dtf`).
     """
     period = date_period(dtc)
     imputed = period.first if to == "first" else period.last
-    for reference in within:
-        inside = (reference >= period.first) & (reference <= period.last) & (period.precision != "day")
-        nearer = reference > imputed if to == "first" else reference < imputed
-        imputed = imputed.mask(inside & nearer, reference)
+    partial = period.precision != "day"
+    for reference in min_dates:
+        inside = (reference >= period.first) & (reference <= period.last) & partial
+        imputed = imputed.mask(inside & (reference > imputed), reference)
+    for reference in max_dates:
+        inside = (reference >= period.first) & (reference <= period.last) & partial
+        imputed = imputed.mask(inside & (reference < imputed), reference)
+    imputed_date = period.precision.isin(["month", "year"])
+    for reference in not_after:
+        limit = reference.astype(imputed.dtype)
+        after = limit.notna() & (imputed > limit) & imputed_date
+        imputed = imputed.mask(after, np.maximum(period.first, limit))
     flag = period.precision.map({"month": "D", "year": "M"}).astype("string")
-    return imputed.astype("datetime64[s]"), flag.where(period.precision.isin(["month", "year"]))
+    return imputed.astype("datetime64[s]"), flag.where(imputed_date)
 
 
 def relative_day(dates: pd.Series, reference: pd.Series) -> pd.Series:

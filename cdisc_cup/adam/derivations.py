@@ -1,16 +1,22 @@
-"""Named ADaM derivations, admiral style: one small vectorised function per derived variable.
+"""ADaM derivations, admiral style: generic verbs; the study's choices stay at the call sites.
 
 The contract (pharmaverse admiral, in Python): the dataset comes first, options are
-keyword-only and default to the ADaM names, the columns a derivation needs are checked up
-front (the error names the option that points to the missing column), and a new frame is
-returned; nothing is sorted in place and nothing is read or written. The `derivation:` names
-in `specs/adam/*.yaml` are the names of these functions (`CATALOGUE`), so the define.xml
-method text and the code that implements it cannot drift apart unnoticed (a test checks it).
+keyword-only, every output variable is named by an option (defaulting to the ADaM name where
+there is one), the columns a derivation needs are checked up front (the error names the
+option that points to the missing column), and a new frame is returned in the input's record
+order; nothing is sorted in place and nothing is read or written. Which records, which drug,
+which test code or cut-off is the study's business: `adsl.py` and `adae.py` pass it in, as
+admiral's templates (`ad_adsl.R`, `ad_adae.R`) keep `filter_add` at the call site.
+
+The `derivation:` names in `specs/adam/*.yaml` are the names of these functions
+(`CATALOGUE`), so the define.xml method text and the code that implements it cannot drift
+apart unnoticed (a test checks it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -19,49 +25,289 @@ from cdisc_cup.adam.dates import as_text, complete_date, impute_date, relative_d
 
 FLAG_Y = "Y"
 
+# Which records a verb uses: {column: value} (text values equal, blanks missing; every item
+# must hold; a list/tuple/set value means "one of"), a boolean mask aligned with the dataset,
+# or a function of the dataset returning such a mask (admiral's `filter_add` expressions).
+# A missing (NA) result counts as false.
+Condition = Mapping[str, object] | pd.Series | Callable[[pd.DataFrame], pd.Series]
+Mode = Literal["first", "last"]
+
+# Summary functions of `derive_vars_merged_summary` / `summarise` (pandas named aggregation).
+SUMMARY_FUNCTIONS = ("count", "size", "nunique", "min", "max", "sum", "mean", "first", "last")
+
 
 class DerivationInputError(ValueError):
-    """A derivation was called on a dataset that lacks a column it needs."""
+    """A derivation was called with inputs it cannot use: a column it needs is missing, or an
+    additional dataset has several records per by group where one is expected."""
 
 
-def _require(dataset: pd.DataFrame, name: str, **columns: str | Sequence[str]) -> None:
+def _require(dataset: pd.DataFrame, name: str, **columns: str | Sequence[str] | None) -> None:
     """Fail early, naming the option (`start_date='ASTDT'`) whose column is missing."""
     missing = []
     for option, value in columns.items():
-        for column in [value] if isinstance(value, str) else value:
+        for column in [] if value is None else [value] if isinstance(value, str) else value:
             if column not in dataset.columns:
                 missing.append(f"{option}={column!r}")
     if missing:
         raise DerivationInputError(f"{name}: the dataset has no column for " + ", ".join(missing))
 
 
-def _flag(condition: pd.Series, *, no: str | None = None) -> pd.Series:
-    """ADaM flag from a boolean condition: Y where true, `no` (null by default) elsewhere."""
+def _mask(dataset: pd.DataFrame, condition: Condition | None, *, name: str, option: str) -> pd.Series:
+    """The records a condition selects, as a plain boolean Series on the dataset's index."""
+    if condition is None:
+        return pd.Series(True, index=dataset.index)
+    if isinstance(condition, Mapping):
+        _require(dataset, name, **{option: list(condition)})
+        mask = pd.Series(True, index=dataset.index)
+        for column, value in condition.items():
+            text = as_text(dataset[column])
+            if isinstance(value, (list, tuple, set, frozenset)):
+                mask &= text.isin([str(v) for v in value]).fillna(False).astype(bool)
+            else:
+                mask &= (text == str(value)).fillna(False).astype(bool)
+        return mask
+    values = condition(dataset) if callable(condition) else condition
+    if not isinstance(values, pd.Series) or not values.index.equals(dataset.index):
+        raise DerivationInputError(f"{name}: {option} must be a boolean Series on the dataset's own index")
+    return values.fillna(False).astype(bool)
+
+
+def _flag(
+    condition: pd.Series,
+    *,
+    true_value: str | None = FLAG_Y,
+    false_value: str | None = None,
+    scope: pd.Series | None = None,
+) -> pd.Series:
+    """ADaM flag: `true_value` where the condition holds, `false_value` elsewhere within
+    `scope`, null outside it (admiral's true_value / false_value)."""
+    condition = condition.fillna(False).astype(bool)
+    inside = pd.Series(True, index=condition.index) if scope is None else scope
     values = pd.Series(pd.NA, index=condition.index, dtype="string")
-    values[condition.fillna(False).astype(bool)] = FLAG_Y
-    if no is not None:
-        values[~condition.fillna(False).astype(bool)] = no
+    if true_value is not None:
+        values[condition & inside] = true_value
+    if false_value is not None:
+        values[~condition & inside] = false_value
     return values
 
 
+def _new_vars(new_vars: Mapping[str, str] | Sequence[str]) -> dict[str, str]:
+    """`{new: source}`; a plain list keeps each source's name."""
+    if isinstance(new_vars, Mapping):
+        return dict(new_vars)
+    return {name: name for name in new_vars}
+
+
 def _per_subject(dataset: pd.DataFrame, values: pd.DataFrame, *, by: Sequence[str] = ("USUBJID",)) -> pd.DataFrame:
-    """Left-join subject-level values (one row per `by` group) without changing row order."""
+    """Left-join values (one row per `by` group) without changing row order or index;
+    columns the dataset already has are replaced."""
     overlap = [c for c in values.columns if c in dataset.columns and c not in by]
     merged = dataset.drop(columns=overlap).merge(values, on=list(by), how="left", validate="m:1")
     merged.index = dataset.index
     return merged
 
 
-def _dosed(ex: pd.DataFrame, treatment: str | None) -> pd.DataFrame:
-    """EX records of administrations that actually happened (EXDOSE > 0), of one drug or all."""
-    _require(ex, "EX", usubjid="USUBJID", dose="EXDOSE", start="EXSTDTC", treatment="EXTRT")
-    given = pd.to_numeric(ex["EXDOSE"], errors="coerce") > 0
-    if treatment is not None:
-        given &= as_text(ex["EXTRT"]).str.upper() == treatment.upper()
-    return ex[given.fillna(False)]
+def _select(
+    dataset_add: pd.DataFrame,
+    *,
+    name: str,
+    by_vars: Sequence[str],
+    filter_add: Condition | None,
+    order: Sequence[str] | None,
+    mode: Mode | None,
+) -> pd.DataFrame:
+    """admiral's selection step: filter, then the first or last record per by group in
+    `order` (missing values sort last; ties and no `order` keep the records' own order);
+    without `mode` every by group must have one record."""
+    rows = dataset_add[_mask(dataset_add, filter_add, name=name, option="filter_add")]
+    if order:
+        rows = rows.sort_values(list(order), na_position="last", kind="stable")
+    if mode is not None:
+        return rows.drop_duplicates(list(by_vars), keep=mode)
+    if rows.duplicated(list(by_vars)).any():
+        raise DerivationInputError(
+            f"{name}: dataset_add has several records per by_vars={list(by_vars)!r}; give order and mode"
+        )
+    return rows
 
 
-# --- predecessors and supplemental qualifiers -----------------------------------------------
+def _merge_new(
+    dataset: pd.DataFrame,
+    values: pd.DataFrame,
+    *,
+    name: str,
+    by_vars: Sequence[str],
+    new: Sequence[str],
+    missing_values: Mapping[str, object] | None,
+) -> pd.DataFrame:
+    """Left-join one row per by group; `missing_values` fill the records that found none."""
+    clash = [v for v in new if v in dataset.columns]
+    if clash:
+        raise DerivationInputError(f"{name}: the dataset already has new_vars {clash!r}")
+    unknown = [v for v in missing_values or {} if v not in new]
+    if unknown:
+        raise DerivationInputError(f"{name}: missing_values names {unknown!r}, which are not among new_vars")
+    matched = "__matched__"
+    merged = dataset.merge(values.assign(**{matched: True}), on=list(by_vars), how="left", validate="m:1")
+    merged.index = dataset.index
+    found = merged.pop(matched).fillna(False).astype(bool)
+    for variable, value in (missing_values or {}).items():
+        merged[variable] = merged[variable].mask(~found, value)
+    return merged
+
+
+# --- merges: variables from another dataset ---------------------------------------------------
+
+
+def derive_vars_merged(
+    dataset: pd.DataFrame,
+    dataset_add: pd.DataFrame,
+    *,
+    by_vars: Sequence[str],
+    new_vars: Mapping[str, str] | Sequence[str],
+    filter_add: Condition | None = None,
+    order: Sequence[str] | None = None,
+    mode: Mode | None = None,
+    missing_values: Mapping[str, object] | None = None,
+) -> pd.DataFrame:
+    """admiral `derive_vars_merged`: add variables of one selected `dataset_add` record per
+    by group (`new_vars` maps new -> source name).
+
+    The selection is the study's: `filter_add` chooses the records (a test code, a
+    category, an administration of the reference drug), `order` and `mode` the first or last
+    of them per group. Without `mode`, `dataset_add` must hold at most one selected record per
+    group (admiral's duplicate check, as an error). `missing_values` are set for records of
+    `dataset` without a match (admiral's `missing_values`: ONGOING for a patient without an
+    end-of-treatment record), not for matched records whose source is null. A new variable the
+    dataset already has is an error (admiral: "contained in both datasets").
+    """
+    name = "derive_vars_merged"
+    new = _new_vars(new_vars)
+    _require(dataset, name, by_vars=by_vars)
+    _require(dataset_add, f"{name}(dataset_add)", by_vars=by_vars, new_vars=list(new.values()), order=order)
+    rows = _select(dataset_add, name=name, by_vars=by_vars, filter_add=filter_add, order=order, mode=mode)
+    values = pd.DataFrame({**{b: rows[b] for b in by_vars}, **{n: rows[s] for n, s in new.items()}}, index=rows.index)
+    return _merge_new(dataset, values, name=name, by_vars=by_vars, new=list(new), missing_values=missing_values)
+
+
+def derive_var_merged_exist_flag(
+    dataset: pd.DataFrame,
+    dataset_add: pd.DataFrame,
+    *,
+    by_vars: Sequence[str],
+    new_var: str,
+    condition: Condition | None = None,
+    filter_add: Condition | None = None,
+    true_value: str | None = FLAG_Y,
+    false_value: str | None = None,
+    missing_value: str | None = None,
+) -> pd.DataFrame:
+    """admiral `derive_var_merged_exist_flag`: `true_value` when at least one (filtered)
+    `dataset_add` record of the group meets `condition`, `false_value` when the group has
+    records but none meets it, `missing_value` when it has none (a population flag such as
+    SAFFL: Y/N, N also for a patient without EX records)."""
+    name = "derive_var_merged_exist_flag"
+    _require(dataset, name, by_vars=by_vars)
+    _require(dataset_add, f"{name}(dataset_add)", by_vars=by_vars)
+    if new_var in dataset.columns:
+        raise DerivationInputError(f"{name}: the dataset already has new_var {new_var!r}")
+    scope = _mask(dataset_add, filter_add, name=name, option="filter_add")
+    meets = _mask(dataset_add, condition, name=name, option="condition")[scope]
+    rows = dataset_add[scope]
+    exists = meets.groupby([rows[b] for b in by_vars]).any().rename("__exists__").reset_index()
+    merged = dataset.merge(exists, on=list(by_vars), how="left", validate="m:1")
+    merged.index = dataset.index
+    found = merged.pop("__exists__")
+    flag = _flag(found.fillna(False).astype(bool), true_value=true_value, false_value=false_value)
+    return merged.assign(**{new_var: flag.mask(found.isna(), missing_value).astype("string")})
+
+
+def summarise(
+    dataset: pd.DataFrame,
+    *,
+    by_vars: Sequence[str],
+    new_vars: Mapping[str, tuple[str, str]],
+    filter: Condition | None = None,
+) -> pd.DataFrame:
+    """One record per by group with summaries of the (filtered) records: `new_vars` maps
+    new -> (source, function), the function one of SUMMARY_FUNCTIONS (admiral's
+    `derive_summary_records` without adding them back; groups with a missing by value drop)."""
+    name = "summarise"
+    _require(dataset, name, by_vars=by_vars, new_vars=[source for source, _ in new_vars.values()])
+    unknown = sorted({f for _, f in new_vars.values()} - set(SUMMARY_FUNCTIONS))
+    if unknown:
+        raise DerivationInputError(f"{name}: new_vars uses {unknown!r}; known: {', '.join(SUMMARY_FUNCTIONS)}")
+    rows = dataset[_mask(dataset, filter, name=name, option="filter")]
+    return rows.groupby(list(by_vars), as_index=False).agg(**dict(new_vars))
+
+
+def derive_vars_merged_summary(
+    dataset: pd.DataFrame,
+    dataset_add: pd.DataFrame,
+    *,
+    by_vars: Sequence[str],
+    new_vars: Mapping[str, tuple[str, str]],
+    filter_add: Condition | None = None,
+    missing_values: Mapping[str, object] | None = None,
+) -> pd.DataFrame:
+    """admiral `derive_vars_merged_summary`: per by group, summaries of the filtered
+    `dataset_add` records (`{"NCYCLES": ("EXCYCLE", "nunique")}`: the cycles a patient
+    received), with `missing_values` for groups without any (0 for a patient never dosed)."""
+    name = "derive_vars_merged_summary"
+    _require(dataset, name, by_vars=by_vars)
+    values = summarise(dataset_add, by_vars=by_vars, new_vars=new_vars, filter=filter_add)
+    return _merge_new(dataset, values, name=name, by_vars=by_vars, new=list(new_vars), missing_values=missing_values)
+
+
+def derive_vars_joined(
+    dataset: pd.DataFrame,
+    dataset_add: pd.DataFrame,
+    *,
+    by_vars: Sequence[str],
+    new_vars: Mapping[str, str] | Sequence[str],
+    join_var: str,
+    join_var_add: str,
+    filter_add: Condition | None = None,
+    mode: Mode = "last",
+) -> pd.DataFrame:
+    """admiral `derive_vars_joined` for the common case of a record *in time*: the latest
+    `dataset_add` record whose `join_var_add` is on or before the record's `join_var`
+    (`mode="last"`: `filter_join = join_var_add <= join_var`, order by `join_var_add`), or the
+    earliest on or after it (`mode="first"`). An as-of join per by group, no record loop;
+    records without `join_var` get nulls. The cycle of onset of an AE is the latest cycle
+    started on or before the onset."""
+    name = "derive_vars_joined"
+    new = _new_vars(new_vars)
+    _require(dataset, name, by_vars=by_vars, join_var=join_var)
+    _require(
+        dataset_add, f"{name}(dataset_add)", by_vars=by_vars, join_var_add=join_var_add, new_vars=list(new.values())
+    )
+    clash = [v for v in new if v in dataset.columns]
+    if clash:
+        raise DerivationInputError(f"{name}: the dataset already has new_vars {clash!r}")
+    key, key_add, row = "__key__", "__key_add__", "__row__"
+    rows = dataset_add[_mask(dataset_add, filter_add, name=name, option="filter_add")]
+    right = pd.DataFrame({**{b: rows[b] for b in by_vars}, key_add: rows[join_var_add]}, index=rows.index)
+    right = right.assign(**{n: rows[s] for n, s in new.items()}).dropna(subset=[key_add])
+    left = pd.DataFrame({**{b: dataset[b] for b in by_vars}, key: dataset[join_var], row: np.arange(len(dataset))})
+    left = left.dropna(subset=[key])
+    for column in by_vars:  # as-of joins need identical key types
+        if pd.api.types.is_string_dtype(left[column]) or pd.api.types.is_string_dtype(right[column]):
+            left[column], right[column] = left[column].astype("string"), right[column].astype("string")
+    right[key_add] = right[key_add].astype(left[key].dtype)
+    matched = pd.merge_asof(
+        left.sort_values(key, kind="stable"),
+        right.sort_values(key_add, kind="stable"),
+        left_on=key,
+        right_on=key_add,
+        by=list(by_vars),
+        direction="backward" if mode == "last" else "forward",
+    ).set_index(row)
+    result = dataset.copy()
+    for variable in new:
+        values = matched[variable].reindex(np.arange(len(dataset)))
+        result[variable] = values.set_axis(dataset.index)
+    return result
 
 
 def derive_vars_predecessor(
@@ -99,8 +345,9 @@ def derive_vars_suppqual(
     """Merge supplemental qualifiers back onto their parent records, one column per QNAM.
 
     ADaMIG 1.3 section 3.1.1: a SUPP-- qualifier used in analysis keeps its QNAM as the
-    variable name. Parent and SUPP-- records are matched on USUBJID and IDVAR/IDVARVAL.
-    Every QNAM in `qnams` becomes a column, null where no SUPP-- record exists.
+    variable name (so the QNAMs are the output names). Parent and SUPP-- records are matched
+    on USUBJID and IDVAR/IDVARVAL. Every QNAM in `qnams` becomes a column, null where no
+    SUPP-- record exists.
     """
     _require(dataset, "derive_vars_suppqual", idvar=idvar)
     _require(supp, "derive_vars_suppqual(SUPP)", supp=["USUBJID", "IDVAR", "IDVARVAL", "QNAM", "QVAL"])
@@ -124,251 +371,48 @@ def derive_vars_suppqual(
     return _per_subject(keyed, wide, by=["USUBJID", idvar])
 
 
-# --- ADSL -------------------------------------------------------------------------------------
+# --- flags ------------------------------------------------------------------------------------
 
 
-AGE_GROUPS = (("<65", 1), ("65-74", 2), (">=75", 3))
-
-
-def derive_var_agegr1(dataset: pd.DataFrame, *, age: str = "AGE") -> pd.DataFrame:
-    """AGEGR1/AGEGR1N: the paper's age groups <65, 65-74, >=75 (the dexamethasone dose
-    halves from 75 years)."""
-    _require(dataset, "derive_var_agegr1", age=age)
-    years = pd.to_numeric(dataset[age], errors="coerce")
-    groups = [years < 65, (years >= 65) & (years < 75), years >= 75]
-    code = pd.Series(np.select(groups, [n for _, n in AGE_GROUPS], default=0), index=dataset.index)
-    code = code.where(years.notna()).astype("Int64").replace(0, pd.NA)
-    label = code.map({n: text for text, n in AGE_GROUPS}).astype("string")
-    return dataset.assign(AGEGR1=label, AGEGR1N=code)
-
-
-def derive_var_trtsdt(
-    dataset: pd.DataFrame, ex: pd.DataFrame, *, treatment: str, new_var: str = "TRTSDT"
-) -> pd.DataFrame:
-    """First administration date of `treatment` (the CUP's investigational drug)."""
-    given = _dosed(ex, treatment)
-    first = (
-        given.assign(_date=complete_date(given["EXSTDTC"]))
-        .groupby("USUBJID", as_index=False)["_date"]
-        .min()
-        .rename(columns={"_date": new_var})
-    )
-    return _per_subject(dataset, first)
-
-
-def derive_var_trtedt(
-    dataset: pd.DataFrame, *, last_exposure: str = "RFXENDTC", new_var: str = "TRTEDT"
-) -> pd.DataFrame:
-    """Last exposure to any study drug, as DM.RFXENDTC already defines it (a pomalidomide
-    cycle running past the last infusion counts), so the TEAE window matches SDTM's."""
-    _require(dataset, "derive_var_trtedt", last_exposure=last_exposure)
-    return dataset.assign(**{new_var: complete_date(dataset[last_exposure])})
-
-
-def derive_var_trtdurd(
-    dataset: pd.DataFrame, *, start: str = "TRTSDT", end: str = "TRTEDT", new_var: str = "TRTDURD"
-) -> pd.DataFrame:
-    """Treatment duration in days, both ends included."""
-    _require(dataset, "derive_var_trtdurd", start=start, end=end)
-    days = (dataset[end] - dataset[start]).dt.days + 1
-    return dataset.assign(**{new_var: days.astype("Int64")})
-
-
-def derive_var_saffl(dataset: pd.DataFrame, ex: pd.DataFrame, *, new_var: str = "SAFFL") -> pd.DataFrame:
-    """Safety population: at least one dose of any study drug (EXDOSE > 0)."""
-    _require(dataset, "derive_var_saffl", usubjid="USUBJID")
-    dosed = dataset["USUBJID"].isin(_dosed(ex, None)["USUBJID"])
-    return dataset.assign(**{new_var: _flag(dosed, no="N")})
-
-
-def derive_var_baseline(
-    dataset: pd.DataFrame, findings: pd.DataFrame, *, domain: str, testcd: str, new_var: str
-) -> pd.DataFrame:
-    """Baseline value of a findings test: --STRESN of the record flagged --LOBXFL = Y."""
-    columns = [f"{domain}TESTCD", f"{domain}STRESN", f"{domain}LOBXFL"]
-    _require(findings, f"derive_var_baseline({domain})", findings=columns)
-    test, result, baseline = columns
-    chosen = findings[(as_text(findings[test]) == testcd) & (as_text(findings[baseline]) == FLAG_Y)]
-    values = pd.DataFrame(
-        {
-            "USUBJID": chosen["USUBJID"].to_numpy(),
-            new_var: pd.to_numeric(chosen[result], errors="coerce").to_numpy(),
-        }
-    ).drop_duplicates("USUBJID", keep="last")
-    return _per_subject(dataset, values)
-
-
-def derive_var_diagdt(
-    dataset: pd.DataFrame,
-    mh: pd.DataFrame,
-    *,
-    category: str = "PRIMARY DIAGNOSIS",
-    new_var: str = "DIAGDT",
-    flag_var: str = "DIAGDTF",
-) -> pd.DataFrame:
-    """Initial diagnosis date from MH, a partial date imputed to the earliest day it allows."""
-    _require(mh, "derive_var_diagdt(MH)", mh=["USUBJID", "MHCAT", "MHSTDTC"])
-    rows = mh[as_text(mh["MHCAT"]) == category]
-    date, flag = impute_date(rows["MHSTDTC"], to="first")
-    values = (
-        pd.DataFrame(
-            {
-                "USUBJID": rows["USUBJID"].to_numpy(),
-                new_var: date.to_numpy(),
-                flag_var: flag.to_numpy(),
-            }
-        )
-        .sort_values(new_var)
-        .drop_duplicates("USUBJID")
-    )
-    return _per_subject(dataset, values)
-
-
-def derive_var_diagyrs(
+def derive_var_extreme_flag(
     dataset: pd.DataFrame,
     *,
-    diagnosis: str = "DIAGDT",
-    registration: str = "RFICDTC",
-    new_var: str = "DIAGYRS",
+    by_vars: Sequence[str],
+    order: Sequence[str],
+    new_var: str,
+    mode: Mode = "first",
+    filter: Condition | None = None,
+    true_value: str | None = FLAG_Y,
+    false_value: str | None = None,
 ) -> pd.DataFrame:
-    """Completed years from diagnosis to registration: floor(days / 365.25)."""
-    _require(dataset, "derive_var_diagyrs", diagnosis=diagnosis, registration=registration)
-    days = (complete_date(dataset[registration]) - dataset[diagnosis]).dt.days
-    return dataset.assign(**{new_var: np.floor(days / 365.25).astype("Int64")})
+    """admiral `derive_var_extreme_flag` (inside `restrict_derivation(filter = ...)`): flag
+    the first or last record per by group in `order` (missing values sort last, ties keep the
+    record order) among the records `filter` selects; the others in the filter get
+    `false_value`, records outside it stay null. ADaMIG OCCDS 1st-occurrence flags (AOCCFL,
+    AOCCSFL, AOCCPFL) are the first treatment-emergent record per subject, SOC or term."""
+    name = "derive_var_extreme_flag"
+    _require(dataset, name, by_vars=by_vars, order=order)
+    scope = _mask(dataset, filter, name=name, option="filter")
+    positions = pd.DataFrame({c: dataset[c] for c in [*by_vars, *order]}).set_axis(np.arange(len(dataset)))
+    eligible = positions[scope.to_numpy()]
+    ordered = eligible.sort_values([*by_vars, *order], na_position="last", kind="stable")
+    extreme = ~ordered.duplicated(list(by_vars), keep=mode)
+    chosen = extreme.reindex(np.arange(len(dataset)), fill_value=False).set_axis(dataset.index)
+    return dataset.assign(**{new_var: _flag(chosen, true_value=true_value, false_value=false_value, scope=scope)})
 
 
-def derive_var_sc_result(
-    dataset: pd.DataFrame, sc: pd.DataFrame, *, testcd: str, new_var: str, numeric: bool = False
-) -> pd.DataFrame:
-    """One subject characteristic (SCTESTCD) as a subject-level variable: SCSTRESN when
-    `numeric`, else SCSTRESC (the Y/N prior-therapy and baseline flags)."""
-    _require(sc, "derive_var_sc_result(SC)", sc=["USUBJID", "SCTESTCD", "SCSTRESC", "SCSTRESN"])
-    rows = sc[as_text(sc["SCTESTCD"]) == testcd]
-    result = pd.to_numeric(rows["SCSTRESN"], errors="coerce") if numeric else as_text(rows["SCSTRESC"])
-    values = pd.DataFrame({"USUBJID": rows["USUBJID"].to_numpy(), new_var: result.to_numpy()})
-    return _per_subject(dataset, values.drop_duplicates("USUBJID", keep="last"))
-
-
-def derive_var_cycles_received(
-    dataset: pd.DataFrame, ex: pd.DataFrame, *, treatment: str, new_var: str = "ISACYCN"
-) -> pd.DataFrame:
-    """Number of distinct treatment cycles with at least one administration of `treatment`;
-    the cycle is VISITNUM // 100 (VISITNUM = 100 x cycle + day)."""
-    given = _dosed(ex, treatment)
-    _require(given, "derive_var_cycles_received(EX)", visitnum="VISITNUM")
-    cycles = (
-        given.assign(_cycle=pd.to_numeric(given["VISITNUM"], errors="coerce") // 100)
-        .groupby("USUBJID", as_index=False)["_cycle"]
-        .nunique()
-        .rename(columns={"_cycle": new_var})
-    )
-    merged = _per_subject(dataset, cycles)
-    return merged.assign(**{new_var: merged[new_var].fillna(0).astype("Int64")})
-
-
-def derive_vars_disposition(
-    dataset: pd.DataFrame,
-    ds: pd.DataFrame,
-    *,
-    category: str = "DISPOSITION EVENT",
-    subcategory: str = "END OF TREATMENT",
-    completed: str = "COMPLETED",
-) -> pd.DataFrame:
-    """EOTSTT/EOTDT/DCTREAS (and EOSSTT/DCSREAS, the same in a CUP whose end of treatment is
-    the end of participation) from the end-of-treatment disposition record."""
-    _require(ds, "derive_vars_disposition(DS)", ds=["USUBJID", "DSCAT", "DSSCAT", "DSDECOD", "DSSTDTC"])
-    rows = ds[(as_text(ds["DSCAT"]) == category) & (as_text(ds["DSSCAT"]) == subcategory)]
-    decod = as_text(rows["DSDECOD"])
-    status = pd.Series(np.where(decod == completed, completed, "DISCONTINUED"), index=rows.index)
-    reason = decod.where(decod != completed)
-    values = (
-        pd.DataFrame(
-            {
-                "USUBJID": rows["USUBJID"].to_numpy(),
-                "EOTSTT": status.to_numpy(),
-                "EOTDT": complete_date(rows["DSSTDTC"]).to_numpy(),
-                "DCTREAS": reason.to_numpy(),
-            }
-        )
-        .sort_values("EOTDT")
-        .drop_duplicates("USUBJID", keep="last")
-    )
-    merged = _per_subject(dataset, values)
-    status_all = merged["EOTSTT"].astype("string").fillna("ONGOING")
-    reason_all = merged["DCTREAS"].astype("string")
-    return merged.assign(EOTSTT=status_all, DCTREAS=reason_all, EOSSTT=status_all, DCSREAS=reason_all)
-
-
-def derive_var_dthdt(dataset: pd.DataFrame, *, death: str = "DTHDTC", new_var: str = "DTHDT") -> pd.DataFrame:
-    """Date of death as a numeric date (complete dates only)."""
-    _require(dataset, "derive_var_dthdt", death=death)
-    return dataset.assign(**{new_var: complete_date(dataset[death])})
-
-
-def derive_var_eopdt(
+def derive_var_flag(
     dataset: pd.DataFrame,
     *,
-    cutoff: str,
-    status: str = "EOTSTT",
-    end: str = "EOTDT",
-    start: str = "TRTSDT",
-    new_var: str = "EOPDT",
+    condition: Condition,
+    new_var: str,
+    true_value: str | None = FLAG_Y,
+    false_value: str | None = None,
 ) -> pd.DataFrame:
-    """End of the participation bar of Figure 1: the end of treatment for a premature
-    discontinuation, the figure's data cut-off for patients treated to the regular end."""
-    _require(dataset, "derive_var_eopdt", status=status, end=end, start=start)
-    cut = pd.Timestamp(cutoff)
-    eop = dataset[end].where(dataset[status] == "DISCONTINUED", cut)
-    return dataset.assign(**{new_var: eop.where(dataset[start].notna()).astype("datetime64[s]")})
-
-
-# --- ADAE -------------------------------------------------------------------------------------
-
-
-def derive_vars_astdt(
-    dataset: pd.DataFrame,
-    *,
-    dtc: str = "AESTDTC",
-    end_dtc: str = "AEENDTC",
-    first_dose: str = "RFXSTDT",
-    new_var: str = "ASTDT",
-    flag_var: str = "ASTDTF",
-) -> pd.DataFrame:
-    """Analysis start date: a partial onset is imputed to the earliest day it allows, or to
-    the first dose when the first dose lies in the period it allows (CUP export convention,
-    FORMAT.md "Conventions"; admiral `impute_dtc_dt(highest_imputation = "M", min_dates =
-    TRTSDT)`), so an onset that cannot be ruled out as treatment-emergent is counted as such.
-    An imputed onset never lies after a complete end date (admiral's `max_dates` on the start
-    side): an event that ended before the first dose started before it too."""
-    _require(dataset, "derive_vars_astdt", dtc=dtc, end_dtc=end_dtc, first_dose=first_dose)
-    date, flag = impute_date(dataset[dtc], to="first", within=[dataset[first_dose]])
-    earliest, _ = impute_date(dataset[dtc], to="first")
-    end = complete_date(dataset[end_dtc]).astype(date.dtype)
-    after_end = end.notna() & (date > end) & flag.notna()
-    return dataset.assign(**{new_var: date.mask(after_end, np.maximum(earliest, end)), flag_var: flag})
-
-
-def derive_vars_aendt(
-    dataset: pd.DataFrame,
-    *,
-    dtc: str = "AEENDTC",
-    caps: Sequence[str] = ("DTHDT", "RFPENDT"),
-    new_var: str = "AENDT",
-    flag_var: str = "AENDTF",
-) -> pd.DataFrame:
-    """Analysis end date: a partial end is imputed to the last day it allows, but not past
-    a death or the end of participation inside that period (admiral `max_dates`)."""
-    _require(dataset, "derive_vars_aendt", dtc=dtc, caps=caps)
-    date, flag = impute_date(dataset[dtc], to="last", within=[dataset[c] for c in caps])
-    return dataset.assign(**{new_var: date, flag_var: flag})
-
-
-def derive_var_relative_day(
-    dataset: pd.DataFrame, *, date: str, new_var: str, reference: str = "TRTSDT"
-) -> pd.DataFrame:
-    """Analysis relative day (ASTDY/AENDY) from TRTSDT; no day 0."""
-    _require(dataset, "derive_var_relative_day", date=date, reference=reference)
-    return dataset.assign(**{new_var: relative_day(dataset[date], dataset[reference])})
+    """A record-level flag from a condition on the record's own variables (ADaMIG: Y/null
+    flags such as AEDISFL = Y when AEACN = DRUG WITHDRAWN; admiral `mutate(if_else(...))`)."""
+    mask = _mask(dataset, condition, name="derive_var_flag", option="condition")
+    return dataset.assign(**{new_var: _flag(mask, true_value=true_value, false_value=false_value)})
 
 
 def derive_var_trtemfl(
@@ -378,16 +422,17 @@ def derive_var_trtemfl(
     end_date: str = "AENDT",
     first_dose: str = "RFXSTDT",
     last_dose: str = "TRTEDT",
-    window_days: int = 30,
+    window_days: int | None = None,
     new_var: str = "TRTEMFL",
 ) -> pd.DataFrame:
-    """Treatment-emergent flag (FORMAT.md "Conventions"), first match wins:
+    """Treatment-emergent flag (FORMAT.md "Conventions"; admiral `derive_var_trtemfl` with
+    `end_window`), first match wins:
 
     1. patient never dosed -> null;
     2. start missing -> Y, unless the event ended before the first dose (emergence cannot be
        ruled out otherwise);
-    3. first dose <= start <= last dose + `window_days` -> Y (a missing last dose leaves the
-       window open);
+    3. first dose <= start <= last dose + `window_days` -> Y (no window, or a missing last
+       dose, leaves the window open);
     4. otherwise null.
     """
     _require(
@@ -399,7 +444,10 @@ def derive_var_trtemfl(
         last_dose=last_dose,
     )
     start, first = dataset[start_date], dataset[first_dose]
-    window_end = dataset[last_dose] + pd.Timedelta(days=window_days)
+    if window_days is None:
+        window_end = pd.Series(pd.NaT, index=dataset.index, dtype=start.dtype)
+    else:
+        window_end = dataset[last_dose] + pd.Timedelta(days=window_days)
     unknown_start = start.isna() & ~(dataset[end_date] < first)
     in_window = (start >= first) & ((start <= window_end) | window_end.isna())
     emergent = first.notna() & (unknown_start | in_window)
@@ -413,131 +461,189 @@ def derive_var_prefl(
     first_dose: str = "RFXSTDT",
     new_var: str = "PREFL",
 ) -> pd.DataFrame:
-    """Pre-treatment flag: onset before the first dose, or a patient never dosed."""
+    """Pre-treatment flag (ADaMIG OCCDS PREFL): onset before the first dose, or a patient
+    never dosed, so that TRTEMFL and PREFL together account for every dated event."""
     _require(dataset, "derive_var_prefl", start_date=start_date, first_dose=first_dose)
     start, first = dataset[start_date], dataset[first_dose]
     before = (start < first) | (first.isna() & start.notna())
     return dataset.assign(**{new_var: _flag(before)})
 
 
-def derive_vars_cycle(
+# --- dates and durations ---------------------------------------------------------------------
+
+
+def derive_vars_dt(
     dataset: pd.DataFrame,
-    ex: pd.DataFrame,
     *,
-    treatment: str,
-    start_date: str = "ASTDT",
-    new_var: str = "ACYCLEN",
-    label_var: str = "ACYCLE",
+    dtc: str,
+    new_var: str,
+    flag_var: str | None = None,
+    date_imputation: Literal["first", "last"] | None = None,
+    min_dates: Sequence[str] = (),
+    max_dates: Sequence[str] = (),
+    not_after: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """Cycle of onset: the latest `treatment` cycle whose first administration (day 1 when
-    given) is on or before the onset. An as-of join per subject, no row loop."""
-    _require(dataset, "derive_vars_cycle", start_date=start_date)
-    given = _dosed(ex, treatment)
-    _require(given, "derive_vars_cycle(EX)", visitnum="VISITNUM")
-    starts = (
-        given.assign(
-            _cycle=(pd.to_numeric(given["VISITNUM"], errors="coerce") // 100).astype("Int64"),
-            _start=complete_date(given["EXSTDTC"]),
+    """admiral `derive_vars_dt`: an ISO 8601 --DTC as a numeric analysis date.
+
+    Without `date_imputation` only complete dates count (admiral `highest_imputation = "n"`:
+    TRTEDT from RFXENDTC, DTHDT from DTHDTC). With it, a partial date becomes the first or
+    last day it allows (`highest_imputation = "M"`), moved to a `min_dates` / `max_dates`
+    date inside that period (admiral's rule: an onset in the month of the first dose is
+    imputed to the first dose, an end in the month of death to the death), and never after a
+    `not_after` date (an onset never after the complete end of the same event, even if that
+    end lies before the period; then the period's first day). `flag_var` gets the ADaM
+    imputation flag (D or M, ADaMIG 1.3 section 3.1.3).
+    """
+    _require(dataset, "derive_vars_dt", dtc=dtc, min_dates=min_dates, max_dates=max_dates, not_after=not_after)
+    if date_imputation is None:
+        date = complete_date(dataset[dtc])
+        flag = pd.Series(pd.NA, index=dataset.index, dtype="string")
+    else:
+        date, flag = impute_date(
+            dataset[dtc],
+            to=date_imputation,
+            min_dates=[dataset[c] for c in min_dates],
+            max_dates=[dataset[c] for c in max_dates],
+            not_after=[dataset[c] for c in not_after],
         )
-        .dropna(subset=["_cycle", "_start"])
-        .groupby(["USUBJID", "_cycle"], as_index=False)["_start"]
-        .min()
-        .sort_values("_start")
-    )
-    events = dataset[[start_date, "USUBJID"]].dropna(subset=[start_date])
-    events = events.assign(_row=events.index, _onset=events[start_date].astype("datetime64[s]"))
-    key_types = {"USUBJID": "string"}
-    matched = pd.merge_asof(
-        events.astype(key_types).sort_values("_onset"),
-        starts.astype({**key_types, "_start": "datetime64[s]"}),
-        left_on="_onset",
-        right_on="_start",
-        by="USUBJID",
-        direction="backward",
-    ).set_index("_row")
-    cycle = matched["_cycle"].reindex(dataset.index).astype("Int64")
-    label = ("CYCLE " + cycle.astype("string")).astype("string")
-    return dataset.assign(**{new_var: cycle, label_var: label})
+    return dataset.assign(**{new_var: date, **({flag_var: flag} if flag_var else {})})
 
 
-def derive_vars_atoxgr(dataset: pd.DataFrame, *, grade: str = "AETOXGR") -> pd.DataFrame:
-    """ATOXGR/ATOXGRN: the collected NCI CTCAE grade, character and numeric."""
+def derive_vars_duration(
+    dataset: pd.DataFrame,
+    *,
+    new_var: str,
+    start_date: str,
+    end_date: str,
+    out_unit: Literal["days", "years"] = "days",
+    add_one: bool = True,
+) -> pd.DataFrame:
+    """admiral `derive_vars_duration` in whole units: days (both ends counted with
+    `add_one`, as TRTDURD) or completed years of 365.25 days (floored, as an age: DIAGYRS)."""
+    _require(dataset, "derive_vars_duration", start_date=start_date, end_date=end_date)
+    days = (dataset[end_date] - dataset[start_date]).dt.days + (1 if add_one else 0)
+    whole = days if out_unit == "days" else np.floor(days / 365.25)
+    return dataset.assign(**{new_var: whole.astype("Int64")})
+
+
+def derive_var_trtdurd(
+    dataset: pd.DataFrame, *, start_date: str = "TRTSDT", end_date: str = "TRTEDT", new_var: str = "TRTDURD"
+) -> pd.DataFrame:
+    """admiral `derive_var_trtdurd`: treatment duration in days, both ends included (ADaMIG
+    TRTDURD = TRTEDT - TRTSDT + 1)."""
+    return derive_vars_duration(dataset, new_var=new_var, start_date=start_date, end_date=end_date, add_one=True)
+
+
+def derive_var_relative_day(
+    dataset: pd.DataFrame, *, date: str, new_var: str, reference: str = "TRTSDT"
+) -> pd.DataFrame:
+    """Analysis relative day (ASTDY/AENDY, admiral `derive_vars_dy`): day 1 is the
+    reference date, the day before is -1, there is no day 0 (ADaMIG 1.3 section 3.3.3)."""
+    _require(dataset, "derive_var_relative_day", date=date, reference=reference)
+    return dataset.assign(**{new_var: relative_day(dataset[date], dataset[reference])})
+
+
+# --- values from the record's own variables ---------------------------------------------------
+
+
+def derive_vars_group(
+    dataset: pd.DataFrame,
+    *,
+    source: str,
+    breaks: Sequence[float],
+    labels: Sequence[str],
+    new_var: str,
+    new_var_n: str | None = None,
+) -> pd.DataFrame:
+    """A grouping variable and its numeric code (ADaMIG *GRy / *GRyN, e.g. AGEGR1/AGEGR1N)
+    from left-closed intervals: `breaks=(65, 75)` gives [-inf, 65), [65, 75), [75, inf),
+    labelled in order and coded 1, 2, 3; a missing value stays missing. The groups are the
+    study's (admiral `derive_vars_cat` keeps its definition table at the call site too)."""
+    if len(labels) != len(breaks) + 1:
+        raise DerivationInputError(f"derive_vars_group: {len(breaks)} breaks need {len(breaks) + 1} labels")
+    _require(dataset, "derive_vars_group", source=source)
+    values = pd.to_numeric(dataset[source], errors="coerce")
+    numbers = values.to_numpy(dtype=float, na_value=np.nan)
+    code = pd.Series(np.searchsorted(np.asarray(breaks, dtype=float), numbers, side="right") + 1, index=dataset.index)
+    code = code.where(values.notna()).astype("Int64")
+    label = code.map(dict(enumerate(labels, start=1))).astype("string")
+    return dataset.assign(**{new_var: label, **({new_var_n: code} if new_var_n else {})})
+
+
+def derive_var_conditional(
+    dataset: pd.DataFrame,
+    *,
+    new_var: str,
+    condition: Condition,
+    true_var: str,
+    false_var: str,
+    filter: Condition | None = None,
+) -> pd.DataFrame:
+    """`true_var` where the condition holds, else `false_var`; null outside `filter`
+    (admiral: `mutate(if_else(...))` inside `restrict_derivation`). The end of a patient's
+    bar in a swimmer plot is the end of treatment for a discontinuation, else the data
+    cut-off (DCUTDT), for dosed patients only."""
+    name = "derive_var_conditional"
+    _require(dataset, name, true_var=true_var, false_var=false_var)
+    holds = _mask(dataset, condition, name=name, option="condition")
+    scope = _mask(dataset, filter, name=name, option="filter")
+    values = dataset[true_var].where(holds, dataset[false_var])
+    return dataset.assign(**{new_var: values.where(scope)})
+
+
+def derive_var_copy(
+    dataset: pd.DataFrame, *, source: str, new_var: str, missing_value: str | None = None
+) -> pd.DataFrame:
+    """A character variable as an analysis variable (blank = missing), a missing value
+    replaced by `missing_value`: AREL from AEREL with a missing causality analysed as
+    RELATED (worst case, so a related event is never under-reported); AESIFL from SUPPAE.AESI."""
+    _require(dataset, "derive_var_copy", source=source)
+    text = as_text(dataset[source])
+    return dataset.assign(**{new_var: text if missing_value is None else text.fillna(missing_value)})
+
+
+def derive_var_formatted(dataset: pd.DataFrame, *, source: str, new_var: str, template: str) -> pd.DataFrame:
+    """A character version of a variable, `template` with one `{}` for the value (ACYCLE
+    "CYCLE 2" from ACYCLEN 2: ADaMIG pairs of a character and a numeric variable); missing
+    stays missing."""
+    if template.count("{}") != 1:
+        raise DerivationInputError(f"derive_var_formatted: template {template!r} needs exactly one {{}}")
+    _require(dataset, "derive_var_formatted", source=source)
+    prefix, suffix = template.split("{}")
+    return dataset.assign(**{new_var: (prefix + dataset[source].astype("string") + suffix).astype("string")})
+
+
+def derive_vars_atoxgr(
+    dataset: pd.DataFrame, *, grade: str = "AETOXGR", new_var: str = "ATOXGR", new_var_n: str = "ATOXGRN"
+) -> pd.DataFrame:
+    """ATOXGR/ATOXGRN (ADaMIG OCCDS): the collected NCI CTCAE grade, character and numeric
+    (no regrading from lab values: the grade is collected on the AE form)."""
     _require(dataset, "derive_vars_atoxgr", grade=grade)
     text = as_text(dataset[grade])
-    return dataset.assign(ATOXGR=text, ATOXGRN=pd.to_numeric(text, errors="coerce").astype("Int64"))
-
-
-def derive_var_arel(dataset: pd.DataFrame, *, causality: str = "AEREL", new_var: str = "AREL") -> pd.DataFrame:
-    """Relationship to isatuximab for analysis; a missing causality counts as RELATED
-    (worst case, so a related event is never under-reported)."""
-    _require(dataset, "derive_var_arel", causality=causality)
-    return dataset.assign(**{new_var: as_text(dataset[causality]).fillna("RELATED")})
-
-
-def derive_var_suppae_flag(dataset: pd.DataFrame, *, qnam: str = "AESI", new_var: str = "AESIFL") -> pd.DataFrame:
-    """A Y/N supplemental qualifier (already merged as its QNAM) as an ADaM flag."""
-    _require(dataset, "derive_var_suppae_flag", qnam=qnam)
-    return dataset.assign(**{new_var: as_text(dataset[qnam])})
-
-
-def derive_var_discontinuation_flag(
-    dataset: pd.DataFrame,
-    *,
-    action: str = "AEACN",
-    withdrawn: str = "DRUG WITHDRAWN",
-    new_var: str = "AEDISFL",
-) -> pd.DataFrame:
-    """Y when the event led to permanent discontinuation of isatuximab (AEACN)."""
-    _require(dataset, "derive_var_discontinuation_flag", action=action)
-    return dataset.assign(**{new_var: _flag(as_text(dataset[action]) == withdrawn)})
-
-
-def derive_var_occurrence_flag(
-    dataset: pd.DataFrame,
-    *,
-    by_vars: Sequence[str],
-    new_var: str,
-    order: Sequence[str] = ("ASTDT", "AESEQ"),
-    filter_flag: str = "TRTEMFL",
-) -> pd.DataFrame:
-    """First occurrence within subject and `by_vars` among records flagged `filter_flag`
-    (admiral `derive_var_extreme_flag(mode = "first")`)."""
-    keys = ["USUBJID", *by_vars]
-    _require(dataset, "derive_var_occurrence_flag", by_vars=keys, order=order, filter_flag=filter_flag)
-    eligible = dataset[as_text(dataset[filter_flag]) == FLAG_Y]
-    ordered = eligible.sort_values([*keys, *order], na_position="last", kind="stable")
-    first = ~ordered.duplicated(keys)
-    return dataset.assign(**{new_var: _flag(first.reindex(dataset.index, fill_value=False))})
+    return dataset.assign(**{new_var: text, new_var_n: pd.to_numeric(text, errors="coerce").astype("Int64")})
 
 
 CATALOGUE: dict[str, Callable[..., pd.DataFrame]] = {
     function.__name__: function
     for function in (
-        derive_var_agegr1,
-        derive_var_trtsdt,
-        derive_var_trtedt,
-        derive_var_trtdurd,
-        derive_var_saffl,
-        derive_var_baseline,
-        derive_var_diagdt,
-        derive_var_diagyrs,
-        derive_var_sc_result,
-        derive_var_cycles_received,
-        derive_vars_disposition,
-        derive_var_dthdt,
-        derive_var_eopdt,
-        derive_vars_astdt,
-        derive_vars_aendt,
-        derive_var_relative_day,
-        derive_var_trtemfl,
-        derive_var_prefl,
-        derive_vars_cycle,
-        derive_vars_atoxgr,
-        derive_var_arel,
-        derive_var_suppae_flag,
-        derive_var_discontinuation_flag,
-        derive_var_occurrence_flag,
+        derive_vars_merged,
+        derive_var_merged_exist_flag,
+        derive_vars_merged_summary,
+        derive_vars_joined,
         derive_vars_predecessor,
         derive_vars_suppqual,
+        derive_var_extreme_flag,
+        derive_var_flag,
+        derive_var_trtemfl,
+        derive_var_prefl,
+        derive_vars_dt,
+        derive_vars_duration,
+        derive_var_trtdurd,
+        derive_var_relative_day,
+        derive_vars_group,
+        derive_var_conditional,
+        derive_var_copy,
+        derive_var_formatted,
+        derive_vars_atoxgr,
     )
 }

@@ -3,10 +3,13 @@ with a patient never dosed and AEs 30 and 31 days after the last dose."""
 
 from __future__ import annotations
 
+import inspect
+
 import pandas as pd
 import pytest
 
 from cdisc_cup.adam import CATALOGUE, derive_adam
+from cdisc_cup.adam.adsl import BASELINES, SC_RESULTS
 from cdisc_cup.pipeline import ConversionResult
 from cdisc_cup.spec.loader import load_study
 from cdisc_cup.spec.model import DatasetSpec
@@ -206,8 +209,26 @@ def test_every_named_derivation_exists_and_every_variable_says_where_it_comes_fr
             if variable.origin == "Derived":
                 assert source.get("derivation") in CATALOGUE, f"{spec.name}.{variable.name}"
                 assert variable.method, f"{spec.name}.{variable.name} has no method text"
+                # the other keys document the options the call site passes: they must exist
+                options = set(inspect.signature(CATALOGUE[source["derivation"]]).parameters)
+                assert set(source) - {"derivation"} <= options, f"{spec.name}.{variable.name}"
             elif variable.origin == "Predecessor":
                 dataset, _, name = source.get("predecessor", "").partition(".")
                 assert dataset in {"DM", "AE", "SUPPAE", "ADSL"} and name, f"{spec.name}.{variable.name}"
             else:
                 pytest.fail(f"{spec.name}.{variable.name}: origin {variable.origin}")
+
+
+def test_the_spec_documents_the_filters_the_adsl_call_site_uses() -> None:
+    """adsl.py's tables of test codes and the spec's `filter_add` say the same, so the define.xml
+    method text (written from the spec) describes the records the code selects."""
+    documented = {
+        v.name: (v.value["dataset_add"], v.value["filter_add"])
+        for v in STUDY.dataset("ADSL").variables
+        if v.value and v.value.get("dataset_add") in {"VS", "RS", "SC"}
+    }
+    used = {
+        new_var: (domain, {f"{domain}TESTCD": testcd, f"{domain}LOBXFL": "Y"}) for domain, testcd, new_var in BASELINES
+    }
+    used |= {new_var: ("SC", {"SCTESTCD": testcd}) for testcd, new_var, _ in SC_RESULTS}
+    assert documented == used

@@ -1,4 +1,5 @@
-"""Each ADaM derivation on a minimal hand-built frame, with the edge cases of the CUP rules."""
+"""The CUP's derivation rules on minimal hand-built frames, through the verbs with the options
+the ADSL/ADAE call sites pass (the verbs themselves: test_verbs.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import pandas as pd
 import pytest
 
 from cdisc_cup.adam import derivations as d
+from cdisc_cup.adam.adsl import AGE_BREAKS, AGE_LABELS, administered, exposure
 from cdisc_cup.adam.dates import complete_date, impute_date, relative_day
 
 D = pd.Timestamp
@@ -23,7 +25,7 @@ def dates(*values: str | None) -> pd.Series:
 def test_partial_onset_goes_to_first_dose_only_when_the_dose_is_in_its_period() -> None:
     onset = pd.Series(["2020-07", "2020-07", "2020", "2019", "2020-07-05", "", None])
     first_dose = dates("2020-07-20", "2020-08-03", "2020-07-20", "2020-07-20", "2020-07-20", "2020-07-20", "2020-07-20")
-    imputed, flag = impute_date(onset, to="first", within=[first_dose])
+    imputed, flag = impute_date(onset, to="first", min_dates=[first_dose])
     assert imputed.tolist()[:5] == [D("2020-07-20"), D("2020-07-01"), D("2020-07-20"), D("2019-01-01"), D("2020-07-05")]
     assert imputed[5:].isna().all()
     assert flag.tolist()[:4] == ["D", "D", "M", "M"]
@@ -33,7 +35,7 @@ def test_partial_onset_goes_to_first_dose_only_when_the_dose_is_in_its_period() 
 def test_partial_end_is_the_last_day_capped_at_a_death_inside_the_period() -> None:
     end = pd.Series(["2020-10", "2020-10", "2020", "2020-02"])
     death = dates("2020-10-16", None, "2020-11-30", "2020-03-05")
-    imputed, flag = impute_date(end, to="last", within=[death])
+    imputed, flag = impute_date(end, to="last", max_dates=[death])
     assert imputed.tolist() == [D("2020-10-16"), D("2020-10-31"), D("2020-11-30"), D("2020-02-29")]
     assert flag.tolist() == ["D", "D", "M", "D"]
 
@@ -85,21 +87,34 @@ def test_astdt_partial_onset_in_the_first_dose_month_is_treatment_emergent() -> 
             "AENDT": dates(None, None, None),
         }
     )
-    derived = d.derive_var_trtemfl(d.derive_vars_astdt(events))
+    onset = d.derive_vars_dt(
+        events, dtc="AESTDTC", new_var="ASTDT", flag_var="ASTDTF", date_imputation="first", min_dates=["RFXSTDT"]
+    )
+    derived = d.derive_var_trtemfl(onset, window_days=30)
     assert derived["ASTDT"].tolist() == [D("2020-09-21"), D("2020-12-01"), D("2020-09-01")]
     assert derived["ASTDTF"].tolist()[:2] == ["D", "D"] and pd.isna(derived["ASTDTF"][2])
     assert listed(derived["TRTEMFL"]) == ["Y", "Y", None]
 
 
 def test_cycle_of_onset_is_the_latest_cycle_started_on_or_before_onset() -> None:
-    ex = pd.DataFrame(
-        {
-            "USUBJID": ["A"] * 4 + ["B"],
-            "EXTRT": ["ISATUXIMAB", "ISATUXIMAB", "ISATUXIMAB", "POMALIDOMIDE", "ISATUXIMAB"],
-            "EXDOSE": [10, 10, 10, 4, 0],
-            "EXSTDTC": ["2020-07-20", "2020-08-03", "2020-08-17", "2020-08-17", "2020-07-20"],
-            "VISITNUM": [101, 115, 201, 201, 101],
-        }
+    """As build_adae: cycle starts of the reference drug's administrations, then an as-of join."""
+    ex = exposure(
+        pd.DataFrame(
+            {
+                "USUBJID": ["A"] * 4 + ["B"],
+                "EXTRT": ["ISATUXIMAB", "ISATUXIMAB", "ISATUXIMAB", "POMALIDOMIDE", "ISATUXIMAB"],
+                "EXDOSE": [10, 10, 10, 4, 0],
+                "EXSTDTC": ["2020-07-20", "2020-08-03", "2020-08-17", "2020-08-17", "2020-07-20"],
+                "VISITNUM": [101, 115, 201, 201, 101],
+            }
+        ),
+        visitnum_cycle_divisor=100,
+    )
+    cycles = d.summarise(
+        ex,
+        by_vars=["USUBJID", "EXCYCLE"],
+        new_vars={"CYSTDT": ("EXSTDT", "min")},
+        filter=administered(ex, "isatuximab"),
     )
     events = pd.DataFrame(
         {
@@ -107,7 +122,10 @@ def test_cycle_of_onset_is_the_latest_cycle_started_on_or_before_onset() -> None
             "ASTDT": dates("2020-07-19", "2020-07-20", "2020-08-16", "2020-08-17", "2020-07-25"),
         }
     ).set_axis([10, 11, 12, 13, 14])
-    derived = d.derive_vars_cycle(events, ex, treatment="ISATUXIMAB")
+    derived = d.derive_vars_joined(
+        events, cycles, by_vars=["USUBJID"], new_vars={"ACYCLEN": "EXCYCLE"}, join_var="ASTDT", join_var_add="CYSTDT"
+    )
+    derived = d.derive_var_formatted(derived, source="ACYCLEN", new_var="ACYCLE", template="CYCLE {}")
     assert listed(derived["ACYCLEN"]) == [None, 1, 1, 2, None]
     assert listed(derived["ACYCLE"]) == [None, "CYCLE 1", "CYCLE 1", "CYCLE 2", None]
     assert list(derived.index) == [10, 11, 12, 13, 14]
@@ -124,16 +142,29 @@ def test_first_occurrence_flags_follow_onset_then_sequence_among_teaes() -> None
             "TRTEMFL": [None, "Y", "Y", "Y"],
         }
     )
-    subject = d.derive_var_occurrence_flag(events, by_vars=[], new_var="AOCCFL")
-    term = d.derive_var_occurrence_flag(events, by_vars=["AEBODSYS", "AEDECOD"], new_var="AOCCPFL")
-    soc = d.derive_var_occurrence_flag(events, by_vars=["AEBODSYS"], new_var="AOCCSFL")
+
+    def first_teae(by_vars: list[str], new_var: str) -> pd.DataFrame:
+        return d.derive_var_extreme_flag(
+            events, by_vars=["USUBJID", *by_vars], order=["ASTDT", "AESEQ"], new_var=new_var, filter={"TRTEMFL": "Y"}
+        )
+
+    subject = first_teae([], "AOCCFL")
+    term = first_teae(["AEBODSYS", "AEDECOD"], "AOCCPFL")
+    soc = first_teae(["AEBODSYS"], "AOCCSFL")
     assert listed(subject["AOCCFL"]) == [None, None, None, "Y"]
     assert listed(term["AOCCPFL"]) == [None, "Y", "Y", "Y"]
     assert listed(soc["AOCCSFL"]) == [None, "Y", None, "Y"]
 
 
 def test_agegr1_boundaries() -> None:
-    derived = d.derive_var_agegr1(pd.DataFrame({"AGE": [64, 65, 74, 75, None]}))
+    derived = d.derive_vars_group(
+        pd.DataFrame({"AGE": [64, 65, 74, 75, None]}),
+        source="AGE",
+        breaks=AGE_BREAKS,
+        labels=AGE_LABELS,
+        new_var="AGEGR1",
+        new_var_n="AGEGR1N",
+    )
     assert listed(derived["AGEGR1"]) == ["<65", "65-74", "65-74", ">=75", None]
     assert listed(derived["AGEGR1N"]) == [1, 2, 2, 3, None]
 
@@ -147,7 +178,20 @@ def test_diagnosis_years_use_the_earliest_date_of_a_partial_diagnosis() -> None:
             "MHSTDTC": ["2013-07", "2013", "2013-07-15"],
         }
     )
-    derived = d.derive_var_diagyrs(d.derive_var_diagdt(subjects, mh))
+    mh = d.derive_vars_dt(mh, dtc="MHSTDTC", new_var="MHSTDT", flag_var="MHSTDTF", date_imputation="first")
+    derived = d.derive_vars_merged(
+        subjects,
+        mh,
+        by_vars=["USUBJID"],
+        new_vars={"DIAGDT": "MHSTDT", "DIAGDTF": "MHSTDTF"},
+        filter_add={"MHCAT": "PRIMARY DIAGNOSIS"},
+        order=["MHSTDT"],
+        mode="first",
+    )
+    derived = d.derive_vars_dt(derived, dtc="RFICDTC", new_var="RFICDT")
+    derived = d.derive_vars_duration(
+        derived, new_var="DIAGYRS", start_date="DIAGDT", end_date="RFICDT", out_unit="years", add_one=False
+    )
     assert derived["DIAGDT"].tolist() == [D("2013-07-01"), D("2013-01-01"), D("2013-07-15")]
     assert derived["DIAGDTF"].tolist()[:2] == ["D", "M"]
     assert derived["DIAGYRS"].tolist() == [7, 7, 6]
@@ -177,8 +221,6 @@ def test_suppqual_qualifiers_become_columns_on_their_parent_record() -> None:
 
 def test_imputed_onset_never_after_a_complete_end() -> None:
     """UN.01.2021 ending 05.01.2021 with the first dose on 08.01.2021 is pre-treatment."""
-    from cdisc_cup.adam.derivations import derive_vars_astdt
-
     frame = pd.DataFrame(
         {
             "AESTDTC": pd.Series(["2021-01", "2021-01"], dtype="string"),
@@ -186,6 +228,15 @@ def test_imputed_onset_never_after_a_complete_end() -> None:
             "RFXSTDT": pd.to_datetime(["2021-01-08", "2021-01-08"]),
         }
     )
-    result = derive_vars_astdt(frame)
+    frame = d.derive_vars_dt(frame, dtc="AEENDTC", new_var="AEENDTCD")
+    result = d.derive_vars_dt(
+        frame,
+        dtc="AESTDTC",
+        new_var="ASTDT",
+        flag_var="ASTDTF",
+        date_imputation="first",
+        min_dates=["RFXSTDT"],
+        not_after=["AEENDTCD"],
+    )
     assert result["ASTDT"].dt.strftime("%Y-%m-%d").tolist() == ["2021-01-05", "2021-01-08"]
     assert result["ASTDTF"].tolist() == ["D", "D"]
