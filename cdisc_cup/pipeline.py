@@ -17,11 +17,11 @@ import pandas as pd
 
 from cdisc_cup import __version__
 from cdisc_cup.adam import derive_adam
-from cdisc_cup.adam.spec import conform as conform_adam
+from cdisc_cup.adam.spec import shape_to_spec
 from cdisc_cup.constants import FDA_FILE_LIMIT, source_date_epoch
 from cdisc_cup.errors import ConformanceErrors, InputErrors, OutputError, Problem, display_path
 from cdisc_cup.findings import Validation
-from cdisc_cup.mapping.conform import conform_all
+from cdisc_cup.mapping.conform import check_datasets
 from cdisc_cup.mapping.engine import build_sdtm
 from cdisc_cup.outputs import Manifest, OutputFolder
 from cdisc_cup.progress import Progress
@@ -318,11 +318,11 @@ def convert(
     created = creation_time(raw)
     del raw  # accounted for: its memory is better spent on ADaM and validation
     with progress.step("check SDTM against specs"):
-        lengths = conform_all({s.name: s for s in study.sdtm}, sdtm)
+        lengths = check_datasets({s.name: s for s in study.sdtm}, sdtm)
     with progress.step("derive ADaM"):
         adam = derive_adam(study, {name: submission_frame(frame) for name, frame in sdtm.items()}) if study.adam else {}
     with progress.step("check ADaM against specs"):
-        lengths |= conform_all({s.name: s for s in study.adam}, adam)
+        lengths |= check_datasets({s.name: s for s in study.adam}, adam)
 
     started = datetime.now().astimezone().replace(microsecond=0).isoformat()
     with output.staged(__version__, started) as staging:
@@ -579,5 +579,5 @@ def regenerate_tables(out_dir: Path, spec_dir: Path | None = None) -> list[Path]
             ],
             source="ADaM folder",
         )
-    adam = {name: conform_adam(loaded[name].frame, study.dataset(name)) for name in ("ADSL", "ADAE")}
+    adam = {name: shape_to_spec(loaded[name].frame, study.dataset(name)) for name in ("ADSL", "ADAE")}
     return write_tables(study, adam["ADSL"], adam["ADAE"], layout.tables)

@@ -14,7 +14,7 @@ import pandas as pd
 
 from cdisc_cup.adam import derivations as d
 from cdisc_cup.adam.adsl import BY, administered, exposure
-from cdisc_cup.adam.spec import conform, predecessors
+from cdisc_cup.adam.spec import predecessors, shape_to_spec
 from cdisc_cup.spec.model import StudySpec
 
 # Working columns (not in the spec, dropped by `conform`): the first dose of any study drug
@@ -96,7 +96,7 @@ def build_adae(study: StudySpec, sdtm: Mapping[str, pd.DataFrame], adsl: pd.Data
             filter={"TRTEMFL": "Y"},
         )
     adae = adae.sort_values(["USUBJID", "AESEQ"], kind="stable")
-    return conform(adae, spec)
+    return shape_to_spec(adae, spec)
 
 
 def _empty_supp() -> pd.DataFrame:

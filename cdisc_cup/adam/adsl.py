@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from cdisc_cup.adam import derivations as d
-from cdisc_cup.adam.dates import as_text
-from cdisc_cup.adam.spec import conform, predecessors
+from cdisc_cup.adam.dates import text_or_null
+from cdisc_cup.adam.spec import predecessors, shape_to_spec
 from cdisc_cup.spec.model import StudySpec
 
 BY = ["USUBJID"]
@@ -59,14 +59,14 @@ def administered(ex: pd.DataFrame, drug: str | None = None) -> pd.Series:
     case) or of any study drug: admiral's `filter_add = EXDOSE > 0 & ...` of `ad_adsl.R`."""
     given = pd.to_numeric(ex["EXDOSE"], errors="coerce") > 0
     if drug is not None:
-        given &= as_text(ex["EXTRT"]).str.upper() == drug.upper()
+        given &= text_or_null(ex["EXTRT"]).str.upper() == drug.upper()
     return given.fillna(False).astype(bool)
 
 
 def format_eotstt(decod: pd.Series) -> pd.Series:
     """End-of-treatment status from DSDECOD, as admiral's template derives EOSSTT with its
     `format_eosstt`: COMPLETED, else DISCONTINUED (a missing DSDECOD too)."""
-    completed = (as_text(decod) == "COMPLETED").fillna(False).astype(bool)
+    completed = (text_or_null(decod) == "COMPLETED").fillna(False).astype(bool)
     return pd.Series(np.where(completed, "COMPLETED", "DISCONTINUED"), index=decod.index, dtype="string")
 
 
@@ -80,7 +80,7 @@ def build_adsl(study: StudySpec, sdtm: Mapping[str, pd.DataFrame]) -> pd.DataFra
     dosed, dosed_with_drug = administered(ex), administered(ex, drug)
     mh = d.derive_vars_dt(sdtm["MH"], dtc="MHSTDTC", new_var="MHSTDT", flag_var="MHSTDTF", date_imputation="first")
     ds = d.derive_vars_dt(sdtm["DS"], dtc="DSSTDTC", new_var="DSSTDT")
-    decod = as_text(ds["DSDECOD"])
+    decod = text_or_null(ds["DSDECOD"])
     ds = ds.assign(EOTSTT=format_eotstt(decod), DCTREAS=decod.where(decod != "COMPLETED"))
 
     adsl = d.derive_vars_predecessor(dm, predecessors=predecessors(spec), sources={"DM": dm})
@@ -163,4 +163,4 @@ def build_adsl(study: StudySpec, sdtm: Mapping[str, pd.DataFrame]) -> pd.DataFra
         false_var="DCUTDT",
         filter=lambda frame: frame["TRTSDT"].notna(),
     )
-    return conform(adsl, spec)
+    return shape_to_spec(adsl, spec)

@@ -34,7 +34,7 @@ class DatePeriod:
     precision: pd.Series
 
 
-def as_text(values: pd.Series) -> pd.Series:
+def text_or_null(values: pd.Series) -> pd.Series:
     """Character values with empty strings as missing (SDTM null is blank in XPT)."""
     text = values.astype("string").str.strip()
     return text.mask(text == "")
@@ -42,7 +42,7 @@ def as_text(values: pd.Series) -> pd.Series:
 
 def date_period(dtc: pd.Series) -> DatePeriod:
     """The period of days each ISO 8601 date (possibly partial, possibly with a time) allows."""
-    parts = extract_parts(as_text(dtc), _ISO_DATE)
+    parts = extract_parts(text_or_null(dtc), _ISO_DATE)
     year, month, day = parts["year"], parts["month"], parts["day"]
     first = pd.to_datetime(year + "-" + month.fillna("01") + "-" + day.fillna("01"), format="%Y-%m-%d", errors="coerce")
     year_end = pd.to_datetime(year + "-12-31", format="%Y-%m-%d", errors="coerce")

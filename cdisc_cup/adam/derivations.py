@@ -21,7 +21,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from cdisc_cup.adam.dates import as_text, complete_date, impute_date, relative_day
+from cdisc_cup.adam.dates import complete_date, impute_date, relative_day, text_or_null
 
 FLAG_Y = "Y"
 
@@ -60,7 +60,7 @@ def _mask(dataset: pd.DataFrame, condition: Condition | None, *, name: str, opti
         _require(dataset, name, **{option: list(condition)})
         mask = pd.Series(True, index=dataset.index)
         for column, value in condition.items():
-            text = as_text(dataset[column])
+            text = text_or_null(dataset[column])
             if isinstance(value, (list, tuple, set, frozenset)):
                 mask &= text.isin([str(v) for v in value]).fillna(False).astype(bool)
             else:
@@ -351,14 +351,14 @@ def derive_vars_suppqual(
     """
     _require(dataset, "derive_vars_suppqual", idvar=idvar)
     _require(supp, "derive_vars_suppqual(SUPP)", supp=["USUBJID", "IDVAR", "IDVARVAL", "QNAM", "QVAL"])
-    rows = supp[as_text(supp["IDVAR"]) == idvar]
+    rows = supp[text_or_null(supp["IDVAR"]) == idvar]
     wide = (
         pd.DataFrame(
             {
                 "USUBJID": rows["USUBJID"].to_numpy(),
                 idvar: pd.to_numeric(rows["IDVARVAL"], errors="coerce").to_numpy(),
-                "QNAM": as_text(rows["QNAM"]).to_numpy(),
-                "QVAL": as_text(rows["QVAL"]).to_numpy(),
+                "QNAM": text_or_null(rows["QNAM"]).to_numpy(),
+                "QVAL": text_or_null(rows["QVAL"]).to_numpy(),
             }
         )
         .drop_duplicates(["USUBJID", idvar, "QNAM"])
@@ -598,7 +598,7 @@ def derive_var_copy(
     replaced by `missing_value`: AREL from AEREL with a missing causality analysed as
     RELATED (worst case, so a related event is never under-reported); AESIFL from SUPPAE.AESI."""
     _require(dataset, "derive_var_copy", source=source)
-    text = as_text(dataset[source])
+    text = text_or_null(dataset[source])
     return dataset.assign(**{new_var: text if missing_value is None else text.fillna(missing_value)})
 
 
@@ -619,7 +619,7 @@ def derive_vars_atoxgr(
     """ATOXGR/ATOXGRN (ADaMIG OCCDS): the collected NCI CTCAE grade, character and numeric
     (no regrading from lab values: the grade is collected on the AE form)."""
     _require(dataset, "derive_vars_atoxgr", grade=grade)
-    text = as_text(dataset[grade])
+    text = text_or_null(dataset[grade])
     return dataset.assign(**{new_var: text, new_var_n: pd.to_numeric(text, errors="coerce").astype("Int64")})
 
 

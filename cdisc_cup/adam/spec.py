@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from cdisc_cup.constants import SAS_EPOCH
 from cdisc_cup.spec.model import DatasetSpec
-
-SAS_EPOCH = pd.Timestamp("1960-01-01")  # SAS date numbers count days from here
 
 
 def predecessors(spec: DatasetSpec) -> dict[str, str]:
@@ -14,7 +13,7 @@ def predecessors(spec: DatasetSpec) -> dict[str, str]:
     return {v.name: v.value["predecessor"] for v in spec.variables if v.value is not None and "predecessor" in v.value}
 
 
-def conform(frame: pd.DataFrame, spec: DatasetSpec) -> pd.DataFrame:
+def shape_to_spec(frame: pd.DataFrame, spec: DatasetSpec) -> pd.DataFrame:
     """Keep the spec's variables in spec order and give each the dtype its type implies.
 
     Char -> pandas string (missing and blank = NA, written as blanks); Num dates (a DATE

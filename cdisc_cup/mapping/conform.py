@@ -75,7 +75,7 @@ def _codelist_problems(spec: DatasetSpec, frame: pd.DataFrame, variable: str) ->
     return problems
 
 
-def conform(spec: DatasetSpec, frame: pd.DataFrame) -> dict[str, int]:
+def check_dataset(spec: DatasetSpec, frame: pd.DataFrame) -> dict[str, int]:
     """Raise ConformanceErrors listing every violation; return the written character lengths:
     the bytes of the longest value of each character variable, at least 1."""
     problems: list[Problem] = []
@@ -152,13 +152,13 @@ def conform(spec: DatasetSpec, frame: pd.DataFrame) -> dict[str, int]:
     return lengths
 
 
-def conform_all(specs: Mapping[str, DatasetSpec], frames: Mapping[str, pd.DataFrame]) -> dict[str, dict[str, int]]:
-    """Conform every dataset, collecting all problems of all datasets into one error."""
+def check_datasets(specs: Mapping[str, DatasetSpec], frames: Mapping[str, pd.DataFrame]) -> dict[str, dict[str, int]]:
+    """Check every dataset against its spec, collecting all problems of all datasets into one error."""
     lengths: dict[str, dict[str, int]] = {}
     problems: list[Problem] = []
     for name, frame in frames.items():
         try:
-            lengths[name] = conform(specs[name], frame)
+            lengths[name] = check_dataset(specs[name], frame)
         except ConformanceErrors as error:
             problems += error.problems
     if problems:

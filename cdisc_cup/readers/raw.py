@@ -263,7 +263,7 @@ def _read_sas(path: Path, options: ReaderOptions) -> pd.DataFrame | Problem:
         frame, _ = reader(str(path))
     except Exception as exc:  # pyreadstat raises its own untyped errors for broken files
         return Problem(str(path), f"the {options.format.upper()} file cannot be read: {exc}")
-    as_text = pd.DataFrame(index=frame.index)
+    typed = pd.DataFrame(index=frame.index)
     for column in frame.columns:
         values = frame[column]
         if pd.api.types.is_datetime64_any_dtype(values):
@@ -276,9 +276,9 @@ def _read_sas(path: Path, options: ReaderOptions) -> pd.DataFrame | Problem:
             )
         else:
             text = values.astype("string")
-        as_text[str(column).upper()] = text.replace({"": pd.NA})
-    as_text[LINE] = np.arange(1, len(frame) + 1)
-    return as_text
+        typed[str(column).upper()] = text.replace({"": pd.NA})
+    typed[LINE] = np.arange(1, len(frame) + 1)
+    return typed
 
 
 def _parse_dates(

@@ -41,7 +41,7 @@ from cdisc_cup.rules.igmeta import IG_NAMES, chosen_version, ig_label, sdtm_clas
 from cdisc_cup.rules.loader import shipped_rules
 from cdisc_cup.rules.model import NotApplicable, Rule, Study
 from cdisc_cup.rules.operators import OPERATORS
-from cdisc_cup.rules.values import as_text
+from cdisc_cup.rules.values import report_text
 from cdisc_cup.xpt.model import Dataset, XptVariable
 from cdisc_cup.xpt.read import read_dataset_folder_leniently
 
@@ -110,7 +110,7 @@ def _record_values(dataset: Dataset | None, rows: pd.Series, name: str) -> pd.Se
     positions = rows.fillna(-1).astype(int).to_numpy()
     known = (positions >= 0) & (positions < len(dataset.frame))
     picked = np.full(len(positions), "", dtype=object)
-    picked[known] = as_text(dataset.frame[name].iloc[positions[known]]).to_numpy()
+    picked[known] = report_text(dataset.frame[name].iloc[positions[known]]).to_numpy()
     return pd.Series(picked, index=rows.index, dtype=object)
 
 

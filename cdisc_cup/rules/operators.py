@@ -25,7 +25,7 @@ from cdisc_cup.derivations.dates import iso_dates
 from cdisc_cup.rules import conditions, define
 from cdisc_cup.rules.igmeta import ig_dataset_variables
 from cdisc_cup.rules.model import NotApplicable, Study
-from cdisc_cup.rules.values import as_dates, as_text, column, is_null, iso_text, resolve
+from cdisc_cup.rules.values import as_dates, column, is_null, iso_text, report_text, resolve
 from cdisc_cup.xpt.model import Dataset
 
 Operator = Callable[..., pd.DataFrame]
@@ -65,11 +65,11 @@ def record_hits(
         {
             "row": pd.array(positions, dtype="Int64"),
             "variable": variable,
-            "value": as_text(values.iloc[positions]).to_numpy(),
+            "value": report_text(values.iloc[positions]).to_numpy(),
         }
     )
     for name, series in extra.items():  # only the hit records are turned into report text
-        hits[name] = as_text(series.iloc[positions]).to_numpy()
+        hits[name] = report_text(series.iloc[positions]).to_numpy()
     return hits
 
 
@@ -376,7 +376,7 @@ def supp_parent_exists(study: Study, dataset: Dataset) -> pd.DataFrame:
         checked[group] = True
         parent_keys = parent.frame["USUBJID"].astype("string").str.strip()
         if key:
-            parent_keys = parent_keys + "\x00" + as_text(parent.frame[key]).astype("string").str.strip()
+            parent_keys = parent_keys + "\x00" + report_text(parent.frame[key]).astype("string").str.strip()
             wanted = usubjid[group] + "\x00" + idvarval[group]
         else:
             wanted = usubjid[group]
@@ -491,7 +491,7 @@ def in_codelist(
             continue
         values = dataset.frame[name]
         allowed = pd.Series(sorted({str(t) for t in found.values()} | extensions), dtype="str")
-        text = values if pd.api.types.is_string_dtype(values) else as_text(values)
+        text = values if pd.api.types.is_string_dtype(values) else report_text(values)
         outside = ~is_null(values) & ~is_in(text, allowed)
         parts.append(record_hits(dataset, outside, name, codelist=pd.Series(found.id, index=dataset.frame.index)))
     return _concat(parts)

@@ -11,11 +11,10 @@ import numpy as np
 import pandas as pd
 
 from cdisc_cup.columns import is_blank, iso_dates_to_datetime, lookup
+from cdisc_cup.constants import SAS_EPOCH
 from cdisc_cup.derivations.dates import iso_dates
 from cdisc_cup.rules.model import NotApplicable, Study
 from cdisc_cup.xpt.model import Dataset
-
-SAS_EPOCH = pd.Timestamp("1960-01-01")
 
 
 def is_null(values: pd.Series) -> pd.Series:
@@ -25,7 +24,7 @@ def is_null(values: pd.Series) -> pd.Series:
     return values.isna().astype(bool)
 
 
-def as_text(values: pd.Series) -> pd.Series:
+def report_text(values: pd.Series) -> pd.Series:
     """Values as the user reads them in a report: numbers without a trailing .0, NaN empty."""
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         whole = values.notna() & (values == np.floor(values.fillna(0)))

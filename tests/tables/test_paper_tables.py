@@ -10,7 +10,7 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from cdisc_cup.adam.spec import conform
+from cdisc_cup.adam.spec import shape_to_spec
 from cdisc_cup.pipeline import ConversionResult
 from cdisc_cup.spec.loader import load_study
 from cdisc_cup.tables import PaperTables, compute_tables
@@ -68,7 +68,7 @@ def test_tables_from_the_xpt_files_equal_those_from_memory(
     """What `cdisc-cup tables OUT` reads back gives the same numbers as the in-memory run."""
     study = load_study()
     frames = {
-        name: conform(
+        name: shape_to_spec(
             pyreadstat.read_xport(str(converted_sample.adam_dir / f"{name.lower()}.xpt"))[0], study.dataset(name)
         )
         for name in ("ADSL", "ADAE")
