@@ -119,8 +119,10 @@ def derive_first_present(data: DerivationInput, columns: Sequence[str]) -> pd.Se
 
 @derivation("cycle_visitnum", "record", "cycle", "day")
 def derive_cycle_visitnum(data: DerivationInput, cycle: str, day: str) -> pd.Series:
-    """VISITNUM = 100 x cycle + day, so visits sort in time order (cycle 2 day 15 = 215)."""
-    return (data.raw_column(cycle) * 100 + data.raw_column(day)).astype("Float64")
+    """VISITNUM = divisor x cycle + day, so visits sort in time order (cycle 2 day 15 = 215 with
+    the study parameter `visitnum_cycle_divisor` 100, which ADaM reads to get the cycle back)."""
+    divisor = int(data.study.parameters["visitnum_cycle_divisor"])
+    return (data.raw_column(cycle) * divisor + data.raw_column(day)).astype("Float64")
 
 
 @derivation("cycle_visit", "record", "cycle", "day")
