@@ -7,11 +7,15 @@ submission): 1.0 keeps labels in a `def:Label` attribute where 2.x uses
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
 from lxml import etree
+
+# The DataTypes of a SAS Num variable (Define-XML 2.1, ItemDef DataType); every other type
+# (text and the ISO 8601 types) is held in a Char variable.
+NUMERIC_DATA_TYPES = frozenset({"integer", "float"})
 
 DEF_NAMESPACES = (
     "http://www.cdisc.org/ns/def/v1.0",
@@ -39,6 +43,9 @@ class DefinedVariable:
     length: int | None
     # The item's codelist, then those of its value-level items (DSDECOD: NCOMPLT, PROTMLST).
     codelists: tuple[DefinedCodelist, ...] = ()
+    data_type: str = ""  # "" when the ItemDef gives none
+    # OrderNumber of the ItemRef; its position among the dataset's ItemRefs when define.xml gives none.
+    order: int = 0
 
     @property
     def allowed_values(self) -> frozenset[str] | None:
@@ -48,12 +55,18 @@ class DefinedVariable:
             return None
         return frozenset().union(*(c.values for c in self.codelists))
 
+    @property
+    def is_numeric(self) -> bool:
+        """Whether the DataType is one of a SAS Num variable (integer, float)."""
+        return self.data_type in NUMERIC_DATA_TYPES
+
 
 @dataclass(frozen=True)
 class DefinedDataset:
     name: str
     label: str
     variables: dict[str, DefinedVariable] = field(default_factory=dict)
+    href: str | None = None  # def:leaf xlink:href, the dataset's file relative to define.xml
 
 
 @dataclass(frozen=True)
@@ -113,6 +126,11 @@ def _codelist(element: etree._Element) -> DefinedCodelist:
     )
 
 
+def _order(number: str | None, position: int) -> int:
+    """OrderNumber, or the position among the ItemRefs when define.xml gives none."""
+    return int(number) if number and number.isdigit() else position
+
+
 def read_define(path: Path) -> DefineMetadata:
     """Parsed once per version of the file (a define.xml rewritten at the same path is
     parsed again); no network and no entity expansion (define.xml is untrusted input)."""
@@ -138,9 +156,16 @@ def _read_define(path: Path, modified_ns: int, size: int) -> DefineMetadata:
         if element.get("Type") == "IG"
     ]
     codelists = {c.oid: c for c in map(_codelist, _children(root, "CodeList"))}
+    # Value-level items as Define-XML 2.x has them: each with the where clause of the records it
+    # describes. A Define-XML 1.0 list has none: its items are named by the test code or QNAM
+    # they stand for, and it hangs on the test code (the SDTM pilot: QNAM, VSTESTCD) or on the
+    # result (the ADaM pilot: ANRIND), so what its codelists constrain cannot be told; they are
+    # not taken as the codelists of the variable it hangs on.
     value_lists = {
-        v.get("OID"): [r.get("ItemOID") for r in v if isinstance(r.tag, str) and _local(r) == "ItemRef"]
+        v.get("OID"): [r.get("ItemOID") for r in refs]
         for v in _children(root, "ValueListDef")
+        if (refs := [r for r in v if isinstance(r.tag, str) and _local(r) == "ItemRef"])
+        and all(any(isinstance(c.tag, str) and _local(c) == "WhereClauseRef" for c in r) for r in refs)
     }
     item_elements = {item.get("OID"): item for item in _children(root, "ItemDef")}
 
@@ -164,16 +189,19 @@ def _read_define(path: Path, modified_ns: int, size: int) -> DefineMetadata:
             _label(item),
             int(length) if length and length.isdigit() else None,
             tuple(dict.fromkeys(codelists_of(item))),
+            item.get("DataType", ""),
         )
     datasets = {}
     for group in _children(root, "ItemGroupDef"):
-        refs = [
-            items[r.get("ItemOID")]
-            for r in group
-            if isinstance(r.tag, str) and _local(r) == "ItemRef" and r.get("ItemOID") in items
+        refs = [r for r in group if isinstance(r.tag, str) and _local(r) == "ItemRef" and r.get("ItemOID") in items]
+        variables = [
+            replace(items[ref.get("ItemOID")], order=_order(ref.get("OrderNumber"), position))
+            for position, ref in enumerate(refs, start=1)
         ]
+        leaves = [e for e in group if isinstance(e.tag, str) and _local(e) == "leaf"]
         name = (group.get("Name") or "").upper()
-        datasets[name] = DefinedDataset(name, _label(group), {v.name: v for v in refs})
+        href = _attribute(leaves[0], "href") if leaves else None
+        datasets[name] = DefinedDataset(name, _label(group), {v.name: v for v in variables}, href)
     terminology = tuple(
         (element.get("PublishingSet", ""), element.get("Version", ""))
         for element in _children(root, "Standard")
