@@ -23,8 +23,9 @@ import pandas as pd
 
 from cdisc_cup import ct
 from cdisc_cup.columns import byte_lengths, has_unprintable, is_in
+from cdisc_cup.define.model import DefinedDataset, DefinedVariable, DefineModel
 from cdisc_cup.derivations.dates import iso_dates
-from cdisc_cup.rules import conditions, define
+from cdisc_cup.rules import conditions
 from cdisc_cup.rules.igmeta import ig_dataset_variables
 from cdisc_cup.rules.model import NotApplicable, Study
 from cdisc_cup.rules.values import as_dates, as_text, column, is_null, iso_text, resolve
@@ -443,15 +444,15 @@ def _ig_codelist(
     return terminology.codelist_for_variable(standard, dataset, variable)
 
 
-def _declared(study: Study, dataset: Dataset, variable: str) -> define.DefinedVariable | None:
+def _declared(study: Study, dataset: Dataset, variable: str) -> DefinedVariable | None:
     """The variable as the folder's define.xml describes it, if it has one that does."""
-    if study.define_path is None:
+    if study.define is None:
         return None
-    described = define.read_define(study.define_path).datasets.get(dataset.name)
+    described = study.define.datasets.get(dataset.name)
     return described.variables.get(variable) if described else None
 
 
-def _cdisc_codelists(study: Study, declared: define.DefinedVariable) -> tuple[ct.Codelist, ...] | None:
+def _cdisc_codelists(study: Study, declared: DefinedVariable) -> tuple[ct.Codelist, ...] | None:
     """The CDISC codelists behind a variable's define.xml codelists, by their C-codes; None
     when one of them is the sponsor's own (no C-code, or one the CT package checked with does
     not know): define.xml's own list is then the only one the values can be checked with."""
@@ -516,13 +517,13 @@ def in_codelist(
 # --- define.xml -------------------------------------------------------------------------
 
 
-def _define(study: Study) -> define.DefineMetadata:
-    if study.define_path is None:
+def _define(study: Study) -> DefineModel:
+    if study.define is None:
         raise NotApplicable("no define.xml")
-    return define.read_define(study.define_path)
+    return study.define
 
 
-def _described(study: Study, dataset: Dataset) -> define.DefinedDataset:
+def _described(study: Study, dataset: Dataset) -> DefinedDataset:
     """The dataset's ItemGroupDef in define.xml (not applicable without one: DX0002's finding)."""
     described = _define(study).datasets.get(dataset.name)
     if described is None:
@@ -533,7 +534,7 @@ def _described(study: Study, dataset: Dataset) -> define.DefinedDataset:
 @operator
 def define_present(study: Study, dataset: Dataset | None) -> pd.DataFrame:
     """The folder holds a define.xml describing the datasets (FDA TCG 4.1.4.5)."""
-    if study.define_path is not None and study.define_path.exists():
+    if study.define is not None:
         return no_hits()
     return item_hits([{"dataset": "", "value": "define.xml"}])
 
@@ -628,23 +629,25 @@ def define_data_type_match(study: Study, dataset: Dataset) -> pd.DataFrame:
     return item_hits(items)
 
 
-def _href_target(define_path: Path, href: str) -> str | None:
-    """The local file a def:leaf href points to, relative to define.xml's folder; None for a
-    URL of another scheme."""
+def _href_target(define: DefineModel, dataset: Dataset, href: str) -> str | None:
+    """The local file a def:leaf href points to, relative to define.xml's folder (the dataset's
+    when define.xml is only in memory); None for a URL of another scheme."""
     parsed = urlparse(href)
-    if parsed.scheme not in ("", "file"):
+    if parsed.scheme not in ("", "file") or dataset.path is None:
         return None
-    return os.path.normpath(Path(define_path.parent, unquote(parsed.path)).absolute())
+    base = define.path.parent if define.path is not None else dataset.path.parent
+    return os.path.normpath(Path(base, unquote(parsed.path)).absolute())
 
 
 @operator
 def define_file_named(study: Study, dataset: Dataset) -> pd.DataFrame:
     """The dataset's def:leaf in define.xml names its file (xlink:href, relative to define.xml)."""
+    define = _define(study)
     described = _described(study, dataset)
-    if dataset.path is None or study.define_path is None:
+    if dataset.path is None:
         raise NotApplicable("the dataset was not read from a file")
     href = described.href
-    if href is not None and _href_target(study.define_path, href) == os.path.normpath(dataset.path.absolute()):
+    if href is not None and _href_target(define, dataset, href) == os.path.normpath(dataset.path.absolute()):
         return no_hits()
     return item_hits([{"value": href or "", "leaf": href or "no def:leaf", "file": dataset.path.name}])
 

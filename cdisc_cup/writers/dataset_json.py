@@ -18,21 +18,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cdisc_cup.derivations.dates import iso_dates
-from cdisc_cup.spec.model import DatasetSpec, StudySpec, VariableSpec
-from cdisc_cup.writers.define_xml import (
+from cdisc_cup.define.identifiers import (
     DEFINE_FILE,
-    ItemShape,
     creation_timestamp,
-    is_numeric_date,
     item_group_oid,
     item_oid,
-    item_shape,
     metadata_version_oid,
     source_system,
     standard_of,
     study_oid,
 )
+from cdisc_cup.define.shapes import ItemShape, is_numeric_date, item_shape
+from cdisc_cup.derivations.dates import iso_dates
+from cdisc_cup.spec.model import DatasetSpec, StudySpec, VariableSpec
 
 DATASET_JSON_VERSION = "1.1.0"
 # Define-XML DataType -> Dataset-JSON dataType (ISO 8601 partial values are still dates).

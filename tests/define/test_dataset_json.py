@@ -9,9 +9,10 @@ import jsonschema
 import pandas as pd
 import pytest
 
+from cdisc_cup.define.build import build_define
+from cdisc_cup.define.document import NS
 from cdisc_cup.spec.model import StudySpec
 from cdisc_cup.writers.dataset_json import read_dataset_json, write_dataset_json
-from cdisc_cup.writers.define_xml import NS, build_define
 from tests.define.conftest import CREATED
 
 

@@ -34,6 +34,8 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from cdisc_cup.define.model import DefineModel
+from cdisc_cup.define.read import read_define
 from cdisc_cup.rules.engine import RuleResults, validate_datasets
 from cdisc_cup.rules.igmeta import ig_variables
 from cdisc_cup.xpt.model import Dataset, XptVariable
@@ -75,7 +77,7 @@ def _label(name: str, variable: str) -> str:
 @dataclass
 class Scenario:
     datasets: dict[str, Dataset]
-    define_path: Path | None
+    define: DefineModel | None
     unreadable: dict[str, str]
     standard: str | None
     expect: list[dict[str, Any]]
@@ -195,18 +197,19 @@ def build(scenario: dict[str, Any], folder: Path) -> Scenario:
         name, variable = key.split(".")
         datasets[name] = _replace_meta(datasets[name], variable, length=length)
     datasets = {name: replace(view, path=folder / f"{name.lower()}.xpt") for name, view in datasets.items()}
-    define_path = None
+    define = None
     if "define" in scenario:
         define_path = folder / "define.xml"
         define_path.write_text(_define_xml(datasets, scenario["define"] or {}), encoding="utf-8")
+        define = read_define(define_path)
     return Scenario(
-        datasets, define_path, scenario.get("unreadable", {}), scenario.get("standard"), scenario.get("expect", [])
+        datasets, define, scenario.get("unreadable", {}), scenario.get("standard"), scenario.get("expect", [])
     )
 
 
 def run(scenario: Scenario) -> RuleResults:
     return validate_datasets(
-        scenario.datasets, standard=scenario.standard, define_path=scenario.define_path, unreadable=scenario.unreadable
+        scenario.datasets, standard=scenario.standard, define=scenario.define, unreadable=scenario.unreadable
     )
 
 
