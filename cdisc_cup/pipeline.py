@@ -224,16 +224,26 @@ def write_defines(
     return defines
 
 
-def write_json_datasets(study: StudySpec, layout: OutputLayout, result: ConversionResult, created: datetime) -> None:
-    """CDISC Dataset-JSON 1.1 beside each XPT (`--format xpt,json`)."""
-    for specs, frames, folder in ((study.sdtm, result.sdtm, layout.sdtm), (study.adam, result.adam, layout.adam)):
+def write_json_datasets(
+    study: StudySpec,
+    layout: OutputLayout,
+    result: ConversionResult,
+    created: datetime,
+    defines: Mapping[str, DefineModel],
+) -> None:
+    """CDISC Dataset-JSON 1.1 beside each XPT (`--format xpt,json`), its columns as `defines`
+    (the define model of each folder, from `write_defines`) describes them."""
+    for standard, specs, frames, folder in (
+        ("SDTM", study.sdtm, result.sdtm, layout.sdtm),
+        ("ADaM", study.adam, result.adam, layout.adam),
+    ):
         for spec in specs:
             write_dataset_json(
                 folder / f"{spec.name.lower()}.json",
                 submission_frame(frames[spec.name]),
                 spec,
                 study,
-                lengths=result.lengths[spec.name],
+                defines[standard],
                 created=created,
             )
 
@@ -348,7 +358,7 @@ def convert(
             result.defines = {standard: define.path for standard, define in defines.items() if define.path is not None}
         if "json" in formats:
             with progress.step("write Dataset-JSON"):
-                write_json_datasets(study, layout, result, created)
+                write_json_datasets(study, layout, result, created, defines)
         with progress.step("validate"):
             result.validation = validate_output(
                 written, defines, layout, rules_for(spec_dir), f"{display_path(raw_dir)}, as converted"
