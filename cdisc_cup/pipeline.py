@@ -19,6 +19,11 @@ from cdisc_cup import __version__
 from cdisc_cup.adam import derive_adam
 from cdisc_cup.adam.spec import shape_to_spec
 from cdisc_cup.constants import FDA_FILE_LIMIT, source_date_epoch
+from cdisc_cup.define.build import build_define
+from cdisc_cup.define.identifiers import DEFINE_FILE
+from cdisc_cup.define.model import DefineModel
+from cdisc_cup.define.read import define_of
+from cdisc_cup.define.validate import schema_problems
 from cdisc_cup.errors import ConformanceErrors, InputErrors, OutputError, Problem, display_path
 from cdisc_cup.findings import Validation
 from cdisc_cup.mapping.conform import check_datasets
@@ -30,6 +35,7 @@ from cdisc_cup.readers.raw import read_raw_export, unknown_files
 from cdisc_cup.reports.findings import terminal_summary, write_findings_reports
 from cdisc_cup.reports.index import write_index_page
 from cdisc_cup.reports.reconciliation import reconcile, write_reconciliation
+from cdisc_cup.rules.define import define_problems
 from cdisc_cup.rules.engine import DatasetFolder, detect_standard, validate_folders, validation_of
 from cdisc_cup.rules.loader import rules_for
 from cdisc_cup.rules.model import Rule
@@ -37,12 +43,7 @@ from cdisc_cup.spec.loader import load_study
 from cdisc_cup.spec.model import DatasetSpec, StudySpec
 from cdisc_cup.tables import write_tables
 from cdisc_cup.writers.dataset_json import write_dataset_json
-from cdisc_cup.writers.define_xml import (
-    check_define_against_datasets,
-    define_from_folder,
-    validate_define,
-    write_define,
-)
+from cdisc_cup.writers.define_xml import define_of_folder, write_define_files
 from cdisc_cup.xpt.model import Dataset, XptVariable
 from cdisc_cup.xpt.read import (
     as_read_back,
@@ -173,8 +174,8 @@ def write_datasets(
 
 
 def written_datasets(study: StudySpec, result: ConversionResult) -> dict[str, dict[str, Dataset]]:
-    """The datasets as they are in the written XPT files, for the define.xml cross-check and
-    the conformance rules.
+    """The datasets as they are in the written XPT files, for the conformance rules (the DX
+    rules among them compare them with define.xml).
 
     Each file's header is read back by pyreadstat and its size checked against the record
     count; the values are those the writer encoded, in the form a reader returns them
@@ -198,13 +199,13 @@ def written_datasets(study: StudySpec, result: ConversionResult) -> dict[str, di
 
 
 def write_defines(
-    study: StudySpec,
-    layout: OutputLayout,
-    result: ConversionResult,
-    written: Mapping[str, Mapping[str, Dataset]],
-    created: datetime,
-) -> dict[str, Path]:
-    """define.xml beside each dataset folder, schema-valid and matching the written XPTs."""
+    study: StudySpec, layout: OutputLayout, result: ConversionResult, created: datetime
+) -> dict[str, DefineModel]:
+    """define.xml (+ stylesheet, define.html) beside each dataset folder, and its define model.
+
+    The document is checked against the Define-XML 2.1 schema before it is written (an invalid
+    one is our bug and stops the run); the model comes from the same tree, not from parsing
+    the file again, and serves the rules (DX, CT) and Dataset-JSON."""
     defines = {}
     notes = {name: split_note(files) for name, files in result.xpt_files.items() if files.is_split}
     for standard, specs, frames, folder in (
@@ -213,33 +214,43 @@ def write_defines(
     ):
         if not frames:
             continue
-        path = write_define(
-            study, specs, frames, folder, standard=standard, lengths=result.lengths, created=created, notes=notes
+        document = build_define(
+            study, specs, frames, standard=standard, lengths=result.lengths, created=created, notes=notes
         )
-        problems = validate_define(path) + check_define_against_datasets(path, written[standard])
+        problems = schema_problems(document, display_path(folder / DEFINE_FILE))
         if problems:
             raise ConformanceErrors(problems)
-        defines[standard] = path
+        defines[standard] = define_of(document, write_define_files(document, folder))
     return defines
 
 
-def write_json_datasets(study: StudySpec, layout: OutputLayout, result: ConversionResult, created: datetime) -> None:
-    """CDISC Dataset-JSON 1.1 beside each XPT (`--format xpt,json`)."""
-    for specs, frames, folder in ((study.sdtm, result.sdtm, layout.sdtm), (study.adam, result.adam, layout.adam)):
+def write_json_datasets(
+    study: StudySpec,
+    layout: OutputLayout,
+    result: ConversionResult,
+    created: datetime,
+    defines: Mapping[str, DefineModel],
+) -> None:
+    """CDISC Dataset-JSON 1.1 beside each XPT (`--format xpt,json`), its columns as `defines`
+    (the define model of each folder, from `write_defines`) describes them."""
+    for standard, specs, frames, folder in (
+        ("SDTM", study.sdtm, result.sdtm, layout.sdtm),
+        ("ADaM", study.adam, result.adam, layout.adam),
+    ):
         for spec in specs:
             write_dataset_json(
                 folder / f"{spec.name.lower()}.json",
                 submission_frame(frames[spec.name]),
                 spec,
                 study,
-                lengths=result.lengths[spec.name],
+                defines[standard],
                 created=created,
             )
 
 
 def validate_output(
     written: Mapping[str, Mapping[str, Dataset]],
-    defines: Mapping[str, Path],
+    defines: Mapping[str, DefineModel],
     layout: OutputLayout,
     rules: Sequence[Rule],
     checked: str,
@@ -343,13 +354,14 @@ def convert(
         with progress.step("check the written XPT files"):
             written = written_datasets(study, result)
         with progress.step("write define.xml and define.html"):
-            result.defines = write_defines(study, layout, result, written, created)
+            defines = write_defines(study, layout, result, created)
+            result.defines = {standard: define.path for standard, define in defines.items() if define.path is not None}
         if "json" in formats:
             with progress.step("write Dataset-JSON"):
-                write_json_datasets(study, layout, result, created)
+                write_json_datasets(study, layout, result, created, defines)
         with progress.step("validate"):
             result.validation = validate_output(
-                written, result.defines, layout, rules_for(spec_dir), f"{display_path(raw_dir)}, as converted"
+                written, defines, layout, rules_for(spec_dir), f"{display_path(raw_dir)}, as converted"
             )
             del written  # only for the checks; frees a copy of every dataset
             write_findings_reports(
@@ -553,11 +565,19 @@ def regenerate_defines(out_dir: Path, spec_dir: Path | None = None) -> dict[str,
             ],
             source="output folder",
         )
+    rules = rules_for(spec_dir)
     problems: list[Problem] = []
     written = {}
     for standard, (folder, specs) in found.items():
-        path = define_from_folder(study, specs, folder, standard=standard)
-        problems += validate_define(path) + check_define_against_datasets(path, folder)
+        datasets = read_dataset_folder(folder)
+        document = define_of_folder(study, specs, datasets, folder, standard=standard)
+        schema = schema_problems(document, display_path(folder / DEFINE_FILE))
+        if schema:
+            problems += schema
+            continue
+        path = write_define_files(document, folder)
+        model = define_of(document, path)
+        problems += define_problems(DatasetFolder(folder, standard.lower(), datasets, model), rules)
         written[standard] = path
     if problems:
         raise ConformanceErrors(problems)

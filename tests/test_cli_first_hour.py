@@ -212,7 +212,7 @@ def test_validate_a_conversion_folder_finds_its_datasets_and_reports_outside_it(
     result = CliRunner().invoke(main, ["validate", str(converted), "--fail-on", "never"])
     assert result.exit_code == 0, result.output
     assert "reports go to validation" in result.output
-    assert "from 89 rules" in result.output and "ran" in result.output
+    assert "from 93 rules" in result.output and "ran" in result.output
     assert (tmp_path / "validation" / "findings.json").is_file()
     assert files_of(converted) == before  # nothing written into the checked folder
 

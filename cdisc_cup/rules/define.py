@@ -1,182 +1,34 @@
-"""What define.xml says about datasets and variables, for the DX rules.
+"""define.xml against its datasets as a check of the tool's own output: the DX rules as problems.
 
-Reads Define-XML 2.0/2.1 and also Define-XML 1.0 (ODM 1.2, as in the CDISC pilot
-submission): 1.0 keeps labels in a `def:Label` attribute where 2.x uses
-`Description/TranslatedText`. Elements are matched by local name so either namespace set works.
+There is one define-vs-data check, the DX rules (specs/rules/define.yaml) on the define model.
+`convert` runs them with every other rule, as findings. `cdisc-cup define` regenerates a
+define.xml from the XPT files and has no validation step, so it runs them here, on the folder's
+datasets and the model of the document it has just built; since both come from the same files,
+a finding is the tool's bug, and is raised as a problem instead of being reported.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from functools import cache
-from pathlib import Path
+from collections.abc import Sequence
 
-from lxml import etree
+from cdisc_cup.errors import Problem, display_path
+from cdisc_cup.rules.engine import DatasetFolder, validate_folders
+from cdisc_cup.rules.model import Rule
 
-DEF_NAMESPACES = (
-    "http://www.cdisc.org/ns/def/v1.0",
-    "http://www.cdisc.org/ns/def/v2.0",
-    "http://www.cdisc.org/ns/def/v2.1",
-)
+DEFINE_FAMILY = "DX"
 
 
-@dataclass(frozen=True)
-class DefinedCodelist:
-    """A CodeList as the sponsor declared it: the terms used, and which are sponsor extensions."""
-
-    oid: str
-    name: str
-    nci_code: str | None  # the Alias of context nci:ExtCodeID: ties it to a CDISC codelist
-    values: frozenset[str]
-    extended: frozenset[str]  # terms marked def:ExtendedValue="Yes"
-    external: bool  # a dictionary (MedDRA, WHODrug) named by def:ExternalCodeList: no terms listed
-
-
-@dataclass(frozen=True)
-class DefinedVariable:
-    name: str
-    label: str
-    length: int | None
-    # The item's codelist, then those of its value-level items (DSDECOD: NCOMPLT, PROTMLST).
-    codelists: tuple[DefinedCodelist, ...] = ()
-
-    @property
-    def allowed_values(self) -> frozenset[str] | None:
-        """The terms the variable's values must be among; None when define.xml does not list
-        them (no codelist, or an external dictionary)."""
-        if not self.codelists or any(c.external for c in self.codelists):
-            return None
-        return frozenset().union(*(c.values for c in self.codelists))
-
-
-@dataclass(frozen=True)
-class DefinedDataset:
-    name: str
-    label: str
-    variables: dict[str, DefinedVariable] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class DefineMetadata:
-    version: str
-    datasets: dict[str, DefinedDataset]
-    # The implementation guides it names, e.g. (("SDTMIG", "3.4"),); Define-XML 1.0/2.0 name
-    # the model instead ("CDISC SDTM", "3.1.2"), as the CDISC pilot does.
-    standards: tuple[tuple[str, str], ...] = ()
-    # The CT packages it cites (Define-XML 2.1 def:Standard Type="CT"): (("SDTM", "2015-12-18"),)
-    terminology: tuple[tuple[str, str], ...] = ()
-
-
-def _local(element: etree._Element) -> str:
-    return etree.QName(element).localname
-
-
-def _label(element: etree._Element) -> str:
-    for namespace in DEF_NAMESPACES:
-        value = element.get(f"{{{namespace}}}Label")
-        if value is not None:
-            return value
-    for child in element:
-        if isinstance(child.tag, str) and _local(child) == "Description":
-            texts = [t.text or "" for t in child if isinstance(t.tag, str) and _local(t) == "TranslatedText"]
-            return texts[0] if texts else ""
-    return ""
-
-
-def _children(root: etree._Element, name: str) -> list[etree._Element]:
-    return [e for e in root.iter() if isinstance(e.tag, str) and _local(e) == name]
-
-
-def _attribute(element: etree._Element, name: str) -> str | None:
-    """An attribute by local name, whatever its namespace (def:ExtendedValue in 2.0 or 2.1)."""
-    return next((v for k, v in element.attrib.items() if etree.QName(k).localname == name), None)
-
-
-def _child_attributes(element: etree._Element, child: str, attribute: str) -> list[str]:
-    return [c.get(attribute, "") for c in element if isinstance(c.tag, str) and _local(c) == child]
-
-
-def _codelist(element: etree._Element) -> DefinedCodelist:
-    items = [e for e in element if isinstance(e.tag, str) and _local(e) in {"CodeListItem", "EnumeratedItem"}]
-    aliases = [
-        e.get("Name")
-        for e in element
-        if isinstance(e.tag, str) and _local(e) == "Alias" and e.get("Context") == "nci:ExtCodeID"
-    ]
-    return DefinedCodelist(
-        oid=element.get("OID", ""),
-        name=element.get("Name", ""),
-        nci_code=aliases[0] if aliases else None,
-        values=frozenset(i.get("CodedValue", "") for i in items),
-        extended=frozenset(i.get("CodedValue", "") for i in items if _attribute(i, "ExtendedValue") == "Yes"),
-        external=any(isinstance(e.tag, str) and _local(e) == "ExternalCodeList" for e in element),
-    )
-
-
-def read_define(path: Path) -> DefineMetadata:
-    """Parsed once per version of the file (a define.xml rewritten at the same path is
-    parsed again); no network and no entity expansion (define.xml is untrusted input)."""
-    status = Path(path).stat()
-    return _read_define(Path(path), status.st_mtime_ns, status.st_size)
-
-
-@cache
-def _read_define(path: Path, modified_ns: int, size: int) -> DefineMetadata:
-    parser = etree.XMLParser(no_network=True, resolve_entities=False, huge_tree=False)
-    root = etree.parse(str(path), parser).getroot()
-    versions = _children(root, "MetaDataVersion")
-    version = ""
-    standards: list[tuple[str, str]] = []
-    if versions:
-        version = _attribute(versions[0], "DefineVersion") or ""
-        named = (_attribute(versions[0], "StandardName"), _attribute(versions[0], "StandardVersion"))
-        if named[0] and named[1]:
-            standards.append((named[0], named[1]))
-    standards += [
-        (element.get("Name", ""), element.get("Version", ""))
-        for element in _children(root, "Standard")
-        if element.get("Type") == "IG"
-    ]
-    codelists = {c.oid: c for c in map(_codelist, _children(root, "CodeList"))}
-    value_lists = {
-        v.get("OID"): [r.get("ItemOID") for r in v if isinstance(r.tag, str) and _local(r) == "ItemRef"]
-        for v in _children(root, "ValueListDef")
-    }
-    item_elements = {item.get("OID"): item for item in _children(root, "ItemDef")}
-
-    def codelists_of(item: etree._Element) -> list[DefinedCodelist]:
-        """Empty when some value-level item has no codelist (SUPPAE.QVAL: AESI is NY, the
-        relationship text is free): the variable as a whole is then not controlled."""
-        own = [codelists[oid] for oid in _child_attributes(item, "CodeListRef", "CodeListOID") if oid in codelists]
-        for value_list in _child_attributes(item, "ValueListRef", "ValueListOID"):
-            for oid in value_lists.get(value_list, []):
-                value_level = codelists_of(item_elements[oid]) if oid in item_elements else []
-                if not value_level:
-                    return []
-                own += value_level
-        return own
-
-    items = {}
-    for oid, item in item_elements.items():
-        length = item.get("Length")
-        items[oid] = DefinedVariable(
-            item.get("Name", ""),
-            _label(item),
-            int(length) if length and length.isdigit() else None,
-            tuple(dict.fromkeys(codelists_of(item))),
+def define_problems(folder: DatasetFolder, rules: Sequence[Rule]) -> list[Problem]:
+    """The findings of the DX rules among `rules` on one folder, as problems located in its define.xml."""
+    define = folder.define_model
+    where = display_path(define.path) if define is not None and define.path is not None else "define.xml"
+    findings = validate_folders([folder], [rule for rule in rules if rule.family == DEFINE_FAMILY]).findings
+    return [
+        Problem(
+            where,
+            f"{finding['rule_id']}: {finding['message']}",
+            column=f"{finding['dataset']}.{finding['variable']}" if finding["variable"] else finding["dataset"] or None,
+            value=finding["value"] or None,
         )
-    datasets = {}
-    for group in _children(root, "ItemGroupDef"):
-        refs = [
-            items[r.get("ItemOID")]
-            for r in group
-            if isinstance(r.tag, str) and _local(r) == "ItemRef" and r.get("ItemOID") in items
-        ]
-        name = (group.get("Name") or "").upper()
-        datasets[name] = DefinedDataset(name, _label(group), {v.name: v for v in refs})
-    terminology = tuple(
-        (element.get("PublishingSet", ""), element.get("Version", ""))
-        for element in _children(root, "Standard")
-        if element.get("Type") == "CT"
-    )
-    return DefineMetadata(version, datasets, tuple(standards), terminology)
+        for finding in findings.to_dict("records")
+    ]

@@ -24,6 +24,8 @@ import numpy as np
 import pandas as pd
 
 from cdisc_cup import __version__, ct
+from cdisc_cup.define.model import DefineModel
+from cdisc_cup.define.read import read_define
 from cdisc_cup.errors import display_path
 from cdisc_cup.findings import (
     DATASET_COLUMNS,
@@ -36,7 +38,6 @@ from cdisc_cup.findings import (
     empty_findings,
     empty_table,
 )
-from cdisc_cup.rules.define import read_define
 from cdisc_cup.rules.igmeta import IG_NAMES, chosen_version, ig_label, sdtm_class
 from cdisc_cup.rules.loader import shipped_rules
 from cdisc_cup.rules.model import NotApplicable, Rule, Study
@@ -258,7 +259,7 @@ def validate_datasets(
     datasets: Mapping[str, Any],
     *,
     standard: str | None = None,
-    define_path: Path | None = None,
+    define: DefineModel | None = None,
     rules: Iterable[Rule] | None = None,
     unreadable: Mapping[str, str] | None = None,
 ) -> RuleResults:
@@ -266,11 +267,12 @@ def validate_datasets(
 
     `datasets` maps a dataset name to a `Dataset` or a `(frame, label, variables)`
     tuple; `standard` is "sdtm", "adam" or None/"auto" to detect it from the names.
+    `define` is the model of their define.xml (`cdisc_cup.define.read`), if they have one.
     `unreadable` names files that could not be read (reported by rule XP0001).
     """
     views = {name.upper(): as_view(name, source) for name, source in datasets.items()}
     names = list(views) or [Path(n).stem.upper() for n in unreadable or {}]
-    study = Study(views, dataset_standards(names, standard), define_path, dict(unreadable or {}))
+    study = Study(views, dataset_standards(names, standard), define, dict(unreadable or {}))
     return run_rules(study, shipped_rules() if rules is None else rules)
 
 
@@ -282,16 +284,29 @@ PER_FOLDER_FAMILIES = frozenset({"DX", "CT"})
 
 @dataclass(frozen=True)
 class DatasetFolder:
-    """One folder of datasets as read: the unit define.xml describes."""
+    """One folder of datasets as read: the unit define.xml describes.
+
+    `define` is the folder's define.xml: its model when it is already in memory (`convert`
+    has just built it), or the path of its file, which is then read here, once (`validate`).
+    """
 
     path: Path | None
     standard: str  # "sdtm" | "adam"
     datasets: Mapping[str, Any]  # name -> Dataset or (frame, label, variables)
-    define_path: Path | None = None
+    define: DefineModel | Path | None = None
     unreadable: Mapping[str, str] = field(default_factory=dict)
     ig_version: str | None = None  # None: as define.xml declares it, else the latest
     ct_package: str | None = None  # e.g. "SDTM CT 2015-12-18"; None: as define.xml cites it, else the newest
     notes: tuple[str, ...] = ()  # why a version or package was chosen, when it is not the one declared
+
+    def __post_init__(self) -> None:
+        if isinstance(self.define, str | Path):
+            object.__setattr__(self, "define", read_define(Path(self.define)))
+
+    @property
+    def define_model(self) -> DefineModel | None:
+        """The folder's define model (a path given on construction has been read by now)."""
+        return self.define if isinstance(self.define, DefineModel) else None
 
     @property
     def decided(self) -> bool:
@@ -300,7 +315,7 @@ class DatasetFolder:
     def decide(self, version: str | None = None, package: str | None = None) -> DatasetFolder:
         """The folder with its IG version and CT package decided: the user's, else those its
         define.xml names (or the nearest shipped), else the latest."""
-        described = read_define(self.define_path) if self.define_path is not None else None
+        described = self.define_model
         ig, ig_note = chosen_version(self.standard, described.standards if described else (), version)
         kind = "ADaM" if self.standard == "adam" else "SDTM"
         cited = described.terminology if described else ()
@@ -325,7 +340,7 @@ def validate_folders(folders: Sequence[DatasetFolder], rules: Sequence[Rule] | N
         _run(
             folder.datasets,
             {n.upper(): folder.standard for n in folder.datasets},
-            folder.define_path,
+            folder.define_model,
             {},
             per_folder,
             versions,
@@ -343,7 +358,7 @@ def validate_folders(folders: Sequence[DatasetFolder], rules: Sequence[Rule] | N
 def _run(
     datasets: Mapping[str, Any],
     standards: Mapping[str, str],
-    define_path: Path | None,
+    define: DefineModel | None,
     unreadable: Mapping[str, str],
     rules: Sequence[Rule],
     versions: Mapping[str, str],
@@ -352,7 +367,7 @@ def _run(
     views = {name.upper(): as_view(name, source) for name, source in datasets.items()}
     names = list(views) or [Path(n).stem.upper() for n in unreadable]
     kinds = {n: standards.get(n, detect_standard(names)) for n in names}
-    study = Study(views, kinds, define_path, dict(unreadable), dict(versions), terminology)
+    study = Study(views, kinds, define, dict(unreadable), dict(versions), terminology)
     return run_rules(study, rules)
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from cdisc_cup import ct
+from cdisc_cup.define.model import DefineModel
 from cdisc_cup.findings import Severity
 from cdisc_cup.rules.igmeta import latest
 from cdisc_cup.xpt.model import Dataset
@@ -105,11 +106,14 @@ class Rule:
 
 @dataclass(frozen=True)
 class Study:
-    """Everything one validation run sees: the datasets, the standard and define.xml."""
+    """Everything one validation run sees: the datasets, the standard and define.xml.
+
+    `define` is the model of the folder's define.xml, read once (by `validate`) or taken from
+    the document just built (by `convert`); the DX and CT rules read it, never the file."""
 
     datasets: Mapping[str, Dataset]
     standards: Mapping[str, str]  # dataset name -> "sdtm" | "adam"
-    define_path: Path | None = None
+    define: DefineModel | None = None
     unreadable: Mapping[str, str] = field(default_factory=dict)  # file name -> why it cannot be read
     ig_versions: Mapping[str, str] = field(default_factory=dict)  # "sdtm" -> "3.3"; missing: the latest
     terminology: ct.Terminology = field(default_factory=ct.terminology)  # the CT packages values are checked with

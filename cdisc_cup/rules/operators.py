@@ -10,10 +10,13 @@ The docstring's first line is the catalogue entry printed in docs/rules.md.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache
+from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 import numpy as np
 import pandas as pd
@@ -21,8 +24,9 @@ import pandas as pd
 from cdisc_cup import ct
 from cdisc_cup.columns import byte_lengths, has_unprintable, is_in
 from cdisc_cup.constants import MAX_CHAR_LENGTH, MAX_LABEL_LENGTH, MAX_NAME_LENGTH
+from cdisc_cup.define.model import DefinedDataset, DefinedVariable, DefineModel
 from cdisc_cup.derivations.dates import iso_dates
-from cdisc_cup.rules import conditions, define
+from cdisc_cup.rules import conditions
 from cdisc_cup.rules.igmeta import ig_dataset_variables
 from cdisc_cup.rules.model import NotApplicable, Study
 from cdisc_cup.rules.values import as_dates, column, is_null, iso_text, report_text, resolve
@@ -441,6 +445,22 @@ def _ig_codelist(
     return terminology.codelist_for_variable(standard, dataset, variable)
 
 
+def _declared(study: Study, dataset: Dataset, variable: str) -> DefinedVariable | None:
+    """The variable as the folder's define.xml describes it, if it has one that does."""
+    if study.define is None:
+        return None
+    described = study.define.datasets.get(dataset.name)
+    return described.variables.get(variable) if described else None
+
+
+def _cdisc_codelists(study: Study, declared: DefinedVariable) -> tuple[ct.Codelist, ...] | None:
+    """The CDISC codelists behind a variable's define.xml codelists, by their C-codes; None
+    when one of them is the sponsor's own (no C-code, or one the CT package checked with does
+    not know): define.xml's own list is then the only one the values can be checked with."""
+    found = tuple(study.terminology.codelist_by_code(c.nci_code) if c.nci_code else None for c in declared.codelists)
+    return None if None in found else tuple(dict.fromkeys(found))
+
+
 def _variable_codelist(
     study: Study, dataset: Dataset, variable: str, codelist: str | None
 ) -> tuple[ct.Codelist | None, frozenset[str]]:
@@ -450,20 +470,18 @@ def _variable_codelist(
     of an ECOG assessment uses ECOG1TC, not the IG's oncology-response codelist, and terms
     marked ExtendedValue="Yes" of an extensible codelist are declared extensions (SDTMIG 3.4
     section 4.3.3), not findings. A codelist with no CDISC C-code is the sponsor's own: not a
-    CDISC CT question. Value-level codelists (DSDECOD: NCOMPLT or PROTMLST) are merged.
-    Without a define.xml, or for a variable it gives no codelist, the IG's.
+    CDISC CT question (DX0010 checks the values against it). Value-level codelists (DSDECOD:
+    NCOMPLT or PROTMLST) are merged. Without a define.xml, or for a variable it gives no
+    codelist, the IG's.
     """
-    if codelist is None and study.define_path is not None:
-        described = define.read_define(study.define_path).datasets.get(dataset.name)
-        declared = described.variables.get(variable) if described else None
-        if declared is not None and declared.codelists:
-            terminology = study.terminology
-            cdisc = [terminology.codelist_by_code(c.nci_code) if c.nci_code else None for c in declared.codelists]
-            if None in cdisc:
-                return None, frozenset()
-            found = ct.merge_codelists(tuple(dict.fromkeys(cdisc)))
-            extended = frozenset().union(*(c.extended for c in declared.codelists))
-            return found, extended if found is not None and found.extensible else frozenset()
+    declared = _declared(study, dataset, variable) if codelist is None else None
+    if declared is not None and declared.codelists:
+        cdisc = _cdisc_codelists(study, declared)
+        if cdisc is None:
+            return None, frozenset()
+        found = ct.merge_codelists(cdisc)
+        extended = frozenset().union(*(c.extended for c in declared.codelists))
+        return found, extended if found is not None and found.extensible else frozenset()
     return _ig_codelist(study.terminology, codelist, study.standard_of(dataset), dataset.name, variable), frozenset()
 
 
@@ -500,16 +518,24 @@ def in_codelist(
 # --- define.xml -------------------------------------------------------------------------
 
 
-def _define(study: Study) -> define.DefineMetadata:
-    if study.define_path is None:
+def _define(study: Study) -> DefineModel:
+    if study.define is None:
         raise NotApplicable("no define.xml")
-    return define.read_define(study.define_path)
+    return study.define
+
+
+def _described(study: Study, dataset: Dataset) -> DefinedDataset:
+    """The dataset's ItemGroupDef in define.xml (not applicable without one: DX0002's finding)."""
+    described = _define(study).datasets.get(dataset.name)
+    if described is None:
+        raise NotApplicable("dataset not in define.xml")
+    return described
 
 
 @operator
 def define_present(study: Study, dataset: Dataset | None) -> pd.DataFrame:
     """The folder holds a define.xml describing the datasets (FDA TCG 4.1.4.5)."""
-    if study.define_path is not None and study.define_path.exists():
+    if study.define is not None:
         return no_hits()
     return item_hits([{"dataset": "", "value": "define.xml"}])
 
@@ -525,27 +551,21 @@ def define_dataset_described(study: Study, dataset: Dataset) -> pd.DataFrame:
 @operator
 def define_variables_described(study: Study, dataset: Dataset) -> pd.DataFrame:
     """Each variable of the dataset is described in define.xml under its dataset."""
-    described = _define(study).datasets.get(dataset.name)
-    if described is None:
-        raise NotApplicable("dataset not in define.xml")
+    described = _described(study, dataset)
     return item_hits([{"variable": v.name} for v in dataset.variables if v.name not in described.variables])
 
 
 @operator
 def define_variables_in_data(study: Study, dataset: Dataset) -> pd.DataFrame:
     """Each variable define.xml lists for the dataset exists in the data."""
-    described = _define(study).datasets.get(dataset.name)
-    if described is None:
-        raise NotApplicable("dataset not in define.xml")
+    described = _described(study, dataset)
     return item_hits([{"variable": v} for v in described.variables if v not in dataset.frame.columns])
 
 
 @operator
 def define_label_match(study: Study, dataset: Dataset) -> pd.DataFrame:
     """Dataset and variable labels equal their define.xml labels."""
-    described = _define(study).datasets.get(dataset.name)
-    if described is None:
-        raise NotApplicable("dataset not in define.xml")
+    described = _described(study, dataset)
     items = []
     # A label missing from the file is XP0004/XP0005's finding; one problem, one finding.
     if described.label and dataset.label.strip() and described.label.strip() != dataset.label.strip():
@@ -560,12 +580,113 @@ def define_label_match(study: Study, dataset: Dataset) -> pd.DataFrame:
 @operator
 def define_length_match(study: Study, dataset: Dataset) -> pd.DataFrame:
     """Character variable lengths in the file equal their define.xml Length."""
-    described = _define(study).datasets.get(dataset.name)
-    if described is None:
-        raise NotApplicable("dataset not in define.xml")
+    described = _described(study, dataset)
     items = []
     for meta in dataset.variables:
         item = described.variables.get(meta.name)
         if meta.type == "Char" and item is not None and item.length and meta.length and item.length != meta.length:
             items.append({"variable": meta.name, "value": str(meta.length), "define_length": item.length})
     return item_hits(items)
+
+
+@operator
+def define_order_match(study: Study, dataset: Dataset) -> pd.DataFrame:
+    """The variables are in the order define.xml gives them (ItemRef OrderNumber).
+
+    Only the variables both describe are compared (a variable only one of them has is DX0003's
+    or DX0004's finding), and one finding names the first place where the orders part: moving
+    one variable shifts all after it, which is one mistake, not one per variable."""
+    described = _described(study, dataset)
+    in_data = [meta.name for meta in dataset.variables if meta.name in described.variables]
+    in_define = sorted(in_data, key=lambda name: described.variables[name].order)
+    parted = next(
+        (place for place, pair in enumerate(zip(in_data, in_define, strict=True)) if len(set(pair)) > 1), None
+    )
+    if parted is None:
+        return no_hits()
+    name, expected = in_data[parted], in_define[parted]
+    position = [meta.name for meta in dataset.variables].index(name) + 1
+    return item_hits(
+        [
+            {
+                "variable": name,
+                "value": str(position),
+                "define_variable": expected,
+                "define_order": described.variables[expected].order,
+            }
+        ]
+    )
+
+
+@operator
+def define_data_type_match(study: Study, dataset: Dataset) -> pd.DataFrame:
+    """define.xml DataType fits the XPT type: integer or float for Num, text or an ISO 8601 type for Char."""
+    described = _described(study, dataset)
+    items = []
+    for meta in dataset.variables:
+        item = described.variables.get(meta.name)
+        if item is not None and item.data_type and item.is_numeric != (meta.type == "Num"):
+            items.append({"variable": meta.name, "value": item.data_type, "type": meta.type})
+    return item_hits(items)
+
+
+def _href_target(define: DefineModel, dataset: Dataset, href: str) -> str | None:
+    """The local file a def:leaf href points to, relative to define.xml's folder (the dataset's
+    when define.xml is only in memory); None for a URL of another scheme."""
+    parsed = urlparse(href)
+    if parsed.scheme not in ("", "file") or dataset.path is None:
+        return None
+    base = define.path.parent if define.path is not None else dataset.path.parent
+    return os.path.normpath(Path(base, unquote(parsed.path)).absolute())
+
+
+@operator
+def define_file_named(study: Study, dataset: Dataset) -> pd.DataFrame:
+    """The dataset's def:leaf in define.xml names its file (xlink:href, relative to define.xml)."""
+    define = _define(study)
+    described = _described(study, dataset)
+    if dataset.path is None:
+        raise NotApplicable("the dataset was not read from a file")
+    href = described.href
+    if href is not None and _href_target(define, dataset, href) == os.path.normpath(dataset.path.absolute()):
+        return no_hits()
+    return item_hits([{"value": href or "", "leaf": href or "no def:leaf", "file": dataset.path.name}])
+
+
+@operator
+def define_codelist_values(study: Study, dataset: Dataset) -> pd.DataFrame:
+    """Values are terms of the variable's define.xml codelist when that is the sponsor's own (no CDISC C-code).
+
+    CDISC codelists (those whose C-code the CT package knows) are the CT rules' job, with
+    their extensibility and the sponsor's declared extensions; a sponsor codelist has only
+    define.xml's list, so a value outside it contradicts define.xml. Value-level codelists
+    are merged; a variable with an external dictionary (MedDRA) or a value-level item
+    without a codelist is not controlled as a whole, and not checked."""
+    described = _described(study, dataset)
+    parts = []
+    for name in dataset.frame.columns:
+        declared = described.variables.get(name)
+        if declared is None or not declared.codelists or _cdisc_codelists(study, declared) is not None:
+            continue
+        allowed_values = declared.allowed_values
+        if allowed_values is None:
+            continue
+        values = dataset.frame[name]
+        allowed = pd.Series(sorted(allowed_values), dtype="str")
+        text = values if pd.api.types.is_string_dtype(values) else as_text(values)
+        outside = ~is_null(values) & ~is_in(text, allowed)
+        index = dataset.frame.index
+        codelists = pd.Series(", ".join(c.oid for c in declared.codelists), index=index)
+        terms = pd.Series(_terms_shown(allowed_values), index=index)
+        parts.append(record_hits(dataset, outside, name, codelist=codelists, terms=terms))
+    return _concat(parts)
+
+
+SHOWN_TERMS = 10
+
+
+def _terms_shown(terms: frozenset[str]) -> str:
+    """The first terms of a codelist as Python literals, so a stray blank or a non-breaking
+    space in a coded value (as in the CDISC pilot's ADaM define.xml) can be seen in a message."""
+    shown = ", ".join(repr(term) for term in sorted(terms)[:SHOWN_TERMS])
+    return shown + (", ..." if len(terms) > SHOWN_TERMS else "")

@@ -1,7 +1,8 @@
 """CDISC Dataset-JSON v1.1: the same datasets as the XPT files, in JSON.
 
-Column metadata come from the same specs and data as define.xml (OIDs, data types, lengths),
-so the `itemOID`s and `itemGroupOID` resolve in the define.xml written beside them
+Column metadata (itemOID, dataType, length, displayFormat, keySequence) come from the define
+model of the folder (`cdisc_cup.define.model`), not from measuring the data again, so the
+`itemOID`s and `itemGroupOID` resolve in the define.xml written beside them and say the same
 (Dataset-JSON 1.1 specification, "Column attributes"). Missing values are `null`
 (specification, "Missing values"); ADaM numeric dates are exchanged as ISO 8601 strings with
 `dataType` date, `targetDataType` integer and their SAS display format ("Date/Time Variables").
@@ -18,21 +19,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cdisc_cup.derivations.dates import iso_dates
-from cdisc_cup.spec.model import DatasetSpec, StudySpec, VariableSpec
-from cdisc_cup.writers.define_xml import (
+from cdisc_cup.define.identifiers import (
     DEFINE_FILE,
-    ItemShape,
     creation_timestamp,
-    is_numeric_date,
-    item_group_oid,
-    item_oid,
-    item_shape,
-    metadata_version_oid,
     source_system,
     standard_of,
-    study_oid,
 )
+from cdisc_cup.define.model import DefinedVariable, DefineModel
+from cdisc_cup.define.shapes import is_date_format
+from cdisc_cup.derivations.dates import iso_dates
+from cdisc_cup.spec.model import DatasetSpec, StudySpec
 
 DATASET_JSON_VERSION = "1.1.0"
 # Define-XML DataType -> Dataset-JSON dataType (ISO 8601 partial values are still dates).
@@ -52,23 +48,25 @@ JSON_TYPES = {
 _SAS_EPOCH = pd.Timestamp("1960-01-01")
 
 
-def column_metadata(variable: VariableSpec, spec: DatasetSpec, shape: ItemShape) -> dict[str, Any]:
-    """One `columns` entry; key order as in the specification's examples."""
-    column: dict[str, Any] = {
-        "itemOID": item_oid(spec.name, variable.name),
-        "name": variable.name,
-        "label": variable.label,
-    }
-    if is_numeric_date(variable):
-        column.update(dataType="date", targetDataType="integer", displayFormat=shape.display_format)
+def is_sas_date(variable: DefinedVariable) -> bool:
+    """A SAS date, datetime or time number as define.xml describes it: DataType integer with a
+    date display format (Define-XML 2.1: the ISO 8601 DataTypes are for character values)."""
+    return variable.data_type == "integer" and is_date_format(variable.display_format)
+
+
+def column_metadata(variable: DefinedVariable) -> dict[str, Any]:
+    """One `columns` entry, as define.xml describes the variable; key order as in the specification's examples."""
+    column: dict[str, Any] = {"itemOID": variable.oid, "name": variable.name, "label": variable.label}
+    if is_sas_date(variable):
+        column.update(dataType="date", targetDataType="integer", displayFormat=variable.display_format)
     else:
-        column["dataType"] = JSON_TYPES.get(shape.data_type, "string")
+        column["dataType"] = JSON_TYPES.get(variable.data_type, "string")
         if column["dataType"] == "string":
-            column["length"] = shape.length
-        if shape.display_format:
-            column["displayFormat"] = shape.display_format
-    if variable.name in spec.keys:
-        column["keySequence"] = spec.keys.index(variable.name) + 1
+            column["length"] = variable.length
+        if variable.display_format:
+            column["displayFormat"] = variable.display_format
+    if variable.key_sequence is not None:
+        column["keySequence"] = variable.key_sequence
     return column
 
 
@@ -107,22 +105,16 @@ def dataset_json_document(
     frame: pd.DataFrame,
     spec: DatasetSpec,
     study: StudySpec,
+    define: DefineModel,
     *,
-    lengths: Mapping[str, int] | None = None,
     created: datetime | None = None,
 ) -> dict[str, Any]:
-    """The Dataset-JSON 1.1 document of one dataset, columns in the XPT (spec) order."""
+    """The Dataset-JSON 1.1 document of one dataset, its columns as `define` describes them (in its order)."""
     standard = standard_of(spec)
-    names = [name for name in spec.variable_names if name in frame.columns]
-    columns = []
-    converted = {}
-    for name in names:
-        variable = spec.variable(name)
-        shape = item_shape(variable, frame[name], (lengths or {}).get(name))
-        column = column_metadata(variable, spec, shape)
-        columns.append(column)
-        converted[name] = json_values(frame[name], column)
-    rows = np.column_stack([converted[name] for name in names]).tolist() if names and len(frame) else []
+    described = define.datasets[spec.name]
+    columns = [column_metadata(variable) for variable in described.variables.values()]
+    converted = {column["name"]: json_values(frame[column["name"]], column) for column in columns}
+    rows = np.column_stack(list(converted.values())).tolist() if columns and len(frame) else []
     tool, version = source_system()
     return {
         "datasetJSONCreationDateTime": creation_timestamp(created),
@@ -130,13 +122,13 @@ def dataset_json_document(
         "fileOID": f"{study.studyid}.{standard}.{spec.name}",
         "originator": tool,
         "sourceSystem": {"name": tool, "version": version},
-        "studyOID": study_oid(study),
-        "metaDataVersionOID": metadata_version_oid(study, standard),
+        "studyOID": define.study_oid,
+        "metaDataVersionOID": define.metadata_version_oid,
         "metaDataRef": DEFINE_FILE,
-        "itemGroupOID": item_group_oid(spec.name),
+        "itemGroupOID": described.oid,
         "records": len(frame),
         "name": spec.name,
-        "label": spec.label,
+        "label": described.label,
         "columns": columns,
         "rows": rows,
     }
@@ -147,12 +139,14 @@ def write_dataset_json(
     frame: pd.DataFrame,
     spec: DatasetSpec,
     study: StudySpec,
+    define: DefineModel,
     *,
-    lengths: Mapping[str, int] | None = None,
     created: datetime | None = None,
 ) -> None:
-    """Write one dataset as Dataset-JSON 1.1 (UTF-8, one line, no NaN: invalid JSON is refused)."""
-    document = dataset_json_document(frame, spec, study, lengths=lengths, created=created)
+    """Write one dataset as Dataset-JSON 1.1 (UTF-8, one line, no NaN: invalid JSON is refused).
+
+    `define` is the model of the define.xml written beside it, which gives the column metadata."""
+    document = dataset_json_document(frame, spec, study, define, created=created)
     text = json.dumps(document, ensure_ascii=False, allow_nan=False, default=_json_default, separators=(",", ":"))
     Path(path).write_text(text, encoding="utf-8")
 

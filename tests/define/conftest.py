@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 
 from cdisc_cup.ct import codelist
+from cdisc_cup.define.shapes import is_numeric_date
 from cdisc_cup.spec.loader import load_study
 from cdisc_cup.spec.model import DatasetSpec, StudySpec, VariableSpec
-from cdisc_cup.writers.define_xml import is_numeric_date
 
 CREATED = datetime(2024, 5, 6, 7, 8, 9)
 RECORDS = 4

@@ -4,27 +4,32 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from lxml import etree, html
 
+from cdisc_cup.define.build import build_define
+from cdisc_cup.define.document import NS, parse_define, serialize
+from cdisc_cup.define.read import define_of, read_define
+from cdisc_cup.define.validate import SCHEMA_DIR, schema_problems, validate_define
+from cdisc_cup.pipeline import OutputLayout, write_defines
+from cdisc_cup.rules.engine import validate_datasets
+from cdisc_cup.rules.loader import shipped_rules
 from cdisc_cup.spec.model import StudySpec
-from cdisc_cup.writers.define_xml import (
-    NS,
-    SCHEMA_DIR,
-    build_define,
-    check_define_against_datasets,
-    define_from_folder,
-    parse_define,
-    serialize,
-    validate_define,
-    write_define,
-)
+from cdisc_cup.writers.define_xml import define_from_folder, write_define
 from cdisc_cup.xpt.model import XptVariable
+from cdisc_cup.xpt.read import read_dataset_folder
 from cdisc_cup.xpt.write import write_xpt
 from tests.define.conftest import CREATED
+
+# The one define-vs-data check: the DX rules (and the CT rules for CDISC codelists).
+DX_RULES = [r for r in shipped_rules() if r.family == "DX"]
+CT_RULES = [r for r in shipped_rules() if r.family == "CT"]
 
 
 def _ns(tag: str) -> str:
@@ -79,6 +84,12 @@ def adam_define(study: StudySpec, adam_folder: Path) -> Path:
 
 def _mdv(path: Path) -> etree._Element:
     return parse_define(path).getroot().find("odm:Study/odm:MetaDataVersion", NS)
+
+
+def _findings(folder: Path, define: Path, rules=DX_RULES) -> list[tuple[str, str, str, str]]:
+    """(rule, dataset, variable, value) of the rules on a folder's XPT files and a define.xml."""
+    findings = validate_datasets(read_dataset_folder(folder), define=read_define(define), rules=rules).findings
+    return list(zip(findings["rule_id"], findings["dataset"], findings["variable"], findings["value"], strict=True))
 
 
 # --- the package carries what it needs --------------------------------------------------------
@@ -144,17 +155,18 @@ def test_unreadable_xml_is_a_problem_not_a_crash(tmp_path: Path) -> None:
     assert len(problems) == 1 and "cannot be read as XML" in problems[0].message
 
 
-# --- define against the written datasets ----------------------------------------------------
+# --- define against the written datasets: the DX rules ------------------------------------------
 
 
-def test_sdtm_define_describes_exactly_the_written_xpts(converted_sample, sdtm_define: Path) -> None:
-    assert check_define_against_datasets(sdtm_define, converted_sample.sdtm_dir) == []
-    groups = {g.get("Name") for g in _mdv(sdtm_define).iterfind("odm:ItemGroupDef", NS)}
+def test_sdtm_define_describes_exactly_the_written_xpts(converted_sample) -> None:
+    define = converted_sample.defines["SDTM"]
+    assert _findings(converted_sample.sdtm_dir, define) == []
+    groups = {g.get("Name") for g in _mdv(define).iterfind("odm:ItemGroupDef", NS)}
     assert groups == {p.stem.upper() for p in converted_sample.sdtm_dir.glob("*.xpt")}
 
 
 def test_adam_define_describes_exactly_the_written_xpts(adam_define: Path, adam_folder: Path) -> None:
-    assert check_define_against_datasets(adam_define, adam_folder) == []
+    assert _findings(adam_folder, adam_define) == []
 
 
 def test_define_from_the_folder_equals_define_from_the_frames(
@@ -169,35 +181,74 @@ def test_define_from_the_folder_equals_define_from_the_frames(
     assert regenerated.read_bytes() == sdtm_define.read_bytes()
 
 
-def test_cross_check_reports_length_variable_and_dataset_mismatches(
-    converted_sample, sdtm_define: Path, tmp_path: Path
+def test_the_dx_rules_report_length_variable_dataset_order_type_and_file_mismatches(
+    converted_sample, tmp_path: Path
 ) -> None:
-    tree = parse_define(sdtm_define)
+    for xpt in converted_sample.sdtm_dir.glob("*.xpt"):
+        shutil.copyfile(xpt, tmp_path / xpt.name)
+    tree = parse_define(converted_sample.defines["SDTM"])
     mdv = tree.getroot().find("odm:Study/odm:MetaDataVersion", NS)
     mdv.find('odm:ItemDef[@OID="IT.AE.AETERM"]', NS).set("Length", "199")
     mdv.find('odm:ItemDef[@OID="IT.DM.SEX"]', NS).set("Name", "GENDER")
     mdv.remove(mdv.find('odm:ItemGroupDef[@OID="IG.MH"]', NS))
+    mdv.find('odm:ItemGroupDef[@OID="IG.VS"]/odm:ItemRef[@ItemOID="IT.VS.USUBJID"]', NS).set("OrderNumber", "99")
+    mdv.find('odm:ItemDef[@OID="IT.EX.EXDOSE"]', NS).set("DataType", "text")
+    mdv.find('odm:ItemGroupDef[@OID="IG.DS"]/def:leaf', NS).set(_ns("xlink:href"), "DS.XPT")
     edited = tmp_path / "define.xml"
     edited.write_bytes(serialize(tree))
-    problems = check_define_against_datasets(edited, converted_sample.sdtm_dir)
-    found = {(p.message, p.column, p.value) for p in problems}
-    assert ("Length differs from the written length", "AE.AETERM", "199") in found
-    assert ("variable is written but not described in define.xml", "DM.SEX", None) in found
-    assert ("variable is described in define.xml but not in the XPT file", "DM.GENDER", None) in found
-    assert ("dataset is written but not described in define.xml", None, "MH") in found
+    found = {(rule, dataset, variable) for rule, dataset, variable, _ in _findings(tmp_path, edited)}
+    assert found == {
+        ("DX0006", "AE", "AETERM"),  # Length
+        ("DX0003", "DM", "SEX"),  # written, not described
+        ("DX0004", "DM", "GENDER"),  # described, not written
+        ("DX0002", "MH", ""),  # dataset not described
+        ("DX0007", "VS", "USUBJID"),  # order
+        ("DX0008", "EX", "EXDOSE"),  # DataType of a Num variable
+        ("DX0009", "DS", ""),  # def:leaf names another file
+    }
 
 
-def test_a_value_outside_the_codelist_is_reported(study: StudySpec, adam_frames, tmp_path: Path) -> None:
-    spec = study.dataset("ADSL")
-    frame = adam_frames["ADSL"].copy()
-    define = write_define(study, [spec], {"ADSL": frame}, tmp_path, standard="ADaM", created=CREATED)
-    frame.loc[0, "SEX"] = "X"
-    variables = [XptVariable(v.name, v.label, v.type, 200 if v.type == "Char" else 8, v.format) for v in spec.variables]
-    data = tmp_path / "data"
-    data.mkdir()
-    write_xpt(data / "adsl.xpt", frame, dataset="ADSL", label=spec.label, variables=variables, created=CREATED)
-    problems = check_define_against_datasets(define, data)
-    assert any(p.column == "ADSL.SEX" and p.value == "X" for p in problems)
+def test_a_value_outside_a_define_codelist_is_a_finding_of_one_rule(converted_sample) -> None:
+    """A CDISC codelist's values are the CT rules' question (CT5001), a sponsor codelist's
+    (ECOGGR, no C-code) DX0010's: each value is checked by one rule, never by both."""
+    datasets = read_dataset_folder(converted_sample.sdtm_dir)
+    for name, variable, value in (("DM", "SEX", "X"), ("RS", "RSORRES", "7")):
+        frame = datasets[name].frame.copy()
+        frame.loc[0, variable] = value
+        datasets[name] = replace(datasets[name], frame=frame)
+    define = read_define(converted_sample.defines["SDTM"])
+    findings = validate_datasets(datasets, define=define, rules=DX_RULES + CT_RULES).findings
+    found = set(zip(findings["rule_id"], findings["dataset"], findings["variable"], findings["value"], strict=True))
+    assert found == {("CT5001", "DM", "SEX", "X"), ("DX0010", "RS", "RSORRES", "7")}
+
+
+def test_the_model_of_the_built_tree_is_the_model_of_the_file(converted_sample, sdtm_define: Path) -> None:
+    """convert reads the model from the tree it built; validate from the file: the same model."""
+    tree = build_define(
+        converted_sample.study,
+        converted_sample.study.sdtm,
+        converted_sample.sdtm,
+        standard="SDTM",
+        lengths=converted_sample.lengths,
+        created=CREATED,
+    )
+    assert define_of(tree, sdtm_define) == read_define(sdtm_define)
+    model = read_define(sdtm_define)
+    assert (model.version, model.study_oid) == ("2.1.0", "STDY.ISA-CUP-DE")
+    assert model.metadata_version_oid == "MDV.ISA-CUP-DE.SDTM"
+    usubjid = model.datasets["DM"].variables["USUBJID"]
+    assert (usubjid.oid, usubjid.order, usubjid.key_sequence, usubjid.mandatory) == ("IT.DM.USUBJID", 3, 2, True)
+    assert model.datasets["DM"].href == "dm.xpt"
+
+
+def test_a_built_tree_is_validated_without_writing_it(converted_sample) -> None:
+    tree = build_define(
+        converted_sample.study, converted_sample.study.sdtm, converted_sample.sdtm, standard="SDTM", created=CREATED
+    )
+    assert schema_problems(tree, "define.xml") == []
+    del tree.getroot().find(".//odm:ItemGroupDef", NS).attrib[_ns("def:Structure")]
+    problems = schema_problems(tree, "define.xml")
+    assert problems and all("Structure" in p.message and "/" in p.message for p in problems)
 
 
 # --- content ------------------------------------------------------------------------------------
@@ -328,3 +379,33 @@ def test_define_html_shows_the_dataset_and_variable_tables(sdtm_define: Path, co
     for name in converted_sample.sdtm["DM"].columns:
         if not name.startswith("__"):
             assert name in cells
+
+
+# --- convert: build once, never parse define.xml again ---------------------------------------------
+
+
+def test_convert_writes_define_and_its_model_without_parsing_a_define_file(
+    converted_sample, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The model the rules and Dataset-JSON get is read from the tree just built; the bytes
+    written are those convert wrote (same document)."""
+    parsed: list[str] = []
+    real_parse = etree.parse
+
+    def spy(source, *args, **kwargs):
+        parsed.append(str(source))
+        return real_parse(source, *args, **kwargs)
+
+    monkeypatch.setattr(etree, "parse", spy)
+    monkeypatch.setattr(etree, "fromstring", lambda *a, **k: pytest.fail("define.xml parsed from bytes"))
+    layout = OutputLayout(tmp_path, converted_sample.study.studyid)
+    layout.sdtm.mkdir(parents=True)
+    layout.adam.mkdir(parents=True)
+    stamp = read_define(converted_sample.defines["SDTM"]).created
+    defines = write_defines(converted_sample.study, layout, converted_sample, datetime.fromisoformat(stamp))
+    assert [p for p in parsed if p.endswith("define.xml")] == []
+    monkeypatch.undo()
+    for standard, folder in (("SDTM", layout.sdtm), ("ADaM", layout.adam)):
+        assert defines[standard].path == folder / "define.xml"
+        assert defines[standard] == read_define(folder / "define.xml")
+        assert (folder / "define.xml").read_bytes() == converted_sample.defines[standard].read_bytes()

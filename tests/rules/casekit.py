@@ -11,18 +11,22 @@ base study (`base: sdtm | adam | both`, from `cases/_base_*.yaml`) and applies e
     drop:    [AE.AEENDTC, SUPPAE]                                              variable or dataset
     labels:  {AE: "a dataset label", AE.AETERM: "a variable label"}
     lengths: {AE.AETERM: 200}
-    define:  {drop: [AE.AETERM], extra: [AE.AENEW], labels: {AE: "..."}, lengths: {AE.AETERM: 10}}
+    define:  {drop: [AE.AETERM], extra: [AE.AENEW], labels: {AE: "..."}, lengths: {AE.AETERM: 10},
+              orders: {AE.AETERM: 4}, types: {AE.AESEQ: text}, hrefs: {AE: ae1.xpt},  (OrderNumber, DataType, def:leaf)
+              codelists: {DM.SEX: {values: [M, F], nci: C66731}}}               (a CodeList; no nci: the sponsor's)
     unreadable: {xx.xpt: "reason"}
     standard: sdtm | adam
     expect:  [{dataset: AE, variable: AEENDTC, row: 1}]                        (fail only)
 
 ADaM variables ending in DT may be written as ISO dates; they become SAS date numbers.
+Each dataset is given the path of its file in the case's folder (`ae.xpt`, not written), which
+define.xml's def:leaf names.
 """
 
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -30,6 +34,8 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from cdisc_cup.define.model import DefineModel
+from cdisc_cup.define.read import read_define
 from cdisc_cup.rules.engine import RuleResults, validate_datasets
 from cdisc_cup.rules.igmeta import ig_variables
 from cdisc_cup.xpt.model import Dataset, XptVariable
@@ -71,7 +77,7 @@ def _label(name: str, variable: str) -> str:
 @dataclass
 class Scenario:
     datasets: dict[str, Dataset]
-    define_path: Path | None
+    define: DefineModel | None
     unreadable: dict[str, str]
     standard: str | None
     expect: list[dict[str, Any]]
@@ -92,40 +98,57 @@ def _replace_meta(view: Dataset, variable: str, **changes: Any) -> Dataset:
     return Dataset(view.name, view.label, view.frame, metas, view.path)
 
 
+def _codelist_xml(oid: str, codelist: dict[str, Any]) -> str:
+    items = "".join(f'<CodeListItem CodedValue="{value}"/>' for value in codelist["values"])
+    alias = f'<Alias Context="nci:ExtCodeID" Name="{codelist["nci"]}"/>' if codelist.get("nci") else ""
+    return f'<CodeList OID="{oid}" Name="{oid}" DataType="text">{items}{alias}</CodeList>'
+
+
 def _define_xml(datasets: dict[str, Dataset], edits: dict[str, Any]) -> str:
     drop = set(edits.get("drop", []))
     labels = edits.get("labels", {})
     lengths = edits.get("lengths", {})
+    orders = edits.get("orders", {})
+    types = edits.get("types", {})
+    hrefs = edits.get("hrefs", {})
+    codelists = edits.get("codelists", {})
     groups, items = [], []
     for name, view in datasets.items():
         if name in drop:
             continue
         refs = []
-        for meta in view.variables:
+        for position, meta in enumerate(view.variables, start=1):
             key = f"{name}.{meta.name}"
             if key in drop:
                 continue
-            refs.append(f'<ItemRef ItemOID="IT.{key}" Mandatory="No"/>')
+            refs.append(f'<ItemRef ItemOID="IT.{key}" OrderNumber="{orders.get(key, position)}" Mandatory="No"/>')
+            data_type = types.get(key, "float" if meta.type == "Num" else "text")
+            codelist = f'<CodeListRef CodeListOID="CL.{key}"/>' if key in codelists else ""
             items.append(
-                f'<ItemDef OID="IT.{key}" Name="{meta.name}" DataType="{"float" if meta.type == "Num" else "text"}" '
+                f'<ItemDef OID="IT.{key}" Name="{meta.name}" DataType="{data_type}" '
                 f'Length="{lengths.get(key, meta.length)}"><Description><TranslatedText xml:lang="en">'
-                f"{labels.get(key, meta.label)}</TranslatedText></Description></ItemDef>"
+                f"{labels.get(key, meta.label)}</TranslatedText></Description>{codelist}</ItemDef>"
             )
         for key in [k for k in edits.get("extra", []) if k.startswith(f"{name}.")]:
             refs.append(f'<ItemRef ItemOID="IT.{key}" Mandatory="No"/>')
             items.append(f'<ItemDef OID="IT.{key}" Name="{key.split(".")[1]}" DataType="text" Length="1"/>')
+        href = hrefs.get(name, f"{name.lower()}.xpt")
+        leaf = f'<def:leaf ID="LF.{name}" xlink:href="{href}"><def:title>{href}</def:title></def:leaf>' if href else ""
         groups.append(
             f'<ItemGroupDef OID="IG.{name}" Name="{name}" Repeating="Yes" Purpose="Tabulation">'
             f'<Description><TranslatedText xml:lang="en">{labels.get(name, view.label)}</TranslatedText></Description>'
             + "".join(refs)
+            + leaf
             + "</ItemGroupDef>"
         )
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n<ODM xmlns="http://www.cdisc.org/ns/odm/v1.3" '
-        'xmlns:def="http://www.cdisc.org/ns/def/v2.1" ODMVersion="1.3.2" FileType="Snapshot" FileOID="F">'
+        'xmlns:def="http://www.cdisc.org/ns/def/v2.1" xmlns:xlink="http://www.w3.org/1999/xlink" '
+        'ODMVersion="1.3.2" FileType="Snapshot" FileOID="F">'
         '<Study OID="S"><MetaDataVersion OID="MDV" Name="MDV" def:DefineVersion="2.1.0">'
         + "".join(groups)
         + "".join(items)
+        + "".join(_codelist_xml(f"CL.{key}", codelist) for key, codelist in codelists.items())
         + "</MetaDataVersion></Study></ODM>\n"
     )
 
@@ -173,18 +196,20 @@ def build(scenario: dict[str, Any], folder: Path) -> Scenario:
     for key, length in scenario.get("lengths", {}).items():
         name, variable = key.split(".")
         datasets[name] = _replace_meta(datasets[name], variable, length=length)
-    define_path = None
+    datasets = {name: replace(view, path=folder / f"{name.lower()}.xpt") for name, view in datasets.items()}
+    define = None
     if "define" in scenario:
         define_path = folder / "define.xml"
         define_path.write_text(_define_xml(datasets, scenario["define"] or {}), encoding="utf-8")
+        define = read_define(define_path)
     return Scenario(
-        datasets, define_path, scenario.get("unreadable", {}), scenario.get("standard"), scenario.get("expect", [])
+        datasets, define, scenario.get("unreadable", {}), scenario.get("standard"), scenario.get("expect", [])
     )
 
 
 def run(scenario: Scenario) -> RuleResults:
     return validate_datasets(
-        scenario.datasets, standard=scenario.standard, define_path=scenario.define_path, unreadable=scenario.unreadable
+        scenario.datasets, standard=scenario.standard, define=scenario.define, unreadable=scenario.unreadable
     )
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from cdisc_cup.define.read import read_define
 from cdisc_cup.pipeline import ConversionResult
-from cdisc_cup.rules.define import read_define
 from cdisc_cup.rules.engine import validate_datasets
 from cdisc_cup.rules.loader import shipped_rules
 from cdisc_cup.xpt.read import read_dataset_folder
@@ -21,7 +21,8 @@ CT_RULES = [r for r in shipped_rules() if r.family == "CT"]
 
 
 def _ct_findings(sdtm_dir: Path, define_path: Path | None) -> pd.DataFrame:
-    return validate_datasets(read_dataset_folder(sdtm_dir), define_path=define_path, rules=CT_RULES).findings
+    define = read_define(define_path) if define_path is not None else None
+    return validate_datasets(read_dataset_folder(sdtm_dir), define=define, rules=CT_RULES).findings
 
 
 def test_the_sample_has_no_ct_findings_with_its_define(converted_sample: ConversionResult) -> None:

@@ -69,3 +69,31 @@ def test_pilot_datasets_have_no_labels_and_define_1_0_is_read(
     assert not adam_findings.loc[adam_findings["rule_id"] == "DX0005", "variable"].eq("").any()
     assert set(sdtm_findings.loc[sdtm_findings["rule_id"] == "XP0005", "dataset"]) >= {"AE", "DM", "EX", "DS"}
     assert not sdtm_findings["rule_id"].isin(["DX0001", "DX0002", "DX0003"]).any()
+
+
+def test_pilot_define_codelists_and_data_disagree_only_where_the_adam_define_is_wrong(
+    sdtm_findings: pd.DataFrame, adam_findings: pd.DataFrame
+) -> None:
+    # The pilot's Define-XML 1.0 codelists have no C-codes, so they are the sponsor's: DX0010
+    # checks the values against them. The ADaM define.xml (ISO-8859-1) writes every coded value
+    # of SEX and Y_BLANK with a trailing non-breaking space (CodedValue="F\xa0"), and its BMICAT
+    # has ">30" where ADSL.BMIBLGR1 has ">=30"; the SDTM define.xml's codelists fit the data.
+    dx0010 = adam_findings[adam_findings["rule_id"] == "DX0010"]
+    occurrence_flags = {f"AOCC{suffix}FL" for suffix in ("", "S", "P", "01", "02", "03", "04")}
+    assert set(zip(dx0010["dataset"], dx0010["variable"], strict=True)) == {
+        *(("ADAE", flag) for flag in occurrence_flags),
+        ("ADAE", "SEX"),
+        ("ADSL", "SEX"),
+        ("ADTTE", "SEX"),
+        ("ADSL", "BMIBLGR1"),
+        ("ADSL", "DISCONFL"),
+        ("ADSL", "DSRAEFL"),
+        ("ADSL", "DTHFL"),
+    }
+    assert "'F\\xa0', 'M\\xa0', 'U\\xa0'" in dx0010.loc[dx0010["variable"] == "SEX", "message"].iloc[0]
+    assert set(dx0010.loc[dx0010["variable"] == "BMIBLGR1", "value"]) == {">=30"}
+    # Order, DataType and file names agree; Define-XML 1.0 value lists (on QNAM in SUPPAE)
+    # are not taken as QNAM's codelists.
+    new_rules = ["DX0007", "DX0008", "DX0009", "DX0010"]
+    assert not sdtm_findings["rule_id"].isin(new_rules).any()
+    assert not adam_findings["rule_id"].isin(new_rules[:3]).any()

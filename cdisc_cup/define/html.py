@@ -4,7 +4,7 @@ Browsers no longer apply XSLT to local files reliably (Chromium blocks `file://`
 so a reviewer gets the rendering as a plain HTML file beside define.xml. The stylesheet is the
 CDISC 2019 one by Lex Jansen (MIT, see schemas/PROVENANCE.md), run by libxslt through lxml; it
 is XSLT 1.0 and needs no other file, so the transform runs with every file and network access
-denied.
+denied. It is applied to the tree just built, so define.xml is not parsed again for it.
 
 Visual check (done by hand for issue #6; tests/define checks the tables with lxml.html so they
 do not depend on a browser being installed):
@@ -23,10 +23,12 @@ from pathlib import Path
 from lxml import etree
 
 STYLESHEET = Path(__file__).parent / "schemas" / "define2-1.xsl"
+HTML_FILE = "define.html"
 
 
 @cache
 def define_transform() -> etree.XSLT:
+    """The compiled stylesheet (parsed once per process, with no file or network access)."""
     parser = etree.XMLParser(no_network=True, resolve_entities=False, load_dtd=False)
     return etree.XSLT(etree.parse(str(STYLESHEET), parser), access_control=etree.XSLTAccessControl.DENY_ALL)
 

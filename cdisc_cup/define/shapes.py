@@ -1,0 +1,235 @@
+"""The shape of each ItemDef from the data, and the value-level metadata from the specs.
+
+The specs say what a variable means; the data say how it was written. DataType, Length,
+SignificantDigits and DisplayFormat are measured here from the values (Define-XML 2.1,
+ItemDef: Length is the longest value for text, the digits for numbers), once, when define.xml
+is built; Dataset-JSON then reads them from the define model instead of measuring again.
+Value-level metadata (def:ValueListDef, def:WhereClauseDef) comes from the record blocks of
+a dataset spec: SUPP-- QVAL by QNAM, Findings results by --TESTCD, ADaM AVAL by PARAMCD, and
+any variable whose codelist changes from block to block (FDA Study Data TCG section 4.1.4.5).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from cdisc_cup.constants import SAS_EPOCH_DAY
+from cdisc_cup.spec.model import DatasetSpec, VariableSpec
+
+# Findings/BDS results whose meaning depends on the test or parameter (value-level metadata).
+RESULT_SUFFIXES = ("ORRES", "ORRESU", "STRESC", "STRESN", "STRESU")
+ADAM_RESULTS = ("AVAL", "AVALC")
+
+NUMERIC_DATE_TYPES = frozenset({"date", "datetime", "time"})
+# The SAS formats of a date, datetime or time number (with or without width: DATE9., E8601DA.).
+DATE_FORMATS = frozenset(
+    {
+        "DATE",
+        "E8601DA",
+        "IS8601DA",
+        "YYMMDD",
+        "DDMMYY",
+        "MMDDYY",
+        "DATETIME",
+        "E8601DT",
+        "IS8601DT",
+        "TIME",
+        "E8601TM",
+    }
+)
+
+
+# --- what the data say -----------------------------------------------------------------------
+
+
+def char_length(values: pd.Series) -> int:
+    """Written length of a Char variable: the longest value in bytes, at least 1 (XPT needs 1)."""
+    text = values.dropna().astype(str)
+    if text.empty:
+        return 1
+    return max(1, int(text.str.encode("utf-8").str.len().max()))
+
+
+def numbers_of(values: pd.Series) -> np.ndarray:
+    """Non-missing values as floats; dates become SAS date numbers (days since 1960-01-01)."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        days = values.dropna().to_numpy().astype("datetime64[D]") - SAS_EPOCH_DAY
+        return days.astype("int64").astype(float)
+    numbers = pd.to_numeric(values, errors="coerce").dropna().to_numpy(dtype=float)
+    return numbers[np.isfinite(numbers)]
+
+
+def decimals_of(numbers: np.ndarray, max_decimals: int = 8) -> int:
+    """Fewest decimal places that hold every value (one vectorised test per candidate)."""
+    for places in range(max_decimals + 1):
+        if np.allclose(np.round(numbers, places), numbers, rtol=0, atol=1e-9):
+            return places
+    return max_decimals
+
+
+def numeric_length(numbers: np.ndarray, decimals: int) -> int:
+    """ODM Length of a number: its digits (integer part plus decimals), at least 1."""
+    if numbers.size == 0:
+        return 1
+    integer_digits = len(str(int(np.floor(np.abs(numbers).max()))))
+    return integer_digits + decimals
+
+
+def inferred_type(values: pd.Series, is_char: bool) -> str:
+    """integer/float/text as the values look: used for value-level items (SCORRES of NPRLINES)."""
+    present = values.dropna()
+    if is_char:
+        present = present.astype(str)
+        present = present[present != ""]
+        if present.empty or not present.str.fullmatch(r"-?\d+(\.\d+)?").all():
+            return "text"
+    numbers = numbers_of(present)
+    if numbers.size == 0:
+        return "text" if is_char else "float"
+    return "integer" if decimals_of(numbers) == 0 else "float"
+
+
+@dataclass(frozen=True)
+class ItemShape:
+    """DataType, Length, SignificantDigits and DisplayFormat of one ItemDef."""
+
+    data_type: str
+    length: int | None = None
+    significant_digits: int | None = None
+    display_format: str | None = None
+
+
+def item_shape(
+    variable: VariableSpec, values: pd.Series, written_length: int | None, *, infer: bool = False
+) -> ItemShape:
+    """The ItemDef shape of a variable (or of its values in one value-level subset).
+
+    Numeric SAS dates are DataType integer with their display format (Define-XML 2.1,
+    ItemDef DataType: the ISO 8601 types are for character values only). Length is given for
+    text, integer and float only, as the specification requires.
+    """
+    is_char = variable.type == "Char"
+    if is_numeric_date(variable):
+        numbers = numbers_of(values)
+        return ItemShape("integer", numeric_length(numbers, 0), None, variable.format or "DATE9.")
+    data_type = inferred_type(values, is_char) if infer else variable.data_type
+    if data_type is None:
+        data_type = "text" if is_char else inferred_type(values, is_char=False)
+    if data_type == "text":
+        length = written_length if written_length is not None else char_length(values)
+        return ItemShape("text", length, None, variable.format)
+    if data_type in ("integer", "float"):
+        numbers = numbers_of(values)
+        decimals = 0 if data_type == "integer" else decimals_of(numbers)
+        significant = decimals if data_type == "float" else None
+        # Numbers held as text (VSORRES "72.5") occupy their text length in the dataset.
+        length = char_length(values) if is_char else numeric_length(numbers, decimals)
+        return ItemShape(data_type, length, significant, variable.format)
+    return ItemShape(data_type, None, None, variable.format)
+
+
+def is_numeric_date(variable: VariableSpec) -> bool:
+    """A SAS date, datetime or time number (ADaM --DT/--DTM): by its data type or its format."""
+    return variable.type == "Num" and (variable.data_type in NUMERIC_DATE_TYPES or is_date_format(variable.format))
+
+
+def is_date_format(sas_format: str | None) -> bool:
+    """Whether a SAS format shows a number as a date, datetime or time (DATE9., E8601DT19.)."""
+    if not sas_format:
+        return False
+    return re.sub(r"[\d.]+$", "", sas_format.upper()) in DATE_FORMATS
+
+
+# --- value-level metadata from the spec's record blocks ----------------------------------------
+
+
+@dataclass(frozen=True)
+class ValueLevel:
+    """One value-level item: `variable` where `where_variable` equals `where_value`."""
+
+    variable: str
+    where_variable: str
+    where_value: str
+    codelist: str | None
+    description: str
+
+    @property
+    def key(self) -> str:
+        return re.sub(r"[^A-Za-z0-9_]+", "_", self.where_value).strip("_") or "NULL"
+
+
+def _effective_values(spec: DatasetSpec) -> list[dict[str, Mapping]]:
+    """Per record block, the value source of each variable: block values over the defaults."""
+    defaults = {v.name: v.value for v in spec.variables if v.value is not None}
+    return [{**defaults, **block.values} for block in spec.records]
+
+
+def _constant(source: Mapping | None) -> str | None:
+    if source is None or "constant" not in source or "when" in source:
+        return None
+    value = source["constant"]
+    return None if value is None else str(value)
+
+
+def discriminator(spec: DatasetSpec) -> str | None:
+    """The variable whose value changes the meaning of others: QNAM, PARAMCD, --TESTCD, --CAT.
+
+    It must be a constant in every record block, so each block describes one of its values.
+    """
+    prefix = spec.name[:2]
+    blocks = _effective_values(spec)
+    if not blocks:
+        return None
+    for candidate in ("QNAM", "PARAMCD", f"{prefix}TESTCD", f"{prefix}CAT"):
+        if candidate in spec.variable_names and all(_constant(b.get(candidate)) for b in blocks):
+            return candidate
+    return None
+
+
+def _value_level_targets(spec: DatasetSpec, where_variable: str) -> list[str]:
+    """Variables described per value: QVAL of SUPP--, results of tests/parameters, and any
+    variable whose codelist is set per record block (DS.DSDECOD: PROTMLST or NCOMPLT)."""
+    prefix = spec.name[:2]
+    targets = set()
+    if spec.is_supplemental:
+        targets.add("QVAL")
+    if where_variable.endswith("TESTCD"):
+        targets.update(prefix + suffix for suffix in RESULT_SUFFIXES)
+    if where_variable == "PARAMCD":
+        targets.update(ADAM_RESULTS)
+    for block in spec.records:
+        targets.update(name for name, source in block.values.items() if "codelist" in source)
+    return [name for name in spec.variable_names if name in targets and name != where_variable]
+
+
+def value_levels(spec: DatasetSpec, frame: pd.DataFrame) -> dict[str, list[ValueLevel]]:
+    """Value-level items by variable, one per discriminator value present in the data."""
+    where_variable = discriminator(spec)
+    if where_variable is None or where_variable not in frame.columns:
+        return {}
+    present = set(frame[where_variable].dropna().astype(str))
+    prefix = spec.name[:2]
+    label_source = "QLABEL" if spec.is_supplemental else f"{prefix}TEST"
+    levels: dict[str, list[ValueLevel]] = {}
+    for target in _value_level_targets(spec, where_variable):
+        if target not in frame.columns:
+            continue
+        variable = spec.variable(target)
+        found: dict[str, ValueLevel] = {}
+        for block in _effective_values(spec):
+            value = _constant(block.get(where_variable))
+            if value is None or value not in present or value in found:
+                continue
+            source = block.get(target) or {}
+            label = _constant(block.get(label_source)) or value
+            description = label if spec.is_supplemental else f"{variable.label}, {label}"
+            codelist_id = source.get("codelist", variable.codelist)
+            found[value] = ValueLevel(target, where_variable, value, codelist_id, description)
+        if found:
+            levels[target] = list(found.values())
+    return levels
