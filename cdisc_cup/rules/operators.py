@@ -673,7 +673,7 @@ def define_codelist_values(study: Study, dataset: Dataset) -> pd.DataFrame:
             continue
         values = dataset.frame[name]
         allowed = pd.Series(sorted(allowed_values), dtype="str")
-        text = values if pd.api.types.is_string_dtype(values) else as_text(values)
+        text = values if pd.api.types.is_string_dtype(values) else report_text(values)
         outside = ~is_null(values) & ~is_in(text, allowed)
         index = dataset.frame.index
         codelists = pd.Series(", ".join(c.oid for c in declared.codelists), index=index)
