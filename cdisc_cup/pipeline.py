@@ -1,19 +1,23 @@
-"""read -> map SDTM -> derive ADaM -> validate -> write, into a staging folder.
+"""The stages wired together: convert (read -> map SDTM -> derive ADaM -> write -> validate ->
+report), validate, and the regeneration of define.xml and the tables.
 
-The output folder is replaced only when the whole run succeeded: everything is written to a
-staging folder beside it, which is renamed into place at the end (a killed or failed run
-leaves the previous output untouched). Timestamps inside the files come from
-SOURCE_DATE_EPOCH or, failing that, from the data, so two runs give identical bytes.
+A conversion is a short list of steps over one `Submission` per standard (its specs, frames,
+written lengths and folder), built once. Everything is written into a staging folder inside
+the output folder and swapped in only when the whole run succeeded (`outputs.OutputFolder`);
+timestamps inside the files come from SOURCE_DATE_EPOCH or the data, so reruns give
+identical bytes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
 import pandas as pd
+from lxml import etree
 
 from cdisc_cup import __version__
 from cdisc_cup.adam import derive_adam
@@ -22,8 +26,7 @@ from cdisc_cup.constants import FDA_FILE_LIMIT, source_date_epoch
 from cdisc_cup.define.build import build_define
 from cdisc_cup.define.identifiers import DEFINE_FILE
 from cdisc_cup.define.model import DefineModel
-from cdisc_cup.define.read import define_of
-from cdisc_cup.define.validate import schema_problems
+from cdisc_cup.define.read import read_define
 from cdisc_cup.errors import ConformanceErrors, InputErrors, OutputError, Problem, display_path
 from cdisc_cup.findings import Validation
 from cdisc_cup.mapping.conform import check_datasets
@@ -36,14 +39,14 @@ from cdisc_cup.reports.findings import terminal_summary, write_findings_reports
 from cdisc_cup.reports.index import write_index_page
 from cdisc_cup.reports.reconciliation import reconcile, write_reconciliation
 from cdisc_cup.rules.define import define_problems
-from cdisc_cup.rules.engine import DatasetFolder, detect_standard, validate_folders, validation_of
+from cdisc_cup.rules.engine import DatasetFolder, RuleResults, detect_standard, validate_folders, validation_of
 from cdisc_cup.rules.loader import rules_for
 from cdisc_cup.rules.model import Rule
 from cdisc_cup.spec.loader import load_study
 from cdisc_cup.spec.model import DatasetSpec, StudySpec
 from cdisc_cup.tables import write_tables
 from cdisc_cup.writers.dataset_json import write_dataset_json
-from cdisc_cup.writers.define_xml import define_of_folder, write_define_files
+from cdisc_cup.writers.define_xml import define_of_folder, write_define
 from cdisc_cup.xpt.model import Dataset, XptVariable
 from cdisc_cup.xpt.read import (
     as_read_back,
@@ -89,22 +92,73 @@ class OutputLayout:
     def tables(self) -> Path:
         return self.root / "tables"
 
+    def folder(self, standard: str) -> Path:
+        """The folder of a standard's datasets: SDTM tabulations or ADaM analysis datasets."""
+        return self.adam if standard.upper() == "ADAM" else self.sdtm
+
     def moved_to(self, root: Path) -> OutputLayout:
         return OutputLayout(root, self.studyid)
 
 
+Standard = Literal["SDTM", "ADaM"]
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One standard's datasets of a conversion: what goes into one folder, described by one
+    define.xml. Built once; every step that writes or checks the datasets takes it."""
+
+    standard: Standard
+    specs: tuple[DatasetSpec, ...]
+    frames: Mapping[str, pd.DataFrame]  # as built: SDTM records keep their trace columns
+    lengths: Mapping[str, Mapping[str, int]]  # the written length of each Char variable
+    folder: Path | None = None  # where it is written (the staging layout's folder while it is)
+    # The datasets as submitted, without the trace columns: computed once, when it is built.
+    submitted: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.submitted and self.frames:
+            object.__setattr__(self, "submitted", {n: submission_frame(f) for n, f in self.frames.items()})
+
+    def variables(self, spec: DatasetSpec) -> tuple[XptVariable, ...]:
+        """Writer metadata: spec names, labels and formats; character lengths sized to the data."""
+        lengths = self.lengths[spec.name]
+        return tuple(
+            XptVariable(v.name, v.label, v.type, lengths.get(v.name, 8) if v.type == "Char" else 8, v.format)
+            for v in spec.variables
+        )
+
+    def in_folder(self, folder: Path) -> Submission:
+        return replace(self, folder=folder)
+
+
 @dataclass
 class ConversionResult:
+    """What a conversion made, for the CLI's summary and for library users and tests."""
+
     study: StudySpec
     layout: OutputLayout
-    sdtm: dict[str, pd.DataFrame]
-    adam: dict[str, pd.DataFrame] = field(default_factory=dict)
-    lengths: dict[str, dict[str, int]] = field(default_factory=dict)
+    submissions: tuple[Submission, ...]
     validation: Validation | None = None
     defines: dict[str, Path] = field(default_factory=dict)
     reconciliation: pd.DataFrame | None = None
     xpt_files: dict[str, XptDatasetFiles] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+
+    def frames_of(self, standard: Standard) -> dict[str, pd.DataFrame]:
+        return next((dict(s.frames) for s in self.submissions if s.standard == standard), {})
+
+    @property
+    def sdtm(self) -> dict[str, pd.DataFrame]:
+        return self.frames_of("SDTM")
+
+    @property
+    def adam(self) -> dict[str, pd.DataFrame]:
+        return self.frames_of("ADaM")
+
+    @property
+    def lengths(self) -> dict[str, Mapping[str, int]]:
+        return {name: lengths for s in self.submissions for name, lengths in s.lengths.items()}
 
     @property
     def findings(self) -> pd.DataFrame | None:
@@ -137,35 +191,22 @@ def creation_time(raw: Mapping[str, RawTable]) -> datetime:
     return datetime.fromisoformat(latest)
 
 
-def xpt_variables(spec: DatasetSpec, lengths: Mapping[str, int]) -> list[XptVariable]:
-    """Writer metadata: spec names, labels and formats; character lengths sized to the data."""
-    return [
-        XptVariable(v.name, v.label, v.type, lengths.get(v.name, 8) if v.type == "Char" else 8, v.format)
-        for v in spec.variables
-    ]
-
-
 def write_datasets(
-    folder: Path,
-    specs: Sequence[DatasetSpec],
-    frames: Mapping[str, pd.DataFrame],
-    lengths: Mapping[str, Mapping[str, int]],
-    created: datetime,
-    *,
-    limit: int = FDA_FILE_LIMIT,
+    submission: Submission, created: datetime, *, limit: int = FDA_FILE_LIMIT
 ) -> dict[str, XptDatasetFiles]:
     """One lower-case XPT file per dataset (FDA TCG section 3.3.1: dm.xpt); a dataset over
     `limit` bytes also in split files of one subject's records each (TCG section 3.3.2)."""
-    folder.mkdir(parents=True, exist_ok=True)
+    assert submission.folder is not None
+    submission.folder.mkdir(parents=True, exist_ok=True)
     written = {}
-    for spec in specs:
-        frame = submission_frame(frames[spec.name])
+    for spec in submission.specs:
+        frame = submission.submitted[spec.name]
         written[spec.name] = write_xpt_within_limit(
-            folder,
+            submission.folder,
             frame,
             dataset=spec.name,
             label=spec.label,
-            variables=xpt_variables(spec, lengths[spec.name]),
+            variables=submission.variables(spec),
             created=created,
             limit=limit,
             by="USUBJID" if "USUBJID" in frame.columns else None,
@@ -173,7 +214,7 @@ def write_datasets(
     return written
 
 
-def written_datasets(study: StudySpec, result: ConversionResult) -> dict[str, dict[str, Dataset]]:
+def written_datasets(submission: Submission, files: Mapping[str, XptDatasetFiles]) -> dict[str, Dataset]:
     """The datasets as they are in the written XPT files, for the conformance rules (the DX
     rules among them compare them with define.xml).
 
@@ -182,86 +223,56 @@ def written_datasets(study: StudySpec, result: ConversionResult) -> dict[str, di
     (`as_read_back`, held equal to a real read-back by the tests), since parsing a
     million-record file again costs more than writing it. `cdisc-cup validate` reads files.
     """
-    written: dict[str, dict[str, Dataset]] = {}
-    for standard, specs, frames in (("SDTM", study.sdtm, result.sdtm), ("ADaM", study.adam, result.adam)):
-        if not frames:
-            continue
-        written[standard] = {}
-        for spec in specs:
-            path = result.xpt_files[spec.name].whole.path
-            frame = submission_frame(frames[spec.name])
-            label, variables = read_xpt_header(path)
-            intended = tuple(xpt_variables(spec, result.lengths[spec.name]))
-            if variables != intended or path.stat().st_size != xpt_size(variables, len(frame)):
-                raise OutputError([Problem(display_path(path), "the written file does not hold what was written")])
-            written[standard][spec.name] = as_read_back(frame, variables, name=spec.name, label=label, path=path)
+    written = {}
+    for spec in submission.specs:
+        path = files[spec.name].whole.path
+        frame = submission.submitted[spec.name]
+        label, variables = read_xpt_header(path)
+        if variables != submission.variables(spec) or path.stat().st_size != xpt_size(variables, len(frame)):
+            raise OutputError([Problem(display_path(path), "the written file does not hold what was written")])
+        written[spec.name] = as_read_back(frame, variables, name=spec.name, label=label, path=path)
     return written
 
 
-def write_defines(
-    study: StudySpec, layout: OutputLayout, result: ConversionResult, created: datetime
-) -> dict[str, DefineModel]:
-    """define.xml (+ stylesheet, define.html) beside each dataset folder, and its define model.
+def write_submission_define(
+    study: StudySpec, submission: Submission, created: datetime, notes: Mapping[str, str]
+) -> DefineModel:
+    """define.xml of a submission beside its datasets, and its model (from the tree just built;
+    nothing is parsed again). `notes` adds a sentence to a dataset's comment (a dataset also
+    submitted split, TCG section 3.3.2)."""
+    assert submission.folder is not None
+    document = build_define(
+        study,
+        submission.specs,
+        submission.frames,
+        standard=submission.standard,
+        lengths=submission.lengths,
+        created=created,
+        notes=notes,
+    )
+    return write_define(document, submission.folder)
 
-    The document is checked against the Define-XML 2.1 schema before it is written (an invalid
-    one is our bug and stops the run); the model comes from the same tree, not from parsing
-    the file again, and serves the rules (DX, CT) and Dataset-JSON."""
-    defines = {}
-    notes = {name: split_note(files) for name, files in result.xpt_files.items() if files.is_split}
-    for standard, specs, frames, folder in (
-        ("SDTM", study.sdtm, result.sdtm, layout.sdtm),
-        ("ADaM", study.adam, result.adam, layout.adam),
-    ):
-        if not frames:
-            continue
-        document = build_define(
-            study, specs, frames, standard=standard, lengths=result.lengths, created=created, notes=notes
+
+def write_json_datasets(study: StudySpec, submission: Submission, define: DefineModel, created: datetime) -> None:
+    """CDISC Dataset-JSON 1.1 beside each XPT (`--format xpt,json`), its columns as the
+    folder's define model describes them."""
+    assert submission.folder is not None
+    for spec in submission.specs:
+        write_dataset_json(
+            submission.folder / f"{spec.name.lower()}.json",
+            submission.submitted[spec.name],
+            spec,
+            study,
+            define,
+            created=created,
         )
-        problems = schema_problems(document, display_path(folder / DEFINE_FILE))
-        if problems:
-            raise ConformanceErrors(problems)
-        defines[standard] = define_of(document, write_define_files(document, folder))
-    return defines
-
-
-def write_json_datasets(
-    study: StudySpec,
-    layout: OutputLayout,
-    result: ConversionResult,
-    created: datetime,
-    defines: Mapping[str, DefineModel],
-) -> None:
-    """CDISC Dataset-JSON 1.1 beside each XPT (`--format xpt,json`), its columns as `defines`
-    (the define model of each folder, from `write_defines`) describes them."""
-    for standard, specs, frames, folder in (
-        ("SDTM", study.sdtm, result.sdtm, layout.sdtm),
-        ("ADaM", study.adam, result.adam, layout.adam),
-    ):
-        for spec in specs:
-            write_dataset_json(
-                folder / f"{spec.name.lower()}.json",
-                submission_frame(frames[spec.name]),
-                spec,
-                study,
-                defines[standard],
-                created=created,
-            )
 
 
 def validate_output(
-    written: Mapping[str, Mapping[str, Dataset]],
-    defines: Mapping[str, DefineModel],
-    layout: OutputLayout,
-    rules: Sequence[Rule],
-    checked: str,
+    folders: Sequence[DatasetFolder], layout: OutputLayout, rules: Sequence[Rule], checked: str
 ) -> Validation:
     """The rule set on the files as written: SDTM and ADaM together (for the cross-dataset
     rules), and the rules that read define.xml per folder against that folder's define.xml."""
-    folders = [
-        DatasetFolder(folder, standard.lower(), written[standard], defines.get(standard))
-        for standard, folder in (("SDTM", layout.sdtm), ("ADaM", layout.adam))
-        if written.get(standard)
-    ]
     results = validate_folders(folders, rules)
     return validation_of(results, rules, folders, checked=checked, command="convert", files_under=layout.root)
 
@@ -270,17 +281,9 @@ def write_conversion_index(study: StudySpec, layout: OutputLayout, validation: V
     """OUT/index.html: the run, the datasets with their records, and a link to every output."""
     root = layout.root
     candidates = [
-        (
-            "SDTM define.xml (as HTML)",
-            layout.sdtm / "define.html",
-            "the SDTM datasets and their variables, Define-XML 2.1",
-        ),
+        ("SDTM define.xml (as HTML)", layout.sdtm / "define.html", "the SDTM datasets and their variables"),
         ("ADaM define.xml (as HTML)", layout.adam / "define.html", "the ADaM datasets and their derivations"),
-        (
-            "Conformance findings",
-            layout.reports / "validation" / "findings.html",
-            "the rules, their status and findings",
-        ),
+        ("Conformance findings", layout.reports / "validation" / "findings.html", "the rules, their status, findings"),
         ("Findings workbook", layout.reports / "validation" / "findings.xlsx", "the same, as an Excel workbook"),
         ("Raw record reconciliation", layout.reports / "reconciliation.html", "every raw record: mapped or not"),
         ("Audit trail", layout.reports / "audit" / "trace.csv", "each SDTM record -> raw file and line"),
@@ -329,51 +332,56 @@ def convert(
     created = creation_time(raw)
     del raw  # accounted for: its memory is better spent on ADaM and validation
     with progress.step("check SDTM against specs"):
-        lengths = check_datasets({s.name: s for s in study.sdtm}, sdtm)
-    with progress.step("derive ADaM"):
-        adam = derive_adam(study, {name: submission_frame(frame) for name, frame in sdtm.items()}) if study.adam else {}
-    with progress.step("check ADaM against specs"):
-        lengths |= check_datasets({s.name: s for s in study.adam}, adam)
+        parts = [Submission("SDTM", study.sdtm, sdtm, check_datasets({s.name: s for s in study.sdtm}, sdtm))]
+    if study.adam:
+        with progress.step("derive ADaM"):
+            adam = derive_adam(study, parts[0].submitted)
+        with progress.step("check ADaM against specs"):
+            parts.append(Submission("ADaM", study.adam, adam, check_datasets({s.name: s for s in study.adam}, adam)))
 
     started = datetime.now().astimezone().replace(microsecond=0).isoformat()
     with output.staged(__version__, started) as staging:
         layout = OutputLayout(staging, study.studyid)
-        result = ConversionResult(
-            study=study, layout=layout, sdtm=sdtm, adam=adam, lengths=lengths, reconciliation=accounting.summary
-        )
-        with progress.step("write SDTM XPT", f"{len(sdtm)} datasets"):
-            result.xpt_files = write_datasets(layout.sdtm, study.sdtm, sdtm, lengths, created)
-        if adam:
-            with progress.step("write ADaM XPT", f"{len(adam)} datasets"):
-                result.xpt_files |= write_datasets(layout.adam, study.adam, adam, lengths, created)
+        submissions = tuple(part.in_folder(layout.folder(part.standard)) for part in parts)
+        result = ConversionResult(study, layout, submissions, reconciliation=accounting.summary)
+        for submission in submissions:
+            with progress.step(f"write {submission.standard} XPT", f"{len(submission.specs)} datasets"):
+                result.xpt_files |= write_datasets(submission, created)
         for files in result.xpt_files.values():
             if files.is_split:
                 progress.note(
                     f"{files.dataset} is over the FDA 5 GB limit: also written to {files.parts[0].path.parent}"
                 )
         with progress.step("check the written XPT files"):
-            written = written_datasets(study, result)
+            written = {s.standard: written_datasets(s, result.xpt_files) for s in submissions}
+        notes = {name: split_note(files) for name, files in result.xpt_files.items() if files.is_split}
         with progress.step("write define.xml and define.html"):
-            defines = write_defines(study, layout, result, created)
+            defines = {s.standard: write_submission_define(study, s, created, notes) for s in submissions}
             result.defines = {standard: define.path for standard, define in defines.items() if define.path is not None}
         if "json" in formats:
             with progress.step("write Dataset-JSON"):
-                write_json_datasets(study, layout, result, created, defines)
+                for submission in submissions:
+                    write_json_datasets(study, submission, defines[submission.standard], created)
         with progress.step("validate"):
-            result.validation = validate_output(
-                written, defines, layout, rules_for(spec_dir), f"{display_path(raw_dir)}, as converted"
-            )
-            del written  # only for the checks; frees a copy of every dataset
+            folders = [
+                DatasetFolder(s.folder, s.standard.lower(), written.pop(s.standard), defines[s.standard])
+                for s in submissions
+            ]
+            checked = f"{display_path(raw_dir)}, as converted"
+            result.validation = validate_output(folders, layout, rules_for(spec_dir), checked)
+            del folders  # only for the checks; frees a copy of every dataset
             write_findings_reports(
                 result.validation, layout.reports / "validation", title=f"Conformance findings: {study.studyid}"
             )
-        if adam:
+        if study.adam:
             with progress.step("write tables and figure"):
+                adam = result.adam
                 write_tables(study, adam["ADSL"], adam["ADAE"], layout.tables)
         with progress.step("write reconciliation and audit trail"):
             write_reconciliation(accounting, layout.reports)
         write_conversion_index(study, layout, result.validation)
     result.layout = layout.moved_to(out_dir)
+    result.submissions = tuple(s.in_folder(result.layout.folder(s.standard)) for s in result.submissions)
     result.defines = {k: out_dir / p.relative_to(staging) for k, p in result.defines.items()}
     result.timings = dict(progress.timings)
     return result
@@ -464,6 +472,30 @@ def folder_standard(folder: Path, names: Sequence[str], forced: str | None) -> s
     return detect_standard(names)
 
 
+def folder_define(path: Path | None) -> DefineModel | None:
+    """The model of a folder's define.xml (read once), None without one; one that cannot be
+    read as XML is unusable input, reported with its line."""
+    if path is None:
+        return None
+    try:
+        return read_define(path)
+    except (OSError, etree.XMLSyntaxError) as error:
+        line = getattr(error, "lineno", None)
+        raise InputErrors(
+            [Problem(display_path(path), f"define.xml cannot be read as XML: {error}", line=line)],
+            source="dataset folder",
+        ) from error
+
+
+def validate_folder(folder: Path, *, standard: str | None = None) -> RuleResults:
+    """Every *.xpt of one folder and its define.xml (a library shortcut for one folder)."""
+    read = read_dataset_folder_leniently(folder)
+    kind = standard or detect_standard(list(read.datasets) or [Path(n).stem for n in read.unreadable])
+    return validate_folders(
+        [DatasetFolder(folder, kind, read.datasets, folder_define(read.define_path), read.unreadable)]
+    )
+
+
 def validate_submission(
     root: Path,
     *,
@@ -511,14 +543,15 @@ def validate_submission(
         for name, members in groups.items():
             with progress.step("read datasets", name if several else display_path(root)):
                 read = [read_dataset_folder_leniently(folder) for folder in members]
+                described = [folder_define(r.define_path) for r in read]
             kinds = [
                 folder_standard(r.path, [*r.datasets, *(Path(n).stem for n in r.unreadable)], choice.kind) for r in read
             ]
             checked = [
-                DatasetFolder(r.path, kind, r.datasets, r.define_path, r.unreadable).decide(
+                DatasetFolder(r.path, kind, r.datasets, define, r.unreadable).decide(
                     choice.versions.get(kind), choice.packages.get(kind)
                 )
-                for r, kind in zip(read, kinds, strict=True)
+                for r, kind, define in zip(read, kinds, described, strict=True)
             ]
             with progress.step("run rules", f"{len(rules)} rules on {sum(len(r.datasets) for r in read)} datasets"):
                 results = validate_folders(checked, rules)
@@ -570,15 +603,9 @@ def regenerate_defines(out_dir: Path, spec_dir: Path | None = None) -> dict[str,
     written = {}
     for standard, (folder, specs) in found.items():
         datasets = read_dataset_folder(folder)
-        document = define_of_folder(study, specs, datasets, folder, standard=standard)
-        schema = schema_problems(document, display_path(folder / DEFINE_FILE))
-        if schema:
-            problems += schema
-            continue
-        path = write_define_files(document, folder)
-        model = define_of(document, path)
+        model = write_define(define_of_folder(study, specs, datasets, folder, standard=standard), folder)
         problems += define_problems(DatasetFolder(folder, standard.lower(), datasets, model), rules)
-        written[standard] = path
+        written[standard] = folder / DEFINE_FILE
     if problems:
         raise ConformanceErrors(problems)
     return written

@@ -20,7 +20,7 @@ DEFINE_FAMILY = "DX"
 
 def define_problems(folder: DatasetFolder, rules: Sequence[Rule]) -> list[Problem]:
     """The findings of the DX rules among `rules` on one folder, as problems located in its define.xml."""
-    define = folder.define_model
+    define = folder.define
     where = display_path(define.path) if define is not None and define.path is not None else "define.xml"
     findings = validate_folders([folder], [rule for rule in rules if rule.family == DEFINE_FAMILY]).findings
     return [

@@ -25,7 +25,6 @@ import pandas as pd
 
 from cdisc_cup import __version__, ct
 from cdisc_cup.define.model import DefineModel
-from cdisc_cup.define.read import read_define
 from cdisc_cup.errors import display_path
 from cdisc_cup.findings import (
     DATASET_COLUMNS,
@@ -44,7 +43,6 @@ from cdisc_cup.rules.model import NotApplicable, Rule, Study
 from cdisc_cup.rules.operators import OPERATORS
 from cdisc_cup.rules.values import report_text
 from cdisc_cup.xpt.model import Dataset, XptVariable
-from cdisc_cup.xpt.read import read_dataset_folder_leniently
 
 STANDARDS = ("sdtm", "adam")
 
@@ -284,29 +282,17 @@ PER_FOLDER_FAMILIES = frozenset({"DX", "CT"})
 
 @dataclass(frozen=True)
 class DatasetFolder:
-    """One folder of datasets as read: the unit define.xml describes.
-
-    `define` is the folder's define.xml: its model when it is already in memory (`convert`
-    has just built it), or the path of its file, which is then read here, once (`validate`).
-    """
+    """One folder of datasets as read: the unit define.xml describes (`define`: its model,
+    built by `convert` or read once by `validate`; the engine reads no files)."""
 
     path: Path | None
     standard: str  # "sdtm" | "adam"
     datasets: Mapping[str, Any]  # name -> Dataset or (frame, label, variables)
-    define: DefineModel | Path | None = None
+    define: DefineModel | None = None
     unreadable: Mapping[str, str] = field(default_factory=dict)
     ig_version: str | None = None  # None: as define.xml declares it, else the latest
     ct_package: str | None = None  # e.g. "SDTM CT 2015-12-18"; None: as define.xml cites it, else the newest
     notes: tuple[str, ...] = ()  # why a version or package was chosen, when it is not the one declared
-
-    def __post_init__(self) -> None:
-        if isinstance(self.define, str | Path):
-            object.__setattr__(self, "define", read_define(Path(self.define)))
-
-    @property
-    def define_model(self) -> DefineModel | None:
-        """The folder's define model (a path given on construction has been read by now)."""
-        return self.define if isinstance(self.define, DefineModel) else None
 
     @property
     def decided(self) -> bool:
@@ -315,7 +301,7 @@ class DatasetFolder:
     def decide(self, version: str | None = None, package: str | None = None) -> DatasetFolder:
         """The folder with its IG version and CT package decided: the user's, else those its
         define.xml names (or the nearest shipped), else the latest."""
-        described = self.define_model
+        described = self.define
         ig, ig_note = chosen_version(self.standard, described.standards if described else (), version)
         kind = "ADaM" if self.standard == "adam" else "SDTM"
         cited = described.terminology if described else ()
@@ -340,7 +326,7 @@ def validate_folders(folders: Sequence[DatasetFolder], rules: Sequence[Rule] | N
         _run(
             folder.datasets,
             {n.upper(): folder.standard for n in folder.datasets},
-            folder.define_model,
+            folder.define,
             {},
             per_folder,
             versions,
@@ -375,13 +361,6 @@ def terminology_of(folders: Sequence[DatasetFolder]) -> ct.Terminology:
     """One terminology for a study's folders: the SDTM folder's SDTM CT, the ADaM folder's ADaM CT."""
     chosen = {folder.standard: folder.ct_package for folder in folders if folder.ct_package}
     return ct.terminology(sdtm=chosen.get("sdtm"), adam=chosen.get("adam"))
-
-
-def validate_folder(folder: Path, *, standard: str | None = None) -> RuleResults:
-    """Every *.xpt of one folder (and its define.xml when there is one)."""
-    read = read_dataset_folder_leniently(folder)
-    detected = standard or detect_standard(list(read.datasets) or [Path(n).stem for n in read.unreadable])
-    return validate_folders([DatasetFolder(folder, detected, read.datasets, read.define_path, read.unreadable)])
 
 
 def _dataset_rows(folders: Sequence[DatasetFolder], files_under: Path | None) -> pd.DataFrame:

@@ -1,9 +1,9 @@
 """Write define.xml, its stylesheet and define.html into a dataset folder.
 
-The document is built by `cdisc_cup.define.build` from the specs and the frames written; this
-module puts it on disk beside the datasets, with the CDISC stylesheet it references and
-define.html rendered from the same tree (nothing is parsed again), and regenerates it from the
-XPT files of a folder for `cdisc-cup define`.
+The document is built by `cdisc_cup.define.build`, from the specs and the frames written or
+(`define_of_folder`, for `cdisc-cup define`) from the XPT files of a folder; this module checks
+it against the schema and puts it on disk beside the datasets, with the CDISC stylesheet it
+references and define.html rendered from the same tree (nothing is parsed again).
 """
 
 from __future__ import annotations
@@ -13,43 +13,33 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
-import pandas as pd
 from lxml import etree
 
 from cdisc_cup.define.build import build_define
 from cdisc_cup.define.document import serialize
 from cdisc_cup.define.html import HTML_FILE, STYLESHEET, render_define_html
 from cdisc_cup.define.identifiers import DEFINE_FILE, Standard
-from cdisc_cup.define.read import read_define
+from cdisc_cup.define.model import DefineModel
+from cdisc_cup.define.read import define_of, read_define
+from cdisc_cup.define.validate import schema_problems
+from cdisc_cup.errors import ConformanceErrors, display_path
 from cdisc_cup.spec.model import DatasetSpec, StudySpec
 from cdisc_cup.xpt.model import Dataset
-from cdisc_cup.xpt.read import read_dataset_folder
 
 
-def write_define_files(document: etree._ElementTree, out_dir: Path) -> Path:
-    """define.xml from the document, the stylesheet it references and define.html, in `out_dir`."""
-    out_dir = Path(out_dir)
-    path = out_dir / DEFINE_FILE
+def write_define(document: etree._ElementTree, folder: Path) -> DefineModel:
+    """Check the document against the Define-XML 2.1 schema (an invalid one is our bug and stops
+    the run before a byte is written), then write define.xml, the stylesheet it references and
+    define.html into `folder`; return its model, taken from the same tree, not parsed again."""
+    folder = Path(folder)
+    path = folder / DEFINE_FILE
+    problems = schema_problems(document, display_path(path))
+    if problems:
+        raise ConformanceErrors(problems)
     path.write_bytes(serialize(document))
-    shutil.copyfile(STYLESHEET, out_dir / STYLESHEET.name)
-    render_define_html(document, out_dir / HTML_FILE)
-    return path
-
-
-def write_define(
-    study: StudySpec,
-    specs: Sequence[DatasetSpec],
-    datasets: Mapping[str, pd.DataFrame],
-    out_dir: Path,
-    *,
-    standard: Standard,
-    lengths: Mapping[str, Mapping[str, int]] | None = None,
-    created: datetime | None = None,
-    notes: Mapping[str, str] | None = None,
-) -> Path:
-    """Build define.xml for the frames and write it, the stylesheet and define.html into `out_dir`."""
-    document = build_define(study, specs, datasets, standard=standard, lengths=lengths, created=created, notes=notes)
-    return write_define_files(document, out_dir)
+    shutil.copyfile(STYLESHEET, folder / STYLESHEET.name)
+    render_define_html(document, folder / HTML_FILE)
+    return define_of(document, path)
 
 
 def define_of_folder(
@@ -75,17 +65,3 @@ def define_of_folder(
         stamp = read_define(existing).created
         created = datetime.fromisoformat(stamp) if stamp else None
     return build_define(study, specs, frames, standard=standard, lengths=lengths, created=created)
-
-
-def define_from_folder(
-    study: StudySpec,
-    specs: Sequence[DatasetSpec],
-    dataset_dir: Path,
-    *,
-    standard: Standard,
-    created: datetime | None = None,
-) -> Path:
-    """Regenerate define.xml (+ stylesheet, define.html) from the XPT files of a folder."""
-    datasets = read_dataset_folder(Path(dataset_dir))
-    document = define_of_folder(study, specs, datasets, Path(dataset_dir), standard=standard, created=created)
-    return write_define_files(document, Path(dataset_dir))

@@ -17,11 +17,11 @@ from cdisc_cup.define.build import build_define
 from cdisc_cup.define.document import NS, parse_define, serialize
 from cdisc_cup.define.read import define_of, read_define
 from cdisc_cup.define.validate import SCHEMA_DIR, schema_problems, validate_define
-from cdisc_cup.pipeline import OutputLayout, write_defines
+from cdisc_cup.pipeline import OutputLayout, write_submission_define
 from cdisc_cup.rules.engine import validate_datasets
 from cdisc_cup.rules.loader import shipped_rules
 from cdisc_cup.spec.model import StudySpec
-from cdisc_cup.writers.define_xml import define_from_folder, write_define
+from cdisc_cup.writers.define_xml import define_of_folder, write_define
 from cdisc_cup.xpt.model import XptVariable
 from cdisc_cup.xpt.read import read_dataset_folder
 from cdisc_cup.xpt.write import write_xpt
@@ -37,18 +37,24 @@ def _ns(tag: str) -> str:
     return f"{{{NS[prefix]}}}{name}"
 
 
+def regenerated_define(study: StudySpec, specs: tuple, folder: Path, standard: str) -> Path:
+    """define.xml made again from the XPT files of a folder, as `cdisc-cup define` does."""
+    document = define_of_folder(study, specs, read_dataset_folder(folder), folder, standard=standard, created=CREATED)
+    return write_define(document, folder).path
+
+
 @pytest.fixture(scope="module")
 def sdtm_define(converted_sample, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("define_sdtm")
-    return write_define(
+    document = build_define(
         converted_sample.study,
         converted_sample.study.sdtm,
         converted_sample.sdtm,
-        out,
         standard="SDTM",
         lengths=converted_sample.lengths,
         created=CREATED,
     )
+    return write_define(document, out).path
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +85,7 @@ def adam_folder(study: StudySpec, adam_frames, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def adam_define(study: StudySpec, adam_folder: Path) -> Path:
-    return define_from_folder(study, study.adam, adam_folder, standard="ADaM", created=CREATED)
+    return regenerated_define(study, study.adam, adam_folder, "ADaM")
 
 
 def _mdv(path: Path) -> etree._Element:
@@ -175,9 +181,7 @@ def test_define_from_the_folder_equals_define_from_the_frames(
     """XPTs read back give the same define, byte for byte: lengths and values agree."""
     for xpt in converted_sample.sdtm_dir.glob("*.xpt"):
         (tmp_path / xpt.name).write_bytes(xpt.read_bytes())
-    regenerated = define_from_folder(
-        converted_sample.study, converted_sample.study.sdtm, tmp_path, standard="SDTM", created=CREATED
-    )
+    regenerated = regenerated_define(converted_sample.study, converted_sample.study.sdtm, tmp_path, "SDTM")
     assert regenerated.read_bytes() == sdtm_define.read_bytes()
 
 
@@ -402,7 +406,13 @@ def test_convert_writes_define_and_its_model_without_parsing_a_define_file(
     layout.sdtm.mkdir(parents=True)
     layout.adam.mkdir(parents=True)
     stamp = read_define(converted_sample.defines["SDTM"]).created
-    defines = write_defines(converted_sample.study, layout, converted_sample, datetime.fromisoformat(stamp))
+    created = datetime.fromisoformat(stamp)
+    defines = {
+        part.standard: write_submission_define(
+            converted_sample.study, part.in_folder(layout.folder(part.standard)), created, {}
+        )
+        for part in converted_sample.submissions
+    }
     assert [p for p in parsed if p.endswith("define.xml")] == []
     monkeypatch.undo()
     for standard, folder in (("SDTM", layout.sdtm), ("ADaM", layout.adam)):

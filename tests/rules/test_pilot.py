@@ -7,7 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cdisc_cup.rules.engine import RuleResults, validate_folder
+from cdisc_cup.pipeline import validate_folder
+from cdisc_cup.rules.engine import RuleResults
 
 PILOT = Path(__file__).resolve().parents[3] / "shared" / "reference" / "cdiscpilot01"
 
