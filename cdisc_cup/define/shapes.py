@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from cdisc_cup.columns import byte_lengths
 from cdisc_cup.constants import SAS_EPOCH_DAY
 from cdisc_cup.spec.model import DatasetSpec, VariableSpec
 
@@ -47,12 +48,11 @@ DATE_FORMATS = frozenset(
 # --- what the data say -----------------------------------------------------------------------
 
 
-def char_length(values: pd.Series) -> int:
-    """Written length of a Char variable: the longest value in bytes, at least 1 (XPT needs 1)."""
-    text = values.dropna().astype(str)
-    if text.empty:
-        return 1
-    return max(1, int(text.str.encode("utf-8").str.len().max()))
+def text_length(values: pd.Series) -> int:
+    """Length of text values: the longest in bytes, at least 1 (an XPT variable needs 1), as the
+    spec check measures the written length (columns.byte_lengths)."""
+    lengths = byte_lengths(values.astype("string"))
+    return max(1, int(lengths.max())) if len(lengths) else 1
 
 
 def numbers_of(values: pd.Series) -> np.ndarray:
@@ -121,14 +121,14 @@ def item_shape(
     if data_type is None:
         data_type = "text" if is_char else inferred_type(values, is_char=False)
     if data_type == "text":
-        length = written_length if written_length is not None else char_length(values)
+        length = written_length if written_length is not None else text_length(values)
         return ItemShape("text", length, None, variable.format)
     if data_type in ("integer", "float"):
         numbers = numbers_of(values)
         decimals = 0 if data_type == "integer" else decimals_of(numbers)
         significant = decimals if data_type == "float" else None
         # Numbers held as text (VSORRES "72.5") occupy their text length in the dataset.
-        length = char_length(values) if is_char else numeric_length(numbers, decimals)
+        length = text_length(values) if is_char else numeric_length(numbers, decimals)
         return ItemShape(data_type, length, significant, variable.format)
     return ItemShape(data_type, None, None, variable.format)
 

@@ -25,7 +25,7 @@ from cdisc_cup.writers.define_xml import define_of_folder, write_define
 from cdisc_cup.xpt.model import XptVariable
 from cdisc_cup.xpt.read import read_dataset_folder
 from cdisc_cup.xpt.write import write_xpt
-from tests.define.conftest import CREATED
+from tests.conftest import CREATED
 
 # The one define-vs-data check: the DX rules (and the CT rules for CDISC codelists).
 DX_RULES = [r for r in shipped_rules() if r.family == "DX"]

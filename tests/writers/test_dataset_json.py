@@ -16,7 +16,7 @@ from cdisc_cup.define.model import DefineModel
 from cdisc_cup.define.read import define_of
 from cdisc_cup.spec.model import StudySpec
 from cdisc_cup.writers.dataset_json import read_dataset_json, write_dataset_json
-from tests.define.conftest import CREATED
+from tests.conftest import CREATED
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ import pytest
 from cdisc_cup import ct
 from cdisc_cup.ct import Terminology, available_packages, terminology
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CUTS = REPO / "tools" / "ct-sources"
 OLD, NEW = "2015-12-18", "2025-03-28"
 DEFAULT = ("ADaM CT 2025-09-26", "Define-XML CT 2025-09-26", "SDTM CT 2015-12-18")

@@ -17,8 +17,8 @@ from cdisc_cup.ct import (
     load_codelists,
 )
 
-REPO = Path(__file__).resolve().parents[1]
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "cdisc-metadata"
+REPO = Path(__file__).resolve().parents[2]
+REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "cdisc-metadata"
 
 
 @pytest.mark.parametrize(
