@@ -29,6 +29,7 @@ from cup_csv import (
     build_administrations,
     format_administrations,
     format_partial_dates,
+    seriousness_criteria,
     to_export_text,
     write_export_csv,
 )
@@ -233,6 +234,13 @@ def make_adverse_events(rng: np.random.Generator, courses: pd.DataFrame, rfxend:
             "AESI": related & (rng.random(n) < 0.3),
         }
     )
+    criteria = seriousness_criteria(
+        serious=events["SERIOUS"].to_numpy(),
+        fatal=fatal,
+        life_threatening=(grade == 4) & (rng.random(n) < 0.6),
+        hospitalised=rng.random(n) < 0.75,
+    )
+    events = events.assign(**criteria)
     # AE numbers run per patient in order of onset, as on the AE form.
     events = events.sort_values(["ROW", "ONSET"], kind="stable", ignore_index=True)
     events["AENO"] = events.groupby("ROW").cumcount() + 1

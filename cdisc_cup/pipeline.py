@@ -21,7 +21,7 @@ from lxml import etree
 
 from cdisc_cup import __version__
 from cdisc_cup.adam import derive_adam
-from cdisc_cup.adam.spec import shape_to_spec
+from cdisc_cup.adam.spec import shape_to_spec, study_for_sdtm
 from cdisc_cup.constants import FDA_FILE_LIMIT, source_date_epoch
 from cdisc_cup.define.build import build_define
 from cdisc_cup.define.identifiers import DEFINE_FILE
@@ -30,7 +30,7 @@ from cdisc_cup.define.read import read_define
 from cdisc_cup.errors import ConformanceErrors, InputErrors, OutputError, Problem, display_path
 from cdisc_cup.findings import Validation
 from cdisc_cup.mapping.conform import check_datasets
-from cdisc_cup.mapping.engine import build_sdtm
+from cdisc_cup.mapping.engine import build_sdtm, study_for_export, without_uncollected
 from cdisc_cup.outputs import Manifest, OutputFolder
 from cdisc_cup.progress import Progress
 from cdisc_cup.provenance import RawTable, submission_frame
@@ -326,18 +326,21 @@ def convert(
         for name in unknown_files(raw_dir, study):
             progress.note(f"not read (no raw-file spec): {name}")
     with progress.step("map SDTM"):
+        study = study_for_sdtm(study_for_export(study, raw))
         sdtm = build_sdtm(study, raw)
     with progress.step("reconcile raw records"):
         accounting = reconcile(raw, sdtm)
     created = creation_time(raw)
     del raw  # accounted for: its memory is better spent on ADaM and validation
     with progress.step("check SDTM against specs"):
-        parts = [Submission("SDTM", study.sdtm, sdtm, check_datasets({s.name: s for s in study.sdtm}, sdtm))]
+        lengths = check_datasets({s.name: s for s in study.sdtm}, sdtm, study.terminology)
+        parts = [Submission("SDTM", study.sdtm, sdtm, lengths)]
     if study.adam:
         with progress.step("derive ADaM"):
             adam = derive_adam(study, parts[0].submitted)
         with progress.step("check ADaM against specs"):
-            parts.append(Submission("ADaM", study.adam, adam, check_datasets({s.name: s for s in study.adam}, adam)))
+            lengths = check_datasets({s.name: s for s in study.adam}, adam, study.terminology)
+            parts.append(Submission("ADaM", study.adam, adam, lengths))
 
     started = datetime.now().astimezone().replace(microsecond=0).isoformat()
     with output.staged(__version__, started) as staging:
@@ -577,11 +580,25 @@ def _conversion_output(out_dir: Path) -> None:
         )
 
 
+def study_as_written(study: StudySpec, layout: OutputLayout) -> StudySpec:
+    """The specs as the conversion that wrote this output applied them: the optional variables
+    it left out (its export did not collect them) are read off its SDTM datasets and left out
+    again, with the same define.xml comment, and so are their ADaM successors."""
+    sdtm = read_dataset_folder(layout.sdtm) if layout.sdtm.is_dir() and xpt_files(layout.sdtm) else {}
+    specs = []
+    for spec in study.sdtm:
+        written = sdtm.get(spec.name)
+        absent = [v.name for v in spec.variables if v.optional and written is not None and v.name not in written.frame]
+        specs.append(without_uncollected(study, spec, absent) if absent else spec)
+    return study_for_sdtm(replace(study, sdtm=tuple(specs)))
+
+
 def regenerate_defines(out_dir: Path, spec_dir: Path | None = None) -> dict[str, Path]:
     """define.xml and define.html again, from the XPT files of a conversion's output."""
     _conversion_output(out_dir)
     study = load_study(spec_dir)
     layout = OutputLayout(Path(out_dir), study.studyid)
+    study = study_as_written(study, layout)
     found = {
         standard: (folder, specs)
         for standard, folder, specs in (("SDTM", layout.sdtm, study.sdtm), ("ADaM", layout.adam, study.adam))
@@ -616,6 +633,7 @@ def regenerate_tables(out_dir: Path, spec_dir: Path | None = None) -> list[Path]
     _conversion_output(out_dir)
     study = load_study(spec_dir)
     layout = OutputLayout(Path(out_dir), study.studyid)
+    study = study_as_written(study, layout)
     loaded = read_dataset_folder(layout.adam) if layout.adam.is_dir() and xpt_files(layout.adam) else {}
     missing = [name for name in ("ADSL", "ADAE") if name not in loaded]
     if missing:

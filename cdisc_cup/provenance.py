@@ -30,6 +30,9 @@ class RawTable:
     path: Path
     frame: pd.DataFrame
     extra_columns: list[str] = field(default_factory=list)
+    # Declared columns the file does not have (added empty): an older export format lacks
+    # them, and a variable fed only by them is left out of its dataset (VariableSpec.optional).
+    absent_columns: frozenset[str] = frozenset()
 
     @property
     def rows(self) -> int:

@@ -21,13 +21,16 @@ ADMINISTRATIONS = [
     "02-001;ISATUXIMAB;1;1;20.08.2020;;10;mg/kg;IV",
     "02-001;DEXAMETHASONE;1;1;20.08.2020;;40;mg;IV",
 ]
-ADVERSE_EVENTS = [
-    "PATNO;AENO;AETEXT;PT;SOC;STARTDAT;STOPDAT;ONGOING;GRADE;SERIOUS;RELISA;RELPOM;RELDEX;ACNISA;OUTCOME;AESI",
-    "01-001;2;Sturz;Fall;Injury, poisoning and procedural complications;01.07.2020;;Y;3;Y;N;N;N;NA;NOT RECOVERED;N",
-    "01-001;1;Übelkeit;Nausea;Gastrointestinal disorders;UN.07.2020;12.07.2020;N;2;N;Y;N;N;NONE;RECOVERED;N",
-    "02-001;1;Juckreiz;Pruritus;Skin and subcutaneous tissue disorders;21.08.2020;25.08.2020;N;1;N;Y;N;Y;"
+ADVERSE_EVENTS = [  # format v1.1: the seriousness criteria SDTH..SMIE follow SERIOUS
+    "PATNO;AENO;AETEXT;PT;SOC;STARTDAT;STOPDAT;ONGOING;GRADE;SERIOUS;SDTH;SLIFE;SHOSP;SDISAB;SCONG;SMIE;"
+    "RELISA;RELPOM;RELDEX;ACNISA;OUTCOME;AESI",
+    "01-001;2;Sturz;Fall;Injury, poisoning and procedural complications;01.07.2020;;Y;3;Y;N;N;Y;N;N;N;"
+    "N;N;N;NA;NOT RECOVERED;N",
+    "01-001;1;Übelkeit;Nausea;Gastrointestinal disorders;UN.07.2020;12.07.2020;N;2;N;;;;;;;Y;N;N;NONE;RECOVERED;N",
+    "02-001;1;Juckreiz;Pruritus;Skin and subcutaneous tissue disorders;21.08.2020;25.08.2020;N;1;N;;;;;;;Y;N;Y;"
     "WITHDRAWN;RECOVERED;Y",
 ]
+SERIOUSNESS_CRITERIA = ("SDTH", "SLIFE", "SHOSP", "SDISAB", "SCONG", "SMIE")  # absent from format v1
 END_OF_TREATMENT = [
     "PATNO;EOTDAT;DISCONT;REASON;DEATHDAT",
     "01-001;31.01.2021;N;;",

@@ -20,7 +20,8 @@ FORMAT_COLUMNS = {
     "administrations.csv": ["PATNO", "DRUG", "CYCLE", "DAY", "STARTDAT", "ENDDAT", "DOSE", "UNIT", "ROUTE"],
     "adverse_events.csv": [
         "PATNO", "AENO", "AETEXT", "PT", "SOC", "STARTDAT", "STOPDAT", "ONGOING", "GRADE",
-        "SERIOUS", "RELISA", "RELPOM", "RELDEX", "ACNISA", "OUTCOME", "AESI",
+        "SERIOUS", "SDTH", "SLIFE", "SHOSP", "SDISAB", "SCONG", "SMIE",  # format v1.1
+        "RELISA", "RELPOM", "RELDEX", "ACNISA", "OUTCOME", "AESI",
     ],
     "end_of_treatment.csv": ["PATNO", "EOTDAT", "DISCONT", "REASON", "DEATHDAT"],
 }  # fmt: skip

@@ -249,8 +249,13 @@ def test_define_and_tables_rewrite_only_a_conversions_output(tmp_path: Path, con
 
 def test_fail_on_notice_fails_on_any_finding(converted: Path, tmp_path: Path) -> None:
     import json
+    import shutil
 
-    sdtm = converted / "m5" / "datasets" / "isa-cup-de" / "tabulations" / "sdtm"
+    # Without its define.xml the IG's codelists apply, and ECOG101 is no oncology response code.
+    sdtm = tmp_path / "sdtm"
+    sdtm.mkdir()
+    for xpt in (converted / "m5" / "datasets" / "isa-cup-de" / "tabulations" / "sdtm").glob("*.xpt"):
+        shutil.copy(xpt, sdtm)
     report = tmp_path / "r"
     result = CliRunner().invoke(main, ["validate", str(sdtm), "--report-dir", str(report), "--fail-on", "notice"])
     counts = json.loads((report / "findings.json").read_text(encoding="utf-8"))["summary"]["by_severity"]
@@ -282,13 +287,13 @@ def test_validate_checks_with_the_ct_define_cites_or_the_one_chosen(converted: P
     cited = runner.invoke(main, ["validate", str(converted), "--report-dir", str(tmp_path / "a"), "--fail-on", "never"])
     assert cited.exit_code == 0, cited.output
     run = json.loads((tmp_path / "a" / "findings.json").read_text(encoding="utf-8"))["run"]
-    assert "SDTM CT 2015-12-18" in run["terminology"]  # what our define.xml cites
+    assert "SDTM CT 2025-03-28" in run["terminology"]  # what our define.xml cites
     assert run["standards"] == ["ADaMIG 1.3", "SDTMIG 3.4"] and run["notes"] == []
     arguments = ["validate", str(converted), "--report-dir", str(tmp_path / "b"), "--fail-on", "never"]
-    chosen = runner.invoke(main, [*arguments, "--ct", "sdtm-2025-03-28", "--standard", "sdtmig-3.3"])
+    chosen = runner.invoke(main, [*arguments, "--ct", "sdtm-2015-12-18", "--standard", "sdtmig-3.3"])
     assert chosen.exit_code == 0, chosen.output
     run = json.loads((tmp_path / "b" / "findings.json").read_text(encoding="utf-8"))["run"]
-    assert "SDTM CT 2025-03-28" in run["terminology"] and "SDTMIG 3.3" in run["standards"]
+    assert "SDTM CT 2015-12-18" in run["terminology"] and "SDTMIG 3.3" in run["standards"]
 
 
 def test_validate_the_cdisc_pilot_says_which_guide_it_checked_against(shared_dir: Path, tmp_path: Path) -> None:

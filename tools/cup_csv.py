@@ -25,9 +25,11 @@ PATIENT_COLUMNS: tuple[str, ...] = (
 ADMINISTRATION_COLUMNS: tuple[str, ...] = (
     "PATNO", "DRUG", "CYCLE", "DAY", "STARTDAT", "ENDDAT", "DOSE", "UNIT", "ROUTE",
 )  # fmt: skip
+# Format v1.1 added the seriousness criteria of the AE form (ICH E2A): FORMAT.md.
+SERIOUSNESS_COLUMNS: tuple[str, ...] = ("SDTH", "SLIFE", "SHOSP", "SDISAB", "SCONG", "SMIE")
 ADVERSE_EVENT_COLUMNS: tuple[str, ...] = (
     "PATNO", "AENO", "AETEXT", "PT", "SOC", "STARTDAT", "STOPDAT", "ONGOING", "GRADE",
-    "SERIOUS", "RELISA", "RELPOM", "RELDEX", "ACNISA", "OUTCOME", "AESI",
+    "SERIOUS", *SERIOUSNESS_COLUMNS, "RELISA", "RELPOM", "RELDEX", "ACNISA", "OUTCOME", "AESI",
 )  # fmt: skip
 END_OF_TREATMENT_COLUMNS: tuple[str, ...] = ("PATNO", "EOTDAT", "DISCONT", "REASON", "DEATHDAT")
 
@@ -102,6 +104,24 @@ def format_decimals(values: Sequence[float] | np.ndarray | pd.Series, decimals: 
 def yes_no(flags: Sequence[bool] | np.ndarray | pd.Series) -> np.ndarray:
     """`Y`/`N` codes of the export for a boolean column."""
     return np.where(np.asarray(flags, dtype=bool), "Y", "N").astype(object)
+
+
+def seriousness_criteria(
+    serious: np.ndarray, fatal: np.ndarray, life_threatening: np.ndarray, hospitalised: np.ndarray
+) -> dict[str, np.ndarray]:
+    """The v1.1 criteria columns of the AE form: `Y`/`N` when the event is serious (at least one
+    `Y`; a serious event none of whose criteria the generator chose is "other medically
+    important"), empty when it is not (FORMAT.md "adverse_events.csv")."""
+    serious = np.asarray(serious, dtype=bool)
+    chosen = {
+        "SDTH": np.asarray(fatal, dtype=bool),
+        "SLIFE": np.asarray(life_threatening, dtype=bool),
+        "SHOSP": np.asarray(hospitalised, dtype=bool),
+        "SDISAB": np.zeros(len(serious), dtype=bool),
+        "SCONG": np.zeros(len(serious), dtype=bool),
+    }
+    chosen["SMIE"] = ~np.logical_or.reduce(list(chosen.values()))
+    return {name: np.where(serious, yes_no(flag & serious), "").astype(object) for name, flag in chosen.items()}
 
 
 def to_export_text(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:

@@ -43,11 +43,13 @@ from cup_csv import (
     ADVERSE_EVENT_COLUMNS,
     END_OF_TREATMENT_COLUMNS,
     PATIENT_COLUMNS,
+    SERIOUSNESS_COLUMNS,
     build_administrations,
     format_administrations,
     format_dates,
     format_decimals,
     format_partial_dates,
+    seriousness_criteria,
     write_export_csv,
     yes_no,
 )
@@ -196,7 +198,14 @@ ADVERSE_EVENTS = [
 # Column order of adverse_events.csv differs from FORMAT.md on purpose: the reader must go by name.
 ADVERSE_EVENT_EXPORT_ORDER = (
     "PATNO", "AENO", "STARTDAT", "STOPDAT", "ONGOING", "AETEXT", "PT", "SOC", "GRADE",
-    "SERIOUS", "AESI", "RELISA", "RELPOM", "RELDEX", "ACNISA", "OUTCOME",
+    "SERIOUS", "AESI", "RELISA", "RELPOM", "RELDEX", "ACNISA", "OUTCOME", *SERIOUSNESS_COLUMNS,
+)  # fmt: skip
+# Serious events kept in hospital (ICH E2A "requires or prolongs hospitalization"); the
+# others of the paper's serious events are life-threatening (grade 4) or fatal, or else
+# "other medically important" (SMIE).
+HOSPITALISED_PTS = frozenset(
+    {"Platelet count decreased", "Urinary tract infection", "Anaemia", "Bone pain", "Pain", "Cachexia",
+     "Fall", "Hip fracture", "Hypercalcaemia", "Plasma cell myeloma", "Disease progression"}
 )  # fmt: skip
 assert sorted(ADVERSE_EVENT_EXPORT_ORDER) == sorted(ADVERSE_EVENT_COLUMNS)
 
@@ -306,6 +315,14 @@ def adverse_events_csv() -> pd.DataFrame:
     )
     for flag in ("SERIOUS", "AESI", "RELISA", "RELPOM", "RELDEX", "ACNISA", "OUTCOME"):
         frame[flag] = events[flag]
+    criteria = seriousness_criteria(
+        serious=(events["SERIOUS"] == "Y").to_numpy(),
+        fatal=(events["OUTCOME"] == "FATAL").to_numpy(),
+        life_threatening=(events["GRADE"] == 4).to_numpy(),
+        hospitalised=events["PT"].isin(HOSPITALISED_PTS).to_numpy(),
+    )
+    for name, values in criteria.items():
+        frame[name] = values
     return frame[list(ADVERSE_EVENT_EXPORT_ORDER)]
 
 

@@ -1,6 +1,6 @@
 """ADSL, one record per subject, from SDTM only: read it top to bottom as the derivation chain.
 
-Source datasets: DM (the base, one record per registered patient), EX, DS, VS, RS, MH, SC.
+Source datasets: DM (the base, one record per registered patient), EX, DS, VS, RS, MH, SC, CM.
 Every step is a generic verb of `cdisc_cup.adam.derivations` that the spec
 (`specs/adam/adsl.yaml`) names in its `derivation:` entries; what is particular to this study
 (the reference drug, how a cycle is read off VISITNUM, test codes, age groups, the Figure 1
@@ -34,15 +34,18 @@ BASELINES = (  # (findings domain, --TESTCD, ADSL variable): --STRESN of the --L
 
 SC_RESULTS = (  # (SCTESTCD, ADSL variable, SC result variable)
     ("NPRLINES", "PRLINES", "SCSTRESN"),
-    ("PRIORPI", "PRPIFL", "SCSTRESC"),
-    ("PRIORLEN", "PRLENFL", "SCSTRESC"),
-    ("PRIORPOM", "PRPOMFL", "SCSTRESC"),
-    ("PRICD38", "PRCD38FL", "SCSTRESC"),
-    ("CONMEDBL", "CMBLFL", "SCSTRESC"),
     ("CONDISBL", "CDBLFL", "SCSTRESC"),
 )
+# The pre-specified medications of the baseline form (CM, CMPRESP = Y): (CMCAT, CMTRT, ADSL flag).
+PRESPECIFIED_MEDICATIONS = (
+    ("PRIOR ANTI-MYELOMA THERAPY", "PROTEASOME INHIBITOR", "PRPIFL"),
+    ("PRIOR ANTI-MYELOMA THERAPY", "LENALIDOMIDE", "PRLENFL"),
+    ("PRIOR ANTI-MYELOMA THERAPY", "POMALIDOMIDE", "PRPOMFL"),
+    ("PRIOR ANTI-MYELOMA THERAPY", "ANTI-CD38 MONOCLONAL ANTIBODY", "PRCD38FL"),
+    ("CONCOMITANT MEDICATION", "ANY CONCOMITANT MEDICATION", "CMBLFL"),
+)
 
-END_OF_TREATMENT = {"DSCAT": "DISPOSITION EVENT", "DSSCAT": "END OF TREATMENT"}
+END_OF_TREATMENT = {"DSCAT": "DISPOSITION EVENT", "DSSCAT": "STUDY TREATMENT"}
 
 
 def exposure(ex: pd.DataFrame, *, visitnum_cycle_divisor: int) -> pd.DataFrame:
@@ -126,6 +129,15 @@ def build_adsl(study: StudySpec, sdtm: Mapping[str, pd.DataFrame]) -> pd.DataFra
     for testcd, new_var, result in SC_RESULTS:
         adsl = d.derive_vars_merged(
             adsl, sdtm["SC"], by_vars=BY, new_vars={new_var: result}, filter_add={"SCTESTCD": testcd}, mode="last"
+        )
+    for category, treatment, new_var in PRESPECIFIED_MEDICATIONS:
+        adsl = d.derive_vars_merged(
+            adsl,
+            sdtm["CM"],
+            by_vars=BY,
+            new_vars={new_var: "CMOCCUR"},
+            filter_add={"CMCAT": category, "CMTRT": treatment},
+            mode="last",
         )
     adsl = d.derive_vars_merged_summary(
         adsl,

@@ -2,15 +2,38 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 
 from cdisc_cup.constants import SAS_EPOCH
-from cdisc_cup.spec.model import DatasetSpec
+from cdisc_cup.spec.model import DatasetSpec, StudySpec
 
 
 def predecessors(spec: DatasetSpec) -> dict[str, str]:
     """`{variable: "DATASET.VARIABLE"}` for every Predecessor variable of the spec."""
     return {v.name: v.value["predecessor"] for v in spec.variables if v.value is not None and "predecessor" in v.value}
+
+
+def study_for_sdtm(study: StudySpec) -> StudySpec:
+    """The study's ADaM specs as its SDTM specs allow: an `optional` Predecessor variable whose
+    SDTM variable is not submitted (AE.AESDTH of a format v1 export) is left out too, and the
+    dataset's define.xml comment says so. A non-optional one stays and fails loudly in
+    `derive_vars_predecessor`, because a misspelt predecessor must not vanish silently."""
+    submitted = {f"{spec.name}.{variable}" for spec in study.sdtm for variable in spec.variable_names}
+    sdtm_names = {spec.name for spec in study.sdtm}
+    specs = []
+    for spec in study.adam:
+        left_out = {
+            name: source
+            for name, source in predecessors(spec).items()
+            if spec.variable(name).optional and source.split(".")[0] in sdtm_names and source not in submitted
+        }
+        if left_out:
+            reason = f"{', '.join(left_out)} not submitted: {', '.join(left_out.values())} not submitted in SDTM."
+            spec = spec.without(left_out, reason)
+        specs.append(spec)
+    return replace(study, adam=tuple(specs))
 
 
 def shape_to_spec(frame: pd.DataFrame, spec: DatasetSpec) -> pd.DataFrame:

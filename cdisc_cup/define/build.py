@@ -23,7 +23,8 @@ from datetime import datetime
 import pandas as pd
 from lxml import etree
 
-from cdisc_cup.ct import Codelist, load_codelists
+from cdisc_cup.conditions import is_null
+from cdisc_cup.ct import Codelist
 from cdisc_cup.define.document import NSMAP, XLINK_NS, XML_NS, dfn, odm, qualified
 from cdisc_cup.define.html import STYLESHEET
 from cdisc_cup.define.identifiers import (
@@ -69,6 +70,7 @@ class _Registry:
     codelist_values: dict[str, list[pd.Series]] = field(default_factory=dict)
     codelist_types: dict[str, str] = field(default_factory=dict)
     uses_meddra: bool = False
+    dictionaries: dict[str, None] = field(default_factory=dict)  # external dictionaries named, in order
 
     def method(self, oid: str, name: str, text: str) -> str:
         return self.methods.setdefault(text, (oid, name))[0]
@@ -126,6 +128,14 @@ def _origin(parent: etree._Element, variable: VariableSpec) -> None:
     source = variable.origin_source or defaults.get(variable.origin)
     if source is not None:
         origin.set("Source", source)
+
+
+def _mandatory(variable: VariableSpec, values: pd.Series) -> str:
+    """Define-XML 2.1 Mandatory: Yes when the variable must have a value in every record. A
+    required variable that is null somewhere (ADSL.RACE, not collected in the CUP) is declared
+    No, so define.xml agrees with the data; its comment says why."""
+    required = variable.core == "Req" and not bool(is_null(values).any())
+    return "Yes" if required else "No"
 
 
 def _is_meddra(spec: DatasetSpec, variable: VariableSpec) -> bool:
@@ -197,7 +207,7 @@ class _DefineBuilder:
                 [
                     ("ItemOID", item_oid(spec.name, name)),
                     ("OrderNumber", order),
-                    ("Mandatory", "Yes" if variable.core == "Req" else "No"),
+                    ("Mandatory", _mandatory(variable, frame[name])),
                     ("KeySequence", key_sequence),
                     ("MethodOID", method_oid),
                     ("Role", variable.role if self.standard == "SDTM" else None),
@@ -294,7 +304,10 @@ class _DefineBuilder:
         values: pd.Series,
         shape: ItemShape,
     ) -> None:
-        if codelist_id is not None:
+        if variable.dictionary is not None and codelist_id is None:
+            self.registry.dictionaries.setdefault(variable.dictionary)
+            oid = f"CL.{variable.dictionary}"
+        elif codelist_id is not None:
             oid = self.registry.codelist(codelist_id, values, shape.data_type)
         elif _is_meddra(spec, variable):
             self.registry.uses_meddra = True
@@ -321,7 +334,7 @@ class _DefineBuilder:
                 [
                     ("ItemOID", oid),
                     ("OrderNumber", order),
-                    ("Mandatory", "Yes" if variable.core == "Req" else "No"),
+                    ("Mandatory", _mandatory(variable, subset)),
                     ("MethodOID", method_oid),
                 ],
             )
@@ -351,7 +364,7 @@ class _DefineBuilder:
 
     def codelists(self) -> tuple[list[etree._Element], dict[str, tuple[str, str]]]:
         """CodeList elements with the terms used, and the CT def:Standards they cite."""
-        known = load_codelists()
+        known = self.study.terminology.codelists
         elements, ct_standards = [], {}
         for codelist_id, series in self.registry.codelist_values.items():
             found = known.get(codelist_id)
@@ -372,6 +385,7 @@ class _DefineBuilder:
             elements.append(_codelist_element(found, used, self.registry.codelist_types[codelist_id], standard_oid))
         if self.registry.uses_meddra:
             elements.append(self._meddra())
+        elements += [self._external(key) for key in self.registry.dictionaries]
         return elements, ct_standards
 
     def _ct_standard(self, found: Codelist, ct_standards: dict[str, tuple[str, str]]) -> str | None:
@@ -394,6 +408,18 @@ class _DefineBuilder:
                 ("Version", self.study.standards.get("meddra", "unknown")),
                 ("href", "https://www.meddra.org/"),
             ],
+        )
+        return element
+
+    def _external(self, key: str) -> etree._Element:
+        """A codelist that is an external dictionary (ISO 3166 for COUNTRY since CDISC retired
+        its copy): def:ExternalCodeList with the dictionary's name, version and address."""
+        dictionary = self.study.dictionaries[key]
+        element = etree.Element(odm("CodeList"))
+        _set(element, [("OID", f"CL.{key}"), ("Name", dictionary.name), ("DataType", "text")])
+        _set(
+            etree.SubElement(element, odm("ExternalCodeList")),
+            [("Dictionary", dictionary.name), ("Version", dictionary.version), ("href", dictionary.href)],
         )
         return element
 

@@ -101,11 +101,21 @@ def derive_reference_end(data: DerivationInput, date: str, fallback: str | None 
     return _per_subject(data, source, dates, "max")
 
 
-@derivation("latest_date", "record", "columns")
-def derive_latest_date(data: DerivationInput, columns: Sequence[str]) -> pd.Series:
-    """The latest of several ISO dates of the same record (ISO text sorts as dates do)."""
-    values = pd.concat([data.raw_column(c).astype("string") for c in columns], axis=1)
-    return values.max(axis=1, skipna=True).astype("string")
+@derivation("last_contact", "record", "dates")
+def derive_last_contact(data: DerivationInput, dates: Sequence[str]) -> pd.Series:
+    """Date of last contact (SDTMIG 3.4 DM RFPENDTC): the latest complete date of the
+    patient's record in any of the raw files named (`file.COLUMN`, or COLUMN of the block's
+    own file); partial dates cannot say which day came last and do not count."""
+    key = data.study.subject_key
+    parts = []
+    for reference in dates:
+        file_name, _, column = reference.rpartition(".")
+        frame = data.raw[file_name].frame if file_name else data.rows
+        values = frame[column].astype("string")
+        parts.append(pd.DataFrame({"subject": frame[key], "date": values.where(values.str.len() == 10)}))
+    stacked = pd.concat(parts, ignore_index=True).dropna()
+    latest = stacked.groupby("subject")["date"].max()
+    return lookup(data.rows[key], pd.Series(latest.index), pd.Series(latest.to_numpy())).astype("string")
 
 
 @derivation("first_present", "record", "columns")
@@ -154,12 +164,14 @@ def derive_study_day(data: DerivationInput, date: str) -> pd.Series:
 
 @derivation("epoch", "dataset", "date")
 def derive_epoch(data: DerivationInput, date: str) -> pd.Series:
-    """EPOCH from a complete date: SCREENING before first dose, TREATMENT to last dose, then FOLLOW-UP."""
+    """EPOCH from a complete date: SCREENING before first dose (every date of a patient never
+    dosed), TREATMENT to last dose, then FOLLOW-UP."""
     when = complete_dates(data.frame[date])
     first = complete_dates(data.subject_lookup("DM", "RFXSTDTC"))
     last = complete_dates(data.subject_lookup("DM", "RFXENDTC"))
     epoch = pd.Series(pd.NA, index=data.frame.index, dtype="string")
-    epoch = epoch.mask(when < first, "SCREENING")
+    # A patient never dosed never left screening: no TREATMENT or FOLLOW-UP epoch for them.
+    epoch = epoch.mask((when < first) | (first.isna() & when.notna()), "SCREENING")
     epoch = epoch.mask((when >= first) & (when <= last), "TREATMENT")
     return epoch.mask(when > last, "FOLLOW-UP")
 
@@ -170,7 +182,8 @@ def derive_last_before_exposure_flag(data: DerivationInput, date: str, by: Seque
     frame = data.frame
     when = complete_dates(frame[date])
     first_dose = complete_dates(data.subject_lookup("DM", "RFXSTDTC"))
-    eligible = when.notna() & (first_dose.isna() | (when <= first_dose))
+    # A patient never dosed has no exposure to be last before: no flag (SDTMIG 3.4 --LOBXFL).
+    eligible = when.notna() & first_dose.notna() & (when <= first_dose)
     keys = ["USUBJID", *by]
     candidates = frame.loc[eligible, keys].assign(_when=when[eligible])
     latest = candidates.sort_values([*keys, "_when"], kind="stable").groupby(keys, sort=False).tail(1).index

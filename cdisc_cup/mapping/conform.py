@@ -55,11 +55,13 @@ def _codelists_by_record(spec: DatasetSpec, frame: pd.DataFrame, variable: str) 
     return frame[BLOCK].map(per_block).astype("object")
 
 
-def _codelist_problems(spec: DatasetSpec, frame: pd.DataFrame, variable: str) -> list[Problem]:
+def _codelist_problems(
+    spec: DatasetSpec, frame: pd.DataFrame, variable: str, terminology: ct.Terminology
+) -> list[Problem]:
     codelist_ids = _codelists_by_record(spec, frame, variable)
     problems: list[Problem] = []
     for codelist_id in codelist_ids.dropna().unique():
-        codelist = ct.codelist(str(codelist_id))
+        codelist = terminology.codelist(str(codelist_id))
         if codelist.extensible:
             continue  # sponsor terms are allowed; define.xml marks them def:ExtendedValue
         in_scope = (codelist_ids == codelist_id) & frame[variable].notna()
@@ -75,7 +77,7 @@ def _codelist_problems(spec: DatasetSpec, frame: pd.DataFrame, variable: str) ->
     return problems
 
 
-def check_dataset(spec: DatasetSpec, frame: pd.DataFrame) -> dict[str, int]:
+def check_dataset(spec: DatasetSpec, frame: pd.DataFrame, terminology: ct.Terminology) -> dict[str, int]:
     """Raise ConformanceErrors listing every violation; return the written character lengths:
     the bytes of the longest value of each character variable, at least 1."""
     problems: list[Problem] = []
@@ -146,19 +148,21 @@ def check_dataset(spec: DatasetSpec, frame: pd.DataFrame) -> dict[str, int]:
             f"at most {limit} characters ({spec.name}.{name} length in the spec)",
         )
         if variable.codelist or any("codelist" in (b.values.get(name) or {}) for b in spec.records):
-            problems += _codelist_problems(spec, frame, name)
+            problems += _codelist_problems(spec, frame, name, terminology)
     if problems:
         raise ConformanceErrors(problems)
     return lengths
 
 
-def check_datasets(specs: Mapping[str, DatasetSpec], frames: Mapping[str, pd.DataFrame]) -> dict[str, dict[str, int]]:
+def check_datasets(
+    specs: Mapping[str, DatasetSpec], frames: Mapping[str, pd.DataFrame], terminology: ct.Terminology
+) -> dict[str, dict[str, int]]:
     """Check every dataset against its spec, collecting all problems of all datasets into one error."""
     lengths: dict[str, dict[str, int]] = {}
     problems: list[Problem] = []
     for name, frame in frames.items():
         try:
-            lengths[name] = check_dataset(specs[name], frame)
+            lengths[name] = check_dataset(specs[name], frame, terminology)
         except ConformanceErrors as error:
             problems += error.problems
     if problems:

@@ -11,7 +11,8 @@ are stacked. Each record keeps its raw file and line (SOURCE_FILE, LINE) for the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -221,6 +222,57 @@ def _sorted(spec: DatasetSpec, frame: pd.DataFrame) -> pd.DataFrame:
     seq = f"{spec.name}SEQ"
     order = ["USUBJID", seq] if seq in frame.columns else [k for k in spec.keys if k in frame.columns]
     return frame.sort_values(order, kind="stable", na_position="last").reset_index(drop=True)
+
+
+def _raw_columns(source: Any) -> list[str]:
+    """The raw columns a value source (or condition) reads: `column`, `columns`, `when`."""
+    if isinstance(source, Mapping):
+        found = [source["column"]] if isinstance(source.get("column"), str) else []
+        found += [c for c in source.get("columns") or [] if isinstance(c, str)]
+        return found + [c for key in ("when", "all", "any", "not") for c in _raw_columns(source.get(key))]
+    if isinstance(source, list):
+        return [c for item in source for c in _raw_columns(item)]
+    return []
+
+
+def _optional_raw_columns(spec: DatasetSpec) -> dict[str, list[tuple[str, str]]]:
+    """`{variable: [(raw file, column), ...]}` for the spec's `optional` variables."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for variable in spec.variables:
+        if variable.optional:
+            for block in spec.records:
+                for column in _raw_columns(_source_for(block.values, variable)):
+                    file_name, _, name = column.rpartition(".")
+                    found.setdefault(variable.name, []).append((file_name or block.source, name))
+    return found
+
+
+def without_uncollected(study: StudySpec, spec: DatasetSpec, names: Collection[str]) -> DatasetSpec:
+    """The SDTM spec without these optional variables; its define.xml comment says which raw
+    columns were not collected, so the reviewer reads why (the same words however the
+    variables were found missing)."""
+    columns = _optional_raw_columns(spec)
+    read = sorted({(file, column) for name in names for file, column in columns.get(name, [])})
+    files = sorted({study.raw_file(file).file for file, _ in read})
+    note = (
+        f"{', '.join(names)} not submitted: the export ({', '.join(files)}) has no "
+        f"{', '.join(column for _, column in read)} (not collected in its format)."
+    )
+    return spec.without(names, note)
+
+
+def study_for_export(study: StudySpec, raw: Mapping[str, RawTable]) -> StudySpec:
+    """The study's SDTM specs as this export allows: an `optional` variable all of whose raw
+    columns the export lacks (a format v1 export has no seriousness criteria) is left out."""
+    specs = []
+    for spec in study.sdtm:
+        left_out = [
+            name
+            for name, columns in _optional_raw_columns(spec).items()
+            if all(file in raw and column in raw[file].absent_columns for file, column in columns)
+        ]
+        specs.append(without_uncollected(study, spec, left_out) if left_out else spec)
+    return replace(study, sdtm=tuple(specs))
 
 
 def build_sdtm(study: StudySpec, raw: Mapping[str, RawTable]) -> dict[str, pd.DataFrame]:

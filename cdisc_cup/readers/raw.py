@@ -562,18 +562,17 @@ def _check_date_order(table: RawTable, absent: frozenset[str]) -> list[Problem]:
     return problems
 
 
-def _read_file(
-    folder: Path, spec: RawFileSpec, options: ReaderOptions
-) -> tuple[RawTable | None, list[Problem], frozenset[str]]:
-    """`read_raw_file`, plus the declared columns the file lacks (added empty) for the cross-file checks."""
+def read_raw_file(folder: Path, spec: RawFileSpec, options: ReaderOptions) -> tuple[RawTable | None, list[Problem]]:
+    """Read and type one raw file; problems are returned, not raised. The declared columns the
+    file lacks are added empty and named in `RawTable.absent_columns`."""
     path = folder / spec.file
     options = spec.reader or options
     if not path.is_file():
-        return None, [Problem(str(path), "raw file missing", expected=f"{spec.file} in {folder}")], frozenset()
+        return None, [Problem(str(path), "raw file missing", expected=f"{spec.file} in {folder}")]
     sas_source = options.format in ("sas7bdat", "xpt")
     frame = _read_sas(path, options) if sas_source else _read_csv(path, spec, options)
     if isinstance(frame, Problem):
-        return None, [frame], frozenset()
+        return None, [frame]
     declared = [c.name for c in spec.columns]
     absent = frozenset(name for name in declared if name not in frame.columns)
     missing = [c.name for c in spec.columns if c.required and c.name in absent]
@@ -594,13 +593,7 @@ def _read_file(
     typed, found = _type_columns(path, frame, spec, options, sas_source, absent)
     problems += found
     extras = [c for c in frame.columns if c not in declared and c != LINE]
-    return RawTable(spec=spec, path=path, frame=typed, extra_columns=extras), problems, absent
-
-
-def read_raw_file(folder: Path, spec: RawFileSpec, options: ReaderOptions) -> tuple[RawTable | None, list[Problem]]:
-    """Read and type one raw file; problems are returned, not raised."""
-    table, problems, _ = _read_file(folder, spec, options)
-    return table, problems
+    return RawTable(spec=spec, path=path, frame=typed, extra_columns=extras, absent_columns=absent), problems
 
 
 def read_raw_export(folder: Path, study: StudySpec) -> dict[str, RawTable]:
@@ -611,13 +604,13 @@ def read_raw_export(folder: Path, study: StudySpec) -> dict[str, RawTable]:
             [Problem(str(folder), "raw export folder not found", expected="a folder with the export files")]
         )
     tables: dict[str, RawTable] = {}
-    absent: dict[str, frozenset[str]] = {}
     problems: list[Problem] = []
     for spec in study.raw_files:
-        table, found, absent[spec.name] = _read_file(folder, spec, study.reader)
+        table, found = read_raw_file(folder, spec, study.reader)
         problems += found
         if table is not None:
             tables[spec.name] = table
+    absent = {name: table.absent_columns for name, table in tables.items()}
     for name, table in tables.items():
         problems += _check_keys(table, absent[name])
         problems += _check_references(table, tables, absent)

@@ -270,7 +270,11 @@ def validate_datasets(
     """
     views = {name.upper(): as_view(name, source) for name, source in datasets.items()}
     names = list(views) or [Path(n).stem.upper() for n in unreadable or {}]
-    study = Study(views, dataset_standards(names, standard), define, dict(unreadable or {}))
+    cited = define.terminology if define is not None else ()
+    terminology = ct.terminology(
+        sdtm=ct.chosen_package("SDTM", cited)[0], adam=ct.chosen_package("ADaM", cited)[0]
+    )  # as `DatasetFolder.decide` chooses: the define.xml's packages, else the newest shipped
+    study = Study(views, dataset_standards(names, standard), define, dict(unreadable or {}), terminology=terminology)
     return run_rules(study, shipped_rules() if rules is None else rules)
 
 

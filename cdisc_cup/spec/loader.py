@@ -21,6 +21,7 @@ from cdisc_cup.errors import Problem, SpecErrors
 from cdisc_cup.spec.model import (
     DatasetSpec,
     DateOrder,
+    Dictionary,
     RawColumnSpec,
     RawFileSpec,
     ReaderOptions,
@@ -199,6 +200,8 @@ def load_dataset_spec(path: Path, problems: list[Problem] | None = None) -> Data
                 method=v.get("method"),
                 comment=v.get("comment"),
                 data_type=v.get("data_type"),
+                optional=v.get("optional", False),
+                dictionary=v.get("dictionary"),
             )
             for v in document["variables"]
         ),
@@ -273,6 +276,18 @@ def _check_study_references(study: StudySpec, study_path: Path) -> list[Problem]
                         expected="one of " + ", ".join(sorted(raw_names)),
                     )
                 )
+    for spec in (*study.sdtm, *study.adam):
+        for index, variable in enumerate(spec.variables):
+            if variable.dictionary is not None and variable.dictionary not in study.dictionaries:
+                problems.append(
+                    Problem(
+                        str(spec.path),
+                        "the variable names a dictionary study.yaml does not declare",
+                        column=f"variables[{index}].dictionary",
+                        value=variable.dictionary,
+                        expected="one of " + (", ".join(sorted(study.dictionaries)) or "study.dictionaries (none)"),
+                    )
+                )
     names = [s.name for s in (*study.sdtm, *study.adam)]
     for dup in sorted({n for n in names if names.count(n) > 1}):
         problems.append(Problem(str(study_path), "dataset specified twice", value=dup))
@@ -316,6 +331,10 @@ def load_study(spec_dir: Path | None = None) -> StudySpec:
         protocol=study_section.get("protocol", study_section["studyid"]),
         country=study_section.get("country", ""),
         standards=study_section.get("standards", {}),
+        dictionaries={
+            key: Dictionary(entry["name"], str(entry["version"]), entry.get("href"))
+            for key, entry in (study_section.get("dictionaries") or {}).items()
+        },
         parameters=study_section.get("parameters", {}),
         reader=reader,
         subject_key=document["raw"]["subject_key"],

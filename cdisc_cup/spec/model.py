@@ -7,10 +7,13 @@ dispatches on their single key; everything else is a field.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
+
+from cdisc_cup import ct
 
 ValueSource = Mapping[str, Any]
 Condition = Mapping[str, Any]
@@ -82,6 +85,17 @@ class VariableSpec:
     method: str | None = None  # derivation text for define.xml MethodDef
     comment: str | None = None
     data_type: str | None = None  # Define-XML DataType override (date, datetime, integer, float)
+    optional: bool = False  # left out when the export lacks every raw column it reads
+    dictionary: str | None = None  # an external dictionary of study.yaml `dictionaries` (ISO 3166)
+
+
+@dataclass(frozen=True)
+class Dictionary:
+    """An external dictionary a variable's values come from (MedDRA, ISO 3166)."""
+
+    name: str
+    version: str
+    href: str | None = None
 
 
 @dataclass(frozen=True)
@@ -126,6 +140,15 @@ class DatasetSpec:
     def is_supplemental(self) -> bool:
         return self.parent is not None
 
+    def without(self, names: Collection[str], reason: str) -> DatasetSpec:
+        """The spec with the named variables left out and the reason added to its description,
+        which is the dataset's define.xml comment: a reviewer reads why they are not submitted."""
+        return replace(
+            self,
+            variables=tuple(v for v in self.variables if v.name not in names),
+            description=" ".join(text for text in (self.description, reason) if text),
+        )
+
 
 @dataclass(frozen=True)
 class StudySpec:
@@ -141,6 +164,7 @@ class StudySpec:
     adam: tuple[DatasetSpec, ...]
     parameters: Mapping[str, Any] = field(default_factory=dict)  # dates, windows, doses
     standards: Mapping[str, str] = field(default_factory=dict)  # sdtmig, adamig, ct versions
+    dictionaries: Mapping[str, Dictionary] = field(default_factory=dict)
     spec_dir: Path | None = None
 
     def raw_file(self, name: str) -> RawFileSpec:
@@ -148,6 +172,18 @@ class StudySpec:
             if raw.name == name:
                 return raw
         raise KeyError(name)
+
+    @cached_property
+    def terminology(self) -> ct.Terminology:
+        """The CT packages the study is built with (`standards.sdtm_ct`, `standards.adam_ct`):
+        the codelists its specs name, checked before writing and listed in define.xml. A spec
+        folder's own `ct/sponsor.yaml` is laid over the shipped sponsor codelists."""
+        sponsor = self.spec_dir / "ct" / "sponsor.yaml" if self.spec_dir is not None else None
+        return ct.terminology(
+            sdtm=self.standards.get("sdtm_ct"),
+            adam=self.standards.get("adam_ct"),
+            extra=sponsor if sponsor is not None and sponsor.is_file() else None,
+        )
 
     def dataset(self, name: str) -> DatasetSpec:
         for spec in (*self.sdtm, *self.adam):

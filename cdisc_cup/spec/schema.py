@@ -111,6 +111,19 @@ STUDY_SCHEMA: dict[str, Any] = {
             "country": {"type": "string", "regex": r"^[A-Z]{3}$"},
             "standards": {"type": "dict", "valuesrules": {"type": "string"}},
             "parameters": {"type": "dict"},
+            # External dictionaries a variable may name (`dictionary:`): define.xml gives them
+            # as def:ExternalCodeList (Define-XML 2.1 section 5.3.7).
+            "dictionaries": {
+                "type": "dict",
+                "valuesrules": {
+                    "type": "dict",
+                    "schema": {
+                        "name": {"type": "string", "required": True},
+                        "version": {"type": "string", "required": True},
+                        "href": {"type": "string"},
+                    },
+                },
+            },
         },
     },
     "raw": {
@@ -165,6 +178,11 @@ VARIABLE: dict[str, Any] = {
         "value": VALUE_SOURCE,
         "method": {"type": "string"},
         "comment": {"type": "string"},
+        # Left out of the dataset when the export lacks every raw column it reads (an older
+        # export format); the dataset's define.xml comment then says so.
+        "optional": {"type": "boolean"},
+        # An external dictionary (study.yaml `dictionaries`) instead of a CDISC codelist.
+        "dictionary": {"type": "string"},
     },
 }
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from cdisc_cup.adam import CATALOGUE, derive_adam
-from cdisc_cup.adam.adsl import BASELINES, SC_RESULTS
+from cdisc_cup.adam.adsl import BASELINES, PRESPECIFIED_MEDICATIONS, SC_RESULTS
 from cdisc_cup.pipeline import ConversionResult
 from cdisc_cup.spec.loader import load_study
 from cdisc_cup.spec.model import DatasetSpec
@@ -69,7 +69,12 @@ def tiny_sdtm() -> dict[str, pd.DataFrame]:
             "AESTDTC": ["2020-07-18", "2020-07", "2020-09-09", "2020-09-10", "", "2020-07-20"],
             "AEENDTC": ["2020-07-19", "2020-08", "", "2020-09", "", "2020-07-21"],
             "AESER": ["Y", "N", "N", "N", "N", "N"],
-            "AESDTH": [""] * 6,
+            "AESDTH": ["N", "", "", "", "", ""],
+            "AESLIFE": ["N", "", "", "", "", ""],
+            "AESHOSP": ["Y", "", "", "", "", ""],  # the serious one: hospitalised
+            "AESDISAB": ["N", "", "", "", "", ""],
+            "AESCONG": ["N", "", "", "", "", ""],
+            "AESMIE": ["N", "", "", "", "", ""],
             "AEOUT": ["RECOVERED/RESOLVED"] * 6,
             "AETOXGR": ["3", "1", "2", "3", "1", "2"],
             "AEREL": ["NOT RELATED", "RELATED", "", "NOT RELATED", "NOT RELATED", "NOT RELATED"],
@@ -96,7 +101,7 @@ def tiny_sdtm() -> dict[str, pd.DataFrame]:
         {
             "USUBJID": ["S-1", "S-2"],
             "DSCAT": ["DISPOSITION EVENT"] * 2,
-            "DSSCAT": ["END OF TREATMENT"] * 2,
+            "DSSCAT": ["STUDY TREATMENT"] * 2,
             "DSDECOD": ["PROGRESSIVE DISEASE", "OTHER"],
             "DSSTDTC": ["2020-08-20", "2020-07-30"],
         }
@@ -106,15 +111,16 @@ def tiny_sdtm() -> dict[str, pd.DataFrame]:
     )
     rs = _frame({"USUBJID": ["S-1", "S-2"], "RSTESTCD": ["ECOG101"] * 2, "RSSTRESN": [1.0, 2.0], "RSLOBXFL": ["Y", ""]})
     mh = _frame({"USUBJID": SUBJECTS, "MHCAT": ["PRIMARY DIAGNOSIS"] * 2, "MHSTDTC": ["2013-07", "2019"]})
-    sc = _frame(
+    sc = _frame({"USUBJID": ["S-1"], "SCTESTCD": ["NPRLINES"], "SCSTRESC": ["3"], "SCSTRESN": [3.0]})
+    cm = _frame(
         {
-            "USUBJID": ["S-1", "S-1"],
-            "SCTESTCD": ["NPRLINES", "PRIORPI"],
-            "SCSTRESC": ["3", "Y"],
-            "SCSTRESN": [3.0, None],
+            "USUBJID": ["S-1"],
+            "CMCAT": ["PRIOR ANTI-MYELOMA THERAPY"],
+            "CMTRT": ["PROTEASOME INHIBITOR"],
+            "CMOCCUR": ["Y"],
         }
     )
-    return {"DM": dm, "EX": ex, "AE": ae, "SUPPAE": supp, "DS": ds, "VS": vs, "RS": rs, "MH": mh, "SC": sc}
+    return {"DM": dm, "EX": ex, "AE": ae, "SUPPAE": supp, "DS": ds, "VS": vs, "RS": rs, "MH": mh, "SC": sc, "CM": cm}
 
 
 @pytest.fixture(scope="module")
@@ -225,10 +231,11 @@ def test_the_spec_documents_the_filters_the_adsl_call_site_uses() -> None:
     documented = {
         v.name: (v.value["dataset_add"], v.value["filter_add"])
         for v in STUDY.dataset("ADSL").variables
-        if v.value and v.value.get("dataset_add") in {"VS", "RS", "SC"}
+        if v.value and v.value.get("dataset_add") in {"VS", "RS", "SC", "CM"}
     }
     used = {
         new_var: (domain, {f"{domain}TESTCD": testcd, f"{domain}LOBXFL": "Y"}) for domain, testcd, new_var in BASELINES
     }
     used |= {new_var: ("SC", {"SCTESTCD": testcd}) for testcd, new_var, _ in SC_RESULTS}
+    used |= {new_var: ("CM", {"CMCAT": cat, "CMTRT": trt}) for cat, trt, new_var in PRESPECIFIED_MEDICATIONS}
     assert documented == used

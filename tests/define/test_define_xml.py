@@ -258,7 +258,7 @@ def test_a_built_tree_is_validated_without_writing_it(converted_sample) -> None:
 # --- content ------------------------------------------------------------------------------------
 
 
-def test_header_standards_and_stylesheet(sdtm_define: Path) -> None:
+def test_header_standards_and_stylesheet(sdtm_define: Path, study: StudySpec) -> None:
     text = sdtm_define.read_text(encoding="utf-8")
     assert '<?xml-stylesheet type="text/xsl" href="define2-1.xsl"?>' in text
     assert (sdtm_define.parent / "define2-1.xsl").is_file()
@@ -266,7 +266,7 @@ def test_header_standards_and_stylesheet(sdtm_define: Path) -> None:
     assert root.get(_ns("def:Context")) == "Submission"
     assert root.get("CreationDateTime") == "2024-05-06T07:08:09"
     standards = {(s.get("Name"), s.get("Version")) for s in root.iterfind(".//def:Standard", NS)}
-    assert standards == {("SDTMIG", "3.4"), ("CDISC/NCI", "2015-12-18")}
+    assert standards == {("SDTMIG", "3.4"), ("CDISC/NCI", study.standards["sdtm_ct"])}
 
 
 def test_item_groups_carry_the_dataset_attributes(sdtm_define: Path) -> None:

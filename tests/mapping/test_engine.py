@@ -94,20 +94,32 @@ def test_supp_records_point_at_their_parent(sdtm: dict[str, pd.DataFrame]) -> No
 
 def test_disposition_blocks(sdtm: dict[str, pd.DataFrame]) -> None:
     ds = sdtm["DS"]
-    end = ds[ds["DSSCAT"] == "END OF TREATMENT"].set_index("USUBJID")["DSDECOD"]
+    end = ds[ds["DSSCAT"] == "STUDY TREATMENT"].set_index("USUBJID")["DSDECOD"]
     assert end.to_dict() == {
         "ISA-CUP-DE-01-001": "COMPLETED",
         "ISA-CUP-DE-02-001": "DEATH",
         "ISA-CUP-DE-02-002": "OTHER",
     }
     assert (ds["DSCAT"] == "PROTOCOL MILESTONE").sum() == 3
-    assert (ds["DSCAT"] == "OTHER EVENT").sum() == 1
+    # One end of participation per subject: the death on its date, else the last contact.
+    participation = ds[ds["DSSCAT"] == "STUDY PARTICIPATION"].set_index("USUBJID")
+    assert participation["DSDECOD"].to_dict() == {
+        "ISA-CUP-DE-01-001": "COMPLETED",
+        "ISA-CUP-DE-02-001": "DEATH",
+        "ISA-CUP-DE-02-002": "COMPLETED",
+    }
+    assert participation.loc["ISA-CUP-DE-02-001", "DSSTDTC"] == "2020-09-10"
+    assert participation.loc["ISA-CUP-DE-01-001", "DSSTDTC"] == "2021-01-31"  # EOTDAT, the latest date
+    assert not ds.duplicated(["USUBJID", "DSSCAT", "DSDECOD", "DSSTDTC"]).any()
+    assert ds["EPOCH"].notna().all()
 
 
 def test_last_observation_before_exposure(sdtm: dict[str, pd.DataFrame]) -> None:
     vs = sdtm["VS"]
     assert set(vs["VSTESTCD"]) == {"WEIGHT", "HEIGHT"}
-    assert (vs["VSLOBXFL"] == "Y").sum() == 6  # registration precedes the first dose; never-dosed patient too
+    flagged = vs[vs["VSLOBXFL"] == "Y"]
+    assert len(flagged) == 4  # registration precedes the first dose of the two dosed patients
+    assert "ISA-CUP-DE-02-002" not in set(flagged["USUBJID"])  # never dosed: no exposure to be before
     assert vs.set_index(["USUBJID", "VSTESTCD"]).loc[("ISA-CUP-DE-01-001", "WEIGHT"), "VSORRES"] == "75.5"
 
 

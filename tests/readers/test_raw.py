@@ -87,7 +87,7 @@ def test_impossible_date(tmp_path: Path) -> None:
         ("administrations", 3, "POMALIDOMIDE", "CARFILZOMIB", "DRUG", "code list"),
         ("patients", 2, ";75,5;", ";schwer;", "WEIGHT", "not a number"),
         ("patients", 2, ";75,5;", ";75.5;", "WEIGHT", "not a number"),  # a decimal point in a German export
-        ("adverse_events", 3, ";2;N;Y;", ";6;N;Y;", "GRADE", "code list"),
+        ("adverse_events", 3, ";2;N;;", ";6;N;;", "GRADE", "code list"),
         ("patients", 3, ";UN.UN.2010;", ";15.UN.2010;", "DIAGDAT", "layout"),
         ("adverse_events", 2, "01-001;2;", "09-999;2;", "PATNO", "not in patients.csv"),
         ("patients", 2, ";70;", ";;", "AGE", "missing"),

@@ -63,7 +63,7 @@ DEFECTS = {
         "schwer",
     ),
     "grade outside 1-5": (
-        {"adverse_events": replaced(ADVERSE_EVENTS, 3, ";2;N;Y;", ";6;N;Y;")},
+        {"adverse_events": replaced(ADVERSE_EVENTS, 3, ";2;N;;", ";6;N;;")},
         "adverse_events.csv, line 3, column GRADE",
         "'6'",
     ),

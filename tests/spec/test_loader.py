@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from cdisc_cup.errors import SpecErrors
 from cdisc_cup.spec.loader import default_spec_dir, load_study
@@ -44,7 +45,8 @@ def test_wrong_type_names_file_key_path_and_expectation(specs: Path) -> None:
         "name: AESER, label: Serious Event, type: Char, length: one",
     )
     problems = spec_problems(specs)
-    assert any("ae.yaml" in p and "variables[9].length" in p and "integer" in p for p in problems), problems
+    aeser = [v["name"] for v in yaml.safe_load((specs / "sdtm" / "ae.yaml").read_text())["variables"]].index("AESER")
+    assert any("ae.yaml" in p and f"variables[{aeser}].length" in p and "integer" in p for p in problems), problems
 
 
 def test_all_problems_at_once(specs: Path) -> None:

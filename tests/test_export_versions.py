@@ -1,0 +1,69 @@
+"""Both versions of the raw export contract convert (FORMAT.md): v1.1 carries the AE
+seriousness criteria, v1 does not, and then AE and ADAE are submitted without them and
+define.xml says why, instead of submitting six empty columns or failing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyreadstat
+import pytest
+from click.testing import CliRunner
+
+from cdisc_cup.cli import main
+from cdisc_cup.define.read import read_define
+from tests.exports import ADVERSE_EVENTS, SERIOUSNESS_CRITERIA, without_columns, write_export
+
+CRITERIA = ["AESCONG", "AESDISAB", "AESDTH", "AESHOSP", "AESLIFE", "AESMIE"]
+
+
+def _convert(export: Path, out: Path) -> Path:
+    result = CliRunner().invoke(main, ["convert", str(export), "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    return out / "m5" / "datasets" / "isa-cup-de"
+
+
+@pytest.fixture(scope="module")
+def v1(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("v1")
+    export = write_export(folder / "export", adverse_events=without_columns(ADVERSE_EVENTS, *SERIOUSNESS_CRITERIA))
+    return _convert(export, folder / "out")
+
+
+def test_v1_1_submits_every_criterion_of_a_serious_event(tmp_path: Path) -> None:
+    study = _convert(write_export(tmp_path / "export"), tmp_path / "out")
+    ae, _ = pyreadstat.read_xport(str(study / "tabulations" / "sdtm" / "ae.xpt"))
+    assert set(CRITERIA) <= set(ae.columns)
+    serious = ae[ae["AESER"] == "Y"]
+    assert (serious[CRITERIA] == "Y").any(axis=1).all()
+    assert (ae.loc[ae["AESER"] == "N", CRITERIA] == "").all().all()
+    adae, _ = pyreadstat.read_xport(str(study / "analysis" / "adam" / "datasets" / "adae.xpt"))
+    assert set(CRITERIA) <= set(adae.columns)
+
+
+def test_v1_submits_ae_without_the_criteria(v1: Path) -> None:
+    ae, _ = pyreadstat.read_xport(str(v1 / "tabulations" / "sdtm" / "ae.xpt"))
+    adae, _ = pyreadstat.read_xport(str(v1 / "analysis" / "adam" / "datasets" / "adae.xpt"))
+    assert not set(CRITERIA) & set(ae.columns)
+    assert not set(CRITERIA) & set(adae.columns)
+    assert {"AESER", "AEOUT"} <= set(ae.columns)
+
+
+def test_v1_define_xml_says_why_the_criteria_are_absent(v1: Path) -> None:
+    sdtm = read_define(v1 / "tabulations" / "sdtm" / "define.xml")
+    adam = read_define(v1 / "analysis" / "adam" / "datasets" / "define.xml")
+    assert not set(CRITERIA) & set(sdtm.datasets["AE"].variables)
+    ae_text = (v1 / "tabulations" / "sdtm" / "define.xml").read_text(encoding="utf-8")
+    assert "AESCONG, AESDISAB, AESDTH, AESHOSP, AESLIFE, AESMIE not submitted" in ae_text
+    assert "has no SCONG, SDISAB, SDTH, SHOSP, SLIFE, SMIE" in ae_text
+    assert not set(CRITERIA) & set(adam.datasets["ADAE"].variables)
+    assert "not submitted in SDTM" in (v1 / "analysis" / "adam" / "datasets" / "define.xml").read_text(encoding="utf-8")
+
+
+def test_define_regenerated_from_a_v1_output_keeps_the_reason(v1: Path) -> None:
+    out = v1.parents[2]
+    before = (v1 / "tabulations" / "sdtm" / "define.xml").read_bytes()
+    result = CliRunner().invoke(main, ["define", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert (v1 / "tabulations" / "sdtm" / "define.xml").read_bytes() == before
+    assert CliRunner().invoke(main, ["tables", str(out), "--quiet"]).exit_code == 0
