@@ -10,7 +10,7 @@ identical bytes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -24,9 +24,11 @@ from cdisc_cup.adam import derive_adam
 from cdisc_cup.adam.spec import shape_to_spec, study_for_sdtm
 from cdisc_cup.constants import FDA_FILE_LIMIT, source_date_epoch
 from cdisc_cup.define.build import build_define
+from cdisc_cup.define.documents import ACRF, ADRG, CSDRG, SubmissionDocuments
 from cdisc_cup.define.identifiers import DEFINE_FILE
 from cdisc_cup.define.model import DefineModel
 from cdisc_cup.define.read import read_define
+from cdisc_cup.define.references import package_problems
 from cdisc_cup.errors import ConformanceErrors, InputErrors, OutputError, Problem, display_path
 from cdisc_cup.findings import Validation
 from cdisc_cup.mapping.conform import check_datasets
@@ -45,8 +47,10 @@ from cdisc_cup.rules.model import Rule
 from cdisc_cup.spec.loader import load_study
 from cdisc_cup.spec.model import DatasetSpec, StudySpec
 from cdisc_cup.tables import write_tables
+from cdisc_cup.writers.acrf import write_acrf
 from cdisc_cup.writers.dataset_json import write_dataset_json
 from cdisc_cup.writers.define_xml import define_of_folder, write_define
+from cdisc_cup.writers.reviewer_guides import adrg, csdrg, write_guide
 from cdisc_cup.xpt.model import Dataset, XptVariable
 from cdisc_cup.xpt.read import (
     as_read_back,
@@ -234,12 +238,43 @@ def written_datasets(submission: Submission, files: Mapping[str, XptDatasetFiles
     return written
 
 
+def write_documents(study: StudySpec, standard: Standard, folder: Path) -> SubmissionDocuments:
+    """The documents beside a standard's datasets that define.xml links to: the SDTM folder's
+    acrf.pdf, written now (its page index gives define.xml's page references), and the
+    reviewer's guide, written once the validation it reports on has run (`write_guides`)."""
+    if standard != "SDTM":
+        return SubmissionDocuments(supplemental=(ADRG,))
+    return SubmissionDocuments(annotated_crf=write_acrf(study, folder / ACRF.href), supplemental=(CSDRG,))
+
+
+def write_guides(
+    study: StudySpec,
+    submissions: Sequence[Submission],
+    validation: Validation,
+    documents: Mapping[str, SubmissionDocuments],
+) -> None:
+    """csdrg and adrg (PDF and HTML) beside their datasets, with the findings of the validation."""
+    for submission in submissions:
+        assert submission.folder is not None
+        if submission.standard == "SDTM":
+            crf = documents["SDTM"].annotated_crf
+            records = {name: len(frame) for name, frame in submission.submitted.items()}
+            guide = csdrg(study, records, validation, crf.page_count if crf is not None else 0)
+        else:
+            guide = adrg(study, submission.submitted, validation)
+        write_guide(guide, submission.folder)
+
+
 def write_submission_define(
-    study: StudySpec, submission: Submission, created: datetime, notes: Mapping[str, str]
+    study: StudySpec,
+    submission: Submission,
+    created: datetime,
+    notes: Mapping[str, str],
+    documents: SubmissionDocuments,
 ) -> DefineModel:
     """define.xml of a submission beside its datasets, and its model (from the tree just built;
     nothing is parsed again). `notes` adds a sentence to a dataset's comment (a dataset also
-    submitted split, TCG section 3.3.2)."""
+    submitted split, TCG section 3.3.2); `documents` are the files beside it that it links to."""
     assert submission.folder is not None
     document = build_define(
         study,
@@ -249,6 +284,7 @@ def write_submission_define(
         lengths=submission.lengths,
         created=created,
         notes=notes,
+        documents=documents,
     )
     return write_define(document, submission.folder)
 
@@ -282,6 +318,9 @@ def write_conversion_index(study: StudySpec, layout: OutputLayout, validation: V
     root = layout.root
     candidates = [
         ("SDTM define.xml (as HTML)", layout.sdtm / "define.html", "the SDTM datasets and their variables"),
+        ("Annotated CRF", layout.sdtm / ACRF.href, "each eCRF form and field with the SDTM variables it feeds"),
+        ("Clinical Study Data Reviewer's Guide", layout.sdtm / CSDRG.html_href, "the SDTM data (PDF beside it)"),
+        ("Analysis Data Reviewer's Guide", layout.adam / ADRG.html_href, "the ADaM data and displays (PDF beside it)"),
         ("ADaM define.xml (as HTML)", layout.adam / "define.html", "the ADaM datasets and their derivations"),
         ("Conformance findings", layout.reports / "validation" / "findings.html", "the rules, their status, findings"),
         ("Findings workbook", layout.reports / "validation" / "findings.xlsx", "the same, as an Excel workbook"),
@@ -298,6 +337,14 @@ def write_conversion_index(study: StudySpec, layout: OutputLayout, validation: V
         datasets=validation.datasets,
         links=links,
     )
+
+
+def check_package(defines: Iterable[Path]) -> None:
+    """Every link of the written define.xml files resolves (files, aCRF pages, ARM OIDs) and they
+    are schema-valid: a problem is the tool's own bug and stops the run (nothing is swapped in)."""
+    problems = [problem for path in defines for problem in package_problems(path)]
+    if problems:
+        raise ConformanceErrors(problems)
 
 
 def convert(
@@ -358,8 +405,13 @@ def convert(
         with progress.step("check the written XPT files"):
             written = {s.standard: written_datasets(s, result.xpt_files) for s in submissions}
         notes = {name: split_note(files) for name, files in result.xpt_files.items() if files.is_split}
+        with progress.step("write the annotated CRF"):
+            documents = {s.standard: write_documents(study, s.standard, s.folder) for s in submissions}
         with progress.step("write define.xml and define.html"):
-            defines = {s.standard: write_submission_define(study, s, created, notes) for s in submissions}
+            defines = {
+                s.standard: write_submission_define(study, s, created, notes, documents[s.standard])
+                for s in submissions
+            }
             result.defines = {standard: define.path for standard, define in defines.items() if define.path is not None}
         if "json" in formats:
             with progress.step("write Dataset-JSON"):
@@ -380,9 +432,13 @@ def convert(
             with progress.step("write tables and figure"):
                 adam = result.adam
                 write_tables(study, adam["ADSL"], adam["ADAE"], layout.tables)
+        with progress.step("write the reviewer's guides"):
+            write_guides(study, submissions, result.validation, documents)
         with progress.step("write reconciliation and audit trail"):
             write_reconciliation(accounting, layout.reports)
         write_conversion_index(study, layout, result.validation)
+        with progress.step("check the links of define.xml"):
+            check_package(result.defines.values())
     result.layout = layout.moved_to(out_dir)
     result.submissions = tuple(s.in_folder(result.layout.folder(s.standard)) for s in result.submissions)
     result.defines = {k: out_dir / p.relative_to(staging) for k, p in result.defines.items()}
@@ -620,8 +676,11 @@ def regenerate_defines(out_dir: Path, spec_dir: Path | None = None) -> dict[str,
     written = {}
     for standard, (folder, specs) in found.items():
         datasets = read_dataset_folder(folder)
-        model = write_define(define_of_folder(study, specs, datasets, folder, standard=standard), folder)
+        documents = write_documents(study, standard, folder)
+        document = define_of_folder(study, specs, datasets, folder, standard=standard, documents=documents)
+        model = write_define(document, folder)
         problems += define_problems(DatasetFolder(folder, standard.lower(), datasets, model), rules)
+        problems += package_problems(folder / DEFINE_FILE)
         written[standard] = folder / DEFINE_FILE
     if problems:
         raise ConformanceErrors(problems)

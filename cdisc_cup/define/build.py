@@ -25,7 +25,8 @@ from lxml import etree
 
 from cdisc_cup.conditions import is_null
 from cdisc_cup.ct import Codelist
-from cdisc_cup.define.document import NSMAP, XLINK_NS, XML_NS, dfn, odm, qualified
+from cdisc_cup.define.document import ARM_NS, NSMAP, XLINK_NS, XML_NS, arm, dfn, odm, qualified
+from cdisc_cup.define.documents import CrfPageIndex, Document, SubmissionDocuments
 from cdisc_cup.define.html import STYLESHEET
 from cdisc_cup.define.identifiers import (
     Standard,
@@ -39,7 +40,7 @@ from cdisc_cup.define.identifiers import (
 from cdisc_cup.define.shapes import ItemShape, ValueLevel, item_shape, value_levels
 from cdisc_cup.errors import ConformanceErrors, Problem
 from cdisc_cup.provenance import is_trace_column
-from cdisc_cup.spec.model import DatasetSpec, StudySpec, VariableSpec
+from cdisc_cup.spec.model import DatasetSpec, ResultDisplaySpec, StudySpec, VariableSpec
 
 PURPOSE: dict[Standard, str] = {"SDTM": "Tabulation", "ADaM": "Analysis"}
 # def:Standard for the CT package of each standard, keyed in study.yaml `standards`.
@@ -116,9 +117,11 @@ def _predecessor(variable: VariableSpec) -> str:
     return str(source.get("predecessor") or source.get("variable") or source.get("column") or "")
 
 
-def _origin(parent: etree._Element, variable: VariableSpec) -> None:
+def _origin(parent: etree._Element, variable: VariableSpec, crf: CrfPageIndex | None, pages: tuple[int, ...]) -> None:
     """def:Origin: Collected defaults to Source Investigator; Derived/Assigned/Protocol to
-    Sponsor; Predecessor carries the predecessor variable as text (Define-XML 2.1, def:Origin)."""
+    Sponsor; Predecessor carries the predecessor variable as text (Define-XML 2.1, def:Origin).
+    A collected variable the aCRF shows points at its pages there (def:DocumentRef with
+    def:PDFPageRef, physical page numbers as the stylesheet links them: acrf.pdf#page=n)."""
     origin = etree.SubElement(parent, dfn("Origin"))
     origin.set("Type", variable.origin)
     if variable.origin == "Predecessor":
@@ -128,6 +131,13 @@ def _origin(parent: etree._Element, variable: VariableSpec) -> None:
     source = variable.origin_source or defaults.get(variable.origin)
     if source is not None:
         origin.set("Source", source)
+    if crf is not None and variable.origin == "Collected" and pages:
+        reference = etree.SubElement(origin, dfn("DocumentRef"))
+        reference.set("leafID", crf.document.leaf_id)
+        _set(
+            etree.SubElement(reference, dfn("PDFPageRef")),
+            [("PageRefs", " ".join(map(str, pages))), ("Type", "PhysicalRef")],
+        )
 
 
 def _mandatory(variable: VariableSpec, values: pd.Series) -> str:
@@ -160,9 +170,12 @@ class _Described:
 
 
 class _DefineBuilder:
-    def __init__(self, study: StudySpec, specs: Sequence[DatasetSpec], standard: Standard) -> None:
+    def __init__(
+        self, study: StudySpec, specs: Sequence[DatasetSpec], standard: Standard, documents: SubmissionDocuments
+    ) -> None:
         self.study = study
         self.standard = standard
+        self.crf = documents.annotated_crf
         self.labels = {spec.name: spec.label for spec in (*study.sdtm, *study.adam, *specs)}
         self.registry = _Registry()
         self.ig_standards: dict[str, tuple[str, str]] = {}  # oid -> (name, version)
@@ -235,6 +248,12 @@ class _DefineBuilder:
         etree.SubElement(leaf, dfn("title")).text = f"{spec.name.lower()}.xpt"
         return _Described(group, item_defs, value_lists, list(where_clauses.values()))
 
+    def _pages(
+        self, spec: DatasetSpec, variable: VariableSpec, where: tuple[str, str] | None = None
+    ) -> tuple[int, ...]:
+        """The aCRF pages that show a variable (of the records `where` selects)."""
+        return self.crf.pages(spec.name, variable.name, where) if self.crf is not None else ()
+
     def _ig_standard(self, spec: DatasetSpec) -> str:
         name, _, version = spec.standard.rpartition(" ")
         oid = f"STD.{name}.{version}"
@@ -272,7 +291,7 @@ class _DefineBuilder:
         item = self._item_element(item_oid(spec.name, variable.name), variable.name, shape, comment_oid)
         _text(item, odm("Description"), variable.label)
         self._codelist_ref(item, spec, variable, variable.codelist, codelist_values, shape)
-        _origin(item, variable)
+        _origin(item, variable, self.crf, self._pages(spec, variable))
         if has_value_list:
             etree.SubElement(item, dfn("ValueListRef")).set("ValueListOID", f"VL.{spec.name}.{variable.name}")
         return item
@@ -343,7 +362,7 @@ class _DefineBuilder:
             item = self._item_element(oid, level.where_value if spec.is_supplemental else variable.name, shape, None)
             _text(item, odm("Description"), level.description)
             self._codelist_ref(item, spec, variable, level.codelist, subset, shape)
-            _origin(item, variable)
+            _origin(item, variable, self.crf, self._pages(spec, variable, (level.where_variable, level.where_value)))
             defs.append(item)
             clauses.append(self._where_clause(spec, level, where_oid))
         return value_list, defs, clauses
@@ -508,25 +527,30 @@ def build_define(
     lengths: Mapping[str, Mapping[str, int]] | None = None,
     created: datetime | None = None,
     notes: Mapping[str, str] | None = None,
+    documents: SubmissionDocuments | None = None,
 ) -> etree._ElementTree:
     """The define.xml document for the datasets written (those in `datasets`, in spec order).
 
     `lengths` holds the written Char lengths by dataset and variable (the XPT writer's); when
     missing they are measured from the frames, which gives the same numbers. `notes` adds a
     sentence to a dataset's comment (a dataset also submitted split, TCG section 3.3.2).
+    `documents` are the files beside the datasets define.xml links to: the aCRF with the page
+    of each collected variable (def:AnnotatedCRF), the reviewer's guide (def:SupplementalDoc).
     """
     problems = _undescribed(specs, datasets)
     if problems:
         raise ConformanceErrors(problems)
-    builder = _DefineBuilder(study, specs, standard)
+    documents = documents or SubmissionDocuments()
+    builder = _DefineBuilder(study, specs, standard, documents)
     described = [
         builder.dataset(spec, datasets[spec.name], (lengths or {}).get(spec.name, {}), (notes or {}).get(spec.name))
         for spec in specs
         if spec.name in datasets
     ]
     codelists, ct_standards = builder.codelists()
+    displays = [d for d in study.result_displays if _analyses_written(d, datasets)] if standard == "ADaM" else []
 
-    root = etree.Element(odm("ODM"), nsmap=NSMAP)
+    root = etree.Element(odm("ODM"), nsmap={**NSMAP, "arm": ARM_NS} if displays else NSMAP)
     name, version = source_system()
     _set(
         root,
@@ -558,18 +582,119 @@ def build_define(
         ],
     )
     mdv.append(builder.standards(ct_standards))
+    if documents.annotated_crf is not None:
+        _document_refs(mdv, "AnnotatedCRF", [documents.annotated_crf.document])
+    if documents.supplemental:
+        _document_refs(mdv, "SupplementalDoc", documents.supplemental)
     for section in ("value_lists", "where_clauses"):
         for item in described:
             mdv.extend(getattr(item, section))
+    mdv.extend(_analysis_where_clauses(displays))
     mdv.extend(item.item_group for item in described)
     for item in described:
         mdv.extend(item.item_defs)
     mdv.extend(codelists)
     mdv.extend(builder.methods())
     mdv.extend(builder.comments())
+    mdv.extend(_leaf(document) for document in documents.leaves)
+    if displays:
+        mdv.append(_result_displays(displays))
     tree = etree.ElementTree(root)
     root.addprevious(etree.ProcessingInstruction("xml-stylesheet", f'type="text/xsl" href="{STYLESHEET.name}"'))
     return tree
+
+
+# --- Analysis Results Metadata (ARM 1.0) --------------------------------------------------------
+
+
+def _analyses_written(display: ResultDisplaySpec, datasets: Mapping[str, pd.DataFrame]) -> bool:
+    """A display is described when every dataset and variable its analyses read was written."""
+    return all(
+        analysis.dataset in datasets
+        and all(name in datasets[analysis.dataset].columns for name in analysis.variables)
+        and all(name in datasets[analysis.dataset].columns for name, _, _ in analysis.checks)
+        for result in display.results
+        for analysis in result.datasets
+    )
+
+
+def _analysis_where_oid(result_id: str, dataset: str) -> str:
+    return f"WC.{result_id}.{dataset}"
+
+
+def _analysis_where_clauses(displays: Sequence[ResultDisplaySpec]) -> list[etree._Element]:
+    """A def:WhereClauseDef per analysis dataset with a where clause: its range checks, all of
+    which the records meet (Define-XML 2.1 WhereClauseDef; ARM 1.0 arm:AnalysisDataset)."""
+    clauses = []
+    for display in displays:
+        for result in display.results:
+            for analysis in result.datasets:
+                if not analysis.checks:
+                    continue
+                clause = etree.Element(dfn("WhereClauseDef"))
+                clause.set("OID", _analysis_where_oid(result.id, analysis.dataset))
+                for variable, comparator, values in analysis.checks:
+                    check = etree.SubElement(clause, odm("RangeCheck"))
+                    _set(
+                        check,
+                        [
+                            ("Comparator", comparator),
+                            ("SoftHard", "Soft"),
+                            (dfn("ItemOID"), item_oid(analysis.dataset, variable)),
+                        ],
+                    )
+                    for value in values:
+                        etree.SubElement(check, odm("CheckValue")).text = value
+                clauses.append(clause)
+    return clauses
+
+
+def _result_displays(displays: Sequence[ResultDisplaySpec]) -> etree._Element:
+    """arm:AnalysisResultDisplays: per display its analyses, each with the datasets, where
+    clauses and variables it reads, what it computes and the function of the tool that does."""
+    container = etree.Element(arm("AnalysisResultDisplays"))
+    for display in displays:
+        element = etree.SubElement(container, arm("ResultDisplay"))
+        _set(element, [("OID", display.id), ("Name", display.name)])
+        _text(element, odm("Description"), display.title)
+        for result in display.results:
+            analysis = etree.SubElement(element, arm("AnalysisResult"))
+            _set(
+                analysis,
+                [("OID", result.id), ("AnalysisReason", result.reason), ("AnalysisPurpose", result.purpose)],
+            )
+            _text(analysis, odm("Description"), result.description)
+            datasets = etree.SubElement(analysis, arm("AnalysisDatasets"))
+            for used in result.datasets:
+                dataset = etree.SubElement(datasets, arm("AnalysisDataset"))
+                dataset.set("ItemGroupOID", item_group_oid(used.dataset))
+                if used.checks:
+                    reference = etree.SubElement(dataset, dfn("WhereClauseRef"))
+                    reference.set("WhereClauseOID", _analysis_where_oid(result.id, used.dataset))
+                for name in used.variables:
+                    etree.SubElement(dataset, arm("AnalysisVariable")).set("ItemOID", item_oid(used.dataset, name))
+            if result.documentation:
+                _text(etree.SubElement(analysis, arm("Documentation")), odm("Description"), result.documentation)
+            if result.code:
+                code = etree.SubElement(analysis, arm("ProgrammingCode"))
+                _set(code, [("Context", result.context or None)])
+                etree.SubElement(code, arm("Code")).text = f"{result.code}()"
+    return container
+
+
+def _document_refs(parent: etree._Element, tag: str, documents: Sequence[Document]) -> None:
+    """def:AnnotatedCRF or def:SupplementalDoc: one def:DocumentRef per document."""
+    container = etree.SubElement(parent, dfn(tag))
+    for document in documents:
+        etree.SubElement(container, dfn("DocumentRef")).set("leafID", document.leaf_id)
+
+
+def _leaf(document: Document) -> etree._Element:
+    """The def:leaf of a document: its file relative to define.xml, and its title."""
+    leaf = etree.Element(dfn("leaf"))
+    _set(leaf, [("ID", document.leaf_id), (qualified(XLINK_NS, "href"), document.href)])
+    etree.SubElement(leaf, dfn("title")).text = document.title
+    return leaf
 
 
 def _described_columns(spec: DatasetSpec, frame: pd.DataFrame) -> list[str]:

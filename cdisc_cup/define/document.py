@@ -15,8 +15,9 @@ ODM_NS = "http://www.cdisc.org/ns/odm/v1.3"
 DEF_NS = "http://www.cdisc.org/ns/def/v2.1"
 XLINK_NS = "http://www.w3.org/1999/xlink"
 XML_NS = "http://www.w3.org/XML/1998/namespace"
+ARM_NS = "http://www.cdisc.org/ns/arm/v1.0"  # Analysis Results Metadata 1.0
 NSMAP = {None: ODM_NS, "def": DEF_NS, "xlink": XLINK_NS}
-NS = {"odm": ODM_NS, "def": DEF_NS, "xlink": XLINK_NS}
+NS = {"odm": ODM_NS, "def": DEF_NS, "xlink": XLINK_NS, "arm": ARM_NS}
 
 
 def qualified(namespace: str, name: str) -> str:
@@ -30,6 +31,10 @@ def odm(name: str) -> str:
 
 def dfn(name: str) -> str:
     return qualified(DEF_NS, name)
+
+
+def arm(name: str) -> str:
+    return qualified(ARM_NS, name)
 
 
 def safe_parser() -> etree.XMLParser:

@@ -14,23 +14,32 @@ from pathlib import Path
 
 from lxml import etree
 
-from cdisc_cup.define.document import parse_define, safe_parser
+from cdisc_cup.define.document import ARM_NS, parse_define, safe_parser
 from cdisc_cup.errors import Problem, display_path
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 MAIN_XSD = SCHEMA_DIR / "cdisc-define-2.1" / "define2-1-0.xsd"
+# Analysis Results Metadata 1.0: Define-XML 2.1 with arm:AnalysisResultDisplays after the leaves.
+ARM_XSD = SCHEMA_DIR / "cdisc-arm-1.0" / "arm1-0-0.xsd"
 
 
 @cache
-def define_schema() -> etree.XMLSchema:
-    """The Define-XML 2.1 schema set, compiled from the vendored files (about 0.1 s, once)."""
-    return etree.XMLSchema(etree.parse(str(MAIN_XSD), safe_parser()))
+def define_schema(arm: bool = False) -> etree.XMLSchema:
+    """The Define-XML 2.1 schema set (with the ARM 1.0 extension when `arm`), compiled from the
+    vendored files (about 0.1 s, once each)."""
+    return etree.XMLSchema(etree.parse(str(ARM_XSD if arm else MAIN_XSD), safe_parser()))
+
+
+def has_arm(document: etree._ElementTree) -> bool:
+    """Whether the document carries Analysis Results Metadata (an element in the ARM namespace)."""
+    return next(document.getroot().iter(f"{{{ARM_NS}}}*"), None) is not None
 
 
 def schema_problems(document: etree._ElementTree, where: str) -> list[Problem]:
     """Schema problems of a define.xml document, each with its line when it was read from a
-    file, else with the element's path (a tree built in memory has no lines)."""
-    schema = define_schema()
+    file, else with the element's path (a tree built in memory has no lines). A document with
+    Analysis Results Metadata is checked against Define-XML 2.1 with the ARM 1.0 extension."""
+    schema = define_schema(has_arm(document))
     try:
         if schema.validate(document):
             return []

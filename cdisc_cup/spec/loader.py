@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.resources
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,18 +20,26 @@ from cerberus import Validator
 from cdisc_cup import conditions
 from cdisc_cup.errors import Problem, SpecErrors
 from cdisc_cup.spec.model import (
+    COMPARATORS,
+    AnalysisDatasetSpec,
+    AnalysisResultSpec,
     DatasetSpec,
     DateOrder,
     Dictionary,
+    FindingExplanation,
     RawColumnSpec,
     RawFileSpec,
     ReaderOptions,
     RecordBlock,
+    ResultDisplaySpec,
     StudySpec,
     VariableSpec,
+    where_checks,
 )
 from cdisc_cup.spec.schema import (
     DATASET_SCHEMA,
+    EXPLANATIONS_SCHEMA,
+    RESULTS_SCHEMA,
     SOURCE_KINDS,
     STUDY_SCHEMA,
     source_kind,
@@ -216,6 +225,7 @@ def _raw_files(raw: Mapping[str, Any], base: ReaderOptions) -> tuple[RawFileSpec
             RawFileSpec(
                 name=name,
                 file=entry["file"],
+                form=entry.get("form", ""),
                 description=entry.get("description", ""),
                 key=tuple(entry["key"]),
                 columns=tuple(
@@ -344,6 +354,110 @@ def load_study(spec_dir: Path | None = None) -> StudySpec:
         spec_dir=spec_dir,
     )
     problems += _check_study_references(study, study_path)
+    results_path = spec_dir / RESULTS_FILE
+    if results_path.is_file():
+        study = replace(study, result_displays=_result_displays(results_path, study, problems))
+    explanations_path = spec_dir / EXPLANATIONS_FILE
+    if explanations_path.is_file():
+        study = replace(study, explanations=_explanations(explanations_path, problems))
     if problems:
         raise SpecErrors(problems)
     return study
+
+
+# The sponsor's explanations of findings left in the data, for the reviewer's guides.
+EXPLANATIONS_FILE = Path("explanations.yaml")
+
+
+def _explanations(path: Path, problems: list[Problem]) -> tuple[FindingExplanation, ...]:
+    document = read_yaml(path, problems)
+    if document is None:
+        return ()
+    found = validate_document(document, EXPLANATIONS_SCHEMA, path)
+    problems += found
+    if found:
+        return ()
+    return tuple(
+        FindingExplanation(entry["rule"], entry["explanation"].strip(), entry.get("dataset"), entry.get("variable"))
+        for entry in document["findings"]
+    )
+
+
+# Analysis Results Metadata of the displays, when the study has them (Define-XML ARM 1.0).
+RESULTS_FILE = Path("analysis") / "results.yaml"
+
+
+def _where_problems(condition: Mapping[str, Any] | None, path: Path, key: str) -> list[Problem]:
+    if condition is None:
+        return []
+    if "all" in condition and isinstance(condition["all"], list):
+        return [p for i, part in enumerate(condition["all"]) for p in _where_problems(part, path, f"{key}.all[{i}]")]
+    tests = [k for k in condition if k != "variable"]
+    if "variable" in condition and len(tests) == 1 and tests[0] in COMPARATORS:
+        return []
+    return [
+        Problem(
+            str(path),
+            "a where clause of an analysis compares one variable, or is all: of such comparisons",
+            column=key,
+            expected="{variable: NAME, " + "|".join(COMPARATORS) + ": value}",
+        )
+    ]
+
+
+def _result_displays(path: Path, study: StudySpec, problems: list[Problem]) -> tuple[ResultDisplaySpec, ...]:
+    """The displays of analysis/results.yaml, their datasets and variables checked against the ADaM specs."""
+    document = read_yaml(path, problems)
+    if document is None:
+        return ()
+    found = validate_document(document, RESULTS_SCHEMA, path)
+    problems += found
+    if found:
+        return ()
+    adam = {spec.name: spec for spec in study.adam}
+    displays = []
+    for d, display in enumerate(document["displays"]):
+        results = []
+        for r, result in enumerate(display["results"]):
+            datasets = []
+            for a, entry in enumerate(result["datasets"]):
+                key = f"displays[{d}].results[{r}].datasets[{a}]"
+                spec = adam.get(entry["dataset"])
+                where = entry.get("where")
+                named = [*entry["variables"], *(variable for variable, _, _ in _safe_checks(where))]
+                if spec is None:
+                    problems.append(
+                        Problem(str(path), "not an ADaM dataset of the study", column=key, value=entry["dataset"])
+                    )
+                else:
+                    problems += [
+                        Problem(str(path), f"{spec.name} has no such variable", column=key, value=name)
+                        for name in named
+                        if name not in spec.variable_names
+                    ]
+                problems += _where_problems(where, path, f"{key}.where")
+                datasets.append(AnalysisDatasetSpec(entry["dataset"], tuple(entry["variables"]), where))
+            results.append(
+                AnalysisResultSpec(
+                    id=result["id"],
+                    description=result["description"],
+                    datasets=tuple(datasets),
+                    reason=result.get("reason", document.get("reason", "")),
+                    purpose=result.get("purpose", document.get("purpose", "")),
+                    documentation=result.get("documentation", ""),
+                    code=result.get("code", ""),
+                    context=result.get("context", document.get("context", "")),
+                )
+            )
+        displays.append(
+            ResultDisplaySpec(display["id"], display["name"], display["output"], display["title"], tuple(results))
+        )
+    return tuple(displays)
+
+
+def _safe_checks(condition: Mapping[str, Any] | None) -> list[tuple[str, str, tuple[str, ...]]]:
+    """`where_checks` of a clause that may be malformed (its problem is reported separately)."""
+    try:
+        return where_checks(condition)
+    except (KeyError, StopIteration, TypeError):
+        return []

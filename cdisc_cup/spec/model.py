@@ -64,6 +64,7 @@ class RawFileSpec:
     date_order: tuple[DateOrder, ...] = ()
     reader: ReaderOptions | None = None  # overrides the study-wide reader options
     description: str = ""
+    form: str = ""  # the title of the eCRF form the file exports (the aCRF section)
 
     def column(self, name: str) -> RawColumnSpec | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -150,6 +151,81 @@ class DatasetSpec:
         )
 
 
+# The comparisons a where clause of an analysis may use: Define-XML RangeCheck comparators.
+COMPARATORS = {
+    "equals": "EQ",
+    "not_equals": "NE",
+    "in": "IN",
+    "not_in": "NOTIN",
+    "greater_than": "GT",
+    "less_than": "LT",
+}
+
+
+def where_checks(condition: Mapping[str, Any] | None) -> list[tuple[str, str, tuple[str, ...]]]:
+    """A where clause of an analysis as (variable, Define-XML comparator, values): one
+    comparison on a variable, or `all:` of several (an ARM where clause is their conjunction)."""
+    if condition is None:
+        return []
+    if "all" in condition:
+        return [check for part in condition["all"] for check in where_checks(part)]
+    test = next(key for key in COMPARATORS if key in condition)
+    values = condition[test] if isinstance(condition[test], list) else [condition[test]]
+    return [(condition["variable"], COMPARATORS[test], tuple(str(v) for v in values))]
+
+
+@dataclass(frozen=True)
+class AnalysisDatasetSpec:
+    """The records of one dataset an analysis reads (a where clause) and the variables it analyses."""
+
+    dataset: str
+    variables: tuple[str, ...]
+    where: Condition | None = None
+
+    @property
+    def checks(self) -> list[tuple[str, str, tuple[str, ...]]]:
+        """The where clause as Define-XML range checks: (variable, comparator, values)."""
+        return where_checks(self.where)
+
+
+@dataclass(frozen=True)
+class AnalysisResultSpec:
+    """One analysis of a display (ARM 1.0 arm:AnalysisResult)."""
+
+    id: str  # its OID: AR.TABLE2.ANY
+    description: str
+    datasets: tuple[AnalysisDatasetSpec, ...]
+    reason: str  # AnalysisReason: SPECIFIED IN SAP, DATA DRIVEN, ...
+    purpose: str  # AnalysisPurpose: PRIMARY OUTCOME MEASURE, EXPLORATORY OUTCOME MEASURE, ...
+    documentation: str = ""
+    code: str = ""  # the tool's function that computes it (module.function)
+    context: str = ""  # the programming context of `code`
+
+
+@dataclass(frozen=True)
+class ResultDisplaySpec:
+    """One table or figure and its analyses (`analysis/results.yaml`, ARM 1.0 arm:ResultDisplay)."""
+
+    id: str  # its OID, printed in the display's title: RD.TABLE1
+    name: str  # Table 1
+    output: str  # the file stem the tables writer gives it: table1
+    title: str
+    results: tuple[AnalysisResultSpec, ...]
+
+
+@dataclass(frozen=True)
+class FindingExplanation:
+    """Why a conformance finding is left in the data (`explanations.yaml`), for the reviewer's guides."""
+
+    rule: str
+    explanation: str
+    dataset: str | None = None  # None: every dataset
+    variable: str | None = None  # None: every variable
+
+    def explains(self, rule: str, dataset: str, variable: str) -> bool:
+        return self.rule == rule and self.dataset in (None, dataset) and self.variable in (None, variable)
+
+
 @dataclass(frozen=True)
 class StudySpec:
     studyid: str
@@ -166,6 +242,18 @@ class StudySpec:
     standards: Mapping[str, str] = field(default_factory=dict)  # sdtmig, adamig, ct versions
     dictionaries: Mapping[str, Dictionary] = field(default_factory=dict)
     spec_dir: Path | None = None
+    result_displays: tuple[ResultDisplaySpec, ...] = ()  # analysis/results.yaml, when there is one
+    explanations: tuple[FindingExplanation, ...] = ()  # explanations.yaml, when there is one
+
+    def result_display(self, output: str) -> ResultDisplaySpec | None:
+        """The display metadata of a table or figure by its file stem (table1), if declared."""
+        return next((d for d in self.result_displays if d.output == output), None)
+
+    def display_title(self, output: str, title: str) -> str:
+        """A table's or figure's title with the id of its result display (`[RD.TABLE1]`), so a
+        reviewer goes from the output to its Analysis Results Metadata in define.xml and back."""
+        display = self.result_display(output)
+        return f"{title} [{display.id}]" if display is not None else title
 
     def raw_file(self, name: str) -> RawFileSpec:
         for raw in self.raw_files:

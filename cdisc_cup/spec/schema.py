@@ -77,6 +77,7 @@ RAW_FILE: dict[str, Any] = {
     "type": "dict",
     "schema": {
         "file": {"type": "string", "required": True, "regex": r"^[^/\\]+$"},
+        "form": {"type": "string"},  # the eCRF form's title: a section of the aCRF
         "description": {"type": "string"},
         "key": {"type": "list", "required": True, "minlength": 1, "schema": {"type": "string"}},
         "columns": {"type": "dict", "required": True, "keysrules": NAME, "valuesrules": RAW_COLUMN},
@@ -208,4 +209,64 @@ DATASET_SCHEMA: dict[str, Any] = {
         },
     },
     "variables": {"type": "list", "required": True, "minlength": 1, "schema": VARIABLE},
+}
+
+
+# analysis/results.yaml: the Analysis Results Metadata of the displays (ARM 1.0).
+ANALYSIS_DATASET: dict[str, Any] = {
+    "type": "dict",
+    "schema": {
+        "dataset": {**SAS_NAME, "required": True},
+        "where": CONDITION,
+        "variables": {"type": "list", "required": True, "minlength": 1, "schema": SAS_NAME},
+    },
+}
+ANALYSIS_RESULT: dict[str, Any] = {
+    "type": "dict",
+    "schema": {
+        "id": {"type": "string", "required": True, "regex": r"^[A-Za-z][A-Za-z0-9._-]*$"},
+        "description": {"type": "string", "required": True},
+        "datasets": {"type": "list", "required": True, "minlength": 1, "schema": ANALYSIS_DATASET},
+        "reason": {"type": "string"},
+        "purpose": {"type": "string"},
+        "documentation": {"type": "string"},
+        "code": {"type": "string", "regex": r"^[A-Za-z_][A-Za-z0-9_.]*$"},
+        "context": {"type": "string"},
+    },
+}
+RESULTS_SCHEMA: dict[str, Any] = {
+    "reason": {"type": "string"},
+    "purpose": {"type": "string"},
+    "context": {"type": "string"},
+    "displays": {
+        "type": "list",
+        "required": True,
+        "schema": {
+            "type": "dict",
+            "schema": {
+                "id": {"type": "string", "required": True, "regex": r"^[A-Za-z][A-Za-z0-9._-]*$"},
+                "name": {"type": "string", "required": True},
+                "output": {"type": "string", "required": True},
+                "title": {"type": "string", "required": True},
+                "results": {"type": "list", "required": True, "minlength": 1, "schema": ANALYSIS_RESULT},
+            },
+        },
+    },
+}
+
+# explanations.yaml: the sponsor's explanations of findings left in the data.
+EXPLANATIONS_SCHEMA: dict[str, Any] = {
+    "findings": {
+        "type": "list",
+        "required": True,
+        "schema": {
+            "type": "dict",
+            "schema": {
+                "rule": {"type": "string", "required": True},
+                "dataset": SAS_NAME,
+                "variable": SAS_NAME,
+                "explanation": {"type": "string", "required": True},
+            },
+        },
+    },
 }

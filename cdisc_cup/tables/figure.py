@@ -38,6 +38,14 @@ MARKERS = {
 }
 
 
+FIGURE = "figure1"  # the file stem, and the output name of its result display
+
+
+def figure_title(study: StudySpec) -> str:
+    """The figure's title, with the id of its result display when the study declares one."""
+    return study.display_title(FIGURE, "Figure 1. Individual patient participation time in the CUP")
+
+
 def swimmer_frame(adsl: pd.DataFrame) -> pd.DataFrame:
     """Bars to draw, longest participation at the top (the last row is drawn highest)."""
     treated = adsl[adsl["TRTSDT"].notna() & adsl["EOPDT"].notna()]
@@ -156,9 +164,7 @@ def draw_swimmer_plot(study: StudySpec, adsl: pd.DataFrame) -> plt.Figure:
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
     legend = "   ".join(f"{symbol.lstrip(chr(92))} {text}" for symbol, text in MARKERS.values())
-    axes.set_title(
-        "Figure 1. Individual patient participation time in the CUP", fontsize=10, loc="left", fontweight="bold"
-    )
+    axes.set_title(figure_title(study), fontsize=10, loc="left", fontweight="bold")
     figure.text(
         0.01,
         0.01,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import html
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -24,7 +24,7 @@ from cdisc_cup.tables.compute import (
     PaperTables,
     compute_tables,
 )
-from cdisc_cup.tables.figure import write_swimmer_plot
+from cdisc_cup.tables.figure import figure_title, write_swimmer_plot
 
 RowKind = Literal["section", "data", "total", "any"]
 
@@ -230,7 +230,7 @@ def _index_page(study: StudySpec, displays: list[Display], figure_stem: str) -> 
     )
     body = (
         f"<h1>{html.escape(study.name)} ({html.escape(study.studyid)}): analysis output</h1>\n"
-        f'<ul>{items}<li><a href="{figure_stem}.svg">Figure 1. Individual patient participation time</a>'
+        f'<ul>{items}<li><a href="{figure_stem}.svg">{html.escape(figure_title(study))}</a>'
         f' (<a href="{figure_stem}.png">PNG</a>)</li></ul>\n'
         f'<img src="{figure_stem}.png" alt="Figure 1" style="max-width:100%">'
     )
@@ -242,7 +242,10 @@ def write_tables(study: StudySpec, adsl: pd.DataFrame, adae: pd.DataFrame, out_d
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     tables = compute_tables(study, adsl, adae)
-    displays = [table1_display(tables), table2_display(tables), table3_display(tables)]
+    displays = [
+        replace(display, title=study.display_title(display.name, display.title))
+        for display in (table1_display(tables), table2_display(tables), table3_display(tables))
+    ]
     written: list[Path] = []
     for display in displays:
         page = out_dir / f"{display.name}.html"

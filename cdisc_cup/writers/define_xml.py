@@ -17,6 +17,7 @@ from lxml import etree
 
 from cdisc_cup.define.build import build_define
 from cdisc_cup.define.document import serialize
+from cdisc_cup.define.documents import SubmissionDocuments
 from cdisc_cup.define.html import HTML_FILE, STYLESHEET, render_define_html
 from cdisc_cup.define.identifiers import DEFINE_FILE, Standard
 from cdisc_cup.define.model import DefineModel
@@ -50,6 +51,7 @@ def define_of_folder(
     *,
     standard: Standard,
     created: datetime | None = None,
+    documents: SubmissionDocuments | None = None,
 ) -> etree._ElementTree:
     """The define.xml document of the datasets read from a folder, with their written lengths.
 
@@ -64,4 +66,4 @@ def define_of_folder(
     if created is None and existing.is_file():
         stamp = read_define(existing).created
         created = datetime.fromisoformat(stamp) if stamp else None
-    return build_define(study, specs, frames, standard=standard, lengths=lengths, created=created)
+    return build_define(study, specs, frames, standard=standard, lengths=lengths, created=created, documents=documents)

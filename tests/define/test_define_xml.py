@@ -17,7 +17,7 @@ from cdisc_cup.define.build import build_define
 from cdisc_cup.define.document import NS, parse_define, serialize
 from cdisc_cup.define.read import define_of, read_define
 from cdisc_cup.define.validate import SCHEMA_DIR, schema_problems, validate_define
-from cdisc_cup.pipeline import OutputLayout, write_submission_define
+from cdisc_cup.pipeline import OutputLayout, write_documents, write_submission_define
 from cdisc_cup.rules.engine import validate_datasets
 from cdisc_cup.rules.loader import shipped_rules
 from cdisc_cup.spec.model import StudySpec
@@ -105,7 +105,7 @@ def test_vendored_schema_files_are_the_cdisc_originals() -> None:
     """Hashes in PROVENANCE.md; an edited or missing schema file fails here, not in a submission."""
     text = (SCHEMA_DIR / "PROVENANCE.md").read_text(encoding="utf-8")
     listed = re.findall(r"^([0-9a-f]{64})  (\S+)$", text, flags=re.MULTILINE)
-    assert len(listed) == 12
+    assert len(listed) == 15
     for digest, name in listed:
         assert hashlib.sha256((SCHEMA_DIR / name).read_bytes()).hexdigest() == digest, name
 
@@ -407,9 +407,14 @@ def test_convert_writes_define_and_its_model_without_parsing_a_define_file(
     layout.adam.mkdir(parents=True)
     stamp = read_define(converted_sample.defines["SDTM"]).created
     created = datetime.fromisoformat(stamp)
+    study = converted_sample.study
     defines = {
         part.standard: write_submission_define(
-            converted_sample.study, part.in_folder(layout.folder(part.standard)), created, {}
+            study,
+            part.in_folder(layout.folder(part.standard)),
+            created,
+            {},
+            write_documents(study, part.standard, layout.folder(part.standard)),
         )
         for part in converted_sample.submissions
     }
