@@ -16,6 +16,7 @@ apart unnoticed (a test checks it).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -31,6 +32,22 @@ FLAG_Y = "Y"
 # A missing (NA) result counts as false.
 Condition = Mapping[str, object] | pd.Series | Callable[[pd.DataFrame], pd.Series]
 Mode = Literal["first", "last"]
+
+
+@dataclass(frozen=True)
+class Desc:
+    """An `order` item sorted descending (admiral `desc()`): the worst grade first."""
+
+    column: str
+
+
+def desc(column: str) -> Desc:
+    """`order=[desc("ATOXGRN"), "ASTDT"]`: highest grade first, then earliest onset."""
+    return Desc(column)
+
+
+# An `order` is a sequence of column names (ascending) and `desc(column)` items.
+Order = Sequence[str | Desc]
 
 # Summary functions of `derive_vars_merged_summary` / `summarise` (pandas named aggregation).
 SUMMARY_FUNCTIONS = ("count", "size", "nunique", "min", "max", "sum", "mean", "first", "last")
@@ -91,6 +108,12 @@ def _flag(
     return values
 
 
+def _order_columns(order: Order | None) -> tuple[list[str], list[bool]]:
+    """The columns of an `order` and whether each sorts ascending."""
+    items = list(order or ())
+    return [i.column if isinstance(i, Desc) else i for i in items], [not isinstance(i, Desc) for i in items]
+
+
 def _new_vars(new_vars: Mapping[str, str] | Sequence[str]) -> dict[str, str]:
     """`{new: source}`; a plain list keeps each source's name."""
     if isinstance(new_vars, Mapping):
@@ -113,15 +136,16 @@ def _select(
     name: str,
     by_vars: Sequence[str],
     filter_add: Condition | None,
-    order: Sequence[str] | None,
+    order: Order | None,
     mode: Mode | None,
 ) -> pd.DataFrame:
     """admiral's selection step: filter, then the first or last record per by group in
     `order` (missing values sort last; ties and no `order` keep the records' own order);
     without `mode` every by group must have one record."""
     rows = dataset_add[_mask(dataset_add, filter_add, name=name, option="filter_add")]
-    if order:
-        rows = rows.sort_values(list(order), na_position="last", kind="stable")
+    columns, ascending = _order_columns(order)
+    if columns:
+        rows = rows.sort_values(columns, ascending=ascending, na_position="last", kind="stable")
     if mode is not None:
         return rows.drop_duplicates(list(by_vars), keep=mode)
     if rows.duplicated(list(by_vars)).any():
@@ -166,7 +190,7 @@ def derive_vars_merged(
     by_vars: Sequence[str],
     new_vars: Mapping[str, str] | Sequence[str],
     filter_add: Condition | None = None,
-    order: Sequence[str] | None = None,
+    order: Order | None = None,
     mode: Mode | None = None,
     missing_values: Mapping[str, object] | None = None,
 ) -> pd.DataFrame:
@@ -184,7 +208,8 @@ def derive_vars_merged(
     name = "derive_vars_merged"
     new = _new_vars(new_vars)
     _require(dataset, name, by_vars=by_vars)
-    _require(dataset_add, f"{name}(dataset_add)", by_vars=by_vars, new_vars=list(new.values()), order=order)
+    order_columns = _order_columns(order)[0]
+    _require(dataset_add, f"{name}(dataset_add)", by_vars=by_vars, new_vars=list(new.values()), order=order_columns)
     rows = _select(dataset_add, name=name, by_vars=by_vars, filter_add=filter_add, order=order, mode=mode)
     values = pd.DataFrame({**{b: rows[b] for b in by_vars}, **{n: rows[s] for n, s in new.items()}}, index=rows.index)
     return _merge_new(dataset, values, name=name, by_vars=by_vars, new=list(new), missing_values=missing_values)
@@ -256,6 +281,60 @@ def derive_vars_merged_summary(
     name = "derive_vars_merged_summary"
     _require(dataset, name, by_vars=by_vars)
     values = summarise(dataset_add, by_vars=by_vars, new_vars=new_vars, filter=filter_add)
+    return _merge_new(dataset, values, name=name, by_vars=by_vars, new=list(new_vars), missing_values=missing_values)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One source of candidate records for `derive_vars_extreme_event` (admiral `event()`):
+    the records of `dataset` meeting `condition`, each giving the new variables from its own
+    columns (`set_values_to = {new: source column}`) and `constants` (`{"DTHDOM": "AE"}`)."""
+
+    dataset: pd.DataFrame
+    set_values_to: Mapping[str, str]
+    condition: Condition | None = None
+    constants: Mapping[str, object] = field(default_factory=dict)
+
+
+def derive_vars_extreme_event(
+    dataset: pd.DataFrame,
+    *,
+    by_vars: Sequence[str],
+    events: Sequence[Event],
+    new_vars: Sequence[str],
+    order: Order,
+    mode: Mode,
+    tmp_event_nr_var: str = "EVENTNR",
+    missing_values: Mapping[str, object] | None = None,
+) -> pd.DataFrame:
+    """admiral `derive_vars_extreme_event`: the first or last, in `order`, of the candidate
+    records of several events per by group, and the new variables it sets.
+
+    The events are stacked (a loop over the few event definitions, not over records), each
+    candidate numbered `tmp_event_nr_var` = 1, 2, ... by its event so that `order` can rank
+    events (DTHCAUS: a fatal AE before a DS death record) or break ties (LSTALVDT: the latest
+    date of any source). Every event sets every one of `new_vars`; it may set further working
+    variables for `order` (the record's --SEQ). Groups without a candidate get
+    `missing_values`, else nulls.
+    """
+    name = "derive_vars_extreme_event"
+    _require(dataset, name, by_vars=by_vars)
+    if not events:
+        raise DerivationInputError(f"{name}: events is empty")
+    candidates = []
+    for number, event in enumerate(events, start=1):
+        option = f"events[{number - 1}]"
+        _require(event.dataset, f"{name}({option})", by_vars=by_vars, set_values_to=list(event.set_values_to.values()))
+        unset = [v for v in new_vars if v not in event.set_values_to and v not in event.constants]
+        if unset:
+            raise DerivationInputError(f"{name}: {option} sets no value for new_vars {unset!r}")
+        rows = event.dataset[_mask(event.dataset, event.condition, name=name, option=f"{option}.condition")]
+        values = {**{b: rows[b] for b in by_vars}, **{n: rows[s] for n, s in event.set_values_to.items()}}
+        candidates.append(pd.DataFrame(values).assign(**event.constants, **{tmp_event_nr_var: number}))
+    stacked = pd.concat(candidates, ignore_index=True)
+    _require(stacked, f"{name}(candidates)", order=_order_columns(order)[0])
+    rows = _select(stacked, name=name, by_vars=by_vars, filter_add=None, order=order, mode=mode)
+    values = rows[[*by_vars, *new_vars]]
     return _merge_new(dataset, values, name=name, by_vars=by_vars, new=list(new_vars), missing_values=missing_values)
 
 
@@ -378,7 +457,7 @@ def derive_var_extreme_flag(
     dataset: pd.DataFrame,
     *,
     by_vars: Sequence[str],
-    order: Sequence[str],
+    order: Order,
     new_var: str,
     mode: Mode = "first",
     filter: Condition | None = None,
@@ -387,15 +466,20 @@ def derive_var_extreme_flag(
 ) -> pd.DataFrame:
     """admiral `derive_var_extreme_flag` (inside `restrict_derivation(filter = ...)`): flag
     the first or last record per by group in `order` (missing values sort last, ties keep the
-    record order) among the records `filter` selects; the others in the filter get
-    `false_value`, records outside it stay null. ADaMIG OCCDS 1st-occurrence flags (AOCCFL,
-    AOCCSFL, AOCCPFL) are the first treatment-emergent record per subject, SOC or term."""
+    record order; `desc(column)` sorts that column descending) among the records `filter`
+    selects; the others in the filter get `false_value`, records outside it stay null. ADaM
+    OCCDS 1st-occurrence flags: AOCCFL, AOCCSFL, AOCCPFL are the first treatment-emergent
+    record per subject, SOC or term in onset order; AOCCIFL, AOCCSIFL, AOCCPIFL the first of
+    the worst grade (`order=[desc("ATOXGRN"), "ASTDT", "AESEQ"]`)."""
     name = "derive_var_extreme_flag"
-    _require(dataset, name, by_vars=by_vars, order=order)
+    columns, ascending = _order_columns(order)
+    _require(dataset, name, by_vars=by_vars, order=columns)
     scope = _mask(dataset, filter, name=name, option="filter")
-    positions = pd.DataFrame({c: dataset[c] for c in [*by_vars, *order]}).set_axis(np.arange(len(dataset)))
+    positions = pd.DataFrame({c: dataset[c] for c in [*by_vars, *columns]}).set_axis(np.arange(len(dataset)))
     eligible = positions[scope.to_numpy()]
-    ordered = eligible.sort_values([*by_vars, *order], na_position="last", kind="stable")
+    ordered = eligible.sort_values(
+        [*by_vars, *columns], ascending=[True] * len(by_vars) + ascending, na_position="last", kind="stable"
+    )
     extreme = ~ordered.duplicated(list(by_vars), keep=mode)
     chosen = extreme.reindex(np.arange(len(dataset)), fill_value=False).set_axis(dataset.index)
     return dataset.assign(**{new_var: _flag(chosen, true_value=true_value, false_value=false_value, scope=scope)})
@@ -420,7 +504,7 @@ def derive_var_trtemfl(
     *,
     start_date: str = "ASTDT",
     end_date: str = "AENDT",
-    first_dose: str = "RFXSTDT",
+    first_dose: str = "TRTSDT",
     last_dose: str = "TRTEDT",
     window_days: int | None = None,
     new_var: str = "TRTEMFL",
@@ -458,7 +542,7 @@ def derive_var_prefl(
     dataset: pd.DataFrame,
     *,
     start_date: str = "ASTDT",
-    first_dose: str = "RFXSTDT",
+    first_dose: str = "TRTSDT",
     new_var: str = "PREFL",
 ) -> pd.DataFrame:
     """Pre-treatment flag (ADaMIG OCCDS PREFL): onset before the first dose, or a patient
@@ -517,13 +601,19 @@ def derive_vars_duration(
     end_date: str,
     out_unit: Literal["days", "years"] = "days",
     add_one: bool = True,
+    new_var_unit: str | None = None,
 ) -> pd.DataFrame:
     """admiral `derive_vars_duration` in whole units: days (both ends counted with
-    `add_one`, as TRTDURD) or completed years of 365.25 days (floored, as an age: DIAGYRS)."""
+    `add_one`, as TRTDURD and ADURN) or completed years of 365.25 days (floored, as an age:
+    DIAGYRS). `new_var_unit` gets the unit, upper case as admiral writes it (ADURU = DAYS),
+    where the duration is known and null where it is not."""
     _require(dataset, "derive_vars_duration", start_date=start_date, end_date=end_date)
     days = (dataset[end_date] - dataset[start_date]).dt.days + (1 if add_one else 0)
-    whole = days if out_unit == "days" else np.floor(days / 365.25)
-    return dataset.assign(**{new_var: whole.astype("Int64")})
+    whole = (days if out_unit == "days" else np.floor(days / 365.25)).astype("Int64")
+    unit = {}
+    if new_var_unit is not None:
+        unit[new_var_unit] = pd.Series(out_unit.upper(), index=dataset.index, dtype="string").where(whole.notna())
+    return dataset.assign(**{new_var: whole}, **unit)
 
 
 def derive_var_trtdurd(
@@ -613,6 +703,62 @@ def derive_var_formatted(dataset: pd.DataFrame, *, source: str, new_var: str, te
     return dataset.assign(**{new_var: (prefix + dataset[source].astype("string") + suffix).astype("string")})
 
 
+def derive_var_code(dataset: pd.DataFrame, *, source: str, codes: Mapping[str, int], new_var: str) -> pd.DataFrame:
+    """The numeric code of a character variable (ADaMIG pairs such as TRT01P/TRT01PN), from
+    the study's table of codes (admiral: `mutate(TRT01PN = case_when(...))`). A missing value
+    stays missing; a value without a code is an error, since a null code would silently drop
+    the record from every analysis by the numeric variable."""
+    name = "derive_var_code"
+    _require(dataset, name, source=source)
+    text = text_or_null(dataset[source])
+    unknown = sorted(set(text.dropna()) - set(codes))
+    if unknown:
+        raise DerivationInputError(f"{name}: {source} has values without a code: {unknown!r}; codes: {dict(codes)!r}")
+    return dataset.assign(**{new_var: text.map(dict(codes)).astype("Int64")})
+
+
+def derive_var_planned_dose(
+    dataset: pd.DataFrame,
+    *,
+    cycle: str,
+    day: str,
+    dose: float,
+    first_cycle_days: Sequence[int],
+    later_cycle_days: Sequence[int],
+    new_var: str,
+) -> pd.DataFrame:
+    """The cumulative dose a schedule plans from cycle 1 day 1 up to and including day `day`
+    of cycle `cycle` (the last administration): `dose` on each of `first_cycle_days` in
+    cycle 1 and `later_cycle_days` in every later cycle, whole cycles before `cycle` and the
+    planned days up to `day` in it. Ending the planned period at the last administration
+    makes the relative dose intensity measure missed and reduced doses while on the drug,
+    not how long the patient stayed on it (that is the number of cycles and TRTDURD). A
+    missing cycle or day gives a missing planned dose."""
+    name = "derive_var_planned_dose"
+    _require(dataset, name, cycle=cycle, day=day)
+    if not first_cycle_days or not later_cycle_days:
+        raise DerivationInputError(f"{name}: first_cycle_days and later_cycle_days must each name a day")
+    cycles = pd.to_numeric(dataset[cycle], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    days = pd.to_numeric(dataset[day], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    first = np.sort(np.asarray(first_cycle_days, dtype=float))
+    later = np.sort(np.asarray(later_cycle_days, dtype=float))
+    whole_cycles = np.where(cycles > 1, len(first) + (cycles - 2) * len(later), 0)
+    in_cycle = np.where(
+        cycles > 1, np.searchsorted(later, days, side="right"), np.searchsorted(first, days, side="right")
+    )
+    planned = pd.Series(dose * (whole_cycles + in_cycle), index=dataset.index)
+    return dataset.assign(**{new_var: planned.where(~np.isnan(cycles) & ~np.isnan(days))})
+
+
+def derive_var_percent(dataset: pd.DataFrame, *, numerator: str, denominator: str, new_var: str) -> pd.DataFrame:
+    """100 x numerator / denominator (a relative dose intensity: actual / planned dose);
+    missing when either is missing or the denominator is not positive."""
+    _require(dataset, "derive_var_percent", numerator=numerator, denominator=denominator)
+    top = pd.to_numeric(dataset[numerator], errors="coerce").astype("float64")
+    bottom = pd.to_numeric(dataset[denominator], errors="coerce").astype("float64")
+    return dataset.assign(**{new_var: (100 * top / bottom).where(bottom > 0)})
+
+
 def derive_vars_atoxgr(
     dataset: pd.DataFrame, *, grade: str = "AETOXGR", new_var: str = "ATOXGR", new_var_n: str = "ATOXGRN"
 ) -> pd.DataFrame:
@@ -629,6 +775,7 @@ CATALOGUE: dict[str, Callable[..., pd.DataFrame]] = {
         derive_vars_merged,
         derive_var_merged_exist_flag,
         derive_vars_merged_summary,
+        derive_vars_extreme_event,
         derive_vars_joined,
         derive_vars_predecessor,
         derive_vars_suppqual,
@@ -644,6 +791,9 @@ CATALOGUE: dict[str, Callable[..., pd.DataFrame]] = {
         derive_var_conditional,
         derive_var_copy,
         derive_var_formatted,
+        derive_var_code,
+        derive_var_planned_dose,
+        derive_var_percent,
         derive_vars_atoxgr,
     )
 }

@@ -47,7 +47,7 @@ TABLE2_VARIABLES = [
     "AEBODSYS",
     "AEDECOD",
     "ASTDT",
-    "TRTSDT",
+    "ASTDY",
     "ACYCLEN",
     "ATOXGRN",
     "AESER",
@@ -146,7 +146,8 @@ def compute_text_facts(teae: pd.DataFrame) -> dict[str, Any]:
     withdrawn = teae[_is_y(teae["AEDISFL"])]
     facts: dict[str, Any] = {
         "teae_in_cycle1": int((teae["ACYCLEN"] == 1).sum()),
-        "teae_first_visit_or_within_4_days": int((teae["ASTDT"] - teae["TRTSDT"]).dt.days.between(0, 4).sum()),
+        # "during the first visit of the first cycle or maximum 4 days afterward": days 1 to 5
+        "teae_first_visit_or_within_4_days": int(teae["ASTDY"].between(1, 5).sum()),
         **_outcomes(teae),
         "patients_related_isatuximab": _patients_with(teae, related),
         "patients_related_dexamethasone": _patients_with(teae, teae["AERELDEX"] == "RELATED"),

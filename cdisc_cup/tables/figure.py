@@ -1,6 +1,7 @@
 """Figure 1 of the paper: a swimmer plot of each patient's participation in the CUP.
 
-One horizontal bar per treated patient from the first isatuximab dose (ADSL.TRTSDT) to the
+One horizontal bar per treated patient from the first isatuximab dose (ADSL.ISASDT, as the
+paper draws it; ADSL.TRTSDT unless pomalidomide or dexamethasone was started earlier) to the
 end of participation (ADSL.EOPDT: the end of treatment after a premature discontinuation,
 the figure's cut-off for patients treated to the regular end of the CUP). The marker after a
 bar gives the reason of a premature discontinuation, with the paper's symbols.
@@ -48,11 +49,11 @@ def figure_title(study: StudySpec) -> str:
 
 def swimmer_frame(adsl: pd.DataFrame) -> pd.DataFrame:
     """Bars to draw, longest participation at the top (the last row is drawn highest)."""
-    treated = adsl[adsl["TRTSDT"].notna() & adsl["EOPDT"].notna()]
+    treated = adsl[adsl["ISASDT"].notna() & adsl["EOPDT"].notna()]
     bars = pd.DataFrame(
         {
             "SUBJID": treated["SUBJID"].astype("string"),
-            "START": pd.to_datetime(treated["TRTSDT"]),
+            "START": pd.to_datetime(treated["ISASDT"]),
             "END": pd.to_datetime(treated["EOPDT"]),
             "REASON": treated["DCTREAS"].astype("string"),
         }

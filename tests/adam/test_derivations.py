@@ -58,7 +58,7 @@ def adverse_events() -> pd.DataFrame:
             "AESEQ": [1, 2, 3, 4, 5, 6, 1],
             "ASTDT": dates("2020-07-19", "2020-07-20", "2020-09-09", "2020-09-10", None, None, "2020-07-25"),
             "AENDT": dates(None, None, None, None, None, "2020-07-10", None),
-            "RFXSTDT": dates(*["2020-07-20"] * 6, None),
+            "TRTSDT": dates(*["2020-07-20"] * 6, None),
             "TRTEDT": dates(*["2020-08-10"] * 6, None),
         }
     )
@@ -81,14 +81,14 @@ def test_astdt_partial_onset_in_the_first_dose_month_is_treatment_emergent() -> 
         {
             "USUBJID": ["A", "A", "A"],
             "AESTDTC": ["2020-09", "2020-12", "2020-09-01"],
-            "RFXSTDT": dates(*["2020-09-21"] * 3),
+            "TRTSDT": dates(*["2020-09-21"] * 3),
             "TRTEDT": dates(*["2021-01-31"] * 3),
             "AEENDTC": [None, None, None],
             "AENDT": dates(None, None, None),
         }
     )
     onset = d.derive_vars_dt(
-        events, dtc="AESTDTC", new_var="ASTDT", flag_var="ASTDTF", date_imputation="first", min_dates=["RFXSTDT"]
+        events, dtc="AESTDTC", new_var="ASTDT", flag_var="ASTDTF", date_imputation="first", min_dates=["TRTSDT"]
     )
     derived = d.derive_var_trtemfl(onset, window_days=30)
     assert derived["ASTDT"].tolist() == [D("2020-09-21"), D("2020-12-01"), D("2020-09-01")]
@@ -96,39 +96,38 @@ def test_astdt_partial_onset_in_the_first_dose_month_is_treatment_emergent() -> 
     assert listed(derived["TRTEMFL"]) == ["Y", "Y", None]
 
 
-def test_cycle_of_onset_is_the_latest_cycle_started_on_or_before_onset() -> None:
-    """As build_adae: cycle starts of the reference drug's administrations, then an as-of join."""
+def test_cycle_of_onset_is_the_latest_cycle_of_the_regimen_started_on_or_before_onset() -> None:
+    """As build_adae: cycle starts over the administrations of any study drug, then an as-of
+    join; A's cycle 2 starts with pomalidomide on 16.08., a day before its infusion."""
     ex = exposure(
         pd.DataFrame(
             {
                 "USUBJID": ["A"] * 4 + ["B"],
                 "EXTRT": ["ISATUXIMAB", "ISATUXIMAB", "ISATUXIMAB", "POMALIDOMIDE", "ISATUXIMAB"],
                 "EXDOSE": [10, 10, 10, 4, 0],
-                "EXSTDTC": ["2020-07-20", "2020-08-03", "2020-08-17", "2020-08-17", "2020-07-20"],
+                "EXSTDTC": ["2020-07-20", "2020-08-03", "2020-08-17", "2020-08-16", "2020-07-20"],
                 "VISITNUM": [101, 115, 201, 201, 101],
             }
         ),
         visitnum_cycle_divisor=100,
     )
     cycles = d.summarise(
-        ex,
-        by_vars=["USUBJID", "EXCYCLE"],
-        new_vars={"CYSTDT": ("EXSTDT", "min")},
-        filter=administered(ex, "isatuximab"),
+        ex, by_vars=["USUBJID", "EXCYCLE"], new_vars={"CYSTDT": ("EXSTDT", "min")}, filter=administered(ex)
     )
     events = pd.DataFrame(
         {
-            "USUBJID": ["A", "A", "A", "A", "B"],
-            "ASTDT": dates("2020-07-19", "2020-07-20", "2020-08-16", "2020-08-17", "2020-07-25"),
+            "USUBJID": ["A", "A", "A", "A", "A", "B"],
+            "ASTDT": dates("2020-07-19", "2020-07-20", "2020-08-15", "2020-08-16", "2020-08-17", "2020-07-25"),
         }
-    ).set_axis([10, 11, 12, 13, 14])
+    ).set_axis([10, 11, 12, 13, 14, 15])
     derived = d.derive_vars_joined(
         events, cycles, by_vars=["USUBJID"], new_vars={"ACYCLEN": "EXCYCLE"}, join_var="ASTDT", join_var_add="CYSTDT"
     )
     derived = d.derive_var_formatted(derived, source="ACYCLEN", new_var="ACYCLE", template="CYCLE {}")
-    assert listed(derived["ACYCLEN"]) == [None, 1, 1, 2, None]
-    assert listed(derived["ACYCLE"]) == [None, "CYCLE 1", "CYCLE 1", "CYCLE 2", None]
-    assert list(derived.index) == [10, 11, 12, 13, 14]
+    assert listed(derived["ACYCLEN"]) == [None, 1, 1, 2, 2, None]  # B's only record has no dose
+    assert listed(derived["ACYCLE"]) == [None, "CYCLE 1", "CYCLE 1", "CYCLE 2", "CYCLE 2", None]
+    assert list(derived.index) == [10, 11, 12, 13, 14, 15]
+    assert listed(ex["EXCYCDAY"]) == [1, 15, 1, 1, 1]
 
 
 def test_first_occurrence_flags_follow_onset_then_sequence_among_teaes() -> None:
@@ -225,7 +224,7 @@ def test_imputed_onset_never_after_a_complete_end() -> None:
         {
             "AESTDTC": pd.Series(["2021-01", "2021-01"], dtype="string"),
             "AEENDTC": pd.Series(["2021-01-05", "2021-01-20"], dtype="string"),
-            "RFXSTDT": pd.to_datetime(["2021-01-08", "2021-01-08"]),
+            "TRTSDT": pd.to_datetime(["2021-01-08", "2021-01-08"]),
         }
     )
     frame = d.derive_vars_dt(frame, dtc="AEENDTC", new_var="AEENDTCD")
@@ -235,7 +234,7 @@ def test_imputed_onset_never_after_a_complete_end() -> None:
         new_var="ASTDT",
         flag_var="ASTDTF",
         date_imputation="first",
-        min_dates=["RFXSTDT"],
+        min_dates=["TRTSDT"],
         not_after=["AEENDTCD"],
     )
     assert result["ASTDT"].dt.strftime("%Y-%m-%d").tolist() == ["2021-01-05", "2021-01-08"]

@@ -71,6 +71,20 @@ def test_merged_first_or_last_in_order_among_the_filtered(mode: str, expected: l
     assert listed(merged["TRTSDT"]) == expected
 
 
+def test_merged_order_descending_with_desc() -> None:
+    """desc(): the highest dose first, ties by date; an undated record still sorts last."""
+    merged = d.derive_vars_merged(
+        subjects(),
+        exposures(),
+        by_vars=BY,
+        new_vars={"TOPDT": "EXSTDT", "TOPDOSE": "EXDOSE"},
+        order=[d.desc("EXDOSE"), "EXSTDT"],
+        mode="first",
+    )
+    assert listed(merged["TOPDOSE"]) == [10.0, 0.0, 10.0]
+    assert listed(merged["TOPDT"]) == [D("2020-07-20"), D("2020-07-21"), D("2020-08-01")]
+
+
 def test_merged_filter_as_a_mask_and_as_a_function() -> None:
     ex = exposures()
     dosed = ex["EXDOSE"] > 0
@@ -275,6 +289,70 @@ def test_summarise_one_record_per_group_and_unknown_function() -> None:
         d.summarise(exposures(), by_vars=BY, new_vars={"M": ("EXENDT", "max")})
 
 
+# --- derive_vars_extreme_event -------------------------------------------------------------------
+
+
+def test_extreme_event_ranks_events_then_records() -> None:
+    """A cause-of-death pattern: event 1 (a fatal AE) wins over event 2 (a DS record); within
+    an event the order variable decides; a subject without any candidate gets missing_values."""
+    ae = pd.DataFrame(
+        {"STUDYID": ["S1", "S1", "S1"], "USUBJID": ["A", "A", "B"], "AESEQ": [2, 1, 1], "AEOUT": ["FATAL"] * 2 + [""]}
+    ).assign(AEDECOD=["Sepsis", "Myeloma", "Fall"])
+    ds = pd.DataFrame({"STUDYID": ["S1", "S1"], "USUBJID": ["A", "B"], "DSSEQ": [3, 3], "DSTERM": ["DEATH", "DEATH"]})
+    events = [
+        d.Event(ae, {"CAUSE": "AEDECOD", "SEQ": "AESEQ"}, condition={"AEOUT": "FATAL"}, constants={"DOM": "AE"}),
+        d.Event(ds, {"CAUSE": "DSTERM", "SEQ": "DSSEQ"}, constants={"DOM": "DS"}),
+    ]
+    derived = d.derive_vars_extreme_event(
+        subjects(),
+        by_vars=BY,
+        events=events,
+        new_vars=["CAUSE", "DOM"],
+        order=["EVENTNR", "SEQ"],
+        mode="first",
+        missing_values={"DOM": "NONE"},
+    )
+    assert listed(derived["CAUSE"]) == ["Myeloma", "DEATH", None]  # A: lowest AESEQ; B: no fatal AE
+    assert listed(derived["DOM"]) == ["AE", "DS", "NONE"]
+    assert "SEQ" not in derived.columns and "EVENTNR" not in derived.columns
+    assert list(derived.index) == [10, 20, 30]
+
+
+def test_extreme_event_latest_date_over_sources_and_its_errors() -> None:
+    """A last-known-alive pattern: the latest date of any event, mode last."""
+    starts = exposures().rename(columns={"EXSTDT": "DT"})
+    later = pd.DataFrame({"STUDYID": ["S1"], "USUBJID": ["B"], "DT": dates("2020-09-30")})
+    # the undated EX record is no candidate
+    events = [
+        d.Event(starts, {"LAST": "DT"}, condition=lambda frame: frame["DT"].notna()),
+        d.Event(later, {"LAST": "DT"}),
+    ]
+    derived = d.derive_vars_extreme_event(
+        subjects(), by_vars=BY, events=events, new_vars=["LAST"], order=["LAST"], mode="last"
+    )
+    assert listed(derived["LAST"]) == [D("2020-07-27"), D("2020-09-30"), D("2020-08-01")]
+    with pytest.raises(d.DerivationInputError, match=r"events\[1\] sets no value for new_vars \['OTHER'\]"):
+        d.derive_vars_extreme_event(
+            subjects(),
+            by_vars=BY,
+            events=[d.Event(starts, {"LAST": "DT", "OTHER": "DT"}), d.Event(later, {"LAST": "DT"})],
+            new_vars=["LAST", "OTHER"],
+            order=["LAST"],
+            mode="last",
+        )
+    with pytest.raises(d.DerivationInputError, match="events is empty"):
+        d.derive_vars_extreme_event(subjects(), by_vars=BY, events=[], new_vars=["LAST"], order=["LAST"], mode="last")
+    with pytest.raises(d.DerivationInputError, match="set_values_to='EXENDT'"):
+        d.derive_vars_extreme_event(
+            subjects(),
+            by_vars=BY,
+            events=[d.Event(starts, {"LAST": "EXENDT"})],
+            new_vars=["LAST"],
+            order=[],
+            mode="last",
+        )
+
+
 # --- derive_vars_joined ---------------------------------------------------------------------------
 
 
@@ -376,6 +454,21 @@ def test_extreme_flag_first_or_last_per_by_group_among_the_filtered(
     )
     assert listed(flagged["FL"]) == expected
     assert list(flagged.index) == [9, 8, 7, 6, 5, 4]
+
+
+def test_extreme_flag_worst_grade_first_with_desc() -> None:
+    """AOCCIFL-like: the highest grade per subject, the earliest of equal grades; a missing
+    grade sorts last, so it is flagged only when no record has a grade."""
+    events = adverse_events().assign(ATOXGRN=[3.0, 2.0, 3.0, None, 3.0, None])
+    flagged = d.derive_var_extreme_flag(
+        events,
+        by_vars=["USUBJID"],
+        order=[d.desc("ATOXGRN"), "ASTDT", "AESEQ"],
+        new_var="AOCCIFL",
+        filter={"TRTEMFL": "Y"},
+    )
+    # A's TEAEs: grade 2 (25.07.), 3 (25.07.), missing, 3 (24.07.): the grade-3 event of 24.07.
+    assert listed(flagged["AOCCIFL"]) == [None, None, None, None, "Y", "Y"]
 
 
 def test_extreme_flag_false_value_inside_the_filter_only_and_no_filter() -> None:
@@ -482,6 +575,13 @@ def test_duration_in_days_and_completed_years() -> None:
         d.derive_var_trtdurd(frame, start_date="START")
 
 
+def test_duration_unit_only_where_the_duration_is_known() -> None:
+    frame = pd.DataFrame({"ASTDT": dates("2020-07-20", "2020-07-20", None), "AENDT": dates("2020-07-20", None, None)})
+    derived = d.derive_vars_duration(frame, new_var="ADURN", new_var_unit="ADURU", start_date="ASTDT", end_date="AENDT")
+    assert listed(derived["ADURN"]) == [1, None, None]
+    assert listed(derived["ADURU"]) == ["DAYS", None, None]
+
+
 # --- values from the record's own variables -------------------------------------------------------
 
 
@@ -544,3 +644,59 @@ def test_every_catalogued_verb_takes_its_output_names_as_options() -> None:
         assert outputs or name in named_by_input, name
         for option in outputs:
             assert parameters[option].kind is inspect.Parameter.KEYWORD_ONLY, name
+
+
+def test_code_of_a_character_variable_and_a_value_without_code() -> None:
+    frame = pd.DataFrame({"TRT01A": ["Drug X", "", None, "Drug X "]})
+    coded = d.derive_var_code(frame, source="TRT01A", codes={"Drug X": 1}, new_var="TRT01AN")
+    assert listed(coded["TRT01AN"]) == [1, None, None, 1]
+    with pytest.raises(d.DerivationInputError, match=r"values without a code: \['Placebo'\]"):
+        d.derive_var_code(
+            pd.DataFrame({"TRT01A": ["Placebo", "Drug X"]}), source="TRT01A", codes={"Drug X": 1}, new_var="TRT01AN"
+        )
+
+
+@pytest.mark.parametrize(
+    ("cycle", "day", "planned"),
+    [
+        (1, 1, 10),
+        (1, 8, 20),
+        (1, 21, 30),  # off-schedule day: the planned days up to it
+        (1, 22, 40),
+        (2, 1, 50),
+        (2, 14, 50),
+        (2, 15, 60),
+        (3, 1, 70),
+        (5, 15, 120),  # 4 + 3 x 2 + 2 planned infusions
+        (None, 1, None),
+        (2, None, None),
+    ],
+)
+def test_planned_dose_counts_whole_cycles_then_the_planned_days_up_to_the_last_one(
+    cycle: int | None, day: int | None, planned: float | None
+) -> None:
+    frame = pd.DataFrame({"LASTCYC": pd.array([cycle], dtype="Int64"), "LASTDAY": pd.array([day], dtype="Int64")})
+    derived = d.derive_var_planned_dose(
+        frame,
+        cycle="LASTCYC",
+        day="LASTDAY",
+        dose=10,
+        first_cycle_days=[22, 1, 15, 8],  # any order
+        later_cycle_days=[1, 15],
+        new_var="PCUMDOSE",
+    )
+    assert listed(derived["PCUMDOSE"]) == [planned]
+
+
+def test_planned_dose_needs_a_schedule() -> None:
+    frame = pd.DataFrame({"C": [1], "D": [1]})
+    with pytest.raises(d.DerivationInputError, match="must each name a day"):
+        d.derive_var_planned_dose(
+            frame, cycle="C", day="D", dose=10, first_cycle_days=[1], later_cycle_days=[], new_var="P"
+        )
+
+
+def test_percent_is_missing_without_a_positive_denominator() -> None:
+    frame = pd.DataFrame({"CUMDOSE": [40.0, 0.0, 10.0, None], "PCUMDOSE": [50.0, 0.0, None, 10.0]})
+    derived = d.derive_var_percent(frame, numerator="CUMDOSE", denominator="PCUMDOSE", new_var="RDI")
+    assert listed(derived["RDI"]) == [80.0, None, None, None]

@@ -34,7 +34,7 @@ def synthetic_adsl(patients: int) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "SUBJID": [f"{10 + i // 1000:02d}-{i % 1000:03d}" for i in range(patients)],
-            "TRTSDT": start.where(treated),
+            "ISASDT": start.where(treated),
             "EOPDT": end.where(end <= pd.Timestamp("2021-03-01"), pd.Timestamp("2021-03-01")),
             "DCTREAS": REASONS[np.arange(patients) % len(REASONS)],
         }
@@ -47,13 +47,13 @@ def test_a_small_study_keeps_the_papers_labelled_bars(study: StudySpec) -> None:
     try:
         axes = figure.axes[0]
         bars = [p for p in axes.patches if isinstance(p, Rectangle)]
-        treated = adsl["TRTSDT"].notna().sum()
+        treated = adsl["ISASDT"].notna().sum()
         assert len(bars) == treated
         labels = {tick.get_text() for tick in axes.get_yticklabels()}
-        assert labels == set(adsl.loc[adsl["TRTSDT"].notna(), "SUBJID"])
+        assert labels == set(adsl.loc[adsl["ISASDT"].notna(), "SUBJID"])
         assert not [c for c in axes.collections if isinstance(c, PolyCollection)]
         symbols = sorted(len(c.get_offsets()) for c in axes.collections)
-        assert symbols == sorted(int((adsl.loc[adsl["TRTSDT"].notna(), "DCTREAS"] == r).sum()) for r in MARKERS)
+        assert symbols == sorted(int((adsl.loc[adsl["ISASDT"].notna(), "DCTREAS"] == r).sum()) for r in MARKERS)
     finally:
         plt.close(figure)
 
@@ -64,7 +64,7 @@ def test_a_large_study_draws_one_bar_collection_and_one_marker_artist_per_reason
     figure = draw_swimmer_plot(study, adsl)
     try:
         axes = figure.axes[0]
-        treated = adsl[adsl["TRTSDT"].notna()]
+        treated = adsl[adsl["ISASDT"].notna()]
         assert not axes.patches and axes.get_yticks().size == 0
         assert axes.get_ylabel() == f"Patients (n = {len(treated)})"
         (collection,) = [c for c in axes.collections if isinstance(c, PolyCollection)]
@@ -74,7 +74,7 @@ def test_a_large_study_draws_one_bar_collection_and_one_marker_artist_per_reason
         spans = pd.DataFrame({"start": corners[:, 0, 0], "end": corners[:, 2, 0]})
         expected = pd.DataFrame(
             {
-                "start": mdates.date2num(treated["TRTSDT"].to_numpy()),
+                "start": mdates.date2num(treated["ISASDT"].to_numpy()),
                 "end": mdates.date2num(treated["EOPDT"].to_numpy()) + 1,
             }
         )
