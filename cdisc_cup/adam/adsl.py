@@ -190,7 +190,7 @@ def build_adsl(study: StudySpec, sdtm: Mapping[str, pd.DataFrame]) -> pd.DataFra
         mh,
         by_vars=BY,
         new_vars={"DIAGDT": "MHSTDT", "DIAGDTF": "MHSTDTF"},
-        filter_add={"MHCAT": "PRIMARY DIAGNOSIS"},
+        filter_add=dict(spec.variable("DIAGDT").value["filter_add"]),  # which MH record is the diagnosis
         order=["MHSTDT"],
         mode="first",
     )

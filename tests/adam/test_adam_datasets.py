@@ -129,7 +129,7 @@ def tiny_sdtm() -> dict[str, pd.DataFrame]:
             "RSDTC": ["2020-07-14", "2020-07-15"],
         }
     )
-    mh = _frame({"USUBJID": SUBJECTS, "MHCAT": ["PRIMARY DIAGNOSIS"] * 2, "MHSTDTC": ["2013-07", "2019"]})
+    mh = _frame({"USUBJID": SUBJECTS, "MHTERM": ["MULTIPLE MYELOMA"] * 2, "MHSTDTC": ["2013-07", "2019"]})
     sc = _frame({"USUBJID": ["S-1"], "SCTESTCD": ["NPRLINES"], "SCSTRESC": ["3"], "SCSTRESN": [3.0]})
     cm = _frame(
         {
