@@ -144,7 +144,9 @@ def build_adsl(study: StudySpec, sdtm: Mapping[str, pd.DataFrame]) -> pd.DataFra
     spec = study.dataset("ADSL")
     parameters = study.parameters
     drug = str(parameters["reference_drug"])
-    treatment_codes = {str(parameters["arm"]): 1}  # one arm: TRT01PN/TRT01AN 1
+    treatment_codes = {  # the sponsor codelist of TRT01PN: decode = the arm, value = its code
+        term.decode: int(term.value) for term in study.terminology.codelist(spec.variable("TRT01PN").codelist).terms
+    }
     dm = sdtm["DM"]
     ex = exposure(sdtm["EX"], visitnum_cycle_divisor=int(parameters["visitnum_cycle_divisor"]))
     dosed, dosed_with_drug = administered(ex), administered(ex, drug)

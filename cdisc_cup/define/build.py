@@ -38,6 +38,7 @@ from cdisc_cup.define.identifiers import (
     study_oid,
 )
 from cdisc_cup.define.shapes import ItemShape, ValueLevel, item_shape, value_levels
+from cdisc_cup.derivations.text import number_text
 from cdisc_cup.errors import ConformanceErrors, Problem
 from cdisc_cup.provenance import is_trace_column
 from cdisc_cup.spec.model import DatasetSpec, ResultDisplaySpec, StudySpec, VariableSpec
@@ -398,7 +399,9 @@ class _DefineBuilder:
                         )
                     ]
                 )
-            used = pd.concat(series).dropna().astype(str)
+            values = pd.concat(series).dropna()
+            # A numeric code (TRT01PN 1) is the term "1" as written, not Python's "1.0".
+            used = number_text(values) if pd.api.types.is_numeric_dtype(values) else values.astype(str)
             used = used[used != ""].drop_duplicates().tolist()
             standard_oid = self._ct_standard(found, ct_standards)
             elements.append(_codelist_element(found, used, self.registry.codelist_types[codelist_id], standard_oid))
