@@ -88,6 +88,13 @@ def parse_numbers(text: pd.Series) -> pd.Series:
     return pd.Series(numbers.to_numpy(zero_copy_only=False), index=text.index, dtype="float64")
 
 
+def text_codes(values: pd.Series) -> np.ndarray:
+    """Integer codes of text as XPT compares it (surrounding blanks trimmed, missing = empty):
+    equal codes for equal values, to find records sharing keys in one hash pass."""
+    trimmed = pc.fill_null(pc.utf8_trim_whitespace(arrow_text(values)), "")
+    return pc.dictionary_encode(trimmed).indices.to_numpy(zero_copy_only=False)
+
+
 def lookup(keys: pd.Series, table_keys: pd.Series, table_values: pd.Series) -> pd.Series:
     """For each key, the value of the first table row with that key (missing if none):
     `keys.map(table.drop_duplicates().set_index(...))` as one hash join in Arrow."""

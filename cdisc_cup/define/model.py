@@ -71,6 +71,13 @@ class DefinedDataset:
     href: str | None = None  # def:leaf xlink:href, the dataset's file relative to define.xml
     variables: dict[str, DefinedVariable] = field(default_factory=dict)
 
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The variables that identify a record, in key order (ItemRef KeySequence); () when
+        define.xml declares none."""
+        keyed = [v for v in self.variables.values() if v.key_sequence is not None]
+        return tuple(v.name for v in sorted(keyed, key=lambda v: v.key_sequence or 0))
+
 
 @dataclass(frozen=True)
 class DefineModel:

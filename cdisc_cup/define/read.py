@@ -2,14 +2,16 @@
 
 Reads Define-XML 2.0/2.1 and also Define-XML 1.0 (ODM 1.2, as in the CDISC pilot
 submission): 1.0 keeps labels in a `def:Label` attribute where 2.x uses
-`Description/TranslatedText`. Elements and def: attributes are matched by local name so
-either namespace set works. A file is parsed once per version of it (a define.xml rewritten
+`Description/TranslatedText`, and a dataset's keys in its `def:DomainKeys` list where 2.x
+numbers them in each ItemRef's KeySequence. Elements and def: attributes are matched by
+local name so either namespace set works. A file is parsed once per version of it (a define.xml rewritten
 at the same path is parsed again), without network access or entity expansion, since a
 define.xml from elsewhere is untrusted input; `convert` reads the tree it built instead.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
@@ -90,6 +92,7 @@ def define_of(document: etree._ElementTree, path: Path | None = None) -> DefineM
     for group in _elements(root, "ItemGroupDef"):
         refs = [ref for ref in _children(group, "ItemRef") if ref.get("ItemOID") in described]
         variables = [_variable(ref, *described[ref.get("ItemOID")], position) for position, ref in enumerate(refs, 1)]
+        variables = _with_domain_keys(variables, _attribute(group, "DomainKeys"))
         leaves = _children(group, "leaf")
         name = (group.get("Name") or "").upper()
         datasets[name] = DefinedDataset(
@@ -129,6 +132,15 @@ def _variable(
         mandatory=ref.get("Mandatory") == "Yes",
         codelists=codelists,
     )
+
+
+def _with_domain_keys(variables: list[DefinedVariable], domain_keys: str | None) -> list[DefinedVariable]:
+    """Define-XML 1.0's keys ("STUDYID, USUBJID, AETERM") as key sequences, when no ItemRef
+    numbers them itself."""
+    if not domain_keys or any(v.key_sequence is not None for v in variables):
+        return variables
+    order = {name.strip().upper(): place for place, name in enumerate(domain_keys.split(","), 1) if name.strip()}
+    return [replace(v, key_sequence=order[v.name.upper()]) if v.name.upper() in order else v for v in variables]
 
 
 def _number(text: str | None) -> int | None:

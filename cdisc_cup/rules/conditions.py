@@ -4,10 +4,11 @@
     {variable: DM.DTHFL, equals: "Y"}              a variable of another dataset, by USUBJID
     {exists: {dataset: DS, where: {...}}}          the subject has such a record in DS
 
-Rules add two tests: equals_dataset_name (the value is the dataset's domain, as DOMAIN must
+Rules add three tests: equals_dataset_name (the value is the dataset's domain, as DOMAIN must
 be: its name, or the first two letters of a split dataset such as QSCG, SDTMIG 3.4 section
-4.1.7) and equals_supp_parent (the value is the parent domain of a SUPP-- dataset: AE for
-SUPPAE, QS for SUPPQSCG).
+4.1.7), equals_supp_parent (the value is the parent domain of a SUPP-- dataset: AE for
+SUPPAE, QS for SUPPQSCG) and complete_date (an ISO 8601 date of a day the calendar has,
+YYYY-MM-DD, optionally with a time: what FDA asks of TS's study start date).
 
 A variable the dataset does not have is read as null in every record, as SAS and CDISC CORE
 read it: `AESLIFE = Y` is then false and `ARMNRS` is null, so a rule over several
@@ -23,13 +24,14 @@ from typing import Any
 import pandas as pd
 
 from cdisc_cup import conditions
-from cdisc_cup.columns import is_in
+from cdisc_cup.columns import is_in, iso_dates_to_datetime
 from cdisc_cup.errors import Problem
 from cdisc_cup.rules.model import NotApplicable, Study
 from cdisc_cup.rules.values import column, is_present, resolve
 from cdisc_cup.xpt.model import Dataset
 
-RULE_TESTS = ("equals_dataset_name", "equals_supp_parent")
+RULE_TESTS = ("equals_dataset_name", "equals_supp_parent", "complete_date")
+COMPLETE_DATE = r"\d{4}-\d{2}-\d{2}(T(\d{2}|-)(:(\d{2}|-)(:\d{2}(\.\d+)?)?)?)?"
 
 
 def _is_domain_of(values: pd.Series, dataset_name: str) -> pd.Series:
@@ -39,6 +41,14 @@ def _is_domain_of(values: pd.Series, dataset_name: str) -> pd.Series:
     if len(dataset_name) > 2:
         own |= text.eq(dataset_name[:2])
     return own.fillna(False).astype(bool)
+
+
+def _is_complete_date(values: pd.Series) -> pd.Series:
+    """YYYY-MM-DD of a real day (2023-02-30 is none), optionally with a time, whose missing
+    parts may be dashes as SDTMIG 3.4 section 4.4.2 writes them (2003-12-15T-:15)."""
+    text = values.astype("string").str.strip()
+    shaped = text.str.fullmatch(COMPLETE_DATE).fillna(False).astype(bool)
+    return shaped & iso_dates_to_datetime(text).notna()
 
 
 def _subjects(study: Study, dataset: Dataset) -> conditions.Subjects:
@@ -59,6 +69,7 @@ def _subjects(study: Study, dataset: Dataset) -> conditions.Subjects:
         tests={
             "equals_dataset_name": lambda values, expected, _: _is_domain_of(values, dataset.name) == bool(expected),
             "equals_supp_parent": lambda values, expected, _: _is_domain_of(values, dataset.name[4:]) == bool(expected),
+            "complete_date": lambda values, expected, _: _is_complete_date(values) == bool(expected),
         },
         combinators={"exists": exists},
     )

@@ -22,14 +22,14 @@ import numpy as np
 import pandas as pd
 
 from cdisc_cup import ct
-from cdisc_cup.columns import byte_lengths, has_unprintable, is_in
+from cdisc_cup.columns import byte_lengths, has_unprintable, is_in, text_codes
 from cdisc_cup.constants import MAX_CHAR_LENGTH, MAX_LABEL_LENGTH, MAX_NAME_LENGTH
 from cdisc_cup.define.model import DefinedDataset, DefinedVariable, DefineModel
 from cdisc_cup.derivations.dates import iso_dates
 from cdisc_cup.rules import conditions
 from cdisc_cup.rules.igmeta import ig_dataset_variables
 from cdisc_cup.rules.model import NotApplicable, Study
-from cdisc_cup.rules.values import as_dates, column, is_null, iso_text, report_text, resolve
+from cdisc_cup.rules.values import as_dates, column, is_null, is_present, iso_text, report_text, resolve
 from cdisc_cup.xpt.model import Dataset
 
 Operator = Callable[..., pd.DataFrame]
@@ -113,6 +113,16 @@ def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
 def file_readable(study: Study, dataset: Dataset | None) -> pd.DataFrame:
     """Every dataset file of the folder can be read as SAS XPORT v5."""
     return item_hits([{"dataset": name, "value": name, "reason": why} for name, why in study.unreadable.items()])
+
+
+@operator
+def dataset_present(study: Study, dataset: Dataset | None, *, names: Sequence[str]) -> pd.DataFrame:
+    """Each listed dataset is in the submission (FDA's rejection criteria: ts.xpt, dm.xpt, adsl.xpt).
+
+    One finding per missing dataset, never one per record of the others. A file that is
+    there but cannot be read is XP0001's finding, not a missing dataset."""
+    there = set(study.datasets) | {Path(name).stem.upper() for name in study.unreadable}
+    return item_hits([{"dataset": name, "value": f"{name.lower()}.xpt"} for name in names if name not in there])
 
 
 @operator
@@ -255,13 +265,32 @@ def _lacks(dataset: Dataset, names: Sequence[str]) -> str:
 
 
 @operator
+def record_present(study: Study, dataset: Dataset, *, where: Mapping[str, Any]) -> pd.DataFrame:
+    """The dataset has at least one record meeting `where` (TS: a TSPARMCD = SSTDTC record); one finding otherwise."""
+    if _scope(study, dataset, where).any():
+        return no_hits()
+    variables = conditions.variables_of(where)
+    return item_hits([{"variable": variables[0].split(".")[-1] if variables else "", "value": ""}])
+
+
+@operator
 def conditional(
-    study: Study, dataset: Dataset, *, then: Mapping[str, Any], when: Mapping[str, Any] | None = None
+    study: Study,
+    dataset: Dataset,
+    *,
+    then: Mapping[str, Any],
+    when: Mapping[str, Any] | None = None,
+    requires: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """Records meeting `when` (default: all records) must meet `then` (conditions language).
+    """Records meeting `when` (default: all records) must meet `then`; only on datasets with one of `requires`.
 
     When none of the variables `then` names exists, every record in scope fails for one
-    reason, reported once for the dataset rather than once per record."""
+    reason, reported once for the dataset rather than once per record. `requires` names
+    variables of which the dataset must have at least one for the rule to apply at all
+    (Permissible variables a study may not collect, such as the seriousness criteria, or
+    EPOCH): without any of them the rule is not applicable, with the reason."""
+    if requires and not any(is_present(study, dataset, name) for name in requires):
+        raise NotApplicable(_lacks(dataset, list(requires)))
     scope = _scope(study, dataset, when)
     names = conditions.variables_of(then) or conditions.variables_of(when or {})
     absent = conditions.absent_variables(study, dataset, then)
@@ -680,6 +709,68 @@ def define_codelist_values(study: Study, dataset: Dataset) -> pd.DataFrame:
         terms = pd.Series(_terms_shown(allowed_values), index=index)
         parts.append(record_hits(dataset, outside, name, codelist=codelists, terms=terms))
     return _concat(parts)
+
+
+SHOWN_RECORDS = 5  # the record numbers a duplicated-key finding lists
+
+
+def _key_codes(values: pd.Series) -> np.ndarray:
+    """A key column as integer codes: text as XPT compares it, numbers as they are."""
+    if pd.api.types.is_numeric_dtype(values):
+        return pd.factorize(values, use_na_sentinel=False)[0]
+    return text_codes(values)
+
+
+@operator
+def define_keys_unique(study: Study, dataset: Dataset, *, max_groups: int = 100) -> pd.DataFrame:
+    """No two records share the values of the keys define.xml declares (ItemRef KeySequence; 1.0: def:DomainKeys).
+
+    One finding per group of records with the same key values (its first record, how many
+    share the key and which), not one per record: a duplicated key is one problem of those
+    records. At most `max_groups` groups are listed; one more finding counts the rest."""
+    keys = list(_described(study, dataset).keys)
+    if not keys:
+        raise NotApplicable(f"define.xml declares no keys for {dataset.name}")
+    absent = [k for k in keys if k not in dataset.frame.columns]
+    if absent:
+        raise NotApplicable(f"{dataset.name} has no {', '.join(absent)} (a key define.xml declares)")
+    codes = pd.DataFrame({k: _key_codes(dataset.frame[k]) for k in keys})
+    shared = codes.duplicated(keep=False).to_numpy()
+    if not shared.any():
+        return no_hits()
+    # Groups numbered by their first record, so the first `max_groups` are the first in the file.
+    members = pd.DataFrame(
+        {"group": codes[shared].groupby(keys, sort=False).ngroup().to_numpy(), "row": np.flatnonzero(shared)}
+    )
+    total = int(members["group"].max()) + 1
+    listed = members[members["group"] < max_groups]
+    by_group = listed.groupby("group")["row"]
+    first = by_group.min().to_numpy()
+    count = by_group.size().to_numpy()
+    shown = listed[listed.groupby("group").cumcount() < SHOWN_RECORDS]
+    records = (shown["row"] + 1).astype(str).groupby(shown["group"]).agg(", ".join).to_numpy()
+    shown_values = {k: report_text(dataset.frame[k].iloc[first]).astype(str).str.strip() for k in keys}
+    text = shown_values[keys[0]].radd(f"{keys[0]}=")
+    for key in keys[1:]:
+        text = text + f", {key}=" + shown_values[key]
+    hits = pd.DataFrame(
+        {
+            "row": pd.array(first, dtype="Int64"),
+            "variable": keys[-1],
+            "value": text.to_numpy(),
+            "keys": ", ".join(keys),
+            "count": pd.array(count, dtype="Int64"),
+            "records": np.where(count > SHOWN_RECORDS, records + ", ...", records),
+        }
+    )
+    if total > max_groups:
+        more = total - max_groups
+        note = (
+            f"{more} more groups of {dataset.name} records share their keys ({', '.join(keys)}); "
+            f"only the first {max_groups} are listed"
+        )
+        hits = _concat([hits, item_hits([{"variable": keys[-1], "value": str(more), "message": note}])])
+    return hits
 
 
 SHOWN_TERMS = 10

@@ -172,7 +172,10 @@ def test_sdtm_define_describes_exactly_the_written_xpts(converted_sample) -> Non
 
 
 def test_adam_define_describes_exactly_the_written_xpts(adam_define: Path, adam_folder: Path) -> None:
-    assert _findings(adam_folder, adam_define) == []
+    # The synthetic frames repeat one value per variable, so their records share every key:
+    # DX0011 (duplicated keys) is about the records, not about define.xml describing the files.
+    describing = [r for r in DX_RULES if r.rule_id != "DX0011"]
+    assert _findings(adam_folder, adam_define, describing) == []
 
 
 def test_define_from_the_folder_equals_define_from_the_frames(

@@ -13,7 +13,8 @@ base study (`base: sdtm | adam | both`, from `cases/_base_*.yaml`) and applies e
     lengths: {AE.AETERM: 200}
     define:  {drop: [AE.AETERM], extra: [AE.AENEW], labels: {AE: "..."}, lengths: {AE.AETERM: 10},
               orders: {AE.AETERM: 4}, types: {AE.AESEQ: text}, hrefs: {AE: ae1.xpt},  (OrderNumber, DataType, def:leaf)
-              codelists: {DM.SEX: {values: [M, F], nci: C66731}}}               (a CodeList; no nci: the sponsor's)
+              codelists: {DM.SEX: {values: [M, F], nci: C66731}},               (a CodeList; no nci: the sponsor's)
+              keys: {AE: [STUDYID, USUBJID, AEDECOD, AESTDTC]}}                 (ItemRef KeySequence)
     unreadable: {xx.xpt: "reason"}
     standard: sdtm | adam
     expect:  [{dataset: AE, variable: AEENDTC, row: 1}]                        (fail only)
@@ -32,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyreadstat
 import yaml
 
 from cdisc_cup.define.model import DefineModel
@@ -112,6 +114,7 @@ def _define_xml(datasets: dict[str, Dataset], edits: dict[str, Any]) -> str:
     types = edits.get("types", {})
     hrefs = edits.get("hrefs", {})
     codelists = edits.get("codelists", {})
+    keys = edits.get("keys", {})
     groups, items = [], []
     for name, view in datasets.items():
         if name in drop:
@@ -121,7 +124,11 @@ def _define_xml(datasets: dict[str, Dataset], edits: dict[str, Any]) -> str:
             key = f"{name}.{meta.name}"
             if key in drop:
                 continue
-            refs.append(f'<ItemRef ItemOID="IT.{key}" OrderNumber="{orders.get(key, position)}" Mandatory="No"/>')
+            sequence = keys.get(name, []).index(meta.name) + 1 if meta.name in keys.get(name, []) else None
+            key_sequence = f' KeySequence="{sequence}"' if sequence else ""
+            refs.append(
+                f'<ItemRef ItemOID="IT.{key}" OrderNumber="{orders.get(key, position)}"{key_sequence} Mandatory="No"/>'
+            )
             data_type = types.get(key, "float" if meta.type == "Num" else "text")
             codelist = f'<CodeListRef CodeListOID="CL.{key}"/>' if key in codelists else ""
             items.append(
@@ -215,3 +222,19 @@ def run(scenario: Scenario) -> RuleResults:
 
 def case_files() -> list[Path]:
     return sorted(p for p in CASES.glob("*.yaml") if not p.name.startswith("_"))
+
+
+def write_study(scenario: dict[str, Any], folder: Path) -> Path:
+    """The case's study as real XPT files (pyreadstat: a writer we did not write), with the
+    case's define.xml beside them when it has one."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, view in build(scenario, folder).datasets.items():
+        pyreadstat.write_xport(
+            view.frame,
+            str(folder / f"{name.lower()}.xpt"),
+            table_name=name,
+            file_label=view.label,
+            column_labels=[v.label for v in view.variables],
+            file_format_version=5,
+        )
+    return folder

@@ -6,10 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from cdisc_cup.define.read import read_define
 from cdisc_cup.errors import SpecErrors
-from cdisc_cup.rules.engine import validate_datasets
+from cdisc_cup.rules.engine import DatasetFolder, validate_datasets, validate_folders
 from cdisc_cup.rules.loader import load_rules, shipped_rules
 from cdisc_cup.xpt.read import read_dataset_folder
+from tests.conftest import AWAITING_MERGE
 
 BROKEN = """
 rules:
@@ -66,9 +68,17 @@ def test_a_failing_rule_is_recorded_as_failed_not_as_a_finding(tmp_path: Path) -
 
 
 def test_converted_sample_has_no_error(converted_sample) -> None:
-    datasets = {**read_dataset_folder(converted_sample.sdtm_dir), **read_dataset_folder(converted_sample.adam_dir)}
-    findings = validate_datasets(datasets).findings
-    assert findings[findings["severity"] == "Error"].to_dict("records") == []
+    """The written files read back, each folder with its define.xml, as `validate` checks them."""
+    folders = [
+        DatasetFolder(folder, standard, read_dataset_folder(folder), read_define(converted_sample.defines[kind]))
+        for folder, standard, kind in (
+            (converted_sample.sdtm_dir, "sdtm", "SDTM"),
+            (converted_sample.adam_dir, "adam", "ADaM"),
+        )
+    ]
+    findings = validate_folders(folders).findings
+    errors = findings[(findings["severity"] == "Error") & ~findings["rule_id"].isin(AWAITING_MERGE)]
+    assert errors.to_dict("records") == []
 
 
 def test_the_shipped_ig_metadata_is_what_the_build_makes(shared_dir: Path) -> None:

@@ -98,3 +98,36 @@ def test_pilot_define_codelists_and_data_disagree_only_where_the_adam_define_is_
     new_rules = ["DX0007", "DX0008", "DX0009", "DX0010"]
     assert not sdtm_findings["rule_id"].isin(new_rules).any()
     assert not adam_findings["rule_id"].isin(new_rules[:3]).any()
+
+
+def test_pilot_what_a_reviewer_checks_first(sdtm_results: RuleResults) -> None:
+    """The 2012 pilot predates FDA's study start date requirement (TS has no SSTDTC); 36
+    events meet a seriousness criterion with AESER = N (ae.xpt record 121: a sudden death)."""
+    findings = sdtm_results.findings
+    [start] = findings[findings["rule_id"] == "SD5050"].to_dict("records")
+    assert (start["dataset"], start["row"]) == ("TS", None)
+    serious = findings[findings["rule_id"] == "SD5054"]
+    assert len(serious) == 36 and set(serious["value"]) == {"N"}
+    assert serious.set_index("row").loc[121, "usubjid"] == "01-701-1211"
+    assert not findings["rule_id"].isin(["SD5049", "SD5051", "SD5052", "SD5053", "SD5055"]).any()
+    runs = sdtm_results.rule_runs.set_index(["rule_id", "dataset"])
+    assert runs.loc[("SD5057", "AE"), "reason"] == "AE has no EPOCH"  # EPOCH came with SDTMIG 3.1.3
+
+
+def test_pilot_keys_from_define_1_0_domain_keys(sdtm_results: RuleResults, adam_results: RuleResults) -> None:
+    """Define-XML 1.0 lists a dataset's keys in def:DomainKeys. The pilot's CM repeats each
+    medication at every visit under keys without the visit: 912 key groups, 100 listed."""
+    findings = sdtm_results.findings
+    keys = findings[findings["rule_id"] == "DX0011"]
+    assert keys.loc[keys["dataset"] != "CM", ["dataset", "row", "usubjid"]].to_dict("records") == [
+        {"dataset": "MH", "row": 289, "usubjid": "01-701-1192"},
+        {"dataset": "SV", "row": 2555, "usubjid": "01-711-1143"},
+    ]
+    cm = keys[keys["dataset"] == "CM"]
+    assert len(cm) == 101 and cm["row"].iloc[:100].notna().all() and pd.isna(cm["row"].iloc[100])
+    assert cm["message"].iloc[100].startswith("812 more groups of CM records share their keys")
+    assert cm["message"].iloc[0] == (
+        "13 records of CM (1, 2, 3, 4, 5, ...) have the same key STUDYID=CDISCPILOT01, USUBJID=01-701-1015, "
+        "CMTRT=ASPIRIN, CMSTDTC=2003; define.xml declares STUDYID, USUBJID, CMTRT, CMSTDTC as the keys of one record"
+    )
+    assert not adam_results.findings["rule_id"].eq("DX0011").any()

@@ -13,7 +13,7 @@ import pandas as pd
 from cdisc_cup.findings import rule_statuses
 from cdisc_cup.rules.engine import RuleResults
 from cdisc_cup.rules.loader import shipped_rules
-from tests.rules.casekit import build, run
+from tests.rules.casekit import base_document, build, run
 
 
 def status_of(results: RuleResults, rule_id: str, dataset: str) -> dict:
@@ -48,14 +48,27 @@ def test_serious_ae_rule_runs_when_some_criteria_are_absent(tmp_path: Path) -> N
 
 
 def test_a_rule_whose_checked_variables_are_all_absent_reports_once_for_the_dataset(tmp_path: Path) -> None:
-    criteria = ["AE.AESDTH", "AE.AESLIFE", "AE.AESHOSP", "AE.AESDISAB", "AE.AESCONG", "AE.AESMIE"]  # no AESCAN, AESOD
-    results = run(build({"drop": criteria}, tmp_path))
-    [finding] = findings_of(results, "SD5028")
-    assert finding["row"] is None and finding["dataset"] == "AE"
-    assert finding["message"] == (
-        "AE has none of AESDTH, AESLIFE, AESHOSP, AESDISAB, AESCONG, AESMIE, AESCAN, AESOD, "
-        "so none of the 1 records in scope meets the rule"
-    )
+    """SD5022: a death date needs DTHFL = Y; a DM without DTHFL fails for one reason, said once."""
+    results = run(build({"drop": ["DM.DTHFL"]}, tmp_path))
+    [finding] = findings_of(results, "SD5022")
+    assert finding["row"] is None and finding["dataset"] == "DM"
+    assert finding["message"] == "DM has no DTHFL, so none of the 1 records in scope meets the rule"
+
+
+def test_serious_ae_rule_is_not_applicable_to_an_ae_without_any_criterion(tmp_path: Path) -> None:
+    """The seriousness criteria are Permissible: a CRF that did not collect them (a format-v1
+    export, its define.xml says so) leaves SD5028 and SD5054 with nothing to check."""
+    criteria = ["AESDTH", "AESLIFE", "AESHOSP", "AESDISAB", "AESCONG", "AESMIE"]  # the base has no AESCAN, AESOD
+    results = run(build({"drop": [f"AE.{name}" for name in criteria]}, tmp_path))
+    reason = "AE has none of AESDTH, AESLIFE, AESHOSP, AESDISAB, AESCONG, AESMIE, AESCAN, AESOD"
+    for rule_id in ("SD5028", "SD5054"):
+        assert status_of(results, rule_id, "AE") == {
+            "rule_id": rule_id,
+            "dataset": "AE",
+            "status": "not applicable",
+            "findings": 0,
+            "reason": reason,
+        }
 
 
 def test_arm_reason_rule_runs_on_dm_without_armnrs(tmp_path: Path) -> None:
@@ -101,7 +114,7 @@ def test_sponsor_rules_run_only_on_their_own_study(tmp_path: Path) -> None:
     other = {
         "set": [
             {"dataset": name, "row": "all", "variable": "STUDYID", "value": "CDISCPILOT01"}
-            for name in ("DM", "AE", "EX", "DS", "SUPPAE", "TA")
+            for name in base_document("sdtm")["datasets"]
         ]
     }
     results = run(build(other, tmp_path / "pilot"))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pyreadstat
 import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
@@ -16,24 +15,9 @@ from cdisc_cup.reports.findings import write_findings_reports
 from cdisc_cup.rules.engine import DatasetFolder, detect_standard, validate_datasets, validate_folders, validation_of
 from cdisc_cup.rules.loader import shipped_rules
 from cdisc_cup.xpt.read import read_dataset_folder
-from tests.rules.casekit import build
+from tests.rules.casekit import build, write_study
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def write_study(scenario: dict, folder: Path) -> Path:
-    """The case kit's study as real XPT files (pyreadstat: a writer we did not write)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, view in build(scenario, folder).datasets.items():
-        pyreadstat.write_xport(
-            view.frame,
-            str(folder / f"{name.lower()}.xpt"),
-            table_name=name,
-            file_label=view.label,
-            column_labels=[v.label for v in view.variables],
-            file_format_version=5,
-        )
-    return folder
 
 
 def test_validate_writes_all_reports_and_exits_by_fail_on(tmp_path: Path) -> None:
@@ -70,7 +54,7 @@ def test_validate_writes_all_reports_and_exits_by_fail_on(tmp_path: Path) -> Non
 
 
 def test_validate_clean_study_exits_0_and_warning_level_counts(tmp_path: Path) -> None:
-    data = write_study({}, tmp_path / "sdtm")
+    data = write_study({"define": {}}, tmp_path / "sdtm")  # FDA rejects data without define.xml (DX0001)
     runner = CliRunner()
     clean = runner.invoke(main, ["validate", str(data), "--report-dir", str(tmp_path / "r")])
     assert clean.exit_code == 0, clean.output
