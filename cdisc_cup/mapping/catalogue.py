@@ -103,16 +103,19 @@ def derive_reference_end(data: DerivationInput, date: str, fallback: str | None 
 
 @derivation("last_contact", "record", "dates")
 def derive_last_contact(data: DerivationInput, dates: Sequence[str]) -> pd.Series:
-    """Date of last contact (SDTMIG 3.4 DM RFPENDTC): the latest complete date of the
-    patient's record in any of the raw files named (`file.COLUMN`, or COLUMN of the block's
-    own file); partial dates cannot say which day came last and do not count."""
+    """Date of last contact (SDTMIG 3.4 DM RFPENDTC): the latest date of the patient's record
+    in any of the raw files named (`file.COLUMN`, or COLUMN of the block's own file). A partial
+    date counts as the first day it allows (an AE onset `2021-02` proves contact on or after
+    1 February), so the end of participation is on or after every date of the patient."""
     key = data.study.subject_key
     parts = []
     for reference in dates:
         file_name, _, column = reference.rpartition(".")
         frame = data.raw[file_name].frame if file_name else data.rows
         values = frame[column].astype("string")
-        parts.append(pd.DataFrame({"subject": frame[key], "date": values.where(values.str.len() == 10)}))
+        length = values.str.len()
+        earliest_day = values.where(length != 7, values + "-01").where(length != 4, values + "-01-01")
+        parts.append(pd.DataFrame({"subject": frame[key], "date": earliest_day.where(earliest_day.str.len() == 10)}))
     stacked = pd.concat(parts, ignore_index=True).dropna()
     latest = stacked.groupby("subject")["date"].max()
     return lookup(data.rows[key], pd.Series(latest.index), pd.Series(latest.to_numpy())).astype("string")
