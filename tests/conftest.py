@@ -19,10 +19,6 @@ REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DATA = REPO / "sample_data"
 SHARED = REPO.parent / "shared"
 
-# Errors our own conversions get until work of another branch is merged; the merger removes
-# each entry with its cause. SD5049: no ts.xpt yet (TS comes with the trial-design datasets).
-AWAITING_MERGE = frozenset({"SD5049"})
-
 
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:

@@ -104,10 +104,22 @@ EXTRA_CODELISTS: dict[str, str] = {
     "C170448": "ODMCNTX: define.xml ODM context",
     "C170450": "ORIGINS: define.xml def:Origin/@Source",
     "C170449": "ORIGINT: define.xml def:Origin/@Type",
-    "C160924": "SDTMIGRS: SDTMIG versions (TS.TSVAL for SDTMIGVER)",
+    "C160924": "SDTMIGRS: SDTMIG versions (TS.TSVAL of SDTIGVER)",
     "C170452": "STDNAM: define.xml def:Standard/@Name",
     "C172332": "STDSTAT: define.xml def:Standard/@Status",
     "C170451": "STDTYP: define.xml def:Standard/@Type",
+    # TS.TSVAL codelists (the CDISC TS codetable's response codelists of the parameters the
+    # specs use; SDTMIG 3.4 section 7.4.2 assumption 8): no IG variable row names them.
+    "C66732": "SEXPOP: TS.TSVAL of SEXPOP (sex of participants)",
+    "C66735": "TBLIND: TS.TSVAL of TBLIND (trial blinding schema)",
+    "C66736": "TINDTP: TS.TSVAL of TINDTP (trial intent type)",
+    "C66737": "TPHASE: TS.TSVAL of TPHASE (trial phase classification)",
+    "C66739": "TTYPE: TS.TSVAL of TTYPE (trial type)",
+    "C66785": "TCNTRL: TS.TSVAL of TCNTRL (control type)",
+    "C99076": "INTMODEL: TS.TSVAL of INTMODEL (intervention model)",
+    "C99077": "STYPE: TS.TSVAL of STYPE (study type)",
+    "C99078": "INTTYPE: TS.TSVAL of INTTYPE (intervention type)",
+    "C160923": "SDTMVRS: TS.TSVAL of SDTMVER (SDTM version)",
 }
 
 # Later CT packages gave the questionnaire/clinical-classification codelists short

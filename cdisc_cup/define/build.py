@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import pandas as pd
@@ -196,7 +196,9 @@ class _DefineBuilder:
                 ("OID", item_group_oid(spec.name)),
                 ("Domain", (spec.parent or spec.name) if self.standard == "SDTM" else None),
                 ("Name", spec.name),
-                ("Repeating", "No" if set(spec.keys) <= {"STUDYID", "USUBJID"} else "Yes"),
+                # Yes: several records per subject. A dataset of no subject (the trial design) is
+                # reference data and does not repeat (the CDISC Define-XML 2.1 SDTM example's TS).
+                ("Repeating", "Yes" if "USUBJID" in spec.keys and set(spec.keys) - {"STUDYID", "USUBJID"} else "No"),
                 ("IsReferenceData", "Yes" if spec.dataset_class in ("TRIAL DESIGN", "STUDY REFERENCE") else "No"),
                 ("SASDatasetName", spec.name),
                 ("Purpose", PURPOSE[self.standard]),
@@ -359,7 +361,10 @@ class _DefineBuilder:
                 ],
             )
             etree.SubElement(ref, dfn("WhereClauseRef")).set("WhereClauseOID", where_oid)
-            shape = item_shape(variable, subset, None, infer=variable.type == "Char")
+            if level.data_type is not None:
+                shape = item_shape(replace(variable, data_type=level.data_type), subset, None)
+            else:
+                shape = item_shape(variable, subset, None, infer=variable.type == "Char")
             item = self._item_element(oid, level.where_value if spec.is_supplemental else variable.name, shape, None)
             _text(item, odm("Description"), level.description)
             self._codelist_ref(item, spec, variable, level.codelist, subset, shape)

@@ -6,7 +6,8 @@ ItemDef: Length is the longest value for text, the digits for numbers), once, wh
 is built; Dataset-JSON then reads them from the define model instead of measuring again.
 Value-level metadata (def:ValueListDef, def:WhereClauseDef) comes from the record blocks of
 a dataset spec: SUPP-- QVAL by QNAM, Findings results by --TESTCD, ADaM AVAL by PARAMCD, and
-any variable whose codelist changes from block to block (FDA Study Data TCG section 4.1.4.5).
+any variable whose codelist or data type changes from block to block, such as TS.TSVAL by
+TSPARMCD (FDA Study Data TCG section 4.1.4.5).
 """
 
 from __future__ import annotations
@@ -157,6 +158,7 @@ class ValueLevel:
     where_value: str
     codelist: str | None
     description: str
+    data_type: str | None = None  # the block's own DataType (TSVAL of SSTDTC: date), else inferred
 
     @property
     def key(self) -> str:
@@ -177,7 +179,8 @@ def _constant(source: Mapping | None) -> str | None:
 
 
 def discriminator(spec: DatasetSpec) -> str | None:
-    """The variable whose value changes the meaning of others: QNAM, PARAMCD, --TESTCD, --CAT.
+    """The variable whose value changes the meaning of others: QNAM, PARAMCD, --TESTCD,
+    TSPARMCD, --CAT.
 
     It must be a constant in every record block, so each block describes one of its values.
     """
@@ -185,15 +188,22 @@ def discriminator(spec: DatasetSpec) -> str | None:
     blocks = _effective_values(spec)
     if not blocks:
         return None
-    for candidate in ("QNAM", "PARAMCD", f"{prefix}TESTCD", f"{prefix}CAT"):
+    for candidate in ("QNAM", "PARAMCD", f"{prefix}TESTCD", f"{prefix}PARMCD", f"{prefix}CAT"):
         if candidate in spec.variable_names and all(_constant(b.get(candidate)) for b in blocks):
             return candidate
     return None
 
 
+def _label_variable(spec: DatasetSpec, where_variable: str) -> str:
+    """The variable that names a discriminator's value: QLABEL of QNAM, --TEST of --TESTCD,
+    TSPARM of TSPARMCD, PARAM of PARAMCD (a --CAT names itself)."""
+    return "QLABEL" if spec.is_supplemental else where_variable.removesuffix("CD")
+
+
 def _value_level_targets(spec: DatasetSpec, where_variable: str) -> list[str]:
     """Variables described per value: QVAL of SUPP--, results of tests/parameters, and any
-    variable whose codelist is set per record block (DS.DSDECOD: PROTMLST or NCOMPLT)."""
+    variable whose codelist or data type is set per record block (DS.DSDECOD: PROTMLST or
+    NCOMPLT; TS.TSVAL: NY for RANDOM, a date for SSTDTC)."""
     prefix = spec.name[:2]
     targets = set()
     if spec.is_supplemental:
@@ -203,7 +213,7 @@ def _value_level_targets(spec: DatasetSpec, where_variable: str) -> list[str]:
     if where_variable == "PARAMCD":
         targets.update(ADAM_RESULTS)
     for block in spec.records:
-        targets.update(name for name, source in block.values.items() if "codelist" in source)
+        targets.update(name for name, source in block.values.items() if {"codelist", "data_type"} & set(source))
     return [name for name in spec.variable_names if name in targets and name != where_variable]
 
 
@@ -213,8 +223,13 @@ def value_levels(spec: DatasetSpec, frame: pd.DataFrame) -> dict[str, list[Value
     if where_variable is None or where_variable not in frame.columns:
         return {}
     present = set(frame[where_variable].dropna().astype(str))
-    prefix = spec.name[:2]
-    label_source = "QLABEL" if spec.is_supplemental else f"{prefix}TEST"
+    label_source = _label_variable(spec, where_variable)
+    # The label as the data have it (TSPARM is derived from TSPARMCD), else the block's constant.
+    labels = (
+        frame.dropna(subset=[label_source]).groupby(frame[where_variable].astype(str))[label_source].first()
+        if label_source in frame.columns and label_source != where_variable
+        else pd.Series(dtype="string")
+    )
     levels: dict[str, list[ValueLevel]] = {}
     for target in _value_level_targets(spec, where_variable):
         if target not in frame.columns:
@@ -226,10 +241,10 @@ def value_levels(spec: DatasetSpec, frame: pd.DataFrame) -> dict[str, list[Value
             if value is None or value not in present or value in found:
                 continue
             source = block.get(target) or {}
-            label = _constant(block.get(label_source)) or value
+            label = labels.get(value) or _constant(block.get(label_source)) or value
             description = label if spec.is_supplemental else f"{variable.label}, {label}"
             codelist_id = source.get("codelist", variable.codelist)
-            found[value] = ValueLevel(target, where_variable, value, codelist_id, description)
+            found[value] = ValueLevel(target, where_variable, value, codelist_id, description, source.get("data_type"))
         if found:
             levels[target] = list(found.values())
     return levels

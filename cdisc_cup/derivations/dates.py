@@ -28,6 +28,11 @@ def iso_dates(dates: pd.Series) -> pd.Series:
     return text.where(dates.notna())
 
 
+def day_after(dates: pd.Series) -> pd.Series:
+    """The ISO 8601 date one day after each complete date; missing for partial or missing ones."""
+    return iso_dates(complete_dates(dates) + pd.Timedelta(days=1))
+
+
 def study_day(dates: pd.Series, reference: pd.Series) -> pd.Series:
     """SDTMIG 3.4 section 4.4.4: day 1 is the reference date, the day before is -1, no day 0.
 

@@ -1,9 +1,10 @@
 """The catalogue of named derivations a spec may call (`value: {derivation: NAME, ...}`).
 
 Only these functions run; no code from spec files is executed. Each entry says whether it
-works on the raw records of one record block (`record`: it may read raw columns) or on the
-finished dataset (`dataset`: it reads SDTM variables and datasets built before this one,
-such as DM.RFSTDTC for study days).
+works on the records of one record block (`record`: it may read the block's columns, those
+of its raw file or of the SDTM datasets it comes from) or on the finished dataset
+(`dataset`: it reads SDTM variables and datasets built before this one, such as DM.RFSTDTC
+for study days; a spec-defined row can use only these).
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from cdisc_cup.columns import lookup
-from cdisc_cup.derivations.dates import complete_dates, study_day
+from cdisc_cup.derivations.dates import complete_dates, day_after, study_day
 from cdisc_cup.derivations.text import ascii_text
-from cdisc_cup.provenance import LINE, SOURCE_FILE, RawTable
+from cdisc_cup.errors import Problem, SpecErrors
+from cdisc_cup.provenance import BLOCK, LINE, SOURCE_FILE, RawTable
 from cdisc_cup.spec.model import DatasetSpec, StudySpec
 
 
@@ -30,10 +33,12 @@ class DerivationInput:
     raw: Mapping[str, RawTable]
     built: Mapping[str, pd.DataFrame]
     frame: pd.DataFrame  # the records built so far (one block, or the whole dataset)
-    rows: pd.DataFrame | None = None  # raw records of the block (record-level only)
+    # What the block's records are made from (record-level only): its raw records, or the
+    # records of the SDTM datasets it comes from (their variables are its columns).
+    rows: pd.DataFrame | None = None
 
     def raw_column(self, name: str) -> pd.Series:
-        """A raw column of the block, or `file.COLUMN` of another raw file joined by subject."""
+        """A column of the block's records, or `file.COLUMN` of another raw file joined by subject."""
         assert self.rows is not None, "raw columns are only available to record-level derivations"
         if "." not in name:
             return self.rows[name]
@@ -42,10 +47,60 @@ class DerivationInput:
         key = self.study.subject_key
         return lookup(self.rows[key], other[key], other[column])
 
+    def dataset(self, name: str) -> pd.DataFrame:
+        """An SDTM dataset built before this one (or this one, as built so far)."""
+        if name == self.spec.name:
+            return self.frame
+        if name not in self.built:
+            raise SpecErrors(
+                [
+                    Problem(
+                        str(self.spec.path),
+                        f"{self.spec.name} reads {name}, which is not built before it",
+                        expected="a dataset listed before it in study.yaml (sdtm)",
+                    )
+                ]
+            )
+        return self.built[name]
+
     def subject_lookup(self, dataset: str, variable: str) -> pd.Series:
         """DM-style lookup of another dataset's subject-level variable by USUBJID."""
-        source = self.frame if dataset == self.spec.name else self.built[dataset]
-        return lookup(self.frame["USUBJID"], source["USUBJID"], source[variable])
+        return self.lookup(dataset, variable, ("USUBJID",))
+
+    def lookup(self, dataset: str, variable: str, by: Sequence[str]) -> pd.Series:
+        """The value of `variable` in the record of `dataset` with this record's `by` values;
+        a key that names two records there is a spec error (the lookup needs more `by`)."""
+        source = self.dataset(dataset)
+        own_keys, source_keys = shared_keys(by, self.frame, source)
+        present = source_keys >= 0
+        repeated = pd.Series(source_keys[present]).duplicated().to_numpy()
+        if repeated.any():
+            example = source.loc[present, list(by)].iloc[int(repeated.argmax())]
+            raise SpecErrors(
+                [
+                    Problem(
+                        str(self.spec.path),
+                        f"{dataset} has more than one record per {', '.join(by)}: a lookup of {variable} is ambiguous",
+                        value=", ".join(map(str, example)),
+                        expected="by variables that identify one record",
+                    )
+                ]
+            )
+        positions = pd.Index(source_keys[present]).get_indexer(own_keys)
+        positions[own_keys < 0] = -1
+        values = source[variable].array[present].take(positions, allow_fill=True)
+        return pd.Series(values, index=self.frame.index, name=variable)
+
+
+def shared_keys(by: Sequence[str], *frames: pd.DataFrame) -> list[np.ndarray]:
+    """One integer key per record of each frame for its `by` values, equal for equal values
+    across the frames and -1 where one of them is missing (so that it matches nothing); with no
+    `by`, one key for all records. Numbers are compared as numbers (VISITNUM 101 and 101.0)."""
+    if not by:
+        return [np.zeros(len(frame), dtype=np.int64) for frame in frames]
+    stacked = pd.concat([frame[list(by)] for frame in frames], ignore_index=True)
+    codes = stacked.groupby(list(by), sort=False, dropna=True).ngroup().fillna(-1).to_numpy(dtype=np.int64)
+    return np.split(codes, np.cumsum([len(frame) for frame in frames])[:-1])
 
 
 DerivationFunction = Callable[..., pd.Series]
@@ -150,12 +205,13 @@ def derive_ascii_text(data: DerivationInput, column: str) -> pd.Series:
     return ascii_text(data.raw_column(column))
 
 
-@derivation("seq", "dataset", "order")
-def derive_seq(data: DerivationInput, order: Sequence[str]) -> pd.Series:
-    """--SEQ: 1, 2, ... within USUBJID, in the order of `order` (stable, missing last)."""
+@derivation("seq", "dataset", "order", "within")
+def derive_seq(data: DerivationInput, order: Sequence[str] = (), within: Sequence[str] = ("USUBJID",)) -> pd.Series:
+    """--SEQ: 1, 2, ... within USUBJID (TS: within TSPARMCD, SDTMIG 3.4 TSSEQ), in the order of
+    `order` (stable, missing last; without `order`, the order of the spec's record blocks)."""
     frame = data.frame
-    ranked = frame.sort_values(["USUBJID", *order], kind="stable", na_position="last")
-    sequence = ranked.groupby("USUBJID", sort=False).cumcount() + 1
+    ranked = frame.sort_values([*within, *order], kind="stable", na_position="last")
+    sequence = ranked.groupby(list(within), sort=False).cumcount() + 1
     return sequence.reindex(frame.index).astype("Float64")
 
 
@@ -206,7 +262,100 @@ def derive_parent_seq(data: DerivationInput) -> pd.Series:
     return own_key.map(by_source).astype("Int64").astype("string")
 
 
-@derivation("lookup", "dataset", "dataset", "variable")
-def derive_lookup(data: DerivationInput, dataset: str, variable: str) -> pd.Series:
-    """A subject-level variable of a dataset built earlier (e.g. DM.RFSTDTC), by USUBJID."""
-    return data.subject_lookup(dataset, variable)
+@derivation("lookup", "dataset", "dataset", "variable", "by")
+def derive_lookup(data: DerivationInput, dataset: str, variable: str, by: Sequence[str] = ("USUBJID",)) -> pd.Series:
+    """A variable of a dataset built earlier, from its record with this record's `by` values:
+    a subject-level variable by USUBJID (DM.RFSTDTC), an element's EPOCH in TA by ETCD, a
+    visit's planned day in TV by VISITNUM."""
+    return data.lookup(dataset, variable, by)
+
+
+@derivation("day_after", "record", "column", "not_after")
+def derive_day_after(data: DerivationInput, column: str, not_after: str | None = None) -> pd.Series:
+    """The day after a complete date, no later than `not_after`: where an element that ends with
+    a day (the last dose) hands over to the next one (SE.SEENDTC of TREATMENT, SESTDTC of
+    FOLLOW-UP), so that an element runs from its start up to, not including, its end."""
+    following = day_after(data.raw_column(column))
+    if not_after is None:
+        return following
+    limit = data.raw_column(not_after).astype("string")
+    return following.where(~(following > limit).fillna(False).astype(bool), limit)
+
+
+def _extreme_date(
+    data: DerivationInput, dates: Sequence[str], by: Sequence[str], how: Literal["min", "max"]
+) -> pd.Series:
+    """Per record, the min or max of the complete dates of the named `DATASET.VARIABLE`s among
+    the records with its `by` values (ISO text sorts as dates do)."""
+    references = [reference.split(".", 1) for reference in dates]
+    sources = [data.dataset(dataset) for dataset, _ in references]
+    own_keys, *source_keys = shared_keys(by, data.frame, *sources)
+    parts = []
+    for (_, variable), source, keys in zip(references, sources, source_keys, strict=True):
+        values = source[variable].astype("string")
+        parts.append(pd.DataFrame({"key": keys, "date": values.where(values.str.len() == 10)}))
+    dated = pd.concat(parts, ignore_index=True).dropna()
+    extremes = dated[dated["key"] >= 0].groupby("key")["date"].agg(how)
+    return pd.Series(extremes.reindex(own_keys).to_numpy(), index=data.frame.index, dtype="string")
+
+
+@derivation("earliest_date", "dataset", "dates", "by")
+def derive_earliest_date(data: DerivationInput, dates: Sequence[str], by: Sequence[str] = ()) -> pd.Series:
+    """The earliest complete date among the records of earlier datasets (`DATASET.VARIABLE`) that
+    share this record's `by` values; with no `by`, of the whole study (TS SSTDTC: the first
+    informed consent). Partial dates cannot say which day came first and do not count."""
+    return _extreme_date(data, dates, by, "min")
+
+
+@derivation("latest_date", "dataset", "dates", "by")
+def derive_latest_date(data: DerivationInput, dates: Sequence[str], by: Sequence[str] = ()) -> pd.Series:
+    """The latest complete date among the records of earlier datasets sharing this record's `by`
+    values (SV.SVENDTC of a visit; TS SENDTC, with no `by`: the last contact of the study)."""
+    return _extreme_date(data, dates, by, "max")
+
+
+@derivation("subject_count", "dataset", "dataset")
+def derive_subject_count(data: DerivationInput, dataset: str) -> pd.Series:
+    """The number of subjects (distinct USUBJID) of an earlier dataset: TS ACTSUB from DM."""
+    count = data.dataset(dataset)["USUBJID"].nunique()
+    return pd.Series(float(count), index=data.frame.index, dtype="Float64")
+
+
+@derivation("exists_flag", "dataset", "dataset", "by")
+def derive_exists_flag(data: DerivationInput, dataset: str, by: Sequence[str]) -> pd.Series:
+    """Y where an earlier dataset has a record with this record's `by` values, else null
+    (SV.SVPRESP: the visit is a planned visit of TV, SDTMIG 3.4 SV assumption 4)."""
+    own_keys, source_keys = shared_keys(by, data.frame, data.dataset(dataset))
+    found = (own_keys >= 0) & np.isin(own_keys, source_keys[source_keys >= 0])
+    return pd.Series(pd.NA, index=data.frame.index, dtype="string").mask(found, "Y")
+
+
+@derivation("term_code", "dataset", "variable")
+def derive_term_code(data: DerivationInput, variable: str) -> pd.Series:
+    """The NCI code of the value of `variable` in the codelist of its record block (TS.TSVALCD
+    of a TSVAL from CDISC CT, SDTMIG 3.4 TS assumption 9); null where the block names none."""
+    frame = data.frame
+    codelist_ids = frame[BLOCK].map(dict(enumerate(data.spec.codelists_by_block(variable))))
+    terms = pd.DataFrame(
+        [
+            (codelist_id, term.value, term.nci_code)
+            for codelist_id in codelist_ids.dropna().unique()
+            for term in data.study.terminology.codelist(str(codelist_id)).terms
+        ],
+        columns=["codelist", "value", "code"],
+    )
+    records = pd.DataFrame({"codelist": codelist_ids.astype("string"), "value": frame[variable].astype("string")})
+    coded = records.merge(terms.astype("string"), on=["codelist", "value"], how="left")
+    return pd.Series(coded["code"].to_numpy(), index=frame.index, dtype="string")
+
+
+@derivation("paired_term", "dataset", "variable", "paired")
+def derive_paired_term(data: DerivationInput, variable: str, paired: str) -> pd.Series:
+    """The term of the codelist `paired` with the NCI code that the value of `variable` has in
+    its own codelist: TSPARM of TSPARMCD (CDISC CT pairs C67152 with C66738 term by term), so
+    the two never disagree (CORE-000179); null for a value without a pair."""
+    terminology = data.study.terminology
+    own = terminology.codelist(str(data.spec.variable(variable).codelist))
+    by_code = {term.nci_code: term.value for term in terminology.codelist(paired).terms if term.nci_code}
+    decode = {term.value: by_code[term.nci_code] for term in own.terms if term.nci_code in by_code}
+    return data.frame[variable].astype("string").map(decode).astype("string")

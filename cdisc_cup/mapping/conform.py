@@ -48,11 +48,9 @@ def _value_problems(
 
 def _codelists_by_record(spec: DatasetSpec, frame: pd.DataFrame, variable: str) -> pd.Series:
     """The codelist of each record: a record block may name its own (value-level metadata)."""
-    default = spec.variable(variable).codelist
     if BLOCK not in frame.columns:
-        return pd.Series(default, index=frame.index, dtype="object")
-    per_block = {n: (b.values.get(variable) or {}).get("codelist", default) for n, b in enumerate(spec.records)}
-    return frame[BLOCK].map(per_block).astype("object")
+        return pd.Series(spec.variable(variable).codelist, index=frame.index, dtype="object")
+    return frame[BLOCK].map(dict(enumerate(spec.codelists_by_block(variable)))).astype("object")
 
 
 def _codelist_problems(

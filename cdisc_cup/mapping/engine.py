@@ -1,12 +1,15 @@
 """The spec engine: raw tables + dataset specs -> SDTM DataFrames.
 
-A dataset is built block by block (`records:` in the spec). For every record of a block,
-each variable gets its value from the block's own source or, if the block has none, the
-variable's default source: a raw column, a constant, a codelist mapping or a named
-derivation from `cdisc_cup.mapping.catalogue`. Record-level sources are evaluated per
-block; dataset-level derivations (--SEQ, --DY, EPOCH, SUPP-- IDVARVAL) run once the blocks
-are stacked. Each record keeps its raw file and line (SOURCE_FILE, LINE) for the audit trail;
-`submission_frame` drops them before writing.
+A dataset is built block by block (`records:` in the spec). A block's records come from a
+raw file, from SDTM datasets built before it (SE from DM, SV from the visits of EX, VS and
+RS) or from the spec itself (one record per row: the trial design datasets). For every
+record of a block, each variable gets its value from the block's own source or, if the block
+has none, the variable's default source: a column of the block's records, a constant, a
+codelist mapping or a named derivation from `cdisc_cup.mapping.catalogue`. Record-level
+sources are evaluated per block; dataset-level derivations (--SEQ, --DY, EPOCH, SUPP--
+IDVARVAL) run once the blocks are stacked. Each record made from a raw record keeps its raw
+file and line (SOURCE_FILE, LINE) for the audit trail; `submission_frame` drops them before
+writing. Records made from SDTM datasets or from the spec have none.
 """
 
 from __future__ import annotations
@@ -21,22 +24,63 @@ from cdisc_cup import conditions
 from cdisc_cup.derivations.text import number_text
 from cdisc_cup.errors import MAX_LOCATED, InputErrors, Problem, SpecErrors
 from cdisc_cup.mapping.catalogue import CATALOGUE, DerivationInput
-from cdisc_cup.provenance import BLOCK, LINE, SOURCE_FILE, TRACE_COLUMNS, RawTable
-from cdisc_cup.spec.model import Condition, DatasetSpec, StudySpec, ValueSource, VariableSpec
+from cdisc_cup.provenance import BLOCK, LINE, SOURCE_FILE, TRACE_COLUMNS, RawTable, submission_frame
+from cdisc_cup.spec.model import Condition, DatasetSpec, RecordBlock, StudySpec, ValueSource, VariableSpec
 from cdisc_cup.spec.schema import source_kind
 
-SOURCE_PARAMETERS_NOT_PASSED = ("derivation", "when", "codelist")
+# Keys of a value source that are not parameters of its derivation (value-level metadata).
+SOURCE_PARAMETERS_NOT_PASSED = ("derivation", "when", "codelist", "data_type")
+
+
+def _row_problems(spec: DatasetSpec, block: RecordBlock) -> list[Problem]:
+    """A spec-defined row has no columns to read: its values are constants or dataset-level
+    derivations (which read SDTM datasets), whether its own or the variables' defaults."""
+    problems = []
+    for variable in spec.variables:
+        source = _source_for(block.values, variable)
+        if source is None:
+            continue
+        kind = source_kind(dict(source))
+        entry = CATALOGUE.get(source.get("derivation", ""))
+        if kind in ("column", "map") or (entry is not None and entry.level == "record"):
+            problems.append(
+                Problem(
+                    str(spec.path),
+                    f"{variable.name} of a spec-defined row reads a column, and a row has none",
+                    column=block.location,
+                    value=source.get("derivation") or source.get("column"),
+                    expected="a constant or a derivation of the dataset level ("
+                    + ", ".join(sorted(n for n, d in CATALOGUE.items() if d.level == "dataset"))
+                    + ")",
+                )
+            )
+    return problems
 
 
 def check_sources(study: StudySpec) -> None:
-    """Every derivation named in the SDTM specs exists, with parameters it accepts."""
+    """Every derivation named in the SDTM specs exists, with parameters it accepts, and a
+    spec-defined row reads no column."""
     problems = []
     for spec in study.sdtm:
         sources = [(f"variables.{v.name}.value", v.value) for v in spec.variables if v.value]
         sources += [
-            (f"records[{i}].values.{name}", source)
-            for i, block in enumerate(spec.records)
+            (f"{block.location}.{name}" if block.kind == "row" else f"{block.location}.values.{name}", source)
+            for block in spec.records
             for name, source in block.values.items()
+        ]
+        problems += [problem for block in spec.records if block.kind == "row" for problem in _row_problems(spec, block)]
+        problems += [
+            Problem(
+                str(spec.path),
+                "a value that reads raw columns has a when on variables: it is evaluated either per "
+                "record block (columns) or once the blocks are stacked (variables), not both",
+                column=key_path,
+                expected="a when on raw columns, or a constant with a when on variables",
+            )
+            for key_path, source in sources
+            if source_kind(dict(source)) != "derivation"
+            and _reads_variables(source.get("when"))
+            and _raw_columns(dict(source))
         ]
         for key_path, source in sources:
             if source_kind(dict(source)) != "derivation":
@@ -68,7 +112,14 @@ def check_sources(study: StudySpec) -> None:
 
 
 def _placeholders(study: StudySpec) -> dict[str, Any]:
-    return {"studyid": study.studyid, "country": study.country, "protocol": study.protocol, **study.parameters}
+    """What a constant may name: `{studyid}`, a study parameter, `{standards[sdtm_ct]}`."""
+    return {
+        "studyid": study.studyid,
+        "country": study.country,
+        "protocol": study.protocol,
+        "standards": dict(study.standards),
+        **study.parameters,
+    }
 
 
 def _condition_mask(condition: Condition | None, frame: pd.DataFrame, data: DerivationInput) -> pd.Series:
@@ -138,9 +189,22 @@ def _evaluate(
     return values
 
 
+def _reads_variables(condition: Any) -> bool:
+    """Whether a condition reads a variable of the dataset (`variable:`), not only raw columns."""
+    if isinstance(condition, Mapping):
+        return "variable" in condition or any(_reads_variables(condition.get(k)) for k in ("all", "any", "not"))
+    if isinstance(condition, list):
+        return any(_reads_variables(item) for item in condition)
+    return False
+
+
 def _is_record_level(source: ValueSource) -> bool:
-    kind = source_kind(dict(source))
-    return kind != "derivation" or CATALOGUE[source["derivation"]].level == "record"
+    """Record-level sources are evaluated per block, the others once the blocks are stacked: a
+    dataset-level derivation, and a source whose `when` reads variables (SV.SVOCCUR reads
+    SVPRESP, itself derived from TV), so that the variables it reads are in place."""
+    if source_kind(dict(source)) == "derivation":
+        return CATALOGUE[source["derivation"]].level == "record"
+    return not _reads_variables(source.get("when"))
 
 
 def _typed(values: pd.Series, variable: VariableSpec) -> pd.Series:
@@ -157,24 +221,67 @@ def _source_for(block_values: Mapping[str, ValueSource], variable: VariableSpec)
     return block_values.get(variable.name, variable.value)
 
 
+def _datasets_rows(spec: DatasetSpec, block: RecordBlock, built: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """The records of a block from SDTM datasets: theirs stacked (without their trace), or the
+    distinct combinations of the `distinct` variables. A column the block reads that they do
+    not have is a spec error naming the block."""
+    stacked = pd.concat([submission_frame(built[name]) for name in block.datasets], ignore_index=True)
+    readable = set(block.distinct or stacked.columns) & set(stacked.columns)
+    read = [*_raw_columns(block.where), *(c for source in block.values.values() for c in _raw_columns(source))]
+    read += [c for v in spec.variables if v.name not in block.values for c in _raw_columns(v.value)]
+    missing = [name for name in dict.fromkeys([*block.distinct, *read]) if name not in readable]
+    if missing:
+        raise SpecErrors(
+            [
+                Problem(
+                    str(spec.path),
+                    f"the block reads {name}, which its records ({', '.join(block.datasets)}) do not have",
+                    column=block.location,
+                    value=name,
+                    expected=("one of " + ", ".join(block.distinct)) if block.distinct else "a variable of theirs",
+                )
+                for name in missing
+            ]
+        )
+    if block.distinct:
+        return stacked[list(block.distinct)].drop_duplicates().reset_index(drop=True)
+    return stacked
+
+
+def _block_records(
+    spec: DatasetSpec, block: RecordBlock, raw: Mapping[str, RawTable], built: Mapping[str, pd.DataFrame]
+) -> tuple[pd.DataFrame, RawTable | None]:
+    """What a block's records are made from, one row each, and the raw table behind them."""
+    if block.source is not None:
+        table = raw[block.source]
+        return table.frame, table
+    if block.kind == "datasets":
+        return _datasets_rows(spec, block, built), None
+    return pd.DataFrame(index=pd.RangeIndex(1)), None
+
+
 def build_dataset(
     spec: DatasetSpec, study: StudySpec, raw: Mapping[str, RawTable], built: Mapping[str, pd.DataFrame]
 ) -> pd.DataFrame:
     """One SDTM dataset with its trace columns, in spec variable order, sorted by key."""
     parts = []
     for number, block in enumerate(spec.records):
-        table = raw[block.source]
-        data = DerivationInput(study, spec, raw, built, frame=pd.DataFrame(index=table.frame.index), rows=table.frame)
+        source_rows, table = _block_records(spec, block, raw, built)
+        data = DerivationInput(study, spec, raw, built, frame=pd.DataFrame(index=source_rows.index), rows=source_rows)
         selected = _condition_mask(block.where, data.frame, data)
-        rows = table.frame[selected]
+        rows = source_rows[selected]
         records = pd.DataFrame(index=rows.index)
         data = DerivationInput(study, spec, raw, built, frame=records, rows=rows)
         for variable in spec.variables:
             source = _source_for(block.values, variable)
             if source is not None and _is_record_level(source):
                 records[variable.name] = _typed(_evaluate(source, variable, data, study, table), variable)
-        records[SOURCE_FILE] = table.spec.file
-        records[LINE] = rows[LINE]
+        if table is not None:
+            records[SOURCE_FILE] = table.spec.file
+            records[LINE] = rows[LINE]
+        else:  # made from SDTM datasets or from the spec: no raw record behind it
+            records[SOURCE_FILE] = pd.Series(pd.NA, index=rows.index, dtype="string")
+            records[LINE] = pd.Series(pd.NA, index=rows.index, dtype="Int64")
         records[BLOCK] = number
         parts.append(records)
     frame = (
@@ -218,9 +325,11 @@ def _dataset_level(
 
 
 def _sorted(spec: DatasetSpec, frame: pd.DataFrame) -> pd.DataFrame:
-    """Records in key order: USUBJID, then --SEQ where the dataset has one, else the keys."""
+    """Records in key order: USUBJID, then --SEQ where the dataset has both, else the keys
+    (TS: by parameter, then TSSEQ)."""
     seq = f"{spec.name}SEQ"
-    order = ["USUBJID", seq] if seq in frame.columns else [k for k in spec.keys if k in frame.columns]
+    by_subject = seq in frame.columns and "USUBJID" in frame.columns
+    order = ["USUBJID", seq] if by_subject else [k for k in spec.keys if k in frame.columns]
     return frame.sort_values(order, kind="stable", na_position="last").reset_index(drop=True)
 
 

@@ -37,7 +37,8 @@ def _lines_used(sdtm: Mapping[str, pd.DataFrame], file_name: str) -> dict[str, p
     """Per dataset, the raw lines of `file_name` its records came from (one per record)."""
     used = {}
     for name, frame in sdtm.items():
-        lines = frame.loc[frame[SOURCE_FILE] == file_name, LINE]
+        # Records made from SDTM datasets or from the spec (SE, TS) have no raw file.
+        lines = frame.loc[frame[SOURCE_FILE].eq(file_name).fillna(False).astype(bool), LINE]
         if len(lines):
             used[name] = lines
     return used
@@ -91,15 +92,17 @@ def summary(raw: Mapping[str, RawTable], sdtm: Mapping[str, pd.DataFrame]) -> pd
 
 
 DATASET_ACCOUNT_COLUMNS = ["dataset", "records", "sources"]
+NO_RAW_FILE = "(no raw file)"
 
 
 def dataset_accounts(sdtm: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     """Each SDTM dataset's records by the raw file they came from; the counts add up to the
     dataset's records (DS: consent from patients.csv, end of treatment and deaths from
-    end_of_treatment.csv)."""
+    end_of_treatment.csv). Records made from other SDTM datasets (SE, SV) or defined in the
+    spec (TS, TA, TE, TV, TI) have no raw file."""
     rows = []
     for name, frame in sdtm.items():
-        by_file = frame[SOURCE_FILE].astype("string").fillna("(no raw file)").value_counts(sort=False)
+        by_file = frame[SOURCE_FILE].astype("string").fillna(NO_RAW_FILE).value_counts(sort=False)
         sources = ", ".join(f"{file} {count}" for file, count in by_file.items())
         rows.append({"dataset": name, "records": len(frame), "sources": sources})
     return pd.DataFrame(rows, columns=DATASET_ACCOUNT_COLUMNS)
@@ -115,7 +118,7 @@ def trace(sdtm: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
                 {
                     "dataset": name,
                     "record": range(1, len(frame) + 1),
-                    "usubjid": frame["USUBJID"],
+                    "usubjid": frame["USUBJID"] if "USUBJID" in frame.columns else pd.NA,  # TS has none
                     "seq": frame[seq] if seq else pd.NA,
                     "raw_file": frame[SOURCE_FILE],
                     "raw_line": frame[LINE],

@@ -37,6 +37,7 @@ from cdisc_cup.spec.model import (
     where_checks,
 )
 from cdisc_cup.spec.schema import (
+    BLOCK_KINDS,
     DATASET_SCHEMA,
     EXPLANATIONS_SCHEMA,
     RESULTS_SCHEMA,
@@ -133,6 +134,87 @@ def _check_source(source: Mapping[str, Any] | None, key_path: str, path: Path) -
     return problems
 
 
+def _check_block(block: Mapping[str, Any], key_path: str, path: Path) -> list[Problem]:
+    """A record block names where its records come from once, and its sources are well formed."""
+    problems = []
+    kinds = [kind for kind in BLOCK_KINDS if kind in block]
+    if len(kinds) != 1:
+        problems.append(
+            Problem(
+                str(path),
+                "a record block takes its records from exactly one place",
+                column=key_path,
+                value=", ".join(kinds) or None,
+                expected="one of from (a raw file), from_datasets (SDTM datasets built before) or rows (the spec)",
+            )
+        )
+    if "rows" in block and "where" in block:
+        problems.append(
+            Problem(
+                str(path),
+                "spec-defined rows have no where: each row is one record",
+                column=f"{key_path}.where",
+                expected="rows without where, or a block from a raw file or from SDTM datasets",
+            )
+        )
+    problems += _check_condition(block.get("where"), f"{key_path}.where", path)
+    for name, source in (block.get("values") or {}).items():
+        if isinstance(source, Mapping):
+            problems += _check_source(source, f"{key_path}.values.{name}", path)
+    for position, row in enumerate(block.get("rows") or []):
+        for name, value in row.items() if isinstance(row, Mapping) else ():
+            if isinstance(value, Mapping):
+                problems += _check_source(value, f"{key_path}.rows[{position}].{name}", path)
+    return problems
+
+
+def _unknown_block_variables(block: Any, key_path: str, names: set[str], path: Path) -> list[Problem]:
+    """A block's values and rows set variables of the dataset only (a misspelt name would
+    otherwise be dropped without a word)."""
+    if not isinstance(block, Mapping):
+        return []
+    set_by = [(f"{key_path}.values", block.get("values") or {})]
+    set_by += [
+        (f"{key_path}.rows[{i}]", row) for i, row in enumerate(block.get("rows") or []) if isinstance(row, Mapping)
+    ]
+    return [
+        Problem(str(path), "the block sets a variable the dataset does not have", column=f"{where}.{name}", value=name)
+        for where, values in set_by
+        if isinstance(values, Mapping)
+        for name in values
+        if name not in names
+    ]
+
+
+def _row_source(value: Any) -> Mapping[str, Any]:
+    """A value of a spec-defined row: a mapping is a value source, anything else a constant."""
+    return value if isinstance(value, Mapping) else {"constant": value}
+
+
+def _record_blocks(entry: Mapping[str, Any], key_path: str) -> list[RecordBlock]:
+    """The blocks of one `records:` entry: one, or one per row of a `rows:` entry (its `values`
+    are shared by the rows, a row's own value wins)."""
+    shared = entry.get("values") or {}
+    if "rows" in entry:
+        return [
+            RecordBlock(
+                values={**shared, **{name: _row_source(value) for name, value in row.items()}},
+                location=f"{key_path}.rows[{position}]",
+            )
+            for position, row in enumerate(entry["rows"])
+        ]
+    return [
+        RecordBlock(
+            source=entry.get("from"),
+            where=entry.get("where"),
+            values=shared,
+            datasets=tuple(entry.get("from_datasets") or ()),
+            distinct=tuple(entry.get("distinct") or ()),
+            location=key_path,
+        )
+    ]
+
+
 def _reader(options: Mapping[str, Any] | None, base: ReaderOptions | None = None) -> ReaderOptions:
     merged = dict(vars(base or ReaderOptions()))
     merged.update(options or {})
@@ -163,13 +245,12 @@ def load_dataset_spec(path: Path, problems: list[Problem] | None = None) -> Data
             own += _check_source(variable.get("value"), f"variables[{index}].value", path)
     for index, block in enumerate(document.get("records") or []):
         if isinstance(block, Mapping):
-            own += _check_condition(block.get("where"), f"records[{index}].where", path)
-            for name, source in (block.get("values") or {}).items():
-                if isinstance(source, Mapping):
-                    own += _check_source(source, f"records[{index}].values.{name}", path)
+            own += _check_block(block, f"records[{index}]", path)
     names = [v.get("name") for v in document.get("variables") or [] if isinstance(v, Mapping)]
     for dup in sorted({n for n in names if names.count(n) > 1}):
         own.append(Problem(str(path), "variable declared twice", column="variables", value=dup))
+    for index, block in enumerate(document.get("records") or []):
+        own += _unknown_block_variables(block, f"records[{index}]", set(names), path)
     for key in document.get("keys") or []:
         if key not in names:
             own.append(
@@ -190,8 +271,9 @@ def load_dataset_spec(path: Path, problems: list[Problem] | None = None) -> Data
         keys=tuple(document["keys"]),
         parent=document.get("parent"),
         records=tuple(
-            RecordBlock(source=b["from"], where=b.get("where"), values=b.get("values") or {})
-            for b in document.get("records") or []
+            block
+            for index, entry in enumerate(document.get("records") or [])
+            for block in _record_blocks(entry, f"records[{index}]")
         ),
         variables=tuple(
             VariableSpec(
@@ -275,17 +357,32 @@ def _check_study_references(study: StudySpec, study_path: Path) -> list[Problem]
                     )
                 )
     for spec in (*study.sdtm, *study.adam):
-        for index, block in enumerate(spec.records):
-            if block.source not in raw_names:
+        for block in spec.records:
+            if block.kind == "raw" and block.source not in raw_names:
                 problems.append(
                     Problem(
                         str(spec.path),
                         "records come from an unknown raw file",
-                        column=f"records[{index}].from",
+                        column=f"{block.location}.from",
                         value=block.source,
                         expected="one of " + ", ".join(sorted(raw_names)),
                     )
                 )
+    built_before: list[str] = []
+    for spec in study.sdtm:
+        for block in spec.records:
+            problems += [
+                Problem(
+                    str(spec.path),
+                    "records come from a dataset not built before this one (study.yaml sdtm order)",
+                    column=f"{block.location}.from_datasets",
+                    value=name,
+                    expected="one of " + (", ".join(built_before) or "the SDTM datasets listed before it"),
+                )
+                for name in block.datasets
+                if name not in built_before
+            ]
+        built_before.append(spec.name)
     for spec in (*study.sdtm, *study.adam):
         for index, variable in enumerate(spec.variables):
             if variable.dictionary is not None and variable.dictionary not in study.dictionaries:

@@ -99,17 +99,35 @@ class Dictionary:
     href: str | None = None
 
 
+BlockKind = Literal["raw", "datasets", "row"]
+
+
 @dataclass(frozen=True)
 class RecordBlock:
-    """One group of records of a dataset, built from one raw file.
+    """One group of records of a dataset; the block's `values` override the variables'
+    default `value` sources. Where the records come from is the block's kind:
 
-    Findings domains (VS, RS, SC) and SUPP-- datasets have one block per test or QNAM; the
-    block's `values` override the variables' default `value` sources.
+    - `raw`: one record per record of a raw file (`source`), those `where` selects. Findings
+      domains (VS, RS, SC) and SUPP-- datasets have one block per test or QNAM.
+    - `datasets`: one record per record of SDTM datasets built before this one (`datasets`,
+      stacked), or per distinct combination of the `distinct` variables of their records:
+      SE from DM, SV from the visits of EX, VS and RS. Their variables are the block's columns.
+    - `row`: one record defined in the spec itself, for the trial design datasets, which have
+      no raw source (TS, TA, TE, TV, TI). A `rows:` list in the YAML makes one block per row.
     """
 
-    source: str  # raw file name (RawFileSpec.name)
+    source: str | None = None  # raw file name (RawFileSpec.name) of a `raw` block
     where: Condition | None = None
     values: Mapping[str, ValueSource] = field(default_factory=dict)
+    datasets: tuple[str, ...] = ()  # the SDTM datasets of a `datasets` block
+    distinct: tuple[str, ...] = ()  # their variables whose distinct combinations are the records
+    location: str = ""  # the block's key path in its spec file, for messages: records[0].rows[3]
+
+    @property
+    def kind(self) -> BlockKind:
+        if self.source is not None:
+            return "raw"
+        return "datasets" if self.datasets else "row"
 
 
 @dataclass(frozen=True)
@@ -136,6 +154,13 @@ class DatasetSpec:
             if variable.name == name:
                 return variable
         raise KeyError(name)
+
+    def codelists_by_block(self, name: str) -> list[str | None]:
+        """The codelist of a variable in each record block: a block's value source may name its
+        own (value-level metadata: DSDECOD is PROTMLST in the consent block, TSVAL is NY where
+        TSPARMCD is RANDOM), else the variable's."""
+        default = self.variable(name).codelist
+        return [(block.values.get(name) or {}).get("codelist", default) for block in self.records]
 
     @property
     def is_supplemental(self) -> bool:

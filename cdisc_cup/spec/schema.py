@@ -31,6 +31,19 @@ def source_kind(source: dict[str, Any]) -> str | None:
     return None
 
 
+# Define-XML 2.1 ItemDef DataType values a variable (or a value-level item) may declare.
+DATA_TYPES = [
+    "text",
+    "integer",
+    "float",
+    "date",
+    "datetime",
+    "time",
+    "partialDate",
+    "incompleteDatetime",
+    "durationDatetime",
+]
+
 VALUE_SOURCE: dict[str, Any] = {
     "type": "dict",
     "allow_unknown": True,
@@ -41,6 +54,33 @@ VALUE_SOURCE: dict[str, Any] = {
         "derivation": {"type": "string", "regex": r"^[a-z][a-z0-9_]*$"},
         "predecessor": {"type": "string", "regex": r"^[A-Z][A-Z0-9]*\.[A-Z][A-Z0-9_]*$"},
         "when": CONDITION,
+        # In a record block: the value-level codelist and DataType of the block's records
+        # (define.xml def:ValueListDef; DSDECOD is PROTMLST for consent, TSVAL a date for SSTDTC).
+        "codelist": {"type": "string", "regex": r"^[A-Z0-9_]+$"},
+        "data_type": {"type": "string", "allowed": DATA_TYPES},
+    },
+}
+
+# A value of a spec-defined row (`rows:`): a constant written as it is, or a value source.
+ROW_VALUE: dict[str, Any] = {"nullable": True, "anyof": [{"type": ["string", "number"]}, VALUE_SOURCE]}
+
+# Where a block's records come from is one of `from` (a raw file), `from_datasets` (SDTM
+# datasets built before) or `rows` (the spec itself); the loader checks that exactly one is
+# given (`BLOCK_KINDS`), with one message instead of cerberus' three.
+BLOCK_KINDS = ("from", "from_datasets", "rows")
+RECORD_BLOCK: dict[str, Any] = {
+    "type": "dict",
+    "schema": {
+        "from": {"type": "string"},
+        "from_datasets": {"type": "list", "minlength": 1, "schema": SAS_NAME},
+        "distinct": {"type": "list", "minlength": 1, "schema": SAS_NAME, "dependencies": "from_datasets"},
+        "rows": {
+            "type": "list",
+            "minlength": 1,
+            "schema": {"type": "dict", "keysrules": SAS_NAME, "valuesrules": ROW_VALUE},
+        },
+        "where": CONDITION,
+        "values": {"type": "dict", "keysrules": SAS_NAME, "valuesrules": VALUE_SOURCE},
     },
 }
 
@@ -162,20 +202,7 @@ VARIABLE: dict[str, Any] = {
         "role": {"type": "string"},
         "codelist": {"type": "string", "regex": r"^[A-Z0-9_]+$"},
         "format": {"type": "string", "regex": r"^\$?[A-Z0-9]*\d*\.\d*$"},
-        "data_type": {
-            "type": "string",
-            "allowed": [
-                "text",
-                "integer",
-                "float",
-                "date",
-                "datetime",
-                "time",
-                "partialDate",
-                "incompleteDatetime",
-                "durationDatetime",
-            ],
-        },
+        "data_type": {"type": "string", "allowed": DATA_TYPES},
         "value": VALUE_SOURCE,
         "method": {"type": "string"},
         "comment": {"type": "string"},
@@ -197,17 +224,7 @@ DATASET_SCHEMA: dict[str, Any] = {
     "description": {"type": "string"},
     "parent": {**SAS_NAME},
     "keys": {"type": "list", "required": True, "minlength": 1, "schema": SAS_NAME},
-    "records": {
-        "type": "list",
-        "schema": {
-            "type": "dict",
-            "schema": {
-                "from": {"type": "string", "required": True},
-                "where": CONDITION,
-                "values": {"type": "dict", "keysrules": SAS_NAME, "valuesrules": VALUE_SOURCE},
-            },
-        },
-    },
+    "records": {"type": "list", "schema": RECORD_BLOCK},
     "variables": {"type": "list", "required": True, "minlength": 1, "schema": VARIABLE},
 }
 

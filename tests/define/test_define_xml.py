@@ -268,8 +268,9 @@ def test_header_standards_and_stylesheet(sdtm_define: Path, study: StudySpec) ->
     root = parse_define(sdtm_define).getroot()
     assert root.get(_ns("def:Context")) == "Submission"
     assert root.get("CreationDateTime") == "2024-05-06T07:08:09"
-    standards = {(s.get("Name"), s.get("Version")) for s in root.iterfind(".//def:Standard", NS)}
-    assert standards == {("SDTMIG", "3.4"), ("CDISC/NCI", study.standards["sdtm_ct"])}
+    standards = {(s.get("PublishingSet"), s.get("Version")) for s in root.iterfind(".//def:Standard", NS)}
+    # TS.TSVCDREF uses DICTNAM, whose newest terms are in the Define-XML CT package (cdisc_cup.ct).
+    assert standards == {(None, "3.4"), ("SDTM", study.standards["sdtm_ct"]), ("DEFINE-XML", "2025-09-26")}
 
 
 def test_item_groups_carry_the_dataset_attributes(sdtm_define: Path) -> None:
@@ -284,6 +285,11 @@ def test_item_groups_carry_the_dataset_attributes(sdtm_define: Path) -> None:
     assert suppae.find("odm:Alias", NS).attrib == {"Context": "DomainDescription", "Name": "Adverse Events"}
     keys = {r.get("ItemOID"): r.get("KeySequence") for r in suppae.iterfind("odm:ItemRef", NS)}
     assert keys["IT.SUPPAE.QNAM"] == "6" and keys["IT.SUPPAE.QVAL"] is None
+    ts = mdv.find('odm:ItemGroupDef[@OID="IG.TS"]', NS)  # reference data, no subject: not repeating
+    assert (ts.get("Repeating"), ts.get("IsReferenceData"), ts.get("Domain")) == ("No", "Yes", "TS")
+    assert ts.find("def:Class", NS).get("Name") == "TRIAL DESIGN"
+    se = mdv.find('odm:ItemGroupDef[@OID="IG.SE"]', NS)
+    assert (se.get("Repeating"), se.get("IsReferenceData")) == ("Yes", "No")
 
 
 def test_every_derivation_has_a_method_and_every_comment_exists(sdtm_define: Path, adam_define: Path) -> None:
@@ -344,6 +350,15 @@ def test_value_level_metadata_from_the_record_blocks(sdtm_define: Path) -> None:
     assert mdv.find('odm:ItemDef[@OID="IT.VS.VSORRES"]/def:ValueListRef', NS) is not None
     assert where("IT.SC.SCORRES.NPRLINES") == ("IT.SC.SCTESTCD", "NPRLINES")
     assert mdv.find('odm:ItemDef[@OID="IT.SC.SCORRES.NPRLINES"]', NS).get("DataType") == "integer"
+    # TS.TSVAL by TSPARMCD: each parameter's codelist and data type, labelled with its TSPARM.
+    assert where("IT.TS.TSVAL.TBLIND") == ("IT.TS.TSPARMCD", "TBLIND")
+    tblind = mdv.find('odm:ItemDef[@OID="IT.TS.TSVAL.TBLIND"]', NS)
+    assert tblind.find("odm:CodeListRef", NS).get("CodeListOID") == "CL.TBLIND"
+    sstdtc = mdv.find('odm:ItemDef[@OID="IT.TS.TSVAL.SSTDTC"]', NS)
+    assert sstdtc.get("DataType") == "date" and "Study Start Date" in sstdtc.findtext(
+        ".//odm:TranslatedText", namespaces=NS
+    )
+    assert mdv.find('odm:ItemDef[@OID="IT.TS.TSVAL.AGEMIN"]', NS).get("DataType") == "durationDatetime"
 
 
 def test_adam_class_subclass_and_numeric_dates(adam_define: Path) -> None:

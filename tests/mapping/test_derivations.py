@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from cdisc_cup.derivations.dates import complete_dates, study_day
+from cdisc_cup.derivations.dates import complete_dates, day_after, study_day
 from cdisc_cup.derivations.text import ascii_text, number_text
+from cdisc_cup.mapping.catalogue import shared_keys
 
 
 def series(*values: object) -> pd.Series:
@@ -47,3 +48,17 @@ def test_ascii_text_transliterates_german_and_keeps_what_has_no_ascii_form() -> 
 
 def test_number_text_drops_a_trailing_zero_but_not_decimals() -> None:
     assert list(number_text(pd.Series([80.0, 75.5, None])).fillna("-")) == ["80", "75.5", "-"]
+
+
+def test_day_after_crosses_month_and_year_ends_and_skips_partial_dates() -> None:
+    after = day_after(series("2020-07-31", "2020-12-31", "2020-02-28", "2020-07", None))
+    assert list(after.fillna("-")) == ["2020-08-01", "2021-01-01", "2020-02-29", "-", "-"]
+
+
+def test_shared_keys_match_equal_values_across_frames_and_never_a_missing_one() -> None:
+    visits = pd.DataFrame({"USUBJID": series("A", "A", "B", None), "VISITNUM": pd.Series([101, 0, 101, 101])})
+    planned = pd.DataFrame({"USUBJID": series("A", "B"), "VISITNUM": pd.Series([101.0, 101.0], dtype="Float64")})
+    own, other = shared_keys(["USUBJID", "VISITNUM"], visits, planned)
+    assert own[0] == other[0] and own[2] == other[1] and own[0] != own[2]  # 101 is 101.0
+    assert own[1] not in other and own[3] == -1  # no such visit; a missing part matches nothing
+    assert list(shared_keys([], visits)[0]) == [0, 0, 0, 0]  # no key: one group, the whole study

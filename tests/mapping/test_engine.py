@@ -157,3 +157,61 @@ def test_unknown_derivation_is_a_spec_error(tmp_path: Path) -> None:
         build_sdtm(study, {})
     assert error.value.problems[0].value == "study_dai"
     assert "variables.DMDY.value" in str(error.value.problems[0])
+
+
+# --- records from the spec's rows and from SDTM datasets built before --------------------------
+
+
+def test_spec_rows_are_records_without_a_raw_line(sdtm: dict[str, pd.DataFrame]) -> None:
+    from cdisc_cup.provenance import LINE, SOURCE_FILE
+
+    ta = sdtm["TA"]
+    assert list(zip(ta["TAETORD"], ta["ETCD"], ta["EPOCH"], strict=True)) == [
+        (1, "SCRN", "SCREENING"),
+        (2, "ISAPD", "TREATMENT"),
+        (3, "FU", "FOLLOW-UP"),
+    ]
+    assert set(ta["ARMCD"]) == set(sdtm["DM"]["ARMCD"])  # the same study parameter
+    assert list(ta["ELEMENT"]) == list(sdtm["TE"].set_index("ETCD").loc[ta["ETCD"], "ELEMENT"])  # looked up
+    assert ta[SOURCE_FILE].isna().all() and ta[LINE].isna().all()
+    assert sdtm["SE"][SOURCE_FILE].isna().all()
+
+
+def test_records_from_a_dataset_and_from_distinct_visits(sdtm: dict[str, pd.DataFrame]) -> None:
+    se = sdtm["SE"]
+    assert len(se[se["ETCD"] == "SCRN"]) == len(sdtm["DM"])  # one screening per DM record
+    visits = pd.concat([sdtm[n][["USUBJID", "VISITNUM"]] for n in ("EX", "VS", "RS")]).drop_duplicates()
+    assert len(sdtm["SV"]) == len(visits)
+
+
+def test_a_spec_row_reading_a_column_is_a_spec_error(tmp_path: Path) -> None:
+    specs = _spec_copy(tmp_path)
+    ti = specs / "sdtm" / "ti.yaml"
+    ti.write_text(ti.read_text().replace("{IECAT: {constant: INCLUSION}}", "{IECAT: {column: AGE}}"))
+    with pytest.raises(SpecErrors) as error:
+        build_sdtm(load_study(specs), {})
+    problem = error.value.problems[0]
+    assert "IECAT of a spec-defined row reads a column" in problem.message
+    assert problem.column == "records[0].rows[0]" and problem.value == "AGE"
+
+
+def test_a_column_the_source_datasets_lack_is_a_spec_error(tmp_path: Path) -> None:
+    specs = _spec_copy(tmp_path)
+    se = specs / "sdtm" / "se.yaml"
+    se.write_text(se.read_text().replace("SESTDTC: {column: RFICDTC}", "SESTDTC: {column: RFICDT}"))
+    study = load_study(specs)
+    with pytest.raises(SpecErrors) as error:
+        build_sdtm(study, read_raw_export(write_export(tmp_path / "export"), study))
+    problem = error.value.problems[0]
+    assert (problem.column, problem.value) == ("records[0]", "RFICDT") and "(DM) do not have" in problem.message
+
+
+def test_an_ambiguous_lookup_is_a_spec_error(tmp_path: Path) -> None:
+    specs = _spec_copy(tmp_path)
+    se = specs / "sdtm" / "se.yaml"
+    # TA has three records per STUDYID: which element's TAETORD is meant cannot be told.
+    se.write_text(se.read_text().replace("variable: TAETORD, by: [ETCD]", "variable: TAETORD, by: [STUDYID]"))
+    study = load_study(specs)
+    with pytest.raises(SpecErrors) as error:
+        build_sdtm(study, read_raw_export(write_export(tmp_path / "export"), study))
+    assert "TA has more than one record per STUDYID" in error.value.problems[0].message

@@ -34,7 +34,9 @@ def edit(path: Path, old: str, new: str) -> None:
 def test_shipped_specs_load() -> None:
     study = load_study()
     assert study.studyid == "ISA-CUP-DE"
-    assert [s.name for s in study.sdtm][:3] == ["DM", "EX", "AE"]
+    names = [s.name for s in study.sdtm]
+    # The trial design datasets first (from the spec alone), SE, SV and TS after what they read.
+    assert names[:7] == ["TE", "TA", "TV", "TI", "DM", "EX", "AE"] and names[-3:] == ["SE", "SV", "TS"]
     assert {"ADSL", "ADAE"} <= {s.name for s in study.adam}
 
 
@@ -106,3 +108,66 @@ def test_a_spec_condition_is_checked_by_the_one_condition_language(tmp_path: Pat
     assert "needs a test" in no_test.message
     [two] = conditions.check({"column": "A", "variable": "B", "equals": 1}, "where", "x.yaml")
     assert "exactly one" in two.message
+
+
+# --- where records come from: a raw file, SDTM datasets built before, or the spec's own rows -----
+
+
+def test_a_rows_entry_is_one_block_per_row_sharing_its_values() -> None:
+    ts = load_study().dataset("TS")
+    coded = [b for b in ts.records if b.values.get("TSPARMCD") == {"constant": "TBLIND"}]
+    [block] = coded
+    assert block.kind == "row" and block.location.startswith("records[") and ".rows[" in block.location
+    assert block.values["TSVCDREF"] == {"constant": "CDISC CT"}  # shared by the entry's rows
+    assert block.values["TSVAL"] == {"constant": "OPEN LABEL", "codelist": "TBLIND"}
+    se = load_study().dataset("SE")
+    assert {b.kind for b in se.records} == {"datasets"} and se.records[0].datasets == ("DM",)
+    assert load_study().dataset("SV").records[0].distinct == ("USUBJID", "VISITNUM", "VISIT")
+
+
+def test_a_block_names_exactly_one_source_of_records(specs: Path) -> None:
+    edit(
+        specs / "sdtm" / "ti.yaml",
+        "  - values: {IECAT: {constant: INCLUSION}}",
+        "  - from: patients\n    values: {IECAT: {constant: INCLUSION}}",
+    )
+    problems = spec_problems(specs)
+    assert any(
+        "ti.yaml" in p and "records[0]" in p and "exactly one place" in p and "from, rows" in p for p in problems
+    )
+
+
+def test_spec_rows_have_no_where(specs: Path) -> None:
+    edit(
+        specs / "sdtm" / "ti.yaml",
+        "  - values: {IECAT: {constant: INCLUSION}}",
+        "  - where: {column: AGE, present: true}\n    values: {IECAT: {constant: INCLUSION}}",
+    )
+    assert any("records[0].where" in p and "each row is one record" in p for p in spec_problems(specs))
+
+
+def test_a_row_setting_an_unknown_variable_is_a_spec_error(specs: Path) -> None:
+    edit(specs / "sdtm" / "ti.yaml", "{IETESTCD: INCL04,", "{IETESTCD: INCL04, IETESTX: X,")
+    assert any("records[0].rows[3].IETESTX" in p and "does not have" in p for p in spec_problems(specs))
+
+
+def test_a_row_value_is_a_constant_or_a_value_source(specs: Path) -> None:
+    edit(specs / "sdtm" / "ti.yaml", "{IETESTCD: INCL04,", "{IETESTCD: [INCL04],")
+    assert any("records[0].rows[3].IETESTCD" in p for p in spec_problems(specs))
+
+
+def test_records_from_a_dataset_not_built_before_are_a_spec_error(specs: Path) -> None:
+    edit(specs / "sdtm" / "se.yaml", "  - from_datasets: [DM]", "  - from_datasets: [SV]")
+    problems = spec_problems(specs)
+    assert any(
+        "se.yaml" in p and "records[0].from_datasets" in p and "'SV'" in p and "not built before" in p for p in problems
+    )
+
+
+def test_distinct_needs_records_from_datasets(specs: Path) -> None:
+    edit(
+        specs / "sdtm" / "ti.yaml",
+        "  - values: {IECAT: {constant: INCLUSION}}",
+        "  - distinct: [USUBJID]\n    values: {IECAT: {constant: INCLUSION}}",
+    )
+    assert any("records[0].distinct" in p and "from_datasets" in p for p in spec_problems(specs))
