@@ -189,6 +189,8 @@ def _dataset_annotations(
     topics = {v.name for v in spec.variables if v.role == "Topic" or v.name == "QNAM"}
     groupings = {v.name for v in spec.variables if v.role == "Grouping Qualifier"}
     for block in spec.records:
+        if block.source is None:  # records of the spec or of other datasets: no CRF field
+            continue
         raw = study.raw_file(block.source)
         values = {**defaults, **block.values}
         constants = _constants(values)
