@@ -106,3 +106,11 @@ def test_a_spec_condition_is_checked_by_the_one_condition_language(tmp_path: Pat
     assert "needs a test" in no_test.message
     [two] = conditions.check({"column": "A", "variable": "B", "equals": 1}, "where", "x.yaml")
     assert "exactly one" in two.message
+
+
+def test_the_guides_text_is_checked_and_optional(specs: Path) -> None:
+    edit(specs / "guides.yaml", "    source: Abstract; Methods, Patients and treatment\n", "")
+    problems = spec_problems(specs)
+    assert any("guides.yaml" in p and "design" in p and "source" in p for p in problems), problems
+    (specs / "guides.yaml").unlink()
+    assert load_study(specs).guide_text.design == ()
