@@ -311,7 +311,9 @@ def rules_command(as_json: bool, markdown: bool, spec_dir: Path | None, verbosit
 def define(out_dir: Path, spec_dir: Path | None, verbosity: Verbosity) -> None:
     """Regenerate define.xml and define.html beside the SDTM and ADaM XPTs of OUT_DIR.
 
-    Each define.xml is checked against the Define-XML 2.1 schema and against the XPT files.
+    The documents they link to are rewritten with them: the annotated CRF and the reviewer's
+    guides (with the findings of the conversion's reports/validation/findings.json). Each
+    define.xml is checked against the Define-XML 2.1 schema, the XPT files and its links.
 
     \b
     Example:
@@ -320,7 +322,7 @@ def define(out_dir: Path, spec_dir: Path | None, verbosity: Verbosity) -> None:
     from cdisc_cup.pipeline import regenerate_defines
 
     for standard, path in regenerate_defines(out_dir, spec_dir).items():
-        say(f"  {standard}: {path} (+ define.html)")
+        say(f"  {standard}: {path} (+ define.html and the documents it links to)")
 
 
 @main.command("tables", epilog=exit_codes())

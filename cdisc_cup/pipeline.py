@@ -37,7 +37,7 @@ from cdisc_cup.outputs import Manifest, OutputFolder
 from cdisc_cup.progress import Progress
 from cdisc_cup.provenance import RawTable, submission_frame
 from cdisc_cup.readers.raw import read_raw_export, unknown_files
-from cdisc_cup.reports.findings import terminal_summary, write_findings_reports
+from cdisc_cup.reports.findings import read_findings_json, terminal_summary, write_findings_reports
 from cdisc_cup.reports.index import write_index_page
 from cdisc_cup.reports.reconciliation import reconcile, write_reconciliation
 from cdisc_cup.rules.define import define_problems
@@ -50,7 +50,7 @@ from cdisc_cup.tables import write_tables
 from cdisc_cup.writers.acrf import write_acrf
 from cdisc_cup.writers.dataset_json import write_dataset_json
 from cdisc_cup.writers.define_xml import define_of_folder, write_define
-from cdisc_cup.writers.reviewer_guides import adrg, csdrg, write_guide
+from cdisc_cup.writers.reviewer_guides import Conformance, adrg, csdrg, guide_pages, write_guide
 from cdisc_cup.xpt.model import Dataset, XptVariable
 from cdisc_cup.xpt.read import (
     as_read_back,
@@ -238,31 +238,48 @@ def written_datasets(submission: Submission, files: Mapping[str, XptDatasetFiles
     return written
 
 
-def write_documents(study: StudySpec, standard: Standard, folder: Path) -> SubmissionDocuments:
+def write_documents(
+    study: StudySpec, standard: Standard, folder: Path, frames: Mapping[str, pd.DataFrame], notes: Mapping[str, str]
+) -> SubmissionDocuments:
     """The documents beside a standard's datasets that define.xml links to: the SDTM folder's
     acrf.pdf, written now (its page index gives define.xml's page references), and the
-    reviewer's guide, written once the validation it reports on has run (`write_guides`)."""
+    reviewer's guide, written once the validation it reports on has run (`write_reviewer_guide`).
+    The ADRG is laid out now, without the findings, for the page of each display and analysis
+    that define.xml's Analysis Results Metadata point at."""
     if standard != "SDTM":
-        return SubmissionDocuments(supplemental=(ADRG,))
+        return SubmissionDocuments(supplemental=(ADRG,), analysis_guide=guide_pages(adrg(study, frames, None, notes)))
     return SubmissionDocuments(annotated_crf=write_acrf(study, folder / ACRF.href), supplemental=(CSDRG,))
 
 
-def write_guides(
+def write_reviewer_guide(
     study: StudySpec,
-    submissions: Sequence[Submission],
-    validation: Validation,
-    documents: Mapping[str, SubmissionDocuments],
+    standard: Standard,
+    folder: Path,
+    frames: Mapping[str, pd.DataFrame],
+    conformance: Conformance,
+    documents: SubmissionDocuments,
+    notes: Mapping[str, str],
 ) -> None:
-    """csdrg and adrg (PDF and HTML) beside their datasets, with the findings of the validation."""
-    for submission in submissions:
-        assert submission.folder is not None
-        if submission.standard == "SDTM":
-            crf = documents["SDTM"].annotated_crf
-            records = {name: len(frame) for name, frame in submission.submitted.items()}
-            guide = csdrg(study, records, validation, crf.page_count if crf is not None else 0)
-        else:
-            guide = adrg(study, submission.submitted, validation)
-        write_guide(guide, submission.folder)
+    """csdrg or adrg (PDF and HTML) beside the datasets, with the findings of the validation.
+    The ADRG's displays must land on the pages define.xml already points at (the conformance
+    summary after them starts on a new page); if they moved, that is the tool's bug."""
+    if standard == "SDTM":
+        crf = documents.annotated_crf
+        records = {name: len(frame) for name, frame in frames.items()}
+        write_guide(csdrg(study, records, conformance, crf.page_count if crf is not None else 0, notes), folder)
+        return
+    pages = write_guide(adrg(study, frames, conformance, notes), folder)
+    planned = documents.analysis_guide
+    if planned is not None and pages.sections != planned.sections:
+        raise OutputError(
+            [
+                Problem(
+                    display_path(folder / ADRG.href),
+                    "the displays moved to other pages after define.xml pointed at them",
+                    expected=", ".join(f"{key} on page {s.page}" for key, s in planned.sections.items()),
+                )
+            ]
+        )
 
 
 def write_submission_define(
@@ -405,8 +422,10 @@ def convert(
         with progress.step("check the written XPT files"):
             written = {s.standard: written_datasets(s, result.xpt_files) for s in submissions}
         notes = {name: split_note(files) for name, files in result.xpt_files.items() if files.is_split}
-        with progress.step("write the annotated CRF"):
-            documents = {s.standard: write_documents(study, s.standard, s.folder) for s in submissions}
+        with progress.step("write the annotated CRF, lay out the ADRG"):
+            documents = {
+                s.standard: write_documents(study, s.standard, s.folder, s.submitted, notes) for s in submissions
+            }
         with progress.step("write define.xml and define.html"):
             defines = {
                 s.standard: write_submission_define(study, s, created, notes, documents[s.standard])
@@ -433,7 +452,11 @@ def convert(
                 adam = result.adam
                 write_tables(study, adam["ADSL"], adam["ADAE"], layout.tables)
         with progress.step("write the reviewer's guides"):
-            write_guides(study, submissions, result.validation, documents)
+            conformance = Conformance.of(result.validation)
+            for s in submissions:
+                write_reviewer_guide(
+                    study, s.standard, s.folder, s.submitted, conformance, documents[s.standard], notes
+                )
         with progress.step("write reconciliation and audit trail"):
             write_reconciliation(accounting, layout.reports)
         write_conversion_index(study, layout, result.validation)
@@ -649,8 +672,27 @@ def study_as_written(study: StudySpec, layout: OutputLayout) -> StudySpec:
     return study_for_sdtm(replace(study, sdtm=tuple(specs)))
 
 
+def conversion_conformance(layout: OutputLayout) -> Conformance:
+    """The validation a conversion's reviewer's guides report, read back from its findings.json,
+    so guides rewritten from the output report the same run as the reports beside them."""
+    path = layout.reports / "validation" / "findings.json"
+    consequence = "so the reviewer's guides cannot be rewritten"
+    try:
+        return Conformance(*read_findings_json(path))
+    except OSError as error:
+        problem = f"the conversion's findings report cannot be read ({error.strerror}), {consequence}"
+    except (ValueError, KeyError, TypeError) as error:
+        problem = f"is not a findings report of cdisc-cup ({error}), {consequence}"
+    raise InputErrors(
+        [Problem(display_path(path), problem, expected="the output folder of cdisc-cup convert (run it again)")],
+        source="output folder",
+    )
+
+
 def regenerate_defines(out_dir: Path, spec_dir: Path | None = None) -> dict[str, Path]:
-    """define.xml and define.html again, from the XPT files of a conversion's output."""
+    """define.xml and define.html again, from the XPT files of a conversion's output, and the
+    documents they link to (aCRF, reviewer's guides), so every link and page stays right; the
+    guides report the validation of the conversion (its findings.json)."""
     _conversion_output(out_dir)
     study = load_study(spec_dir)
     layout = OutputLayout(Path(out_dir), study.studyid)
@@ -672,13 +714,16 @@ def regenerate_defines(out_dir: Path, spec_dir: Path | None = None) -> dict[str,
             source="output folder",
         )
     rules = rules_for(spec_dir)
+    conformance = conversion_conformance(layout)
     problems: list[Problem] = []
     written = {}
     for standard, (folder, specs) in found.items():
         datasets = read_dataset_folder(folder)
-        documents = write_documents(study, standard, folder)
+        frames = {name: dataset.frame for name, dataset in datasets.items()}
+        documents = write_documents(study, standard, folder, frames, {})
         document = define_of_folder(study, specs, datasets, folder, standard=standard, documents=documents)
         model = write_define(document, folder)
+        write_reviewer_guide(study, standard, folder, frames, conformance, documents, {})
         problems += define_problems(DatasetFolder(folder, standard.lower(), datasets, model), rules)
         problems += package_problems(folder / DEFINE_FILE)
         written[standard] = folder / DEFINE_FILE

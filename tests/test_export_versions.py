@@ -4,11 +4,14 @@ define.xml says why, instead of submitting six empty columns or failing."""
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 
 import pyreadstat
 import pytest
 from click.testing import CliRunner
+from pypdf import PdfReader
 
 from cdisc_cup.cli import main
 from cdisc_cup.define.read import read_define
@@ -60,10 +63,30 @@ def test_v1_define_xml_says_why_the_criteria_are_absent(v1: Path) -> None:
     assert "not submitted in SDTM" in (v1 / "analysis" / "adam" / "datasets" / "define.xml").read_text(encoding="utf-8")
 
 
+def _text(path: Path) -> str:
+    """A guide's words, without markup or line breaks: HTML as shown, or the text of a PDF."""
+    if path.suffix == ".pdf":
+        return " ".join(" ".join(page.extract_text() for page in PdfReader(str(path)).pages).split())
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", path.read_text(encoding="utf-8"))).split())
+
+
+def test_v1_reviewers_guides_say_why_the_criteria_are_absent(v1: Path) -> None:
+    """Issue #15: the reason define.xml gives is in the cSDRG too (PDF and HTML), and the ADRG's."""
+    reason = (
+        "AESCONG, AESDISAB, AESDTH, AESHOSP, AESLIFE, AESMIE not submitted: the export (adverse_events.csv) "
+        "has no SCONG, SDISAB, SDTH, SHOSP, SLIFE, SMIE (not collected in its format)."
+    )
+    for guide in ("csdrg.html", "csdrg.pdf"):
+        assert reason in _text(v1 / "tabulations" / "sdtm" / guide), guide
+    assert "not submitted in SDTM" in _text(v1 / "analysis" / "adam" / "datasets" / "adrg.html")
+
+
 def test_define_regenerated_from_a_v1_output_keeps_the_reason(v1: Path) -> None:
     out = v1.parents[2]
-    before = (v1 / "tabulations" / "sdtm" / "define.xml").read_bytes()
+    documents = [v1 / "tabulations" / "sdtm" / name for name in ("define.xml", "csdrg.pdf", "csdrg.html")]
+    documents += [v1 / "analysis" / "adam" / "datasets" / name for name in ("define.xml", "adrg.pdf", "adrg.html")]
+    before = [path.read_bytes() for path in documents]
     result = CliRunner().invoke(main, ["define", str(out), "--quiet"])
     assert result.exit_code == 0, result.output
-    assert (v1 / "tabulations" / "sdtm" / "define.xml").read_bytes() == before
+    assert [path.read_bytes() for path in documents] == before  # the guides rewritten, word for word
     assert CliRunner().invoke(main, ["tables", str(out), "--quiet"]).exit_code == 0

@@ -26,7 +26,7 @@ from lxml import etree
 from cdisc_cup.conditions import is_null
 from cdisc_cup.ct import Codelist
 from cdisc_cup.define.document import ARM_NS, NSMAP, XLINK_NS, XML_NS, arm, dfn, odm, qualified
-from cdisc_cup.define.documents import CrfPageIndex, Document, SubmissionDocuments
+from cdisc_cup.define.documents import CrfPageIndex, Document, GuidePageIndex, SubmissionDocuments
 from cdisc_cup.define.html import STYLESHEET
 from cdisc_cup.define.identifiers import (
     Standard,
@@ -160,6 +160,13 @@ def _is_meddra(spec: DatasetSpec, variable: VariableSpec) -> bool:
     )
 
 
+def dataset_comment(spec: DatasetSpec, note: str | None = None) -> str:
+    """A dataset's define.xml comment: its spec's description (with why variables are not
+    submitted, when an export lacked them) and `note` (a split over 5 GB). The reviewer's guides
+    print the same text, so the guide and define.xml give a reviewer the same reasons."""
+    return " ".join(text for text in (spec.description, note) if text)
+
+
 @dataclass(frozen=True)
 class _Described:
     """What one dataset contributes to MetaDataVersion, in its section order."""
@@ -188,7 +195,7 @@ class _DefineBuilder:
     ) -> _Described:
         """`note`: a sentence added to the dataset's comment (a split over 5 GB, TCG 3.3.2)."""
         group = etree.Element(odm("ItemGroupDef"))
-        comment = " ".join(text for text in (spec.description, note) if text)
+        comment = dataset_comment(spec, note)
         comment_oid = self.registry.comment(f"COM.{spec.name}", comment) if comment else None
         _set(
             group,
@@ -556,7 +563,7 @@ def build_define(
         if spec.name in datasets
     ]
     codelists, ct_standards = builder.codelists()
-    displays = [d for d in study.result_displays if _analyses_written(d, datasets)] if standard == "ADaM" else []
+    displays = [d for d in study.result_displays if analyses_written(d, datasets)] if standard == "ADaM" else []
 
     root = etree.Element(odm("ODM"), nsmap={**NSMAP, "arm": ARM_NS} if displays else NSMAP)
     name, version = source_system()
@@ -606,7 +613,7 @@ def build_define(
     mdv.extend(builder.comments())
     mdv.extend(_leaf(document) for document in documents.leaves)
     if displays:
-        mdv.append(_result_displays(displays))
+        mdv.append(_result_displays(displays, documents.analysis_guide))
     tree = etree.ElementTree(root)
     root.addprevious(etree.ProcessingInstruction("xml-stylesheet", f'type="text/xsl" href="{STYLESHEET.name}"'))
     return tree
@@ -615,7 +622,7 @@ def build_define(
 # --- Analysis Results Metadata (ARM 1.0) --------------------------------------------------------
 
 
-def _analyses_written(display: ResultDisplaySpec, datasets: Mapping[str, pd.DataFrame]) -> bool:
+def analyses_written(display: ResultDisplaySpec, datasets: Mapping[str, pd.DataFrame]) -> bool:
     """A display is described when every dataset and variable its analyses read was written."""
     return all(
         analysis.dataset in datasets
@@ -657,14 +664,35 @@ def _analysis_where_clauses(displays: Sequence[ResultDisplaySpec]) -> list[etree
     return clauses
 
 
-def _result_displays(displays: Sequence[ResultDisplaySpec]) -> etree._Element:
+def _guide_reference(parent: etree._Element, guide: GuidePageIndex | None, key: str) -> None:
+    """def:DocumentRef to the page of the guide's section about `key` (a display's or an
+    analysis's OID), titled with the section, when the guide has one."""
+    if guide is None or key not in guide.sections:
+        return
+    section = guide.sections[key]
+    reference = etree.SubElement(parent, dfn("DocumentRef"))
+    reference.set("leafID", guide.document.leaf_id)
+    _set(
+        etree.SubElement(reference, dfn("PDFPageRef")),
+        [
+            ("PageRefs", str(section.page)),
+            ("Type", "PhysicalRef"),
+            ("Title", f"{guide.document.title}, section {section.number}"),
+        ],
+    )
+
+
+def _result_displays(displays: Sequence[ResultDisplaySpec], guide: GuidePageIndex | None) -> etree._Element:
     """arm:AnalysisResultDisplays: per display its analyses, each with the datasets, where
-    clauses and variables it reads, what it computes and the function of the tool that does."""
+    clauses and variables it reads, what it computes and the function of the tool that does.
+    The display and each analysis point at the page of the ADRG that describes them (ARM 1.0
+    allows a def:DocumentRef in arm:ResultDisplay and in arm:Documentation)."""
     container = etree.Element(arm("AnalysisResultDisplays"))
     for display in displays:
         element = etree.SubElement(container, arm("ResultDisplay"))
         _set(element, [("OID", display.id), ("Name", display.name)])
         _text(element, odm("Description"), display.title)
+        _guide_reference(element, guide, display.id)
         for result in display.results:
             analysis = etree.SubElement(element, arm("AnalysisResult"))
             _set(
@@ -681,8 +709,11 @@ def _result_displays(displays: Sequence[ResultDisplaySpec]) -> etree._Element:
                     reference.set("WhereClauseOID", _analysis_where_oid(result.id, used.dataset))
                 for name in used.variables:
                     etree.SubElement(dataset, arm("AnalysisVariable")).set("ItemOID", item_oid(used.dataset, name))
-            if result.documentation:
-                _text(etree.SubElement(analysis, arm("Documentation")), odm("Description"), result.documentation)
+            documented = guide is not None and result.id in guide.sections
+            if result.documentation or documented:
+                documentation = etree.SubElement(analysis, arm("Documentation"))
+                _text(documentation, odm("Description"), result.documentation or result.description)
+                _guide_reference(documentation, guide, result.id)
             if result.code:
                 code = etree.SubElement(analysis, arm("ProgrammingCode"))
                 _set(code, [("Context", result.context or None)])

@@ -5,13 +5,16 @@ they document (section 2.2: csdrg.pdf with the SDTM datasets, 2.3: adrg.pdf with
 datasets, 4.1.4.5 and the eCTD folder figure: acrf.pdf in the tabulations folder). Define-XML
 2.1 links them with a def:leaf each (xlink:href relative to define.xml), from
 def:AnnotatedCRF, def:SupplementalDoc and, for each collected variable, from its def:Origin
-with def:PDFPageRef pages. The page numbers come from the aCRF as it was laid out, so
-define.xml cannot point at a page where the variable is not.
+with def:PDFPageRef pages; the ADaM define.xml's Analysis Results Metadata point from each
+display and analysis to the page of the ADRG that describes it. The page numbers come from the
+documents as they were laid out, so define.xml cannot point at a page where the variable or
+the display is not.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from cdisc_cup.spec.annotations import Annotation
 
@@ -53,11 +56,31 @@ class CrfPageIndex:
 
 
 @dataclass(frozen=True)
+class GuideSection:
+    """A section of a reviewer's guide as laid out: its number and title, and its first page."""
+
+    number: str  # "5.1.2"
+    title: str  # "AR.TABLE1.MEASURES: Age, weight and height ..."
+    page: int  # 1-based physical page
+
+
+@dataclass(frozen=True)
+class GuidePageIndex:
+    """Where a reviewer's guide describes what define.xml points at: the section of each
+    display and analysis of the ADRG, by its OID (arm:ResultDisplay, arm:AnalysisResult)."""
+
+    document: Document
+    page_count: int
+    sections: Mapping[str, GuideSection] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class SubmissionDocuments:
     """What one define.xml links to besides the datasets."""
 
     annotated_crf: CrfPageIndex | None = None  # SDTM: the aCRF and its pages
     supplemental: tuple[Document, ...] = ()  # the reviewer's guide
+    analysis_guide: GuidePageIndex | None = None  # ADaM: the ADRG's section of each display and analysis
 
     @property
     def leaves(self) -> list[Document]:

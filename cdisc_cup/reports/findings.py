@@ -52,6 +52,7 @@ from cdisc_cup.findings import (
     RULE_COLUMNS,
     RULE_RUN_COLUMNS,
     RuleStatus,
+    RunInfo,
     Severity,
     Validation,
     rule_statuses,
@@ -297,6 +298,15 @@ def json_text(tables: ReportTables) -> str:
     }
     text = json.dumps(head, indent=2, ensure_ascii=False)
     return text.removesuffix("\n}") + ',\n  "findings": ' + findings_array_text(validation.findings) + "\n}\n"
+
+
+def read_findings_json(path: Path) -> tuple[RunInfo, pd.DataFrame]:
+    """The run and the findings of a findings.json (the contract above): what `cdisc-cup define`
+    needs to rewrite the reviewer's guides of a conversion with the findings they reported."""
+    document = json.loads(path.read_text(encoding="utf-8"))
+    run = document["run"]
+    info = RunInfo(**{**run, **{key: tuple(run.get(key) or ()) for key in ("standards", "terminology", "notes")}})
+    return info, pd.DataFrame(document["findings"], columns=FINDING_COLUMNS)
 
 
 def write_json(tables: ReportTables, path: Path) -> Path:

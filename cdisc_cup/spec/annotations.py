@@ -177,6 +177,9 @@ def condition_text(condition: Condition) -> str:
         return f"{subject} is {'entered' if present else 'empty'}"
     if condition.get("is_null") is not None:
         return f"{subject} is {'empty' if condition['is_null'] else 'entered'}"
+    for key, symbol in (("greater_than", ">"), ("less_than", "<")):  # an analysis's where clause
+        if key in condition:
+            return f"{subject} {symbol} {condition[key]}"
     tests = ", ".join(f"{key} {value}" for key, value in condition.items() if key not in ("column", "variable"))
     return f"{subject} {tests}"
 

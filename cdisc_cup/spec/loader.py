@@ -27,6 +27,8 @@ from cdisc_cup.spec.model import (
     DateOrder,
     Dictionary,
     FindingExplanation,
+    GuideText,
+    ProtocolTopic,
     RawColumnSpec,
     RawFileSpec,
     ReaderOptions,
@@ -40,6 +42,7 @@ from cdisc_cup.spec.schema import (
     BLOCK_KINDS,
     DATASET_SCHEMA,
     EXPLANATIONS_SCHEMA,
+    GUIDES_SCHEMA,
     RESULTS_SCHEMA,
     SOURCE_KINDS,
     STUDY_SCHEMA,
@@ -457,6 +460,9 @@ def load_study(spec_dir: Path | None = None) -> StudySpec:
     explanations_path = spec_dir / EXPLANATIONS_FILE
     if explanations_path.is_file():
         study = replace(study, explanations=_explanations(explanations_path, problems))
+    guides_path = spec_dir / GUIDES_FILE
+    if guides_path.is_file():
+        study = replace(study, guide_text=_guide_text(guides_path, problems))
     if problems:
         raise SpecErrors(problems)
     return study
@@ -477,6 +483,30 @@ def _explanations(path: Path, problems: list[Problem]) -> tuple[FindingExplanati
     return tuple(
         FindingExplanation(entry["rule"], entry["explanation"].strip(), entry.get("dataset"), entry.get("variable"))
         for entry in document["findings"]
+    )
+
+
+# The protocol description and acronyms of the reviewer's guides.
+GUIDES_FILE = Path("guides.yaml")
+
+
+def _guide_text(path: Path, problems: list[Problem]) -> GuideText:
+    document = read_yaml(path, problems)
+    if document is None:
+        return GuideText()
+    found = validate_document(document, GUIDES_SCHEMA, path)
+    problems += found
+    if found:
+        return GuideText()
+    return GuideText(
+        title=document["title"].strip(),
+        reference=document["reference"].strip(),
+        cite=document["cite"],
+        design=tuple(
+            ProtocolTopic(entry["topic"], entry["text"].strip(), entry["source"])
+            for entry in document.get("design") or []
+        ),
+        acronyms=dict(document.get("acronyms") or {}),
     )
 
 

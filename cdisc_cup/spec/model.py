@@ -252,6 +252,28 @@ class FindingExplanation:
 
 
 @dataclass(frozen=True)
+class ProtocolTopic:
+    """One paragraph of the guides' protocol design (`guides.yaml`), with the section of the
+    document it is taken from, so a reviewer can check it there."""
+
+    topic: str  # Design, Population, Treatment schedule, ...
+    text: str
+    source: str
+
+
+@dataclass(frozen=True)
+class GuideText:
+    """What the reviewer's guides say that neither the data nor the other specs hold
+    (`guides.yaml`): the protocol's title and design, taken from `reference`, and the acronyms."""
+
+    title: str = ""
+    reference: str = ""  # the document the protocol description comes from (the publication)
+    cite: str = ""  # how a paragraph names it: Leitner et al. 2024
+    design: tuple[ProtocolTopic, ...] = ()
+    acronyms: Mapping[str, str] = field(default_factory=dict)  # acronym -> its words
+
+
+@dataclass(frozen=True)
 class StudySpec:
     studyid: str
     name: str
@@ -269,6 +291,7 @@ class StudySpec:
     spec_dir: Path | None = None
     result_displays: tuple[ResultDisplaySpec, ...] = ()  # analysis/results.yaml, when there is one
     explanations: tuple[FindingExplanation, ...] = ()  # explanations.yaml, when there is one
+    guide_text: GuideText = field(default_factory=GuideText)  # guides.yaml, when there is one
 
     def result_display(self, output: str) -> ResultDisplaySpec | None:
         """The display metadata of a table or figure by its file stem (table1), if declared."""

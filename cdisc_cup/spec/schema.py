@@ -287,3 +287,22 @@ EXPLANATIONS_SCHEMA: dict[str, Any] = {
         },
     },
 }
+
+# guides.yaml: the protocol description and acronyms of the reviewer's guides.
+GUIDES_SCHEMA: dict[str, Any] = {
+    "reference": {"type": "string", "required": True},
+    "cite": {"type": "string", "required": True},
+    "title": {"type": "string", "required": True},
+    "design": {
+        "type": "list",
+        "schema": {
+            "type": "dict",
+            "schema": {
+                "topic": {"type": "string", "required": True},
+                "text": {"type": "string", "required": True},
+                "source": {"type": "string", "required": True},
+            },
+        },
+    },
+    "acronyms": {"type": "dict", "keysrules": {"type": "string"}, "valuesrules": {"type": "string"}},
+}

@@ -93,3 +93,12 @@ def test_a_results_spec_naming_an_unknown_variable_is_a_spec_error(tmp_path: Pat
         load_study(specs)
     messages = " ".join(str(p) for p in raised.value.problems)
     assert "NOSUCH" in messages and "where clause" in messages
+
+
+def test_an_arm_page_past_the_end_of_the_adrg_is_a_problem(converted_sample, tmp_path: Path) -> None:
+    folder = tmp_path / "adam"
+    shutil.copytree(converted_sample.adam_dir, folder)
+    document = parse_define(folder / "define.xml")
+    next(document.iterfind(".//arm:Documentation/def:DocumentRef/def:PDFPageRef", NS)).set("PageRefs", "999")
+    (folder / "define.xml").write_bytes(etree.tostring(document, xml_declaration=True, encoding="UTF-8"))
+    assert any("page 999 of adrg.pdf does not exist" in p.message for p in package_problems(folder / "define.xml"))

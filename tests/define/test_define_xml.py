@@ -432,7 +432,7 @@ def test_convert_writes_define_and_its_model_without_parsing_a_define_file(
             part.in_folder(layout.folder(part.standard)),
             created,
             {},
-            write_documents(study, part.standard, layout.folder(part.standard)),
+            write_documents(study, part.standard, layout.folder(part.standard), part.submitted, {}),
         )
         for part in converted_sample.submissions
     }

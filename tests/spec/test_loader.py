@@ -171,3 +171,11 @@ def test_distinct_needs_records_from_datasets(specs: Path) -> None:
         "  - distinct: [USUBJID]\n    values: {IECAT: {constant: INCLUSION}}",
     )
     assert any("records[0].distinct" in p and "from_datasets" in p for p in spec_problems(specs))
+
+
+def test_the_guides_text_is_checked_and_optional(specs: Path) -> None:
+    edit(specs / "guides.yaml", "    source: Abstract; Methods, Patients and treatment\n", "")
+    problems = spec_problems(specs)
+    assert any("guides.yaml" in p and "design" in p and "source" in p for p in problems), problems
+    (specs / "guides.yaml").unlink()
+    assert load_study(specs).guide_text.design == ()
