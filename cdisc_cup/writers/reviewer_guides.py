@@ -313,13 +313,11 @@ def csdrg(
         Section(
             "2.3",
             "Trial Design Datasets",
-            tuple(
-                f"{spec.name} ({spec.label}, {records[spec.name]} records): "
-                f"{dataset_comment(spec, notes.get(spec.name)) or spec.structure}"
-                for spec in trial_design
-            )
-            or ("No trial design datasets are submitted.",),
+            ("The design as the trial design datasets give it, each with its define.xml comments:",)
+            if trial_design
+            else ("No trial design datasets are submitted.",),
         ),
+        *_dataset_sections(trial_design, records, notes, "2.3"),
         _parameters(study, "2.4"),
         Section("3", "Subject Data Description"),
         Section("3.1", "Overview", (_dataset_table(study.sdtm, records),)),
