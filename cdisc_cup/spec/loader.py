@@ -472,13 +472,20 @@ def load_study(spec_dir: Path | None = None) -> StudySpec:
 EXPLANATIONS_FILE = Path("explanations.yaml")
 
 
-def _explanations(path: Path, problems: list[Problem]) -> tuple[FindingExplanation, ...]:
+def _checked_document(path: Path, schema: Mapping[str, Any], problems: list[Problem]) -> Any:
+    """An optional spec file's document when it reads and fits its schema, else None with its
+    problems added: the study loads without it, and every problem of every file is reported."""
     document = read_yaml(path, problems)
     if document is None:
-        return ()
-    found = validate_document(document, EXPLANATIONS_SCHEMA, path)
+        return None
+    found = validate_document(document, schema, path)
     problems += found
-    if found:
+    return None if found else document
+
+
+def _explanations(path: Path, problems: list[Problem]) -> tuple[FindingExplanation, ...]:
+    document = _checked_document(path, EXPLANATIONS_SCHEMA, problems)
+    if document is None:
         return ()
     return tuple(
         FindingExplanation(entry["rule"], entry["explanation"].strip(), entry.get("dataset"), entry.get("variable"))
@@ -491,12 +498,8 @@ GUIDES_FILE = Path("guides.yaml")
 
 
 def _guide_text(path: Path, problems: list[Problem]) -> GuideText:
-    document = read_yaml(path, problems)
+    document = _checked_document(path, GUIDES_SCHEMA, problems)
     if document is None:
-        return GuideText()
-    found = validate_document(document, GUIDES_SCHEMA, path)
-    problems += found
-    if found:
         return GuideText()
     return GuideText(
         title=document["title"].strip(),
@@ -534,12 +537,8 @@ def _where_problems(condition: Mapping[str, Any] | None, path: Path, key: str) -
 
 def _result_displays(path: Path, study: StudySpec, problems: list[Problem]) -> tuple[ResultDisplaySpec, ...]:
     """The displays of analysis/results.yaml, their datasets and variables checked against the ADaM specs."""
-    document = read_yaml(path, problems)
+    document = _checked_document(path, RESULTS_SCHEMA, problems)
     if document is None:
-        return ()
-    found = validate_document(document, RESULTS_SCHEMA, path)
-    problems += found
-    if found:
         return ()
     adam = {spec.name: spec for spec in study.adam}
     displays = []
