@@ -87,7 +87,8 @@ class DocumentLeaf:
 
     leaf_id: str
     href: str  # xlink:href, relative to define.xml's folder
-    line: int | None = None  # in define.xml; None for a document built in memory
+    # Its line in define.xml; None for a document built in memory. Where, not what: not compared.
+    line: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ class PageReference:
     leaf_id: str
     kind: str  # Type: "PhysicalRef" or "NamedDestination"
     pages: tuple[str, ...]  # PageRefs, then FirstPage and LastPage, as written
-    line: int | None = None
+    line: int | None = field(default=None, compare=False)  # in define.xml (not compared)
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ class OidReference:
 
     kind: str  # "ItemGroupOID" | "ItemOID" | "WhereClauseOID"
     oid: str
-    line: int | None = None
+    line: int | None = field(default=None, compare=False)  # in define.xml (not compared)
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,7 @@ class ItemLocation:
     """An ItemDef named by its OID, with the line of the element concerned."""
 
     oid: str
-    line: int | None = None
+    line: int | None = field(default=None, compare=False)  # in define.xml (not compared)
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ class SchemaError:
     """One message of the Define-XML 2.1 schema (with ARM 1.0 when the document has ARM)."""
 
     message: str
-    line: int | None = None
+    line: int | None = field(default=None, compare=False)  # in define.xml (not compared)
 
 
 @dataclass(frozen=True)

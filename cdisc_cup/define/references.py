@@ -246,6 +246,21 @@ def link_problems(define: DefineModel, documents: Mapping[str, LinkedDocument]) 
     ]
 
 
+def dataset_leaf_problems(define: DefineModel) -> list[LinkProblem]:
+    """Datasets whose def:leaf names no file beside define.xml (read from disk). Only the
+    package check of the tool's own output needs it: in `validate`, DX0009 compares each
+    dataset's leaf with the file the dataset was read from."""
+    if define.path is None:
+        return []
+    problems = []
+    for dataset in define.datasets.values():
+        target = leaf_target(define.path.parent, dataset.href or "")
+        if target is not None and not target.is_file():
+            message = f"def:leaf of {dataset.name} names {dataset.href}, which is not there"
+            problems.append(LinkProblem("leaf", message, dataset.href or ""))
+    return problems
+
+
 def package_problems(define_path: Path) -> list[Problem]:
     """Every broken link of a written define.xml (and its schema problems), with its line."""
     where = display_path(define_path)
@@ -256,6 +271,6 @@ def package_problems(define_path: Path) -> list[Problem]:
     problems = [Problem(where, error.message, line=error.line) for error in define.schema_errors or ()]
     problems += [
         Problem(where, problem.message, line=problem.line, expected=problem.expected)
-        for problem in link_problems(define, linked_documents(define))
+        for problem in [*dataset_leaf_problems(define), *link_problems(define, linked_documents(define))]
     ]
     return problems
