@@ -28,7 +28,7 @@ from cdisc_cup.define.documents import ACRF, ADRG, CSDRG, SubmissionDocuments
 from cdisc_cup.define.identifiers import DEFINE_FILE
 from cdisc_cup.define.model import DefineModel
 from cdisc_cup.define.read import read_define
-from cdisc_cup.define.references import package_problems
+from cdisc_cup.define.references import linked_documents, package_problems, planned_documents
 from cdisc_cup.errors import ConformanceErrors, InputErrors, OutputError, Problem, display_path
 from cdisc_cup.findings import Validation
 from cdisc_cup.mapping.conform import check_datasets
@@ -438,7 +438,13 @@ def convert(
                     write_json_datasets(study, submission, defines[submission.standard], created)
         with progress.step("validate"):
             folders = [
-                DatasetFolder(s.folder, s.standard.lower(), written.pop(s.standard), defines[s.standard])
+                DatasetFolder(
+                    s.folder,
+                    s.standard.lower(),
+                    written.pop(s.standard),
+                    defines[s.standard],
+                    documents=planned_documents(documents[s.standard]),
+                )
                 for s in submissions
             ]
             checked = f"{display_path(raw_dir)}, as converted"
@@ -573,9 +579,9 @@ def validate_folder(folder: Path, *, standard: str | None = None) -> RuleResults
     """Every *.xpt of one folder and its define.xml (a library shortcut for one folder)."""
     read = read_dataset_folder_leniently(folder)
     kind = standard or detect_standard(list(read.datasets) or [Path(n).stem for n in read.unreadable])
-    return validate_folders(
-        [DatasetFolder(folder, kind, read.datasets, folder_define(read.define_path), read.unreadable)]
-    )
+    define = folder_define(read.define_path)
+    documents = linked_documents(define) if define is not None else None
+    return validate_folders([DatasetFolder(folder, kind, read.datasets, define, read.unreadable, documents=documents)])
 
 
 def validate_submission(
@@ -630,9 +636,14 @@ def validate_submission(
                 folder_standard(r.path, [*r.datasets, *(Path(n).stem for n in r.unreadable)], choice.kind) for r in read
             ]
             checked = [
-                DatasetFolder(r.path, kind, r.datasets, define, r.unreadable).decide(
-                    choice.versions.get(kind), choice.packages.get(kind)
-                )
+                DatasetFolder(
+                    r.path,
+                    kind,
+                    r.datasets,
+                    define,
+                    r.unreadable,
+                    documents=linked_documents(define) if define is not None else None,
+                ).decide(choice.versions.get(kind), choice.packages.get(kind))
                 for r, kind, define in zip(read, kinds, described, strict=True)
             ]
             with progress.step("run rules", f"{len(rules)} rules on {sum(len(r.datasets) for r in read)} datasets"):
@@ -724,6 +735,8 @@ def regenerate_defines(out_dir: Path, spec_dir: Path | None = None) -> dict[str,
         document = define_of_folder(study, specs, datasets, folder, standard=standard, documents=documents)
         model = write_define(document, folder)
         write_reviewer_guide(study, standard, folder, frames, conformance, documents, {})
+        # The link rules are not run here (no documents recorded): package_problems checks the
+        # same links on the files just written, so each broken link is one problem.
         problems += define_problems(DatasetFolder(folder, standard.lower(), datasets, model), rules)
         problems += package_problems(folder / DEFINE_FILE)
         written[standard] = folder / DEFINE_FILE

@@ -9,6 +9,7 @@ the same way as the define.xml beside them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,6 +81,53 @@ class DefinedDataset:
 
 
 @dataclass(frozen=True)
+class DocumentLeaf:
+    """A def:leaf outside the datasets (aCRF, reviewer's guide, a report): the file a reviewer
+    opens from define.xml. The datasets' own leaves are `DefinedDataset.href` (rule DX0009)."""
+
+    leaf_id: str
+    href: str  # xlink:href, relative to define.xml's folder
+    # Its line in define.xml; None for a document built in memory. Where, not what: not compared.
+    line: int | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class PageReference:
+    """A def:PDFPageRef: pages (or named destinations) of the document its def:DocumentRef names."""
+
+    leaf_id: str
+    kind: str  # Type: "PhysicalRef" or "NamedDestination"
+    pages: tuple[str, ...]  # PageRefs, then FirstPage and LastPage, as written
+    line: int | None = field(default=None, compare=False)  # in define.xml (not compared)
+
+
+@dataclass(frozen=True)
+class OidReference:
+    """An OID that must name a definition of the same define.xml but that the schema cannot
+    check (ARM's ItemGroupOID, ItemOID and WhereClauseOID, a where clause's def:ItemOID)."""
+
+    kind: str  # "ItemGroupOID" | "ItemOID" | "WhereClauseOID"
+    oid: str
+    line: int | None = field(default=None, compare=False)  # in define.xml (not compared)
+
+
+@dataclass(frozen=True)
+class ItemLocation:
+    """An ItemDef named by its OID, with the line of the element concerned."""
+
+    oid: str
+    line: int | None = field(default=None, compare=False)  # in define.xml (not compared)
+
+
+@dataclass(frozen=True)
+class SchemaError:
+    """One message of the Define-XML 2.1 schema (with ARM 1.0 when the document has ARM)."""
+
+    message: str
+    line: int | None = field(default=None, compare=False)  # in define.xml (not compared)
+
+
+@dataclass(frozen=True)
 class DefineModel:
     """A whole define.xml: the datasets it describes and the standards and CT it cites."""
 
@@ -96,3 +144,12 @@ class DefineModel:
     # The file it was read from or written to; None for a document only in memory. The
     # def:leaf hrefs are relative to its folder.
     path: Path | None = None
+    # The links the schema cannot check, for the DX link rules and the package check of convert.
+    documents: tuple[DocumentLeaf, ...] = ()
+    page_references: tuple[PageReference, ...] = ()
+    # Collected variables whose source is the investigator, without a page of the aCRF.
+    collected_without_page: tuple[ItemLocation, ...] = ()
+    oid_references: tuple[OidReference, ...] = ()
+    defined_oids: Mapping[str, frozenset[str]] = field(default_factory=dict)  # kind -> OIDs defined
+    # The schema's messages; None when it was not checked (Define-XML 1.0/2.0: no shipped schema).
+    schema_errors: tuple[SchemaError, ...] | None = None

@@ -17,8 +17,18 @@ from pathlib import Path
 
 from lxml import etree
 
-from cdisc_cup.define.document import parse_define
-from cdisc_cup.define.model import DefinedCodelist, DefinedDataset, DefinedVariable, DefineModel
+from cdisc_cup.define.document import ARM_NS, parse_define
+from cdisc_cup.define.model import (
+    DefinedCodelist,
+    DefinedDataset,
+    DefinedVariable,
+    DefineModel,
+    DocumentLeaf,
+    ItemLocation,
+    OidReference,
+    PageReference,
+)
+from cdisc_cup.define.validate import schema_errors
 
 DEF_NAMESPACES = (
     "http://www.cdisc.org/ns/def/v1.0",
@@ -111,7 +121,80 @@ def define_of(document: etree._ElementTree, path: Path | None = None) -> DefineM
         metadata_version_oid=versions[0].get("OID", "") if versions else "",
         created=root.get("CreationDateTime"),
         path=path,
+        **_links(root),
+        # Only Define-XML 2.1 has its schema shipped; the pilot's 1.0 is read, not schema-checked.
+        schema_errors=tuple(schema_errors(document)) if version.startswith("2.1") else None,
     )
+
+
+def _line(element: etree._Element) -> int | None:
+    return element.sourceline or None
+
+
+# The OIDs of the Analysis Results Metadata and of where clauses that must name a definition:
+# (element, the attribute holding the OID, the parent it must sit in or None, kind). The ARM
+# elements are those of ARM 1.0's namespace: the CDISC pilot's draft "adamref" extension
+# (before ARM) nests its references differently and is not checked.
+_OID_REFERENCES = (
+    ("AnalysisDataset", "ItemGroupOID", None, "ItemGroupOID"),
+    ("AnalysisVariable", "ItemOID", None, "ItemOID"),
+    ("WhereClauseRef", "WhereClauseOID", "AnalysisDataset", "WhereClauseOID"),
+    ("RangeCheck", "ItemOID", "WhereClauseDef", "ItemOID"),
+)
+_ARM_ELEMENTS = frozenset({"AnalysisDataset", "AnalysisVariable"})
+
+
+def _in_arm(element: etree._Element) -> bool:
+    """Whether an ARM element (or the parent of a WhereClauseRef) is in ARM 1.0's namespace."""
+    return etree.QName(element).namespace == ARM_NS
+
+
+def _links(root: etree._Element) -> dict[str, object]:
+    """What the link checks read (`define.references`): the documents' leaves, the page
+    references, collected variables without a page, the OIDs of ARM and where clauses, and the
+    OIDs defined. Read by local name, so Define-XML 1.0 gives its leaves too."""
+    documents = tuple(
+        DocumentLeaf(leaf.get("ID", ""), _attribute(leaf, "href") or "", _line(leaf))
+        for leaf in _elements(root, "leaf")
+        if not _is_element(leaf.getparent(), "ItemGroupDef")
+    )
+    pages = []
+    for reference in _elements(root, "PDFPageRef"):
+        numbers = (reference.get("PageRefs") or "").split()
+        numbers += [reference.get(bound, "") for bound in ("FirstPage", "LastPage") if reference.get(bound)]
+        leaf_id = reference.getparent().get("leafID", "")
+        pages.append(PageReference(leaf_id, reference.get("Type", ""), tuple(numbers), _line(reference)))
+    unpaged = tuple(
+        ItemLocation(item.get("OID", ""), _line(origin))
+        for item in _elements(root, "ItemDef")
+        for origin in _children(item, "Origin")
+        if origin.get("Type") == "Collected"
+        and origin.get("Source") == "Investigator"
+        and not any(_children(ref, "PDFPageRef") for ref in _children(origin, "DocumentRef"))
+    )
+    references = tuple(
+        OidReference(kind, _attribute(element, attribute) or "", _line(element))
+        for name, attribute, parent, kind in _OID_REFERENCES
+        for element in _elements(root, name)
+        if (parent is None or _is_element(element.getparent(), parent))
+        and (name not in _ARM_ELEMENTS or _in_arm(element))
+        and (parent != "AnalysisDataset" or _in_arm(element.getparent()))
+    )
+    defined = {
+        kind: frozenset(e.get("OID", "") for e in _elements(root, name))
+        for kind, name in (
+            ("ItemGroupOID", "ItemGroupDef"),
+            ("ItemOID", "ItemDef"),
+            ("WhereClauseOID", "WhereClauseDef"),
+        )
+    }
+    return {
+        "documents": documents,
+        "page_references": tuple(pages),
+        "collected_without_page": unpaged,
+        "oid_references": references,
+        "defined_oids": defined,
+    }
 
 
 def _variable(

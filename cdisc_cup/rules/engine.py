@@ -25,6 +25,7 @@ import pandas as pd
 
 from cdisc_cup import __version__, ct
 from cdisc_cup.define.model import DefineModel
+from cdisc_cup.define.references import LinkedDocument
 from cdisc_cup.errors import display_path
 from cdisc_cup.findings import (
     DATASET_COLUMNS,
@@ -260,13 +261,15 @@ def validate_datasets(
     define: DefineModel | None = None,
     rules: Iterable[Rule] | None = None,
     unreadable: Mapping[str, str] | None = None,
+    documents: Mapping[str, LinkedDocument] | None = None,
 ) -> RuleResults:
     """Findings (FINDING_COLUMNS) of the rules on these datasets, and every rule's status.
 
     `datasets` maps a dataset name to a `Dataset` or a `(frame, label, variables)`
     tuple; `standard` is "sdtm", "adam" or None/"auto" to detect it from the names.
     `define` is the model of their define.xml (`cdisc_cup.define.read`), if they have one.
-    `unreadable` names files that could not be read (reported by rule XP0001).
+    `unreadable` names files that could not be read (reported by rule XP0001); `documents`
+    what is known of the files define.xml links to (`define.references.linked_documents`).
     """
     views = {name.upper(): as_view(name, source) for name, source in datasets.items()}
     names = list(views) or [Path(n).stem.upper() for n in unreadable or {}]
@@ -274,7 +277,14 @@ def validate_datasets(
     terminology = ct.terminology(
         sdtm=ct.chosen_package("SDTM", cited)[0], adam=ct.chosen_package("ADaM", cited)[0]
     )  # as `DatasetFolder.decide` chooses: the define.xml's packages, else the newest shipped
-    study = Study(views, dataset_standards(names, standard), define, dict(unreadable or {}), terminology=terminology)
+    study = Study(
+        views,
+        dataset_standards(names, standard),
+        define,
+        dict(unreadable or {}),
+        terminology=terminology,
+        documents=documents,
+    )
     return run_rules(study, shipped_rules() if rules is None else rules)
 
 
@@ -297,6 +307,10 @@ class DatasetFolder:
     ig_version: str | None = None  # None: as define.xml declares it, else the latest
     ct_package: str | None = None  # e.g. "SDTM CT 2015-12-18"; None: as define.xml cites it, else the newest
     notes: tuple[str, ...] = ()  # why a version or package was chosen, when it is not the one declared
+    # The files define.xml links to (aCRF, guides), by href: recorded by whoever reads the
+    # folder (`define.references.linked_documents`), since the engine reads no files. None:
+    # not looked at, and the DX link rules are not applicable.
+    documents: Mapping[str, LinkedDocument] | None = None
 
     @property
     def decided(self) -> bool:
@@ -335,6 +349,7 @@ def validate_folders(folders: Sequence[DatasetFolder], rules: Sequence[Rule] | N
             per_folder,
             versions,
             terminology,
+            folder.documents,
         )
         for folder in folders
         if folder.datasets
@@ -353,11 +368,12 @@ def _run(
     rules: Sequence[Rule],
     versions: Mapping[str, str],
     terminology: ct.Terminology,
+    documents: Mapping[str, LinkedDocument] | None = None,
 ) -> RuleResults:
     views = {name.upper(): as_view(name, source) for name, source in datasets.items()}
     names = list(views) or [Path(n).stem.upper() for n in unreadable]
     kinds = {n: standards.get(n, detect_standard(names)) for n in names}
-    study = Study(views, kinds, define, dict(unreadable), dict(versions), terminology)
+    study = Study(views, kinds, define, dict(unreadable), dict(versions), terminology, documents)
     return run_rules(study, rules)
 
 

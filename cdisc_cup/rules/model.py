@@ -16,6 +16,7 @@ from typing import Any
 
 from cdisc_cup import ct
 from cdisc_cup.define.model import DefineModel
+from cdisc_cup.define.references import LinkedDocument
 from cdisc_cup.findings import Severity
 from cdisc_cup.rules.igmeta import latest
 from cdisc_cup.xpt.model import Dataset
@@ -117,6 +118,9 @@ class Study:
     unreadable: Mapping[str, str] = field(default_factory=dict)  # file name -> why it cannot be read
     ig_versions: Mapping[str, str] = field(default_factory=dict)  # "sdtm" -> "3.3"; missing: the latest
     terminology: ct.Terminology = field(default_factory=ct.terminology)  # the CT packages values are checked with
+    # The documents define.xml links to, by href, as the folder reading found them (None: not
+    # looked at, so the link rules are not applicable).
+    documents: Mapping[str, LinkedDocument] | None = None
 
     def standard_of(self, dataset: Dataset) -> str:
         return self.standards.get(dataset.name, "sdtm")

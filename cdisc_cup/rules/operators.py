@@ -16,7 +16,6 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
 
 import numpy as np
 import pandas as pd
@@ -25,6 +24,15 @@ from cdisc_cup import ct
 from cdisc_cup.columns import byte_lengths, has_unprintable, is_in, text_codes
 from cdisc_cup.constants import MAX_CHAR_LENGTH, MAX_LABEL_LENGTH, MAX_NAME_LENGTH
 from cdisc_cup.define.model import DefinedDataset, DefinedVariable, DefineModel
+from cdisc_cup.define.references import (
+    LinkedDocument,
+    LinkProblem,
+    arm_problems,
+    collected_problems,
+    leaf_problems,
+    leaf_target,
+    page_problems,
+)
 from cdisc_cup.derivations.dates import iso_dates
 from cdisc_cup.rules import conditions
 from cdisc_cup.rules.igmeta import ig_dataset_variables
@@ -662,11 +670,10 @@ def define_data_type_match(study: Study, dataset: Dataset) -> pd.DataFrame:
 def _href_target(define: DefineModel, dataset: Dataset, href: str) -> str | None:
     """The local file a def:leaf href points to, relative to define.xml's folder (the dataset's
     when define.xml is only in memory); None for a URL of another scheme."""
-    parsed = urlparse(href)
-    if parsed.scheme not in ("", "file") or dataset.path is None:
+    if dataset.path is None:
         return None
-    base = define.path.parent if define.path is not None else dataset.path.parent
-    return os.path.normpath(Path(base, unquote(parsed.path)).absolute())
+    target = leaf_target(define.path.parent if define.path is not None else dataset.path.parent, href)
+    return None if target is None else os.path.normpath(target.absolute())
 
 
 @operator
@@ -771,6 +778,66 @@ def define_keys_unique(study: Study, dataset: Dataset, *, max_groups: int = 100)
         )
         hits = _concat([hits, item_hits([{"variable": keys[-1], "value": str(more), "message": note}])])
     return hits
+
+
+def _documents(study: Study) -> Mapping[str, LinkedDocument]:
+    """What the folder reading found of the files define.xml links to (not applicable when
+    nobody looked: a study put together in memory)."""
+    _define(study)
+    if study.documents is None:
+        raise NotApplicable("the documents define.xml links to were not looked at")
+    return study.documents
+
+
+def link_hits(problems: Sequence[LinkProblem]) -> pd.DataFrame:
+    """Hits of the link checks of `define.references`: one per root cause, worded by the check,
+    with its line in define.xml."""
+    return item_hits(
+        [
+            {
+                "dataset": "",
+                "value": problem.value,
+                "problem": problem.message,
+                "line": "" if problem.line is None else f" (define.xml line {problem.line})",
+            }
+            for problem in problems
+        ]
+    )
+
+
+@operator
+def define_leaf_files(study: Study, dataset: Dataset | None) -> pd.DataFrame:
+    """Every document define.xml links to (def:leaf of the aCRF, guides, reports) is a file beside it.
+
+    One finding per missing file, however many def:leaf elements name it (the CDISC pilot's
+    ADaM define.xml names one CSR PDF from 30 leaves, each with another #page=); the page
+    references into it are not findings of their own. The datasets' leaves are DX0009's."""
+    return link_hits(leaf_problems(_define(study), _documents(study)))
+
+
+@operator
+def define_pdf_pages(study: Study, dataset: Dataset | None) -> pd.DataFrame:
+    """Every page of a def:PDFPageRef lies inside its PDF (a NamedDestination is one the PDF defines).
+
+    One finding per page or destination that is not there, however many references point at
+    it, and one per PDF that cannot be read."""
+    return link_hits(page_problems(_define(study), _documents(study)))
+
+
+@operator
+def define_collected_pages(study: Study, dataset: Dataset | None) -> pd.DataFrame:
+    """Every collected variable whose source is the investigator names its aCRF page (def:Origin def:DocumentRef)."""
+    return link_hits(collected_problems(_define(study)))
+
+
+@operator
+def define_arm_references(study: Study, dataset: Dataset | None) -> pd.DataFrame:
+    """The OIDs of the Analysis Results Metadata and of where clauses name definitions of the define.xml.
+
+    ItemGroupOID, ItemOID and WhereClauseOID of arm:AnalysisDataset and arm:AnalysisVariable,
+    and the def:ItemOID of each where clause's RangeCheck: odm:oidref is plain text to the
+    schema, so a typo there is only found here. One finding per OID."""
+    return link_hits(arm_problems(_define(study)))
 
 
 SHOWN_TERMS = 10

@@ -14,7 +14,11 @@ base study (`base: sdtm | adam | both`, from `cases/_base_*.yaml`) and applies e
     define:  {drop: [AE.AETERM], extra: [AE.AENEW], labels: {AE: "..."}, lengths: {AE.AETERM: 10},
               orders: {AE.AETERM: 4}, types: {AE.AESEQ: text}, hrefs: {AE: ae1.xpt},  (OrderNumber, DataType, def:leaf)
               codelists: {DM.SEX: {values: [M, F], nci: C66731}},               (a CodeList; no nci: the sponsor's)
-              keys: {AE: [STUDYID, USUBJID, AEDECOD, AESTDTC]}}                 (ItemRef KeySequence)
+              keys: {AE: [STUDYID, USUBJID, AEDECOD, AESTDTC]},                 (ItemRef KeySequence)
+              documents: {LF.acrf: acrf.pdf}, pdfs: {acrf.pdf: 3},              (document leaves; PDFs written)
+              origins: {AE.AETERM: {leaf: LF.acrf, pages: "2 5"}},              (def:Origin Collected, Investigator;
+                                                                                 no leaf: no def:DocumentRef)
+              arm: {AE: [AETERM, AENONE]}}                                      (arm:AnalysisDataset and -Variables)
     unreadable: {xx.xpt: "reason"}
     standard: sdtm | adam
     expect:  [{dataset: AE, variable: AEENDTC, row: 1}]                        (fail only)
@@ -35,9 +39,11 @@ from typing import Any
 import pandas as pd
 import pyreadstat
 import yaml
+from pypdf import PdfWriter
 
 from cdisc_cup.define.model import DefineModel
 from cdisc_cup.define.read import read_define
+from cdisc_cup.define.references import LinkedDocument, linked_documents
 from cdisc_cup.rules.engine import RuleResults, validate_datasets
 from cdisc_cup.rules.igmeta import ig_variables
 from cdisc_cup.xpt.model import Dataset, XptVariable
@@ -83,6 +89,7 @@ class Scenario:
     unreadable: dict[str, str]
     standard: str | None
     expect: list[dict[str, Any]]
+    documents: dict[str, LinkedDocument] | None = None  # the files define.xml links to, as on disk
 
 
 def _view(name: str, spec: dict[str, Any]) -> Dataset:
@@ -106,6 +113,46 @@ def _codelist_xml(oid: str, codelist: dict[str, Any]) -> str:
     return f'<CodeList OID="{oid}" Name="{oid}" DataType="text">{items}{alias}</CodeList>'
 
 
+def _origin_xml(origin: dict[str, Any] | None) -> str:
+    """A collected origin whose source is the investigator, with its aCRF pages when it names a leaf."""
+    if origin is None:
+        return ""
+    reference = (
+        f'<def:DocumentRef leafID="{origin["leaf"]}"><def:PDFPageRef PageRefs="{origin.get("pages", "1")}" '
+        'Type="PhysicalRef"/></def:DocumentRef>'
+        if origin.get("leaf")
+        else ""
+    )
+    return f'<def:Origin Type="Collected" Source="Investigator">{reference}</def:Origin>'
+
+
+def _arm_xml(arm: dict[str, list[str]]) -> str:
+    """Analysis Results Metadata naming a dataset's variables (by their OIDs IT.<dataset>.<variable>)."""
+    if not arm:
+        return ""
+    datasets = "".join(
+        f'<arm:AnalysisDataset ItemGroupOID="IG.{name}">'
+        + "".join(f'<arm:AnalysisVariable ItemOID="IT.{name}.{variable}"/>' for variable in variables)
+        + "</arm:AnalysisDataset>"
+        for name, variables in arm.items()
+    )
+    return (
+        '<arm:AnalysisResultDisplays><arm:ResultDisplay OID="RD.1" Name="T1"><arm:AnalysisResult OID="AR.1">'
+        f"<arm:AnalysisDatasets>{datasets}</arm:AnalysisDatasets>"
+        "</arm:AnalysisResult></arm:ResultDisplay></arm:AnalysisResultDisplays>"
+    )
+
+
+def _write_pdfs(folder: Path, pdfs: dict[str, int]) -> None:
+    """Blank PDFs of so many pages (pypdf), as the documents define.xml links to."""
+    for name, pages in pdfs.items():
+        writer = PdfWriter()
+        for _ in range(pages):
+            writer.add_blank_page(width=595, height=842)
+        with (folder / name).open("wb") as file:
+            writer.write(file)
+
+
 def _define_xml(datasets: dict[str, Dataset], edits: dict[str, Any]) -> str:
     drop = set(edits.get("drop", []))
     labels = edits.get("labels", {})
@@ -115,6 +162,7 @@ def _define_xml(datasets: dict[str, Dataset], edits: dict[str, Any]) -> str:
     hrefs = edits.get("hrefs", {})
     codelists = edits.get("codelists", {})
     keys = edits.get("keys", {})
+    origins = edits.get("origins", {})
     groups, items = [], []
     for name, view in datasets.items():
         if name in drop:
@@ -134,7 +182,8 @@ def _define_xml(datasets: dict[str, Dataset], edits: dict[str, Any]) -> str:
             items.append(
                 f'<ItemDef OID="IT.{key}" Name="{meta.name}" DataType="{data_type}" '
                 f'Length="{lengths.get(key, meta.length)}"><Description><TranslatedText xml:lang="en">'
-                f"{labels.get(key, meta.label)}</TranslatedText></Description>{codelist}</ItemDef>"
+                f"{labels.get(key, meta.label)}</TranslatedText></Description>{codelist}"
+                f"{_origin_xml(origins.get(key))}</ItemDef>"
             )
         for key in [k for k in edits.get("extra", []) if k.startswith(f"{name}.")]:
             refs.append(f'<ItemRef ItemOID="IT.{key}" Mandatory="No"/>')
@@ -151,11 +200,17 @@ def _define_xml(datasets: dict[str, Dataset], edits: dict[str, Any]) -> str:
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n<ODM xmlns="http://www.cdisc.org/ns/odm/v1.3" '
         'xmlns:def="http://www.cdisc.org/ns/def/v2.1" xmlns:xlink="http://www.w3.org/1999/xlink" '
+        'xmlns:arm="http://www.cdisc.org/ns/arm/v1.0" '
         'ODMVersion="1.3.2" FileType="Snapshot" FileOID="F">'
         '<Study OID="S"><MetaDataVersion OID="MDV" Name="MDV" def:DefineVersion="2.1.0">'
         + "".join(groups)
         + "".join(items)
         + "".join(_codelist_xml(f"CL.{key}", codelist) for key, codelist in codelists.items())
+        + "".join(
+            f'<def:leaf ID="{leaf}" xlink:href="{href}"><def:title>{href}</def:title></def:leaf>'
+            for leaf, href in edits.get("documents", {}).items()
+        )
+        + _arm_xml(edits.get("arm", {}))
         + "</MetaDataVersion></Study></ODM>\n"
     )
 
@@ -205,18 +260,31 @@ def build(scenario: dict[str, Any], folder: Path) -> Scenario:
         datasets[name] = _replace_meta(datasets[name], variable, length=length)
     datasets = {name: replace(view, path=folder / f"{name.lower()}.xpt") for name, view in datasets.items()}
     define = None
+    documents = None
     if "define" in scenario:
         define_path = folder / "define.xml"
-        define_path.write_text(_define_xml(datasets, scenario["define"] or {}), encoding="utf-8")
+        edits = scenario["define"] or {}
+        define_path.write_text(_define_xml(datasets, edits), encoding="utf-8")
+        _write_pdfs(folder, edits.get("pdfs", {}))
         define = read_define(define_path)
+        documents = linked_documents(define)
     return Scenario(
-        datasets, define, scenario.get("unreadable", {}), scenario.get("standard"), scenario.get("expect", [])
+        datasets,
+        define,
+        scenario.get("unreadable", {}),
+        scenario.get("standard"),
+        scenario.get("expect", []),
+        documents,
     )
 
 
 def run(scenario: Scenario) -> RuleResults:
     return validate_datasets(
-        scenario.datasets, standard=scenario.standard, define=scenario.define, unreadable=scenario.unreadable
+        scenario.datasets,
+        standard=scenario.standard,
+        define=scenario.define,
+        unreadable=scenario.unreadable,
+        documents=scenario.documents,
     )
 
 
