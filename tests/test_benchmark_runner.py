@@ -5,10 +5,13 @@ Only the shape and sanity of the report are checked; no timing assertions.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 RUNNER = REPO / "benchmarks" / "run.py"
@@ -54,3 +57,24 @@ def test_runner_reports_stages_and_totals(tmp_path: Path) -> None:
     assert (work / f"export-{PATIENTS}p" / "patients.csv").is_file()
     dm_records = re.search(r"DM ([\d,]+)", report)
     assert dm_records is not None and number(dm_records.group(1)) == PATIENTS
+
+
+def test_an_export_cached_by_another_generator_version_is_made_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = importlib.util.spec_from_file_location("benchmark_runner", RUNNER)
+    assert spec is not None and spec.loader is not None
+    runner = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, runner)  # its dataclasses look their module up
+    spec.loader.exec_module(runner)
+    folder = runner.export_folder(tmp_path, 5)
+    stamp = folder / runner.GENERATOR_STAMP
+    assert stamp.read_text() == runner.generator_stamp()
+    patients = (folder / "patients.csv").read_bytes()
+    assert runner.export_folder(tmp_path, 5) == folder and (folder / "patients.csv").read_bytes() == patients
+    (folder / "patients.csv").write_text("left by an older generator")
+    assert runner.export_folder(tmp_path, 5) == folder  # same stamp: the cache is used
+    assert (folder / "patients.csv").read_text() == "left by an older generator"
+    stamp.unlink()  # exports of the runner before the stamp have none
+    runner.export_folder(tmp_path, 5)
+    assert (folder / "patients.csv").read_bytes() == patients

@@ -107,17 +107,22 @@ def yes_no(flags: Sequence[bool] | np.ndarray | pd.Series) -> np.ndarray:
 
 
 def seriousness_criteria(
-    serious: np.ndarray, fatal: np.ndarray, life_threatening: np.ndarray, hospitalised: np.ndarray
+    serious: np.ndarray,
+    fatal: np.ndarray,
+    life_threatening: np.ndarray,
+    hospitalised: np.ndarray,
+    disabling: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """The v1.1 criteria columns of the AE form: `Y`/`N` when the event is serious (at least one
     `Y`; a serious event none of whose criteria the generator chose is "other medically
-    important"), empty when it is not (FORMAT.md "adverse_events.csv")."""
+    important"), empty when it is not (FORMAT.md "adverse_events.csv"). `disabling` (default:
+    none) marks persistent disability; no generator makes a congenital anomaly."""
     serious = np.asarray(serious, dtype=bool)
     chosen = {
         "SDTH": np.asarray(fatal, dtype=bool),
         "SLIFE": np.asarray(life_threatening, dtype=bool),
         "SHOSP": np.asarray(hospitalised, dtype=bool),
-        "SDISAB": np.zeros(len(serious), dtype=bool),
+        "SDISAB": np.zeros(len(serious), dtype=bool) if disabling is None else np.asarray(disabling, dtype=bool),
         "SCONG": np.zeros(len(serious), dtype=bool),
     }
     chosen["SMIE"] = ~np.logical_or.reduce(list(chosen.values()))
