@@ -151,5 +151,3 @@ class DefineModel:
     collected_without_page: tuple[ItemLocation, ...] = ()
     oid_references: tuple[OidReference, ...] = ()
     defined_oids: Mapping[str, frozenset[str]] = field(default_factory=dict)  # kind -> OIDs defined
-    # The schema's messages; None when it was not checked (Define-XML 1.0/2.0: no shipped schema).
-    schema_errors: tuple[SchemaError, ...] | None = None

@@ -28,7 +28,6 @@ from cdisc_cup.define.model import (
     OidReference,
     PageReference,
 )
-from cdisc_cup.define.validate import schema_errors
 
 DEF_NAMESPACES = (
     "http://www.cdisc.org/ns/def/v1.0",
@@ -122,8 +121,6 @@ def define_of(document: etree._ElementTree, path: Path | None = None) -> DefineM
         created=root.get("CreationDateTime"),
         path=path,
         **_links(root),
-        # Only Define-XML 2.1 has its schema shipped; the pilot's 1.0 is read, not schema-checked.
-        schema_errors=tuple(schema_errors(document)) if version.startswith("2.1") else None,
     )
 
 

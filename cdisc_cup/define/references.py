@@ -42,6 +42,7 @@ from cdisc_cup.define.document import parse_define
 from cdisc_cup.define.documents import SubmissionDocuments
 from cdisc_cup.define.model import DefineModel
 from cdisc_cup.define.read import define_of
+from cdisc_cup.define.validate import schema_problems
 from cdisc_cup.errors import Problem, display_path
 
 
@@ -265,10 +266,11 @@ def package_problems(define_path: Path) -> list[Problem]:
     """Every broken link of a written define.xml (and its schema problems), with its line."""
     where = display_path(define_path)
     try:
-        define = define_of(parse_define(define_path), define_path)
+        document = parse_define(define_path)
     except (OSError, etree.XMLSyntaxError) as error:
         return [Problem(where, f"define.xml cannot be read as XML: {error}")]
-    problems = [Problem(where, error.message, line=error.line) for error in define.schema_errors or ()]
+    define = define_of(document, define_path)
+    problems = schema_problems(document, where)  # the file as written, with the ARM schema if it has ARM
     problems += [
         Problem(where, problem.message, line=problem.line, expected=problem.expected)
         for problem in [*dataset_leaf_problems(define), *link_problems(define, linked_documents(define))]
