@@ -59,6 +59,18 @@ def test_bad_input_exit_code_message_and_no_traceback(tmp_path: Path) -> None:
     assert not out.exists()
 
 
+def test_greek_letters_and_signs_are_written_out_for_xport(tmp_path: Path) -> None:
+    patients = [line.replace("Leichtketten lambda", "Leichtketten λ") for line in PATIENTS]
+    assert any("λ" in line for line in patients)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        main, ["convert", str(write_export(tmp_path / "export", patients=patients)), "--out", str(out), "--quiet"]
+    )
+    assert result.exit_code == 0, result.output
+    supp, _ = pyreadstat.read_xport(str(next(out.rglob("suppmh.xpt"))))
+    assert "Leichtketten lambda" in set(supp["QVAL"])
+
+
 def test_failed_run_leaves_previous_output_untouched(tmp_path: Path) -> None:
     export = write_export(tmp_path / "export")
     out = tmp_path / "out"

@@ -6,6 +6,8 @@ import unicodedata
 
 import pandas as pd
 
+GREEK_NAMES = ("alpha", "beta", "gamma", "delta", "epsilon", "kappa", "lambda", "sigma")
+
 # German letters first (ä -> ae is the convention a German reader expects, not a -> a);
 # then Unicode decomposition drops accents of any other Latin letters.
 GERMAN_TRANSLITERATION = str.maketrans(
@@ -29,13 +31,23 @@ GERMAN_TRANSLITERATION = str.maketrans(
         "‚": "'",
         "‘": "'",
         "’": "'",
+        # Signs of clinical notes, written out as a SAS programmer would type them.
+        "≥": ">=",
+        "≤": "<=",
+        "±": "+/-",
+        "×": "x",
+        "↑": "increased",
+        "↓": "decreased",
+        # Greek letters by name: light chains (κ, λ), IFN-α, β2-microglobulin, γ-GT.
+        **{letter: name for letter, name in zip("αβγδεκλσ", GREEK_NAMES, strict=True)},
+        **{letter.upper(): name.capitalize() for letter, name in zip("αβγδεκλσ", GREEK_NAMES, strict=True)},
     }
 )
 
 
 def _to_ascii(text: str) -> str:
-    """Accents are dropped (é -> e); a letter with no ASCII form (λ) is kept, so the
-    conformance check refuses it with its location instead of losing it silently."""
+    """Accents are dropped (é -> e); a character with no ASCII form and no name here (Ж) is
+    kept, so the conformance check refuses it with its location instead of losing it silently."""
     decomposed = unicodedata.normalize("NFKD", text.translate(GERMAN_TRANSLITERATION))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
