@@ -29,8 +29,6 @@ from cdisc_cup.spec.model import StudySpec
 BY = ["USUBJID"]
 
 # The paper's age groups: the dexamethasone dose halves from 75 years.
-AGE_BREAKS = (65, 75)
-AGE_LABELS = ("<65", "65-74", ">=75")
 
 BASELINES = (  # (findings domain, --TESTCD, ADSL variable): --STRESN of the --LOBXFL = Y record
     ("VS", "WEIGHT", "WEIGHTBL"),
@@ -144,6 +142,7 @@ def build_adsl(study: StudySpec, sdtm: Mapping[str, pd.DataFrame]) -> pd.DataFra
     spec = study.dataset("ADSL")
     parameters = study.parameters
     drug = str(parameters["reference_drug"])
+    age_groups = spec.variable("AGEGR1").value
     treatment_codes = {  # the sponsor codelist of TRT01PN: decode = the arm, value = its code
         term.decode: int(term.value) for term in study.terminology.codelist(spec.variable("TRT01PN").codelist).terms
     }
@@ -158,7 +157,12 @@ def build_adsl(study: StudySpec, sdtm: Mapping[str, pd.DataFrame]) -> pd.DataFra
 
     adsl = d.derive_vars_predecessor(dm, predecessors=predecessors(spec), sources={"DM": dm})
     adsl = d.derive_vars_group(
-        adsl, source="AGE", breaks=AGE_BREAKS, labels=AGE_LABELS, new_var="AGEGR1", new_var_n="AGEGR1N"
+        adsl,
+        source="AGE",
+        breaks=tuple(age_groups["breaks"]),  # the paper's groups, as the spec gives them
+        labels=tuple(age_groups["labels"]),
+        new_var="AGEGR1",
+        new_var_n="AGEGR1N",
     )
     adsl = d.derive_var_code(adsl, source="TRT01P", codes=treatment_codes, new_var="TRT01PN")
     adsl = d.derive_var_code(adsl, source="TRT01A", codes=treatment_codes, new_var="TRT01AN")

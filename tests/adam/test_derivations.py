@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from cdisc_cup.adam import derivations as d
-from cdisc_cup.adam.adsl import AGE_BREAKS, AGE_LABELS, administered, exposure
+from cdisc_cup.adam.adsl import administered, exposure
 from cdisc_cup.adam.dates import complete_date, impute_date, relative_day
 
 D = pd.Timestamp
@@ -159,8 +159,8 @@ def test_agegr1_boundaries() -> None:
     derived = d.derive_vars_group(
         pd.DataFrame({"AGE": [64, 65, 74, 75, None]}),
         source="AGE",
-        breaks=AGE_BREAKS,
-        labels=AGE_LABELS,
+        breaks=(65, 75),
+        labels=("<65", "65-74", ">=75"),
         new_var="AGEGR1",
         new_var_n="AGEGR1N",
     )
