@@ -126,6 +126,17 @@ def evaluate(condition: Condition, subjects: Subjects) -> pd.Series:
     return pd.Series(np.logical_and.reduce(masks), index=index).astype(bool)
 
 
+def names_read(condition: Condition | None, subject: str) -> list[str]:
+    """The raw columns (`subject` "column") or dataset variables ("variable") a condition
+    reads, nested conditions included, in order: what the engine must have in place before
+    it evaluates the condition, and what the annotated CRF shows a field selecting."""
+    if not isinstance(condition, Mapping):
+        return []
+    own = [condition[subject]] if isinstance(condition.get(subject), str) else []
+    nested = [*(condition.get("all") or []), *(condition.get("any") or []), condition.get("not")]
+    return own + [name for child in nested for name in names_read(child, subject)]
+
+
 def subjects_of(condition: Condition) -> list[str]:
     """The columns or variables a condition reads, in order (the first names a finding)."""
     for key in SUBJECTS:

@@ -79,7 +79,7 @@ def check_sources(study: StudySpec) -> None:
             )
             for key_path, source in sources
             if source_kind(dict(source)) != "derivation"
-            and _reads_variables(source.get("when"))
+            and conditions.names_read(source.get("when"), "variable")
             and _raw_columns(dict(source))
         ]
         for key_path, source in sources:
@@ -189,22 +189,13 @@ def _evaluate(
     return values
 
 
-def _reads_variables(condition: Any) -> bool:
-    """Whether a condition reads a variable of the dataset (`variable:`), not only raw columns."""
-    if isinstance(condition, Mapping):
-        return "variable" in condition or any(_reads_variables(condition.get(k)) for k in ("all", "any", "not"))
-    if isinstance(condition, list):
-        return any(_reads_variables(item) for item in condition)
-    return False
-
-
 def _is_record_level(source: ValueSource) -> bool:
     """Record-level sources are evaluated per block, the others once the blocks are stacked: a
     dataset-level derivation, and a source whose `when` reads variables (SV.SVOCCUR reads
     SVPRESP, itself derived from TV), so that the variables it reads are in place."""
     if source_kind(dict(source)) == "derivation":
         return CATALOGUE[source["derivation"]].level == "record"
-    return not _reads_variables(source.get("when"))
+    return not conditions.names_read(source.get("when"), "variable")
 
 
 def _typed(values: pd.Series, variable: VariableSpec) -> pd.Series:
@@ -334,14 +325,12 @@ def _sorted(spec: DatasetSpec, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _raw_columns(source: Any) -> list[str]:
-    """The raw columns a value source (or condition) reads: `column`, `columns`, `when`."""
-    if isinstance(source, Mapping):
-        found = [source["column"]] if isinstance(source.get("column"), str) else []
-        found += [c for c in source.get("columns") or [] if isinstance(c, str)]
-        return found + [c for key in ("when", "all", "any", "not") for c in _raw_columns(source.get(key))]
-    if isinstance(source, list):
-        return [c for item in source for c in _raw_columns(item)]
-    return []
+    """The raw columns a value source (or a block's `where`) reads: `column`, `columns` and
+    those of its `when`."""
+    if not isinstance(source, Mapping):
+        return []
+    columns = [c for c in source.get("columns") or [] if isinstance(c, str)]
+    return [*conditions.names_read(source, "column"), *columns, *conditions.names_read(source.get("when"), "column")]
 
 
 def _optional_raw_columns(spec: DatasetSpec) -> dict[str, list[tuple[str, str]]]:

@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cdisc_cup.conditions import Condition
+from cdisc_cup.conditions import Condition, names_read
 from cdisc_cup.spec.model import DatasetSpec, RawColumnSpec, RawFileSpec, StudySpec, ValueSource
 
 NOT_SUBMITTED = "NOT SUBMITTED"
@@ -115,17 +115,6 @@ def _constants(values: Mapping[str, ValueSource]) -> dict[str, str]:
     }
 
 
-def _condition_columns(condition: Any) -> Iterator[str]:
-    """The raw columns a condition reads (`variable:` subjects are dataset variables)."""
-    if isinstance(condition, Mapping):
-        if isinstance(condition.get("column"), str):
-            yield condition["column"]
-        for key in ("all", "any"):
-            for child in condition.get(key) or []:
-                yield from _condition_columns(child)
-        yield from _condition_columns(condition.get("not"))
-
-
 def _named(value: Any) -> Iterator[str]:
     if isinstance(value, str):
         yield value
@@ -152,7 +141,7 @@ class _Resolver:
         (of `from:`'s file when it names one), and its `when:` condition."""
         default = self.files.get(source["from"], block_file) if isinstance(source.get("from"), str) else block_file
         names = [n for key, value in source.items() if key not in NOT_COLUMNS | {"when", "from"} for n in _named(value)]
-        names += list(_condition_columns(source.get("when")))
+        names += names_read(source.get("when"), "column")
         found = (self.column(name, default) for name in names)
         return list(dict.fromkeys(pair for pair in found if pair is not None))
 
@@ -214,7 +203,7 @@ def _dataset_annotations(
                 yield pair, Annotation(spec.name, variable.name, origin, qualifiers, tuple(constants.items()))
         if block.where is None:
             continue
-        for column in _condition_columns(block.where):
+        for column in names_read(block.where, "column"):
             pair = resolver.column(column, raw)
             if pair is not None and pair not in feeding:
                 selection = condition_text(block.where)
