@@ -11,7 +11,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from cdisc_cup.adam.adae import build_adae
-from cdisc_cup.adam.adsl import build_adsl
+from cdisc_cup.adam.adsl import build_adsl, exposure
 from cdisc_cup.adam.derivations import CATALOGUE
 from cdisc_cup.spec.model import StudySpec
 
@@ -20,5 +20,7 @@ __all__ = ["CATALOGUE", "build_adae", "build_adsl", "derive_adam"]
 
 def derive_adam(study: StudySpec, sdtm: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """{"ADSL": ..., "ADAE": ...}, each with the spec's variables in spec order."""
-    adsl = build_adsl(study, sdtm)
-    return {"ADSL": adsl, "ADAE": build_adae(study, sdtm, adsl)}
+    # EX with cycle, day and start date, derived once: both datasets select on it.
+    ex = exposure(sdtm["EX"], visitnum_cycle_divisor=int(study.parameters["visitnum_cycle_divisor"]))
+    adsl = build_adsl(study, sdtm, ex)
+    return {"ADSL": adsl, "ADAE": build_adae(study, sdtm, adsl, ex)}

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from cdisc_cup.adam import derivations as d
-from cdisc_cup.adam.adsl import BY, administered, exposure
+from cdisc_cup.adam.adsl import BY, administered
 from cdisc_cup.adam.spec import predecessors, shape_to_spec
 from cdisc_cup.spec.model import StudySpec
 
@@ -44,12 +44,14 @@ OCCURRENCE_FLAGS = (  # (by variables besides USUBJID, order, flag)
 )
 
 
-def build_adae(study: StudySpec, sdtm: Mapping[str, pd.DataFrame], adsl: pd.DataFrame) -> pd.DataFrame:
-    """ADAE in spec order; ADSL must be the frame `build_adsl` returned."""
+def build_adae(
+    study: StudySpec, sdtm: Mapping[str, pd.DataFrame], adsl: pd.DataFrame, ex: pd.DataFrame
+) -> pd.DataFrame:
+    """ADAE in spec order; ADSL must be the frame `build_adsl` returned, `ex` the `exposure`
+    of SDTM EX it was built with."""
     spec = study.dataset("ADAE")
     parameters = study.parameters
     drug = str(parameters["reference_drug"])
-    ex = exposure(sdtm["EX"], visitnum_cycle_divisor=int(parameters["visitnum_cycle_divisor"]))
     cycles = d.summarise(
         ex, by_vars=[*BY, "EXCYCLE"], new_vars={CYCLE_START: ("EXSTDT", "min")}, filter=administered(ex)
     )

@@ -137,8 +137,9 @@ def death_cause_events(sdtm: Mapping[str, pd.DataFrame]) -> list[d.Event]:
     ]
 
 
-def build_adsl(study: StudySpec, sdtm: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """ADSL in spec order; dates as datetime64 (written as SAS dates with DATE9.)."""
+def build_adsl(study: StudySpec, sdtm: Mapping[str, pd.DataFrame], ex: pd.DataFrame) -> pd.DataFrame:
+    """ADSL in spec order; dates as datetime64 (written as SAS dates with DATE9.). `ex` is
+    `exposure` of SDTM EX, derived once for ADSL and ADAE."""
     spec = study.dataset("ADSL")
     parameters = study.parameters
     drug = str(parameters["reference_drug"])
@@ -147,7 +148,6 @@ def build_adsl(study: StudySpec, sdtm: Mapping[str, pd.DataFrame]) -> pd.DataFra
         term.decode: int(term.value) for term in study.terminology.codelist(spec.variable("TRT01PN").codelist).terms
     }
     dm = sdtm["DM"]
-    ex = exposure(sdtm["EX"], visitnum_cycle_divisor=int(parameters["visitnum_cycle_divisor"]))
     dosed, dosed_with_drug = administered(ex), administered(ex, drug)
     in_planned_unit = (text_or_null(ex["EXDOSU"]) == str(parameters["reference_drug_dose_unit"])).fillna(False)
     mh = d.derive_vars_dt(sdtm["MH"], dtc="MHSTDTC", new_var="MHSTDT", flag_var="MHSTDTF", date_imputation="first")
