@@ -158,7 +158,8 @@ def _domain_box_text(dataset: str, labels: dict[str, str]) -> str:
 
 
 def _domain_rows(form: CrfForm, labels: dict[str, str]) -> list[list[tuple[str, float]]]:
-    """The domain boxes of a form, left to right in rows across the page: (dataset, width)."""
+    """The domain boxes of a form, left to right in rows across the page: (dataset, width);
+    none for a form that feeds no dataset (every field NOT SUBMITTED)."""
     rows: list[list[tuple[str, float]]] = [[]]
     used = 0.0
     for dataset in form.datasets:
@@ -170,7 +171,7 @@ def _domain_rows(form: CrfForm, labels: dict[str, str]) -> list[list[tuple[str, 
             used = 0.0
         rows[-1].append((dataset, width))
         used += width + GAP
-    return rows
+    return [row for row in rows if row]
 
 
 def layout(forms: Sequence[CrfForm], labels: dict[str, str]) -> list[FormPage]:
@@ -333,17 +334,21 @@ def _text_width(text: str, font: str, size: float) -> float:
 # --- the front matter: title, legend, contents ----------------------------------------------
 
 
-def _contents(forms: Sequence[CrfForm], pages: list[FormPage], front: int) -> tuple[list[tuple[str, str]], list]:
-    """Contents lines: (kind, text, destination, page) for forms, then domains with their forms."""
-    first_page = {}
-    for number, page in enumerate(pages, start=front + 1):
-        first_page.setdefault(page.form.name, number)
-    form_lines = [(f"{form.title} ({form.file})", f"form.{form.name}", first_page[form.name]) for form in forms]
+def _domains(forms: Sequence[CrfForm]) -> dict[str, list[CrfForm]]:
+    """Each domain with the forms that feed it, in form order: the contents and the bookmarks."""
     domains: dict[str, list[CrfForm]] = {}
     for form in forms:
         for dataset in form.datasets:
             domains.setdefault(dataset, []).append(form)
-    return form_lines, list(domains.items())
+    return domains
+
+
+def _contents(forms: Sequence[CrfForm], pages: list[FormPage], front: int) -> list[tuple[str, str, int]]:
+    """Contents lines of the forms: (text, destination, first page)."""
+    first_page = {}
+    for number, page in enumerate(pages, start=front + 1):
+        first_page.setdefault(page.form.name, number)
+    return [(f"{form.title} ({form.file})", f"form.{form.name}", first_page[form.name]) for form in forms]
 
 
 FRONT_LINE = 13.0
@@ -351,30 +356,40 @@ FRONT_TOP = TOP - 150  # below the title and the legend
 
 
 def _front_line_count(forms: Sequence[CrfForm]) -> int:
-    domains = {d for form in forms for d in form.datasets}
-    links = sum(len(form.datasets) for form in forms)
-    return 4 + len(forms) + len(domains) + links
+    """As many as `_front_lines` yields: two headings and a blank, the forms, each domain and
+    its forms."""
+    return 3 + len(forms) + sum(1 + len(in_forms) for in_forms in _domains(forms).values())
+
+
+def _front_positions(count: int) -> list[tuple[int, float]]:
+    """The page (1, 2, ...) and baseline of each of `count` contents lines: the first page
+    starts below the title and the legend, the next ones at the top. One stepping serves the
+    number of front pages, which every form's page number depends on, and the drawing."""
+    positions, page, y = [], 1, FRONT_TOP + FRONT_LINE
+    for _ in range(count):
+        if y - FRONT_LINE < BOTTOM:
+            page, y = page + 1, TOP
+        y -= FRONT_LINE
+        positions.append((page, y))
+    return positions
 
 
 def _front_pages(forms: Sequence[CrfForm]) -> int:
-    first = int((FRONT_TOP - BOTTOM) // FRONT_LINE)
-    more = int((TOP - BOTTOM) // FRONT_LINE)
-    remaining = _front_line_count(forms) - first
-    return 1 + (0 if remaining <= 0 else -(-remaining // more))
+    return _front_positions(_front_line_count(forms))[-1][0]
 
 
 def _front_lines(
     drawing: _Drawing, forms: Sequence[CrfForm], pages: list[FormPage]
 ) -> Iterator[tuple[str, str, str | None, int | None]]:
     """(style, text, destination, page) of each contents line."""
-    form_lines, domains = _contents(forms, pages, drawing.front_pages)
+    form_lines = _contents(forms, pages, drawing.front_pages)
     first_page = {dest: page for _, dest, page in form_lines}
     yield "heading", "Forms", None, None
     for text, dest, page in form_lines:
         yield "entry", text, dest, page
     yield "blank", "", None, None
     yield "heading", "Domains", None, None
-    for dataset, in_forms in domains:
+    for dataset, in_forms in _domains(forms).items():
         yield "domain", f"{dataset} = {drawing.labels.get(dataset, dataset)}", None, None
         for form in in_forms:
             yield "entry", f"    {form.title}", f"domain.{dataset}.{form.name}", first_page[f"form.{form.name}"]
@@ -398,15 +413,13 @@ def _draw_front(drawing: _Drawing, forms: Sequence[CrfForm], pages: list[FormPag
     c.setFont(FONT, SMALL + 1)
     for index, line in enumerate(_lines(notes, FONT, SMALL + 1, PAGE_WIDTH - 2 * MARGIN)):
         c.drawString(MARGIN, TOP - 60 - index * 11, line)
-    y = FRONT_TOP + FRONT_LINE
+    lines = list(_front_lines(drawing, forms, pages))
     number = 1
-    for style, text, dest, page in _front_lines(drawing, forms, pages):
-        if y - FRONT_LINE < BOTTOM:
+    for (style, text, dest, page), (on_page, y) in zip(lines, _front_positions(len(lines)), strict=True):
+        if on_page != number:
             c.showPage()
-            number += 1
+            number = on_page
             drawing.running_header(number)
-            y = TOP
-        y -= FRONT_LINE
         if style == "heading":
             c.setFont(BOLD, 11)
             c.drawString(MARGIN, y, text)
@@ -428,11 +441,7 @@ def _outline(canvas: Canvas, forms: Sequence[CrfForm]) -> None:
     for form in forms:
         canvas.addOutlineEntry(form.title, f"form.{form.name}", 1)
     canvas.addOutlineEntry("Domains", "contents.domains", 0)
-    seen: dict[str, list[CrfForm]] = {}
-    for form in forms:
-        for dataset in form.datasets:
-            seen.setdefault(dataset, []).append(form)
-    for dataset, in_forms in seen.items():
+    for dataset, in_forms in _domains(forms).items():
         canvas.addOutlineEntry(dataset, f"domain.{dataset}", 1)
         for form in in_forms:
             canvas.addOutlineEntry(form.title, f"domain.{dataset}.{form.name}", 2)

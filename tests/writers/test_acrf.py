@@ -153,3 +153,22 @@ def test_a_page_outside_the_pdf_a_missing_file_and_a_pageless_origin_are_problem
     assert any("page 999 of acrf.pdf does not exist" in m for m in problems)
     assert any("nowhere.xpt" in m for m in problems)
     assert any("has no page of the annotated CRF" in m for m in problems)
+
+
+@pytest.mark.parametrize("extra_forms", range(10, 16))
+def test_the_contents_take_the_pages_the_page_numbers_count_on(
+    study: StudySpec, tmp_path: Path, extra_forms: int
+) -> None:
+    """Unmapped extra forms lengthen the contents across the end of its first page: every page
+    number of the index (and so of define.xml) must still be the page that shows the field."""
+    patients = study.raw_file("patients")
+    copies = tuple(replace(patients, name=f"extra{n}", file=f"extra{n}.csv") for n in range(extra_forms))
+    widened = replace(study, raw_files=(*study.raw_files, *copies))
+    index = write_acrf(widened, tmp_path / "acrf.pdf")
+    reader = PdfReader(str(tmp_path / "acrf.pdf"))
+    assert len(reader.pages) == index.page_count
+    for annotation, page in index.placed:
+        assert annotation.variable in _page_text(reader, page), (annotation, page)
+    bookmarks = {title: page for _, title, page in _outline(reader)}
+    first_form = annotated_crf(widened)[0]
+    assert first_form.title in _page_text(reader, bookmarks[first_form.title])
