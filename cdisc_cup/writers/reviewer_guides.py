@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import html
 import io
+import itertools
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -157,8 +158,12 @@ def _acronyms(study: StudySpec, number: str, sections: Sequence[Section]) -> Sec
 
 
 def _with_acronyms(study: StudySpec, purpose: Section, sections: Sequence[Section]) -> tuple[Section, ...]:
-    """Purpose (1.1), acronyms (1.2) of everything in the guide, then the other sections."""
-    return (purpose, _acronyms(study, "1.2", (purpose, *sections)), *sections)
+    """Purpose (1.1), acronyms (1.2), then the other sections. The acronyms are those of the
+    sections before the conformance summary (the first on a new page): its findings are known
+    only after validation, and the ADRG's earlier pages, which define.xml's ARM points at, are
+    laid out before it, so nothing before the summary may depend on them."""
+    ahead = list(itertools.takewhile(lambda section: not section.new_page, sections))
+    return (purpose, _acronyms(study, "1.2", (purpose, *ahead)), *sections)
 
 
 def _protocol(study: StudySpec) -> tuple[Section, ...]:

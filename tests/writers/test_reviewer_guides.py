@@ -151,6 +151,12 @@ def test_the_adrg_laid_out_before_the_validation_has_the_same_pages(converted_sa
     many = repeated.assign(variable=[f"V{n}" for n in range(len(repeated))])  # pages of findings
     assert guide_pages(adrg(study, frames, Conformance(conformance.run, many))).page_count > after.page_count
     assert guide_pages(adrg(study, frames, Conformance(conformance.run, many))).sections == before.sections
+    # Findings in words that only the guide's acronyms define, none of them in its earlier text:
+    # the acronyms section before the ARM's pages must not grow with them.
+    coined = {f"ZQ{n:02d}": f"Coined term {n}" for n in range(40)}
+    study = replace(study, guide_text=replace(study.guide_text, acronyms={**study.guide_text.acronyms, **coined}))
+    worded = many.assign(message=" ".join(coined) + " " + many["message"].astype(str))
+    assert guide_pages(adrg(study, frames, Conformance(conformance.run, worded))).sections == before.sections
 
 
 def test_table_columns_are_as_wide_as_their_content_needs() -> None:
