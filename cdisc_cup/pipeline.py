@@ -674,11 +674,12 @@ def study_as_written(study: StudySpec, layout: OutputLayout) -> StudySpec:
     """The specs as the conversion that wrote this output applied them: the optional variables
     it left out (its export did not collect them) are read off its SDTM datasets and left out
     again, with the same define.xml comment, and so are their ADaM successors."""
-    sdtm = read_dataset_folder(layout.sdtm) if layout.sdtm.is_dir() and xpt_files(layout.sdtm) else {}
+    files = xpt_files(layout.sdtm) if layout.sdtm.is_dir() else []
+    written = {path.stem.upper(): {v.name for v in read_xpt_header(path)[1]} for path in files}  # headers only
     specs = []
     for spec in study.sdtm:
-        written = sdtm.get(spec.name)
-        absent = [v.name for v in spec.variables if v.optional and written is not None and v.name not in written.frame]
+        names = written.get(spec.name)
+        absent = [v.name for v in spec.variables if v.optional and names is not None and v.name not in names]
         specs.append(without_uncollected(study, spec, absent) if absent else spec)
     return study_for_sdtm(replace(study, sdtm=tuple(specs)))
 

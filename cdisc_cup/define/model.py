@@ -120,14 +120,6 @@ class ItemLocation:
 
 
 @dataclass(frozen=True)
-class SchemaError:
-    """One message of the Define-XML 2.1 schema (with ARM 1.0 when the document has ARM)."""
-
-    message: str
-    line: int | None = field(default=None, compare=False)  # in define.xml (not compared)
-
-
-@dataclass(frozen=True)
 class DefineModel:
     """A whole define.xml: the datasets it describes and the standards and CT it cites."""
 

@@ -15,7 +15,6 @@ from pathlib import Path
 from lxml import etree
 
 from cdisc_cup.define.document import ARM_NS, parse_define, safe_parser
-from cdisc_cup.define.model import SchemaError
 from cdisc_cup.errors import Problem, display_path
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
@@ -36,28 +35,25 @@ def has_arm(document: etree._ElementTree) -> bool:
     return next(document.getroot().iter(f"{{{ARM_NS}}}*"), None) is not None
 
 
-def schema_errors(document: etree._ElementTree) -> list[SchemaError]:
-    """The schema's messages on a define.xml document, each with its line when it was read from
-    a file, else with the element's path (a tree built in memory has no lines). A document with
-    Analysis Results Metadata is checked against Define-XML 2.1 with the ARM 1.0 extension."""
+def schema_problems(document: etree._ElementTree, where: str) -> list[Problem]:
+    """The schema's messages on a define.xml document as problems located in `where`, each
+    with its line when it was read from a file, else with the element's path (a tree built in
+    memory has no lines). A document with Analysis Results Metadata is checked against
+    Define-XML 2.1 with the ARM 1.0 extension."""
     schema = define_schema(has_arm(document))
     try:
         if schema.validate(document):
             return []
     except etree.XMLSchemaValidateError as error:
-        return [SchemaError(f"define.xml cannot be validated: {error}")]
+        return [Problem(where, f"define.xml cannot be validated: {error}")]
     return [
-        SchemaError(
+        Problem(
+            where,
             f"not valid Define-XML 2.1: {entry.message}" + ("" if entry.line else f" (at {entry.path})"),
-            entry.line or None,
+            line=entry.line or None,
         )
         for entry in schema.error_log
     ]
-
-
-def schema_problems(document: etree._ElementTree, where: str) -> list[Problem]:
-    """The schema's messages on a define.xml document as problems located in `where`."""
-    return [Problem(where, error.message, line=error.line) for error in schema_errors(document)]
 
 
 def validate_define(path: Path) -> list[Problem]:
