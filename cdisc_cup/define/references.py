@@ -62,7 +62,6 @@ class LinkedDocument:
 class LinkProblem:
     """One broken link of define.xml, worded for the user, with the value at fault."""
 
-    check: str  # "leaf" | "page" | "collected" | "arm"
     message: str
     value: str
     line: int | None = None
@@ -146,15 +145,11 @@ def leaf_problems(define: DefineModel, documents: Mapping[str, LinkedDocument]) 
         leaves[key] += 1
         if key not in problems:
             shown = urlparse(leaf.href).path or leaf.href
-            problems[key] = LinkProblem(
-                "leaf", f"def:leaf {leaf.leaf_id} names {shown}, which is not there", shown, leaf.line
-            )
+            problems[key] = LinkProblem(f"def:leaf {leaf.leaf_id} names {shown}, which is not there", shown, leaf.line)
     return [
         problem
         if leaves[key] == 1
-        else LinkProblem(
-            "leaf", f"{problem.message}; {leaves[key]} def:leaf elements name it", problem.value, problem.line
-        )
+        else LinkProblem(f"{problem.message}; {leaves[key]} def:leaf elements name it", problem.value, problem.line)
         for key, problem in problems.items()
     ]
 
@@ -172,9 +167,9 @@ def page_problems(define: DefineModel, documents: Mapping[str, LinkedDocument]) 
         name = Path(urlparse(document.href).path).name
         if document.unreadable is not None:
             problem = LinkProblem(
-                "page", f"the PDF {name} cannot be read: {document.unreadable}", document.href, reference.line
+                f"the PDF {name} cannot be read: {document.unreadable}", document.href, reference.line
             )
-            seen.setdefault((document.href, ""), (problem, 0))
+            seen.setdefault((_file_key(define, document.href), ""), (problem, 0))
             continue
         if reference.kind == "NamedDestination":
             missing = [
@@ -191,14 +186,14 @@ def page_problems(define: DefineModel, documents: Mapping[str, LinkedDocument]) 
                 if not page.isdigit() or not 1 <= int(page) <= count
             ]
         for page, message, expected in wrong:
-            key = (document.href, page)
-            problem, count_before = seen.get(key, (LinkProblem("page", message, page, reference.line, expected), 0))
+            key = (_file_key(define, document.href), page)  # `x.pdf#page=3` and `x.pdf` are one file
+            problem, count_before = seen.get(key, (LinkProblem(message, page, reference.line, expected), 0))
             seen[key] = (problem, count_before + 1)
     return [
         problem
         if times <= 1
         else LinkProblem(
-            "page", f"{problem.message}; {times} references point at it", problem.value, problem.line, problem.expected
+            f"{problem.message}; {times} references point at it", problem.value, problem.line, problem.expected
         )
         for problem, times in seen.values()
     ]
@@ -208,7 +203,6 @@ def collected_problems(define: DefineModel) -> list[LinkProblem]:
     """Collected variables whose source is the investigator without a page of the aCRF."""
     return [
         LinkProblem(
-            "collected",
             f"collected variable {item.oid} has no page of the annotated CRF",
             item.oid,
             item.line,
@@ -228,7 +222,6 @@ def arm_problems(define: DefineModel) -> list[LinkProblem]:
         problems.setdefault(
             (reference.kind, reference.oid),
             LinkProblem(
-                "arm",
                 f"{reference.kind} {reference.oid} names no definition in this define.xml",
                 reference.oid,
                 reference.line,
@@ -258,7 +251,7 @@ def dataset_leaf_problems(define: DefineModel) -> list[LinkProblem]:
         target = leaf_target(define.path.parent, dataset.href or "")
         if target is not None and not target.is_file():
             message = f"def:leaf of {dataset.name} names {dataset.href}, which is not there"
-            problems.append(LinkProblem("leaf", message, dataset.href or ""))
+            problems.append(LinkProblem(message, dataset.href or ""))
     return problems
 
 
