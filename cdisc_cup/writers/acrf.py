@@ -200,7 +200,6 @@ class _Drawing:
     def __init__(self, study: StudySpec, canvas: Canvas, pages: list[FormPage], front_pages: int) -> None:
         self.study = study
         self.canvas = canvas
-        self.pages = pages
         self.front_pages = front_pages
         self.total = front_pages + len(pages)
         order = [spec.name for spec in study.sdtm]
@@ -232,7 +231,7 @@ class _Drawing:
             c.drawString(x + PAD, top - PAD - NOTE_SIZE * (index + 0.85) * LEADING + 1, line)
         return height
 
-    def form_header(self, page: FormPage, number: int) -> float:
+    def form_header(self, page: FormPage) -> float:
         c = self.canvas
         form = page.form
         top = TOP
@@ -461,7 +460,7 @@ def write_acrf(study: StudySpec, path: Path) -> CrfPageIndex:
     placed: list[tuple[Annotation, int]] = []
     for number, page in enumerate(pages, start=front + 1):
         drawing.running_header(number)
-        drawing.form_header(page, number)
+        drawing.form_header(page)
         for row in page.rows:
             placed += [(annotation, number) for annotation in drawing.field(row)]
         canvas.showPage()

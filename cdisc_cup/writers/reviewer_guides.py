@@ -394,7 +394,7 @@ def _displays(study: StudySpec, frames: Mapping[str, pd.DataFrame]) -> tuple[Sec
         sections.append(
             Section(
                 f"5.{d}",
-                f"{display.name}: {display.title} [{display.id}]",
+                f"{display.name}: {study.display_title(display.output, display.title)}",
                 (
                     f"{display.name} of the publication, reproduced as tables/{display.output} by "
                     f"{', '.join(codes) or 'the tables writer'}, from the analyses below.",
