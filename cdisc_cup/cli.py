@@ -405,7 +405,7 @@ def compare_command(
     """
     from cdisc_cup.compare.folders import compare_paths
     from cdisc_cup.compare.keys import KeyOption
-    from cdisc_cup.comparison import Method, Tolerance
+    from cdisc_cup.comparison import Tolerance
     from cdisc_cup.outputs import OutputFolder
     from cdisc_cup.reports.comparison import REPORT_FILES, terminal_summary, write_comparison_reports
 
@@ -415,24 +415,19 @@ def compare_command(
         keys = KeyOption.parse(key_texts)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--keys") from error
-    judged = (
-        Tolerance(Method.ABSOLUTE, tolerance)
-        if tolerance is not None
-        else Tolerance(Method.RELATIVE, criterion)
-        if criterion is not None
-        else Tolerance()
-    )
     output = OutputFolder(out_dir, REPORT_FILES, "compare", force=force) if out_dir is not None else None
     if output is not None:
         output.check()
-    command = " ".join(["cdisc-cup", *sys.argv[1:]]) if sys.argv[1:2] == ["compare"] else "cdisc-cup compare"
+    options = [f"--keys {text}" for text in key_texts]
+    numeric = {"tolerance": tolerance, "criterion": criterion}
+    options += [f"--{name} {value:g}" for name, value in numeric.items() if value is not None]
     result = compare_paths(
         base,
         compare,
         keys=keys,
-        tolerance=judged,
+        tolerance=Tolerance.of(tolerance, criterion),
         max_examples=max_examples,
-        command=command,
+        command=" ".join(["cdisc-cup compare", str(base), str(compare), *options]),
         progress=Progress(verbosity),
     )
     if output is not None:

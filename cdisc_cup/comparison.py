@@ -38,8 +38,14 @@ class Tolerance:
     method: Method = Method.EXACT
     value: float = 0.0
 
-    def __str__(self) -> str:
-        return str(self.method) if self.method == Method.EXACT else f"{self.method} {self.value:g}"
+    @staticmethod
+    def of(absolute: float | None, relative: float | None) -> Tolerance:
+        """From --tolerance and --criterion (at most one of them given)."""
+        if absolute is not None:
+            return Tolerance(Method.ABSOLUTE, absolute)
+        if relative is not None:
+            return Tolerance(Method.RELATIVE, relative)
+        return Tolerance()
 
 
 class KeySource(StrEnum):

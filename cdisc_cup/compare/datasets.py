@@ -203,11 +203,11 @@ def _value_difference(
     variable: XptVariable,
     base: pd.Series,
     compare: pd.Series,
-    keys: pd.DataFrame,
+    keys: KeyText,
     tolerance: Tolerance,
     max_examples: int,
 ) -> ValueDifference | None:
-    """One variable over the matched records (`base`, `compare` and `keys` aligned by position)."""
+    """One variable over the matched records (`base` and `compare` aligned by position)."""
     if variable.type == "Char":
         differ = base.ne(compare).to_numpy(dtype=bool)
         distance = None
@@ -217,7 +217,7 @@ def _value_difference(
     if not count:
         return None
     shown = np.flatnonzero(differ)[:max_examples]
-    examples = keys.iloc[shown].reset_index(drop=True)
+    examples = keys.of(shown)
     examples[BASE] = as_text(base.iloc[shown]).to_numpy()
     examples[COMPARE] = as_text(compare.iloc[shown]).to_numpy()
     largest = None
@@ -230,15 +230,26 @@ def _value_difference(
     return ValueDifference(variable.name, variable.type, count, largest, examples)
 
 
-def _key_text(frame: pd.DataFrame, rows: np.ndarray, keys: list[str], by_occurrence: bool) -> pd.DataFrame:
-    """The keys of the matched records as the examples show them."""
-    if not keys:
-        return pd.DataFrame({RECORD: rows + 1})
-    chosen = frame.iloc[rows]
-    shown = pd.DataFrame({key: as_text(chosen[key]).to_numpy() for key in keys})
-    if by_occurrence:
-        shown[OCCURRENCE] = _occurrences(frame[keys], keys).to_numpy()[rows] + 1
-    return shown
+@dataclass(frozen=True)
+class KeyText:
+    """The keys of the matched records as the examples show them, made only for the few
+    records an example shows (formatting every key value would cost more than comparing)."""
+
+    frame: pd.DataFrame  # the base dataset's records
+    rows: np.ndarray  # the matched base records, in the order compared
+    keys: list[str]
+    occurrences: np.ndarray | None  # per base record, 0 for the first of its key value
+
+    def of(self, matched: np.ndarray) -> pd.DataFrame:
+        """The keys of the matched records at these positions."""
+        rows = self.rows[matched]
+        if not self.keys:
+            return pd.DataFrame({RECORD: rows + 1})
+        chosen = self.frame.iloc[rows]
+        shown = pd.DataFrame({key: as_text(chosen[key]).to_numpy() for key in self.keys})
+        if self.occurrences is not None:
+            shown[OCCURRENCE] = self.occurrences[rows] + 1
+        return shown
 
 
 def compare_datasets(
@@ -281,7 +292,8 @@ def compare_datasets(
             if len(rows)
         )
         compared = len(aligned.base_rows)
-        shown_keys = _key_text(base.frame, aligned.base_rows, key_list, aligned.by_occurrence)
+        occurrences = _occurrences(base.frame[key_list], key_list).to_numpy() if aligned.by_occurrence else None
+        shown_keys = KeyText(base.frame, aligned.base_rows, key_list, occurrences)
         for name in checked:
             found = _value_difference(
                 base.variable(name),

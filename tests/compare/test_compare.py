@@ -398,3 +398,18 @@ def test_the_shipped_ig_keys_are_what_the_script_makes_of_the_ig(shared_dir: Pat
     assert made == script.TARGET.read_text(encoding="utf-8")
     assert ig_keys()["FT"] == ("STUDYID", "USUBJID", "FTTESTCD", "VISITNUM", "FTTPTREF", "FTTPTNUM")
     assert ig_keys()["SV"] == ("STUDYID", "USUBJID", "VISITNUM")
+
+
+def test_the_html_report_escapes_values_and_links_each_dataset_that_differs(tmp_path: Path) -> None:
+    base = write_study(tmp_path / "base")
+    ae = ae_frame()
+    ae.loc[0, "AETERM"] = "<script>alert(1)</script>"
+    qc = write_study(tmp_path / "qc", ae=ae)
+    code, _ = run(str(base), str(qc), "--out", str(tmp_path / "report"), "--tolerance", "0.5")
+    assert code == 1
+    page = (tmp_path / "report" / "compare.html").read_text(encoding="utf-8")
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert '<a href="#dataset-AE">AE</a>' in page and 'id="dataset-DM"' not in page
+    document = report(tmp_path / "report")
+    assert document["run"]["command"].endswith("--tolerance 0.5")
+    assert "METHOD=ABSOLUTE" in document["run"]["numbers"]
