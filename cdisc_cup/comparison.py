@@ -80,6 +80,12 @@ class DatasetSide:
     records: int
     variables: int
     file: str
+    folder: str = ""  # its dataset folder below BASE (or COMPARE); "" for BASE itself
+
+    @property
+    def title(self) -> str:
+        """The dataset as reports name it: "tabulations/sdtm/DM" when several folders are compared."""
+        return f"{self.folder}/{self.name}" if self.folder else self.name
 
 
 @dataclass(frozen=True)
@@ -141,6 +147,10 @@ class DatasetComparison:
     value_differences: tuple[ValueDifference, ...]
     # Why no record could be matched at all (a key variable of different types); "" otherwise.
     refused: str = ""
+
+    @property
+    def title(self) -> str:
+        return self.base.title
 
     def differences(self) -> list[str]:
         """Each difference as a line a person reads; empty when the datasets are equal.

@@ -49,8 +49,9 @@ _OCCURRENCE = "__occurrence"
 VARIABLE_ATTRIBUTES = ("type", "length", "label", "format")
 
 
-def side(dataset: Dataset) -> DatasetSide:
+def side(dataset: Dataset, folder: str = "") -> DatasetSide:
     return DatasetSide(
+        folder=folder,
         name=dataset.name,
         label=dataset.label,
         records=len(dataset.frame),
@@ -253,7 +254,7 @@ class KeyText:
 
 
 def compare_datasets(
-    base: Dataset, compare: Dataset, keys: KeyChoice, tolerance: Tolerance, max_examples: int
+    base: Dataset, compare: Dataset, keys: KeyChoice, tolerance: Tolerance, max_examples: int, folder: str = ""
 ) -> DatasetComparison:
     """Everything PROC COMPARE reports about two datasets (module docstring)."""
     names = [v.name for v in base.variables]
@@ -307,8 +308,8 @@ def compare_datasets(
                 values.append(found)
     return DatasetComparison(
         name=base.name,
-        base=side(base),
-        compare=side(compare),
+        base=side(base, folder),
+        compare=side(compare, folder),
         keys=keys,
         dataset_differences=dataset_differences(base, compare),
         variables_only_in_base=tuple(n for n in names if n not in others),

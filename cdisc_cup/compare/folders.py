@@ -1,28 +1,31 @@
 """What is compared with what: two XPT files, or the datasets of two folders by name.
 
-BASE and COMPARE are both files or both folders. Two folders are matched by dataset name
-(the name inside each XPT file, as every reader sees it); a dataset in one folder only is a
-difference. The define.xml of the BASE folder (beside the BASE file) gives the keys; it is
-read only when some dataset has no keys from `--keys`.
+BASE and COMPARE are both files or both folders. Two folders are searched for dataset folders
+as `validate` does (a folder of XPT files, a conversion's output, an eCTD m5 tree; FDA split
+copies skipped), which are paired by their path below BASE and COMPARE; their datasets are
+paired by name (the name inside each XPT file, as every reader sees it). A dataset in one
+side only is a difference. The define.xml of a base dataset folder (beside the BASE file)
+gives the keys; it is read only when some dataset has no keys from `--keys`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from lxml import etree
 
 from cdisc_cup import __version__
 from cdisc_cup.compare.datasets import compare_datasets, side
 from cdisc_cup.compare.keys import KeyOption, choose_keys
-from cdisc_cup.comparison import Comparison, DatasetSide, Tolerance
+from cdisc_cup.comparison import Comparison, DatasetComparison, DatasetSide, Tolerance
 from cdisc_cup.define.model import DefineModel
 from cdisc_cup.define.read import read_define
 from cdisc_cup.errors import InputErrors, Problem, display_path
 from cdisc_cup.progress import Progress
 from cdisc_cup.xpt.model import Dataset
-from cdisc_cup.xpt.read import read_dataset_folder, read_xpt_dataset
+from cdisc_cup.xpt.read import find_dataset_folders, read_dataset_folder, read_xpt_dataset
 
 SOURCE = "comparison"
 
@@ -54,9 +57,56 @@ def _read_define(path: Path | None) -> DefineModel | None:
         ) from error
 
 
-def _read_pair(base: Path, compare: Path) -> tuple[dict[str, Dataset], dict[str, Dataset], Path]:
-    """Both sides' datasets by name, and the folder of the base's define.xml; every file that
-    cannot be read reported at once."""
+@dataclass(frozen=True)
+class FolderPair:
+    """The datasets of one dataset folder of BASE and its namesake in COMPARE."""
+
+    folder: str  # below BASE and COMPARE, as `shortened` names it ("" for one folder, or two files)
+    base: dict[str, Dataset]
+    compare: dict[str, Dataset]
+    define_folder: Path | None  # where the base's define.xml would be
+
+
+def _read_side(path: Path, problems: list[Problem]) -> dict[str, Dataset]:
+    """The datasets of a folder, or the one of a file, by name; what cannot be read goes to
+    `problems`, so that both sides' problems are reported at once."""
+    try:
+        if path.is_dir():
+            return read_dataset_folder(path)
+        dataset = read_xpt_dataset(path)
+    except InputErrors as error:
+        problems.extend(error.problems)
+        return {}
+    return {dataset.name: dataset}
+
+
+def _dataset_folders(root: Path, problems: list[Problem]) -> dict[str, Path]:
+    found = {folder.relative_to(root).as_posix(): folder for folder in find_dataset_folders(root)}
+    if not found:
+        problems.append(
+            Problem(
+                display_path(root),
+                "no SAS XPORT (*.xpt) datasets in this folder or below it",
+                expected="a folder of XPT datasets, a conversion's output or an eCTD m5 tree",
+            )
+        )
+    return found
+
+
+def shortened(relatives: list[str]) -> dict[str, str]:
+    """Each folder's name in the report: its path below BASE without the part every folder
+    shares (m5/datasets/<study>/), "" for a single folder."""
+    split = [PurePosixPath(r).parts if r != "." else () for r in relatives]
+    shared = 0
+    while all(len(parts) > shared for parts in split) and len({parts[shared] for parts in split}) == 1:
+        shared += 1
+    if len(relatives) < 2:
+        shared = max(len(parts) for parts in split) if split else 0
+    return {r: "/".join(parts[shared:]) for r, parts in zip(relatives, split, strict=True)}
+
+
+def read_pairs(base: Path, compare: Path) -> list[FolderPair]:
+    """What is compared with what (module docstring); every file that cannot be read reported at once."""
     if base.is_dir() != compare.is_dir():
         raise InputErrors(
             [
@@ -70,26 +120,48 @@ def _read_pair(base: Path, compare: Path) -> tuple[dict[str, Dataset], dict[str,
             source=SOURCE,
         )
     problems: list[Problem] = []
-    sides: list[dict[str, Dataset]] = []
-    for path in (base, compare):
-        try:
-            if path.is_dir():
-                read = read_dataset_folder(path)
-                if not read:
-                    problems.append(Problem(display_path(path), "the folder has no SAS XPORT (*.xpt) datasets"))
-            else:
-                dataset = read_xpt_dataset(path)
-                read = {dataset.name: dataset}
-        except InputErrors as error:
-            problems.extend(error.problems)
-            read = {}
-        sides.append(read)
+    if not base.is_dir():
+        base_sets, compare_sets = _read_side(base, problems), _read_side(compare, problems)
+        if problems:
+            raise InputErrors(problems, source=SOURCE)
+        # Two files are compared whatever their dataset names: the base's names both.
+        (name,), (dataset,) = base_sets, compare_sets.values()
+        return [FolderPair("", base_sets, {name: dataset}, base.parent)]
+    base_folders, compare_folders = _dataset_folders(base, problems), _dataset_folders(compare, problems)
+    relatives = sorted(base_folders.keys() | compare_folders.keys())
+    names = shortened(relatives)
+    pairs = [
+        FolderPair(
+            names[relative],
+            _read_side(base_folders[relative], problems) if relative in base_folders else {},
+            _read_side(compare_folders[relative], problems) if relative in compare_folders else {},
+            base_folders.get(relative),
+        )
+        for relative in relatives
+    ]
     if problems:
         raise InputErrors(problems, source=SOURCE)
-    if not base.is_dir():  # two files: compared whatever their dataset names
-        (base_dataset,), (compare_dataset,) = sides[0].values(), sides[1].values()
-        return {base_dataset.name: base_dataset}, {base_dataset.name: compare_dataset}, base.parent
-    return sides[0], sides[1], base
+    return pairs
+
+
+def _compare_pair(
+    pair: FolderPair, keys: KeyOption, tolerance: Tolerance, max_examples: int, problems: list[Problem]
+) -> list[DatasetComparison]:
+    common = [name for name in pair.base if name in pair.compare]
+    define = None
+    if any(keys.for_dataset(name) is None for name in common) and pair.define_folder is not None:
+        define = _read_define(_define_beside(pair.define_folder))
+    compared = []
+    for name in common:
+        try:
+            chosen = choose_keys(name, pair.base[name], pair.compare[name], keys, define)
+        except InputErrors as error:
+            problems.extend(error.problems)
+            continue
+        compared.append(
+            compare_datasets(pair.base[name], pair.compare[name], chosen, tolerance, max_examples, pair.folder)
+        )
+    return compared
 
 
 def compare_paths(
@@ -108,21 +180,13 @@ def compare_paths(
     tolerance = tolerance or Tolerance()
     created = datetime.now().astimezone().replace(microsecond=0).isoformat()
     with progress.step("read datasets", f"{display_path(base)} and {display_path(compare)}"):
-        base_sets, compare_sets, define_folder = _read_pair(Path(base), Path(compare))
-    common = [name for name in base_sets if name in compare_sets]
-    define = None
-    if any(keys.for_dataset(name) is None for name in common):
-        define = _read_define(_define_beside(define_folder))
-    compared = []
+        pairs = read_pairs(Path(base), Path(compare))
+    compared: list[DatasetComparison] = []
     problems: list[Problem] = []
-    with progress.step("compare", f"{len(common)} dataset{'s' if len(common) != 1 else ''}"):
-        for name in common:
-            try:
-                chosen = choose_keys(name, base_sets[name], compare_sets[name], keys, define)
-            except InputErrors as error:
-                problems.extend(error.problems)
-                continue
-            compared.append(compare_datasets(base_sets[name], compare_sets[name], chosen, tolerance, max_examples))
+    count = sum(len(pair.base.keys() & pair.compare.keys()) for pair in pairs)
+    with progress.step("compare", f"{count} dataset{'s' if count != 1 else ''}"):
+        for pair in pairs:
+            compared += _compare_pair(pair, keys, tolerance, max_examples, problems)
     if problems:
         raise InputErrors(problems, source=SOURCE)
     return Comparison(
@@ -134,11 +198,11 @@ def compare_paths(
         command=command,
         tool=f"cdisc-cup {__version__}",
         datasets=tuple(compared),
-        datasets_only_in_base=_only(base_sets, compare_sets),
-        datasets_only_in_compare=_only(compare_sets, base_sets),
+        datasets_only_in_base=tuple(s for pair in pairs for s in _only(pair.base, pair.compare, pair.folder)),
+        datasets_only_in_compare=tuple(s for pair in pairs for s in _only(pair.compare, pair.base, pair.folder)),
     )
 
 
-def _only(these: dict[str, Dataset], others: dict[str, Dataset]) -> tuple[DatasetSide, ...]:
+def _only(these: dict[str, Dataset], others: dict[str, Dataset], folder: str) -> list[DatasetSide]:
     """The datasets of one side that the other lacks."""
-    return tuple(side(dataset) for name, dataset in these.items() if name not in others)
+    return [side(dataset, folder) for name, dataset in these.items() if name not in others]

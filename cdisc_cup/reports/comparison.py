@@ -12,9 +12,9 @@ complete; only the examples are cut.
     {"run": {"tool", "base", "compare", "numbers", "text", "max_examples", "created", "command"},
      "summary": {"equal", "datasets_compared", "datasets_different",
                  "datasets_only_in_base", "datasets_only_in_compare"},
-     "datasets_only_in_base": [{"name", "label", "records", "variables", "file"}, ...],
+     "datasets_only_in_base": [{"name", "label", "records", "variables", "file", "folder"}, ...],
      "datasets_only_in_compare": [...],
-     "datasets": [{"name", "equal", "differences": [text, ...], "base": {...}, "compare": {...},
+     "datasets": [{"folder", "name", "equal", "differences": [text, ...], "base": {...}, "compare": {...},
                    "keys": {"variables", "source", "note"},
                    "dataset_attribute_differences": [{"attribute", "base", "compare"}, ...],
                    "variables_only_in_base": [...], "variables_only_in_compare": [...],
@@ -75,6 +75,7 @@ def _only_document(found: RecordsInOne | None) -> dict[str, object]:
 
 def dataset_document(dataset: DatasetComparison) -> dict[str, object]:
     return {
+        "folder": dataset.base.folder,
         "name": dataset.name,
         "equal": dataset.equal,
         "differences": dataset.differences(),
@@ -141,7 +142,7 @@ def json_text(comparison: Comparison) -> str:
 
 def verdict(comparison: Comparison) -> str:
     """One sentence: equal, or what differs."""
-    different = [d.name for d in comparison.datasets if not d.equal]
+    different = [d.title for d in comparison.datasets if not d.equal]
     only = [
         f"{len(sides)} dataset{'s' if len(sides) != 1 else ''} only in {where}"
         for sides, where in ((comparison.datasets_only_in_base, BASE), (comparison.datasets_only_in_compare, COMPARE))
@@ -161,12 +162,12 @@ def verdict(comparison: Comparison) -> str:
 def terminal_summary(comparison: Comparison) -> str:
     """What the CLI prints: one line per dataset, its first differences, and the verdict."""
     lines = [f"base:    {comparison.base}", f"compare: {comparison.compare}", f"numbers: {numbers_rule(comparison)}"]
-    width = max([len(d.name) for d in comparison.datasets] + [8])
+    width = max([len(d.title) for d in comparison.datasets] + [8])
     for dataset in comparison.datasets:
         found = dataset.differences()
         state = "equal" if not found else f"{len(found)} difference{'s' if len(found) != 1 else ''}"
         lines.append(
-            f"  {dataset.name:<{width}} {state:<15} {dataset.records_compared} records compared, keys {dataset.keys}"
+            f"  {dataset.title:<{width}} {state:<15} {dataset.records_compared} records compared, keys {dataset.keys}"
         )
         lines += [f"  {'':<{width}}   - {line}" for line in found[:TERMINAL_LINES]]
         if len(found) > TERMINAL_LINES:
@@ -176,7 +177,7 @@ def terminal_summary(comparison: Comparison) -> str:
             for d in dataset.duplicates
         ]
     for sides, where in ((comparison.datasets_only_in_base, BASE), (comparison.datasets_only_in_compare, COMPARE)):
-        lines += [f"  {s.name:<{width}} only in {where} ({s.file})" for s in sides]
+        lines += [f"  {s.title:<{width}} only in {where} ({s.file})" for s in sides]
     lines.append(verdict(comparison))
     return "\n".join(lines)
 
@@ -205,7 +206,7 @@ def _sides_table(comparison: Comparison) -> pd.DataFrame:
         found = dataset.differences()
         rows.append(
             {
-                "dataset": dataset.name,
+                "dataset": dataset.title,
                 "result": "equal" if not found else f"{len(found)} difference{'s' if len(found) != 1 else ''}",
                 "base_label": dataset.base.label,
                 "compare_label": dataset.compare.label,
@@ -226,7 +227,7 @@ def _sides_table(comparison: Comparison) -> pd.DataFrame:
 def _only_row(found: DatasetSide, where: str) -> dict[str, object]:
     prefix = BASE if where == BASE else COMPARE
     return {
-        "dataset": found.name,
+        "dataset": found.title,
         "result": f"only in {where}",
         f"{prefix}_label": found.label,
         f"{prefix}_records": found.records,
@@ -246,9 +247,8 @@ def _shown(count: int, examples: pd.DataFrame, one: str, many: str) -> str:
 
 
 def _dataset_section(dataset: DatasetComparison) -> str:
-    parts = [
-        f'<section id="{_anchor(dataset.name)}"><h2>{html.escape(dataset.name)}: {html.escape(dataset.base.label)}</h2>'
-    ]
+    heading = f"{html.escape(dataset.title)}: {html.escape(dataset.base.label)}"
+    parts = [f'<section id="{_anchor(dataset.title)}"><h2>{heading}</h2>']
     keys = f"<p>Records matched by {html.escape(str(dataset.keys))}"
     keys += f". {html.escape(dataset.keys.note)}" if dataset.keys.note else ""
     parts.append(
@@ -323,9 +323,9 @@ def html_text(comparison: Comparison) -> str:
     )
     table = _sides_table(comparison)
     names = escaped(table["dataset"])
-    has_section = table["dataset"].isin([d.name for d in detailed])
+    has_section = table["dataset"].isin([d.title for d in detailed])
     links = ('<a href="#dataset-' + names + '">' + names + "</a>").where(has_section, names)
-    nav = "".join(f'<a href="#{_anchor(d.name)}">{html.escape(d.name)}</a>' for d in detailed)
+    nav = "".join(f'<a href="#{_anchor(d.title)}">{html.escape(d.title)}</a>' for d in detailed)
     body = (
         f'<nav><a href="#run">Run</a><a href="#datasets">Datasets</a>{nav}</nav>'
         f"<p>{html.escape(verdict(comparison))}</p>"

@@ -327,7 +327,7 @@ def test_bad_input_is_a_message_and_exit_2(tmp_path: Path) -> None:
     assert code == 2 and "key variable VISITNUM is not in dataset DM" in output
     empty = tmp_path / "empty"
     empty.mkdir()
-    with pytest.raises(InputErrors, match="the folder has no SAS XPORT"):
+    with pytest.raises(InputErrors, match="no SAS XPORT"):
         compare_paths(base, empty)
 
 
@@ -377,10 +377,13 @@ def test_the_pharmaverse_sdtm_and_adam_folders_against_themselves(shared_dir: Pa
 def test_the_conversion_output_against_itself_and_a_copy_with_a_change(
     converted_sample: ConversionResult, tmp_path: Path
 ) -> None:
-    sdtm = converted_sample.sdtm_dir
-    comparison = compare_paths(sdtm, sdtm)
-    assert comparison.equal and len(comparison.datasets) == len(converted_sample.sdtm)
+    root, sdtm = converted_sample.layout.root, converted_sample.sdtm_dir
+    comparison = compare_paths(root, root)  # the whole output: its SDTM and ADaM folders
+    assert comparison.equal
+    assert len(comparison.datasets) == len(converted_sample.sdtm) + len(converted_sample.adam)
     assert {d.keys.source for d in comparison.datasets} == {KeySource.DEFINE}
+    titles = {d.title for d in comparison.datasets}
+    assert {"tabulations/sdtm/DM", "analysis/adam/datasets/ADSL"} <= titles
     qc = tmp_path / "qc"
     shutil.copytree(sdtm, qc)
     vs = read_xpt_dataset(qc / "vs.xpt")
