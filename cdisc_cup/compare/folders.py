@@ -18,7 +18,7 @@ from lxml import etree
 
 from cdisc_cup import __version__
 from cdisc_cup.compare.datasets import compare_datasets, side
-from cdisc_cup.compare.keys import KeyOption, choose_keys
+from cdisc_cup.compare.keys import ALL_DATASETS, KeyOption, choose_keys
 from cdisc_cup.comparison import Comparison, DatasetComparison, DatasetSide, Tolerance
 from cdisc_cup.define.model import DefineModel
 from cdisc_cup.define.read import read_define
@@ -144,6 +144,16 @@ def read_pairs(base: Path, compare: Path) -> list[FolderPair]:
     return pairs
 
 
+def _unknown_key_datasets(keys: KeyOption, pairs: list[FolderPair], base: Path) -> list[Problem]:
+    """`--keys XX=...` for a dataset neither side has: a typo that would silently change nothing."""
+    present = {name for pair in pairs for name in (*pair.base, *pair.compare)}
+    return [
+        Problem(display_path(base), f"--keys names dataset {name}, which is in neither BASE nor COMPARE")
+        for name in keys.keys
+        if name != ALL_DATASETS and name not in present
+    ]
+
+
 def _compare_pair(
     pair: FolderPair, keys: KeyOption, tolerance: Tolerance, max_examples: int, problems: list[Problem]
 ) -> list[DatasetComparison]:
@@ -182,7 +192,7 @@ def compare_paths(
     with progress.step("read datasets", f"{display_path(base)} and {display_path(compare)}"):
         pairs = read_pairs(Path(base), Path(compare))
     compared: list[DatasetComparison] = []
-    problems: list[Problem] = []
+    problems = _unknown_key_datasets(keys, pairs, base)
     count = sum(len(pair.base.keys() & pair.compare.keys()) for pair in pairs)
     with progress.step("compare", f"{count} dataset{'s' if count != 1 else ''}"):
         for pair in pairs:

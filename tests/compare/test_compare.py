@@ -163,6 +163,12 @@ def test_variables_only_in_one_and_type_and_length_differences(tmp_path: Path) -
     assert ae_result.not_compared == (("AESTDY", "Num in base, Char in compare"),)
     assert ae_result.value_differences == ()  # AETERM's values are the same; AESTDY's not compared
     assert ae_result.variables_compared == 1
+    (by_study_day,) = compare_paths(base, qc, keys=KeyOption.parse(["STUDYID,USUBJID,AESTDY"])).datasets
+    assert by_study_day.refused == "key variable AESTDY is of a different type in each dataset"
+    assert by_study_day.records_compared == 0 and by_study_day.value_differences == ()
+    assert "values not compared: key variable AESTDY is of a different type in each dataset" in (
+        by_study_day.differences()
+    )
 
 
 def test_numbers_within_the_tolerance_or_criterion_are_equal(tmp_path: Path) -> None:
@@ -325,6 +331,10 @@ def test_bad_input_is_a_message_and_exit_2(tmp_path: Path) -> None:
     assert code == 2 and "both XPT files, or both folders" in output
     code, output = run(str(base), str(base), "--keys", "USUBJID,VISITNUM")
     assert code == 2 and "key variable VISITNUM is not in dataset DM" in output
+    code, output = run(str(base), str(base), "--keys", "LB=USUBJID,LBSEQ")
+    assert code == 2 and "--keys names dataset LB, which is in neither BASE nor COMPARE" in output
+    code, output = run(str(base), str(base), "--keys", "AE=")
+    assert code == 2 and "names no key variable" in output
     empty = tmp_path / "empty"
     empty.mkdir()
     with pytest.raises(InputErrors, match="no SAS XPORT"):
@@ -416,3 +426,35 @@ def test_the_html_report_escapes_values_and_links_each_dataset_that_differs(tmp_
     document = report(tmp_path / "report")
     assert document["run"]["command"].endswith("--tolerance 0.5")
     assert "METHOD=ABSOLUTE" in document["run"]["numbers"]
+
+
+def test_a_bds_dataset_is_keyed_by_subject_parameter_and_visit_then_date_and_dtype(tmp_path: Path) -> None:
+    variables = (
+        XptVariable("STUDYID", "Study Identifier", "Char", 8),
+        XptVariable("USUBJID", "Unique Subject Identifier", "Char", 12),
+        XptVariable("PARAMCD", "Parameter Code", "Char", 8),
+        XptVariable("AVISITN", "Analysis Visit (N)", "Num", 8),
+        XptVariable("ADT", "Analysis Date", "Num", 8, "DATE9."),
+        XptVariable("DTYPE", "Derivation Type", "Char", 8),
+        XptVariable("AVAL", "Analysis Value", "Num", 8),
+    )
+    one_per_visit = pd.DataFrame(
+        {
+            "STUDYID": ["S1"] * 3,
+            "USUBJID": ["S1-001"] * 3,
+            "PARAMCD": ["SYSBP"] * 3,
+            "AVISITN": [1.0, 2.0, 3.0],
+            "ADT": [22000.0, 22007.0, 22014.0],
+            "DTYPE": ["", "", ""],
+            "AVAL": [120.0, 125.0, 130.0],
+        }
+    )
+    base = write_dataset(tmp_path / "a", "ADVS", one_per_visit, variables, "Vital Signs Analysis")
+    (result,) = compare_paths(base, base).datasets
+    assert result.keys.variables == ("STUDYID", "USUBJID", "PARAMCD", "AVISITN")
+    assert result.keys.source == KeySource.ADAM
+    averaged = pd.concat([one_per_visit, one_per_visit.tail(1).assign(DTYPE="AVERAGE", AVAL=127.5)])
+    repeated = write_dataset(tmp_path / "b", "ADVS", averaged, variables, "Vital Signs Analysis")
+    (result,) = compare_paths(repeated, repeated).datasets
+    assert result.keys.variables == ("STUDYID", "USUBJID", "PARAMCD", "AVISITN", "ADT", "DTYPE")
+    assert result.keys.note == "not unique: STUDYID, USUBJID, PARAMCD, AVISITN (ADaM structure)"
