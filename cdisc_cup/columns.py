@@ -26,6 +26,13 @@ def text_series(array: pa.Array, index: pd.Index) -> pd.Series:
     return pd.Series(array, dtype="str", index=index)
 
 
+def constant_text(value: str | None, index: pd.Index) -> pd.Series:
+    """One text value (or missing) for every record, repeated by Arrow: pandas would broadcast
+    the scalar through an object array of the column's length first."""
+    text = pa.scalar(value, type=pa.large_string())
+    return pd.Series(pa.repeat(text, len(index)), index=index, dtype=pd.StringDtype("pyarrow"))
+
+
 def extract_parts(values: pd.Series, pattern: str) -> pd.DataFrame:
     """`str.extract` with named groups. A value that does not match, or an optional group
     that did not take part, gives a missing part (RE2 reports the latter as "", so groups

@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from cdisc_cup import conditions
+from cdisc_cup.columns import constant_text, is_blank
 from cdisc_cup.derivations.text import number_text
 from cdisc_cup.errors import MAX_LOCATED, InputErrors, Problem, SpecErrors
 from cdisc_cup.mapping.catalogue import CATALOGUE, DerivationInput
@@ -169,9 +170,9 @@ def _evaluate(
     if kind == "constant":
         constant = source["constant"]
         if constant is None:
-            values = pd.Series(pd.NA, index=index, dtype="string")
+            values = constant_text(None, index)
         elif isinstance(constant, str):
-            values = pd.Series(constant.format(**_placeholders(study)), index=index, dtype="string")
+            values = constant_text(constant.format(**_placeholders(study)), index)
         else:
             values = pd.Series(float(constant), index=index, dtype="Float64")
     elif kind == "column":
@@ -201,11 +202,14 @@ def _is_record_level(source: ValueSource) -> bool:
 def _typed(values: pd.Series, variable: VariableSpec) -> pd.Series:
     """Char -> string (numbers as SDTM text, 80 not 80.0); Num -> Float64."""
     if variable.type == "Num":
+        if values.dtype == "Float64":  # typed already (a block's values, then the stacked dataset)
+            return values
         return pd.to_numeric(values, errors="coerce").astype("Float64")
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         return number_text(values)
     text = values.astype("string")
-    return text.mask(text.str.strip() == "", pd.NA)
+    blank = is_blank(text)  # one Arrow pass; masking copies the column, so only when needed
+    return text.mask(blank, pd.NA) if blank.any() else text
 
 
 def _source_for(block_values: Mapping[str, ValueSource], variable: VariableSpec) -> ValueSource | None:
