@@ -27,7 +27,7 @@ def _text_columns(frame: pd.DataFrame) -> list[str]:
 
 def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy in which no text cell can start a formula; numbers are left alone."""
-    safe = frame.copy()
+    safe = frame.copy(deep=False)  # columns are replaced, never changed in place (copy on write)
     for column in _text_columns(safe):
         values = safe[column]
         text = values.astype("string")
