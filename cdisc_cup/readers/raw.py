@@ -252,7 +252,7 @@ def _read_csv(path: Path, spec: RawFileSpec, options: ReaderOptions) -> pd.DataF
         )
     frame.columns = [str(c).strip() for c in frame.columns]
     frame = frame.replace({"": pd.NA})
-    frame[LINE] = _physical_lines(frame.fillna(""), text)
+    frame[LINE] = _physical_lines(frame, text)  # a missing value counts no line break
     return frame
 
 
