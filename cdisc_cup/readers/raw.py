@@ -48,10 +48,8 @@ DATE_LAYOUTS = {
     "DD-MON-YYYY": r"^(?P<day>\w{2})-(?P<month>[A-Za-z]{3})-(?P<year>\d{4})$",
 }
 # DD-MON-YYYY (SAS DATE11., 02-Jan-2014): English month abbreviations, in any case.
-MONTH_ABBREVIATIONS = {
-    name: f"{number:02d}"
-    for number, name in enumerate(("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), 1)
-}
+MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+MONTH_ABBREVIATIONS = {name: f"{number:02d}" for number, name in enumerate(MONTHS, 1)}
 
 
 def _located(
