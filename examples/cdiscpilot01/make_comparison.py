@@ -17,8 +17,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from cdisc_cup.comparison import KeyChoice, KeySource, Tolerance
 from cdisc_cup.compare.datasets import compare_datasets
+from cdisc_cup.comparison import KeyChoice, KeySource, Tolerance
 from cdisc_cup.pipeline import convert
 from cdisc_cup.xpt.model import Dataset
 from cdisc_cup.xpt.read import read_xpt_dataset
