@@ -53,8 +53,8 @@ EXPLANATIONS = {
     ("AE", "AESTDY"): "one subject (716-1063) whose study day pharmaverse gives as 366 for a start on day 1",
     ("DS", "DSSEQ"): "numbered by start date, then milestone, disposition event, other event; pharmaverse numbers "
     "one subject's same-day records in file order",
-    ("SV", "SVSTDTC"): "a visit dated by its disposition and vital signs records; pharmaverse also by laboratory records "
-    "this raw data does not hold",
+    ("SV", "SVSTDTC"): "a visit dated by its disposition and vital signs records; pharmaverse also by laboratory "
+    "records this raw data does not hold",
     ("SV", "SVENDTC"): "the same: the latest of the visit's DS and VS dates",
     ("VS", "VSSEQ"): "numbered by test, visit and time point; pharmaverse in another order",
     (
@@ -68,8 +68,9 @@ EXPLANATIONS = {
 NOT_BUILT = (
     "AESPID, DSSPID and BRTHDTC are not in the raw data; 15 AE records whose start date pharmaverse has but the raw "
     "form leaves empty are matched by no key (counted as differing); 5 VS records at time points whose results are "
-    "empty are ours only (VSSTAT NOT DONE). SV: pharmaverse has visits of forms this raw data does not hold (laboratory, "
-    "AE follow-up, the (T) telephone visits), which match no record of ours; SVPRESP, SVOCCUR, SVSTDY, SVENDY and "
+    "empty are ours only (VSSTAT NOT DONE). SV: pharmaverse has visits of forms this raw data does not hold "
+    "(laboratory, AE follow-up, the (T) telephone visits), which match no record of ours; SVPRESP, SVOCCUR, SVSTDY, "
+    "SVENDY and "
     "SVUPDES (SDTMIG 3.4) are ours only. SUPPAE: the records of the 15 AE records without a start date match none."
 )
 

@@ -46,7 +46,7 @@ def pilot(tmp_path_factory: pytest.TempPathFactory) -> ConversionResult:
 
 def test_the_pilot_datasets_are_written_with_define_and_validation(pilot: ConversionResult) -> None:
     sdtm = pilot.layout.sdtm
-    assert {p.stem for p in sdtm.glob("*.xpt")} >= {"dm", "ae", "suppae", "ds", "ex", "vs", "sv", "tv"}
+    assert {p.stem for p in sdtm.glob("*.xpt")} >= {"dm", "ae", "suppae", "ds", "ex", "vs", "sv", "tv", "ts"}
     assert (sdtm / "define.xml").is_file()
     assert (pilot.layout.reports / "validation" / "findings.html").is_file()
     assert not pilot.layout.adam.exists()  # no ADaM specs: SDTM only
