@@ -155,13 +155,14 @@ def markdown(results: list[Agreement]) -> str:
         "only one side has counts as that many differing values. Why each variable differs (last",
         "column) was decided from the raw data.",
         "",
-        "| dataset | records (ours / pharmaverse / matched) | values compared | agree |",
-        "| --- | --- | --- | --- |",
+        "| dataset | records (ours / pharmaverse / matched) | values compared | agree | unexplained differences |",
+        "| --- | --- | --- | --- | --- |",
     ]
     for r in results:
+        unexplained = sum(count for name, count in r.by_variable.items() if (r.dataset, name) not in EXPLANATIONS)
         lines.append(
             f"| {r.dataset} | {r.records_ours} / {r.records_theirs} / {r.records_matched} | {r.values_compared} "
-            f"| {100 * r.share:.2f}% |"
+            f"| {100 * r.share:.2f}% | {unexplained} |"
         )
     lines += ["", NOT_BUILT]
     for r in results:

@@ -3,16 +3,18 @@ with `otherwise`, and reference_start/reference_end with `where` and `time`."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
 import pandas as pd
 import pytest
 
-from cdisc_cup.errors import InputErrors
+from cdisc_cup.errors import InputErrors, SpecErrors
 from cdisc_cup.mapping.catalogue import CATALOGUE, DerivationInput
-from cdisc_cup.mapping.engine import build_dataset
+from cdisc_cup.mapping.engine import build_dataset, check_sources
 from cdisc_cup.provenance import LINE, RawTable
+from cdisc_cup.spec.loader import load_study
 from cdisc_cup.spec.model import DatasetSpec, RawColumnSpec, RawFileSpec, RecordBlock, VariableSpec
 
 VISITNUM = {
@@ -73,3 +75,14 @@ def test_reference_end_of_selected_records_with_their_time() -> None:
         "2014-07-02",
         "2013-08-02",
     ]
+
+
+def test_a_codelist_the_study_ct_lacks_is_a_spec_error_before_building(tmp_path: Path) -> None:
+    specs = tmp_path / "specs"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "examples" / "cdiscpilot01" / "specs", specs)
+    ts = specs / "sdtm" / "ts.yaml"
+    unknown = '      - {TSPARMCD: AGESPAN, TSVAL: {constant: "ADULT (18-65)", codelist: AGESPAN}}\n'
+    ts.write_text(ts.read_text().replace("      - {TSPARMCD: RANDOM,", unknown + "      - {TSPARMCD: RANDOM,"))
+    with pytest.raises(SpecErrors) as raised:
+        check_sources(load_study(specs))
+    assert [(p.value, p.column.endswith(".TSVAL.codelist")) for p in raised.value.problems] == [("AGESPAN", True)]
