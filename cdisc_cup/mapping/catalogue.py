@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_cup import conditions
-from cdisc_cup.columns import lookup
+from cdisc_cup.columns import lookup, parse_numbers
 from cdisc_cup.conditions import Condition
 from cdisc_cup.derivations.dates import complete_dates, day_after, study_day, with_time
 from cdisc_cup.derivations.text import ascii_text
@@ -258,6 +258,18 @@ def derive_template(data: DerivationInput, template: str) -> pd.Series:
 def derive_extract(data: DerivationInput, column: str, pattern: str) -> pd.Series:
     """The part of a raw value that the regular expression's one group matches (SITEID `701`
     and SUBJID `1015` of `701-1015`; the number of `Unscheduled 4.1`); no match, no value."""
+    compiled = re.compile(pattern)
+    if compiled.groups != 1:
+        raise SpecErrors(
+            [
+                Problem(
+                    str(data.spec.path),
+                    f"the pattern of extract has {compiled.groups} groups",
+                    value=pattern,
+                    expected="a regular expression with one group in parentheses, the part to keep",
+                )
+            ]
+        )
     values = data.raw_column(column).astype("string")
     return values.str.extract(f"^(?:{pattern})$", expand=False).astype("string")
 
@@ -273,9 +285,9 @@ def derive_date_time(data: DerivationInput, date: str, time: str) -> pd.Series:
 def derive_scaled(
     data: DerivationInput, column: str, factor: float = 1, offset: float = 0, decimals: int | None = None
 ) -> pd.Series:
-    """A number in another unit: value x factor + offset, rounded to `decimals` (standard units
-    of a findings result: F to C is factor 5/9 = 0.5556 after offset -32 x 5/9, LB to kg 0.4536)."""
-    values = pd.to_numeric(data.raw_column(column), errors="coerce").astype("Float64") * factor + offset
+    """A number in another unit, value x factor + offset, rounded to `decimals`: the standard
+    unit of a findings result (in to cm: factor 2.54; F to C: factor 5/9, offset -160/9)."""
+    values = parse_numbers(data.raw_column(column).astype("string")).astype("Float64") * factor + offset
     return values.round(decimals) if decimals is not None else values
 
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-import pandas as pd
+from types import SimpleNamespace
 
+import pandas as pd
+import pytest
+
+from cdisc_cup.errors import SpecErrors
 from cdisc_cup.mapping.catalogue import CATALOGUE, DerivationInput
 
 
 def _derive(name: str, rows: dict[str, list[object]], **parameters: object) -> list[object]:
     frame = pd.DataFrame(rows).astype("string")
-    data = DerivationInput(study=None, spec=None, raw={}, built={}, frame=pd.DataFrame(index=frame.index), rows=frame)
+    spec = SimpleNamespace(path="sdtm/dm.yaml")
+    data = DerivationInput(study=None, spec=spec, raw={}, built={}, frame=pd.DataFrame(index=frame.index), rows=frame)
     values = CATALOGUE[name].function(data, **parameters)
     return [None if pd.isna(v) else v for v in values]
 
@@ -31,3 +36,9 @@ def test_scaled_converts_units_and_rounds() -> None:
     rows = {"TEMP": ["96.9", None], "HEIGHT": ["58.0", "70"]}
     assert _derive("scaled", rows, column="TEMP", factor=5 / 9, offset=-32 * 5 / 9, decimals=2) == [36.06, None]
     assert _derive("scaled", rows, column="HEIGHT", factor=2.54, decimals=2) == [147.32, 177.8]
+
+
+def test_an_extract_pattern_without_one_group_is_a_spec_error() -> None:
+    with pytest.raises(SpecErrors) as raised:
+        _derive("extract", {"PATNUM": ["701-1015"]}, column="PATNUM", pattern="[0-9]+-[0-9]+")
+    assert raised.value.problems[0].message == "the pattern of extract has 0 groups"
