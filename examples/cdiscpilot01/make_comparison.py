@@ -45,7 +45,8 @@ EXPLANATIONS = {
     ("DM", "RFPENDTC"): "pharmaverse's end of participation includes visits not in this raw data (LB); ours is the "
     "last disposition-form date",
     ("DM", "RFXENDTC"): "a dosing period without an end date counts with its start date here; pharmaverse ignores it",
-    ("DM", "RFENDTC"): "one subject (710-1083) whose death is dated a day before its collection date",
+    ("DM", "RFENDTC"): "one subject (710-1083): we take the date of the death (08-02), pharmaverse the date its "
+    "record was collected (08-03)",
     ("AE", "AELLTCD"): "the form holds the MedDRA LLT code; pharmaverse's AE leaves it empty",
     ("AE", "AESOCCD"): "the form holds the MedDRA SOC code; pharmaverse's AE leaves it empty",
     ("AE", "AESEQ"): "numbered by start date, term and collection date (the same whatever the row order); pharmaverse "
@@ -56,7 +57,8 @@ EXPLANATIONS = {
     ("SV", "SVSTDTC"): "a visit dated by its disposition and vital signs records; pharmaverse also by laboratory "
     "records this raw data does not hold",
     ("SV", "SVENDTC"): "the same: the latest of the visit's DS and VS dates",
-    ("VS", "VSSEQ"): "numbered by test, visit and time point; pharmaverse in another order",
+    ("VS", "VSSEQ"): "numbered by test, visit and time point as pharmaverse does; the 5 NOT DONE records only we have "
+    "shift the numbers after them",
     (
         "VS",
         "VSORRESU",
