@@ -263,7 +263,7 @@ def summarise(
     if unknown:
         raise DerivationInputError(f"{name}: new_vars uses {unknown!r}; known: {', '.join(SUMMARY_FUNCTIONS)}")
     rows = dataset[_mask(dataset, filter, name=name, option="filter")]
-    return rows.groupby(list(by_vars), as_index=False).agg(**dict(new_vars))
+    return rows.groupby(list(by_vars), as_index=False).agg(**{n: tuple(agg) for n, agg in new_vars.items()})
 
 
 def derive_vars_merged_summary(
@@ -681,6 +681,62 @@ def derive_var_conditional(
     return dataset.assign(**{new_var: values.where(scope)})
 
 
+def derive_var_case(
+    dataset: pd.DataFrame,
+    *,
+    new_var: str,
+    cases: Sequence[Mapping[str, object]],
+    default: object = None,
+) -> pd.DataFrame:
+    """admiral `mutate(case_when(...))`: the `value` of the first of `cases` whose
+    `condition` holds, else `default`. A value is a constant, None (missing) or
+    `{"variable": name}`, the record's own value of that variable: EOSSTT is COMPLETED,
+    missing for a screen failure, else DISCONTINUED; RACEGR1 and REGION1 pool codes."""
+    name = "derive_var_case"
+    values = _case_value(dataset, default, name=name, option="default")
+    decided = pd.Series(False, index=dataset.index)
+    for number, case in enumerate(cases):
+        option = f"cases[{number}]"
+        if "condition" not in case:
+            raise DerivationInputError(f"{name}: {option} has no condition")
+        holds = _mask(dataset, case["condition"], name=name, option=f"{option}.condition") & ~decided  # type: ignore[arg-type]
+        values = values.mask(holds, _case_value(dataset, case.get("value"), name=name, option=f"{option}.value"))
+        decided |= holds
+    return dataset.assign(**{new_var: values})
+
+
+def _case_value(dataset: pd.DataFrame, value: object, *, name: str, option: str) -> pd.Series:
+    """A case's value on every record: another variable's values or a constant."""
+    if isinstance(value, Mapping):
+        _require(dataset, name, **{option: [str(value["variable"])]})
+        source = dataset[str(value["variable"])]
+        return text_or_null(source) if not pd.api.types.is_numeric_dtype(source) else source
+    if value is None:
+        return pd.Series(pd.NA, index=dataset.index, dtype="string")
+    if isinstance(value, str):
+        return pd.Series(value, index=dataset.index, dtype="string")
+    return pd.Series(value, index=dataset.index)
+
+
+def derive_var_constant(dataset: pd.DataFrame, *, new_var: str, value: object) -> pd.DataFrame:
+    """One value on every record, from the study's parameters: the data cut-off (admiral's
+    DCUTDTC) that EOPDT ends the figure's bars at."""
+    return dataset.assign(**{new_var: value})
+
+
+def derive_vars_cycle_day(
+    dataset: pd.DataFrame, *, visitnum: str = "VISITNUM", divisor: int, new_var: str, new_var_day: str
+) -> pd.DataFrame:
+    """The treatment cycle and the day within it of a visit numbered `divisor` x cycle + day
+    (the CUP's SDTM numbers its visits so): VISITNUM integer-divided by the divisor and its
+    remainder. A study whose visits are not numbered so does not ask for it."""
+    _require(dataset, "derive_vars_cycle_day", visitnum=visitnum)
+    number = pd.to_numeric(dataset[visitnum], errors="coerce")
+    return dataset.assign(
+        **{new_var: (number // divisor).astype("Int64"), new_var_day: (number % divisor).astype("Int64")}
+    )
+
+
 def derive_var_copy(
     dataset: pd.DataFrame, *, source: str, new_var: str, missing_value: str | None = None
 ) -> pd.DataFrame:
@@ -789,11 +845,15 @@ CATALOGUE: dict[str, Callable[..., pd.DataFrame]] = {
         derive_var_relative_day,
         derive_vars_group,
         derive_var_conditional,
+        derive_var_case,
+        derive_var_constant,
+        derive_vars_cycle_day,
         derive_var_copy,
         derive_var_formatted,
         derive_var_code,
         derive_var_planned_dose,
         derive_var_percent,
         derive_vars_atoxgr,
+        summarise,
     )
 }

@@ -273,6 +273,8 @@ def load_dataset_spec(path: Path, problems: list[Problem] | None = None) -> Data
         description=document.get("description", ""),
         keys=tuple(document["keys"]),
         parent=document.get("parent"),
+        base=document.get("base"),
+        derivations=tuple(document.get("derivations") or ()),
         records=tuple(
             block
             for index, entry in enumerate(document.get("records") or [])

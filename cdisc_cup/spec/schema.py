@@ -226,6 +226,17 @@ DATASET_SCHEMA: dict[str, Any] = {
     "keys": {"type": "list", "required": True, "minlength": 1, "schema": SAS_NAME},
     "records": {"type": "list", "schema": RECORD_BLOCK},
     "variables": {"type": "list", "required": True, "minlength": 1, "schema": VARIABLE},
+    # ADaM: the dataset its records start from (ADSL: DM, ADAE: AE) and the chain of verbs
+    # that derives it (cdisc_cup.adam.engine checks each step's verb and options).
+    "base": {**SAS_NAME},
+    "derivations": {
+        "type": "list",
+        "schema": {
+            "type": "dict",
+            "schema": {"derivation": {"type": "string", "required": True}},
+            "allow_unknown": True,
+        },
+    },
 }
 
 
