@@ -54,8 +54,7 @@ def file_href(file: str, folder: Path) -> str:
 def _inside(file: str, folder: Path) -> bool:
     """Whether the page can link a dataset file: the SDTM input of `cdisc-cup adam` lies
     outside the output folder and is listed without a link."""
-    path = Path(file)
-    return not path.is_absolute() or path.resolve().is_relative_to(folder.resolve())
+    return (folder / file).resolve().is_relative_to(folder.resolve())  # an absolute file replaces folder
 
 
 def _group(href: str) -> str:
