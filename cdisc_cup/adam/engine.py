@@ -47,7 +47,7 @@ class AdamInputError(InputErrors):
     not there (someone else's SDTM folder, an export without a form)."""
 
     def __init__(self, problems: Sequence[Problem]) -> None:
-        super().__init__(problems, source="SDTM datasets")
+        super().__init__(problems, source="SDTM folder")
 
 
 def check_steps(study: StudySpec) -> None:
@@ -78,8 +78,31 @@ def check_steps(study: StudySpec) -> None:
                 Problem(where, f"{step['derivation']} has no option {name}", column=f"{key}.{name}", value=name)
                 for name in unknown
             ]
+            problems += [
+                Problem(
+                    where,
+                    "unknown study parameter",
+                    column=f"{key}.{option}",
+                    value=name,
+                    expected="one of the study's parameters: " + ", ".join(sorted(study.parameters)),
+                )
+                for option, value in step.items()
+                for name in _parameters_named(value)
+                if name not in study.parameters
+            ]
     if problems:
         raise SpecErrors(problems)
+
+
+def _parameters_named(value: Any) -> list[str]:
+    """The study parameters an option names (`{parameter: name}`, at any depth)."""
+    if isinstance(value, Mapping):
+        if set(value) == {"parameter"}:
+            return [str(value["parameter"])]
+        return [name for v in value.values() for name in _parameters_named(v)]
+    if isinstance(value, list):
+        return [name for v in value for name in _parameters_named(v)]
+    return []
 
 
 def derive_adam(study: StudySpec, sdtm: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
@@ -148,10 +171,7 @@ def _parameters(study: StudySpec, value: Any) -> Any:
     """`{parameter: name}` anywhere in an option: the study parameter's value."""
     if isinstance(value, Mapping):
         if set(value) == {"parameter"}:
-            name = str(value["parameter"])
-            if name not in study.parameters:
-                raise KeyError(f"study parameter {name!r} (study.yaml parameters:)")
-            return study.parameters[name]
+            return study.parameters[str(value["parameter"])]  # checked by check_steps
         return {k: _parameters(study, v) for k, v in value.items()}
     if isinstance(value, list):
         return [_parameters(study, v) for v in value]
@@ -245,9 +265,16 @@ def _missing_dataset(spec: DatasetSpec, name: str, key: str) -> Problem:
 
 
 def _step_problem(spec: DatasetSpec, number: int, step: Mapping[str, Any], target: str, error: Exception) -> Problem:
-    text = error.args[0] if error.args else str(error)
+    """A step that cannot run on these datasets, with the datasets it reads named: the verb
+    says which option's column is missing, this says of which dataset."""
+    text = str(error.args[0] if error.args else error)
+    reads = [f"dataset {target}"]
+    for option in DATASET_OPTIONS:
+        if option in step:
+            reads.append(f"{option} {step[option]}")
+            text = text.replace(f"({option})", f" ({option} = dataset {step[option]})")
     return Problem(
         display_path(spec.path) if spec.path else spec.name,
-        f"{spec.name}: {step['derivation']} on dataset {target} cannot run: {text}",
+        f"{spec.name}: {step['derivation']} on {', '.join(reads)} cannot run: {text}",
         column=f"derivations[{number}]",
     )

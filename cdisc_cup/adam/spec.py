@@ -49,7 +49,7 @@ def study_for_datasets(study: StudySpec, sdtm: Mapping[str, pd.DataFrame]) -> St
         and not source.startswith("SUPP")
     ]
     if problems:
-        raise InputErrors(problems, source="SDTM datasets")
+        raise InputErrors(problems, source="SDTM folder")
     return study
 
 
