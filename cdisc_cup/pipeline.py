@@ -389,6 +389,16 @@ def convert(
     output.check()
     with progress.step("load specs"):
         study = load_study(spec_dir)
+    if not study.raw_files:
+        raise SpecErrors(
+            [
+                Problem(
+                    display_path(study.spec_dir / "study.yaml" if study.spec_dir else Path("study.yaml")),
+                    "the specs describe no raw export (no raw: section), so there is nothing to convert",
+                    expected="raw: with the export's files, or cdisc-cup adam to derive ADaM from SDTM datasets",
+                )
+            ]
+        )
     with progress.step("read raw export", str(raw_dir)):
         raw = read_raw_export(raw_dir, study)
         for name in unknown_files(raw_dir, study):

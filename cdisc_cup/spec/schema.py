@@ -167,9 +167,10 @@ STUDY_SCHEMA: dict[str, Any] = {
             },
         },
     },
+    # Optional: a study whose ADaM is derived from SDTM datasets it did not convert (`cdisc-cup
+    # adam`) has no raw export to describe.
     "raw": {
         "type": "dict",
-        "required": True,
         "schema": {
             "reader": {"type": "dict", "schema": READER},
             "subject_key": {"type": "string", "required": True},
@@ -181,7 +182,7 @@ STUDY_SCHEMA: dict[str, Any] = {
             },
         },
     },
-    "sdtm": {"type": "list", "required": True, "schema": {"type": "string", "regex": r"^[a-z0-9_/]+\.yaml$"}},
+    "sdtm": {"type": "list", "schema": {"type": "string", "regex": r"^[a-z0-9_/]+\.yaml$"}},
     "adam": {"type": "list", "schema": {"type": "string", "regex": r"^[a-z0-9_/]+\.yaml$"}},
 }
 

@@ -127,3 +127,21 @@ def test_help_has_an_example() -> None:
     result = CliRunner().invoke(main, ["adam", "--help"])
     assert result.exit_code == 0
     assert "Example:" in result.output and "cdisc-cup adam ../shared/pharmaverse/sdtm" in result.output
+
+
+def test_specs_without_a_raw_export_derive_adam_but_do_not_convert(tmp_path: Path) -> None:
+    """A study whose SDTM came from elsewhere describes no raw export: `adam` needs none, and
+    `convert` says there is nothing to convert instead of failing half-way."""
+    specs = tmp_path / "specs"
+    shutil.copytree(PILOT_SPECS / "adam", specs / "adam")
+    (specs / "study.yaml").write_text(
+        "study: {studyid: CDISCPILOT01, name: CDISC pilot, parameters: {teae_window_days: 30}}\n"
+        "adam: [adam/adsl.yaml, adam/adae.yaml]\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        main, ["convert", str(REPO / "sample_data"), "--specs", str(specs), "--out", str(tmp_path / "out")]
+    )
+    assert result.exit_code == 3
+    assert "no raw: section" in result.output and "cdisc-cup adam" in result.output
+    assert not (tmp_path / "out").exists()
