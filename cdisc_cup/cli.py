@@ -213,6 +213,11 @@ def adam(sdtm_dir: Path, out_dir: Path, force: bool, spec_dir: Path | None, verb
     say(f"cdisc-cup {__version__}: deriving ADaM from {sdtm_dir}")
     result = derive_from_sdtm(sdtm_dir, out_dir, spec_dir, progress=Progress(verbosity), force=force)
     summarise_run(result, started)
+    if result.validation is not None:
+        datasets = result.validation.datasets
+        sdtm = set(datasets.loc[datasets["standard"] == "SDTM", "dataset"])
+        on_input = int(result.validation.findings["dataset"].isin(sdtm).sum())
+        say(f"  of the findings, {on_input} are on the SDTM input (checked with the ADaM for the cross-dataset rules)")
 
 
 def summarise_run(result: Any, started: float) -> None:

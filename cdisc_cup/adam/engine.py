@@ -51,13 +51,16 @@ class AdamInputError(InputErrors):
 
 
 def check_steps(study: StudySpec) -> None:
-    """Every step of every ADaM spec names a known verb with options it takes: a misspelt
-    option is a spec error at load time, not a TypeError half-way through a run."""
+    """Every ADaM spec names its base dataset, and every step a known verb with options it
+    takes and study parameters the study has: a misspelt option is a spec error before any
+    step runs, not a TypeError half-way through a run."""
     problems = []
     for spec in study.adam:
         where = display_path(spec.path) if spec.path else spec.name
-        if spec.derivations and spec.base is None:
-            problems.append(Problem(where, "an ADaM spec with derivations names its base dataset", column="base"))
+        if spec.base is None:
+            problems.append(
+                Problem(where, "an ADaM spec names the dataset its records start from", column="base", expected="DM")
+            )
         for number, step in enumerate(spec.derivations):
             key = f"derivations[{number}]"
             verb = d.CATALOGUE.get(str(step.get("derivation")))
@@ -122,8 +125,9 @@ def derive_adam(study: StudySpec, sdtm: Mapping[str, pd.DataFrame]) -> dict[str,
 def run_steps(study: StudySpec, spec: DatasetSpec, working: MutableMapping[str, pd.DataFrame]) -> pd.DataFrame:
     """The spec's dataset after its steps, all columns (working ones too); `working` gets the
     datasets the steps made or changed."""
-    if spec.base is None or spec.base not in working:
-        raise AdamInputError([_missing_dataset(spec, spec.base or "?", "base")])
+    assert spec.base is not None  # check_steps
+    if spec.base not in working:
+        raise AdamInputError([_missing_dataset(spec, spec.base, "base")])
     working[spec.name] = working[spec.base].copy()
     for number, step in enumerate(spec.derivations):
         target = str(step.get("dataset", spec.name))
