@@ -180,6 +180,14 @@ class ConversionResult:
     def adam_dir(self) -> Path:
         return self.layout.adam
 
+    def swapped_in(self, out_dir: Path, staging: Path, progress: Progress) -> ConversionResult:
+        """The result with its paths in the output folder, once the staging folder was swapped in."""
+        self.layout = self.layout.moved_to(out_dir)
+        self.submissions = tuple(s.in_folder(self.layout.folder(s.standard)) for s in self.submissions)
+        self.defines = {k: out_dir / p.relative_to(staging) for k, p in self.defines.items()}
+        self.timings = dict(progress.timings)
+        return self
+
 
 def creation_time(raw: Mapping[str, RawTable]) -> datetime:
     """SOURCE_DATE_EPOCH (reproducible builds) or the latest complete date in the export."""
@@ -334,8 +342,11 @@ def validate_output(
     return validation_of(results, rules, folders, checked=checked, command=command, files_under=layout.root)
 
 
-def write_conversion_index(study: StudySpec, layout: OutputLayout, validation: Validation) -> Path:
-    """OUT/index.html: the run, the datasets with their records, and a link to every output."""
+def write_conversion_index(
+    study: StudySpec, layout: OutputLayout, validation: Validation, standards: Sequence[str] = ("SDTM", "ADaM")
+) -> Path:
+    """OUT/index.html: the run, the datasets of `standards` it wrote with their records, and a
+    link to every output (`adam` wrote no SDTM: its input lies outside the output folder)."""
     root = layout.root
     candidates = [
         ("SDTM define.xml (as HTML)", layout.sdtm / "define.html", "the SDTM datasets and their variables"),
@@ -355,7 +366,7 @@ def write_conversion_index(study: StudySpec, layout: OutputLayout, validation: V
         root / "index.html",
         study=f"{study.studyid} ({study.name})",
         run=validation.run,
-        datasets=validation.datasets,
+        datasets=validation.datasets[validation.datasets["standard"].isin(standards)],
         links=links,
     )
 
@@ -482,11 +493,7 @@ def convert(
         write_conversion_index(study, layout, result.validation)
         with progress.step("check the links of define.xml"):
             check_package(result.defines.values())
-    result.layout = layout.moved_to(out_dir)
-    result.submissions = tuple(s.in_folder(result.layout.folder(s.standard)) for s in result.submissions)
-    result.defines = {k: out_dir / p.relative_to(staging) for k, p in result.defines.items()}
-    result.timings = dict(progress.timings)
-    return result
+    return result.swapped_in(out_dir, staging, progress)
 
 
 # What `adam` writes at the top of its output folder.
@@ -591,14 +598,10 @@ def derive_from_sdtm(
         with progress.step("write the reviewer's guide"):
             conformance = Conformance.of(result.validation)
             write_reviewer_guide(study, "ADaM", layout.adam, submission.submitted, conformance, documents, notes)
-        write_conversion_index(study, layout, result.validation)
+        write_conversion_index(study, layout, result.validation, ("ADaM",))
         with progress.step("check the links of define.xml"):
             check_package(result.defines.values())
-    result.layout = layout.moved_to(out_dir)
-    result.submissions = tuple(s.in_folder(result.layout.folder(s.standard)) for s in result.submissions)
-    result.defines = {k: out_dir / p.relative_to(staging) for k, p in result.defines.items()}
-    result.timings = dict(progress.timings)
-    return result
+    return result.swapped_in(out_dir, staging, progress)
 
 
 # --- validate, define and tables on folders already written -----------------------------------

@@ -1,12 +1,13 @@
-"""ADaM derivations, admiral style: generic verbs; the study's choices stay at the call sites.
+"""ADaM derivations, admiral style: generic verbs; the study's choices are their options.
 
 The contract (pharmaverse admiral, in Python): the dataset comes first, options are
 keyword-only, every output variable is named by an option (defaulting to the ADaM name where
 there is one), the columns a derivation needs are checked up front (the error names the
 option that points to the missing column), and a new frame is returned in the input's record
 order; nothing is sorted in place and nothing is read or written. Which records, which drug,
-which test code or cut-off is the study's business: `adsl.py` and `adae.py` pass it in, as
-admiral's templates (`ad_adsl.R`, `ad_adae.R`) keep `filter_add` at the call site.
+which test code or cut-off is the study's business: the steps of its ADaM specs pass it in
+(`engine.py` runs them), as admiral's templates (`ad_adsl.R`, `ad_adae.R`) keep `filter_add`
+at the call site.
 
 The `derivation:` names in `specs/adam/*.yaml` are the names of these functions
 (`CATALOGUE`), so the define.xml method text and the code that implements it cannot drift
@@ -562,7 +563,8 @@ def derive_vars_dt(
     dtc: str,
     new_var: str,
     flag_var: str | None = None,
-    date_imputation: Literal["first", "last"] | None = None,
+    date_imputation: Literal["first", "mid", "last"] | None = None,
+    highest_imputation: Literal["D", "M"] = "M",
     min_dates: Sequence[str] = (),
     max_dates: Sequence[str] = (),
     not_after: Sequence[str] = (),
@@ -570,8 +572,9 @@ def derive_vars_dt(
     """admiral `derive_vars_dt`: an ISO 8601 --DTC as a numeric analysis date.
 
     Without `date_imputation` only complete dates count (admiral `highest_imputation = "n"`:
-    TRTEDT from RFXENDTC, DTHDT from DTHDTC). With it, a partial date becomes the first or
-    last day it allows (`highest_imputation = "M"`), moved to a `min_dates` / `max_dates`
+    TRTEDT from RFXENDTC). With it, a partial date becomes the first, middle or last day it
+    allows, a missing month too unless `highest_imputation="D"` (admiral's levels "M", "D"),
+    moved to a `min_dates` / `max_dates`
     date inside that period (admiral's rule: an onset in the month of the first dose is
     imputed to the first dose, an end in the month of death to the death), and never after a
     `not_after` date (an onset never after the complete end of the same event, even if that
@@ -586,6 +589,7 @@ def derive_vars_dt(
         date, flag = impute_date(
             dataset[dtc],
             to=date_imputation,
+            highest=highest_imputation,
             min_dates=[dataset[c] for c in min_dates],
             max_dates=[dataset[c] for c in max_dates],
             not_after=[dataset[c] for c in not_after],

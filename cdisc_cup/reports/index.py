@@ -51,12 +51,6 @@ def file_href(file: str, folder: Path) -> str:
     return checked_href(quote(path.as_posix()))
 
 
-def _inside(file: str, folder: Path) -> bool:
-    """Whether the page can link a dataset file: the SDTM input of `cdisc-cup adam` lies
-    outside the output folder and is listed without a link."""
-    return (folder / file).resolve().is_relative_to(folder.resolve())  # an absolute file replaces folder
-
-
 def _group(href: str) -> str:
     path = unquote(urlsplit(href).path)
     top = path.split("/", 1)[0] if "/" in path else ""
@@ -69,7 +63,7 @@ def _dataset_table(datasets: pd.DataFrame, folder: Path) -> str:
         return "<p>No datasets.</p>"
     files = table["file"].astype("string").fillna("").tolist()
     # One link per dataset file (tens of them), not per record.
-    hrefs = [file_href(file, folder) if file and _inside(file, folder) else "" for file in files]
+    hrefs = [file_href(file, folder) if file else "" for file in files]
     names = pd.Series(files, index=table.index, dtype="string").map(lambda file: Path(file).name if file else "")
     href = pd.Series(hrefs, index=table.index, dtype="string")
     link = ('<a href="' + escaped(href) + '">' + escaped(names) + "</a>").where(href != "", "")

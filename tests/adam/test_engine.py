@@ -144,3 +144,27 @@ def test_unknown_verbs_and_options_are_spec_errors() -> None:
     found = {(p.column, p.message) for p in raised.value.problems}
     assert ("derivations[0].derivation", "unknown derivation") in found
     assert ("derivations[1].conditon", "derive_var_flag has no option conditon") in found
+
+
+@pytest.mark.parametrize(
+    ("imputation", "highest", "dates", "flags"),
+    [
+        ("first", "M", ["2020-03-04", "2020-03-01", "2020-01-01", None], [None, "D", "M", None]),
+        ("mid", "M", ["2020-03-04", "2020-03-15", "2020-06-30", None], [None, "D", "M", None]),
+        ("last", "M", ["2020-03-04", "2020-03-31", "2020-12-31", None], [None, "D", "M", None]),
+        ("mid", "D", ["2020-03-04", "2020-03-15", None, None], [None, "D", None, None]),
+    ],
+)
+def test_date_imputation_levels_as_admiral(imputation: str, highest: str, dates: list, flags: list) -> None:
+    """admiral derive_vars_dt: date_imputation first/mid/last, highest_imputation M or D."""
+    frame = pd.DataFrame({"DTHDTC": ["2020-03-04", "2020-03", "2020", ""]})
+    derived = d.derive_vars_dt(
+        frame,
+        dtc="DTHDTC",
+        new_var="DTHDT",
+        flag_var="DTHDTF",
+        date_imputation=imputation,  # type: ignore[arg-type]
+        highest_imputation=highest,  # type: ignore[arg-type]
+    )
+    assert derived["DTHDT"].tolist() == [pd.Timestamp(x) if x else pd.NaT for x in dates]
+    assert [None if pd.isna(f) else f for f in derived["DTHDTF"]] == flags
