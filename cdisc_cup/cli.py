@@ -394,5 +394,100 @@ def tables(out_dir: Path, spec_dir: Path | None, verbosity: Verbosity) -> None:
     say(f"  tables and figure ({len(written)} files) -> {written[0].parent if written else out_dir}")
 
 
+@main.command("compare", epilog=EXIT_CODES.format(findings="\n  1    the datasets differ"))
+@click.argument("base", type=click.Path(path_type=Path, exists=True))
+@click.argument("compare", type=click.Path(path_type=Path, exists=True))
+@click.option(
+    "--keys",
+    "key_texts",
+    multiple=True,
+    metavar="[DATASET=]VAR,VAR",
+    help="Variables that match records: for every dataset (USUBJID,AESEQ) or one (AE=USUBJID,AESEQ); "
+    "repeat for several. Default: define.xml's keys in BASE, else the SDTMIG 3.4 / ADaM keys that are unique.",
+)
+@click.option(
+    "--tolerance", type=click.FloatRange(min=0), default=None, help="Numbers equal when |compare - base| <= this."
+)
+@click.option(
+    "--criterion",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Numbers equal when their relative difference is <= this (PROC COMPARE METHOD=RELATIVE).",
+)
+@click.option(
+    "--max-examples", type=click.IntRange(min=1), default=50, show_default=True, help="Examples listed per variable."
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write compare.html and compare.json into this folder (new, empty, or written by cdisc-cup).",
+)
+@click.option("--force", is_flag=True, help="Write the report into a non-empty folder cdisc-cup did not make.")
+@common_options
+@report_errors
+def compare_command(
+    base: Path,
+    compare: Path,
+    key_texts: tuple[str, ...],
+    tolerance: float | None,
+    criterion: float | None,
+    max_examples: int,
+    out_dir: Path | None,
+    force: bool,
+    spec_dir: Path | None,
+    verbosity: Verbosity,
+) -> None:
+    """Compare the SAS XPORT datasets BASE and COMPARE (two .xpt files, or two folders matched
+    by dataset name), as PROC COMPARE or diffdf do for double programming.
+
+    Reports dataset attributes, variables in one only, type/length/label/format differences,
+    records in one only (by key) and the values that differ per variable. Text is compared
+    without trailing blanks (as SAS does); numbers exactly unless --tolerance or --criterion.
+
+    \b
+    Example:
+      cdisc-cup compare production/sdtm qc/sdtm --out compare-report
+      cdisc-cup compare adsl.xpt qc/adsl.xpt --keys USUBJID --tolerance 1e-8
+      cdisc-cup compare sdtm/ qc/ --keys AE=USUBJID,AESEQ --keys VS=USUBJID,VSSEQ
+    """
+    from cdisc_cup.compare.folders import compare_paths
+    from cdisc_cup.compare.keys import KeyOption
+    from cdisc_cup.comparison import Tolerance
+    from cdisc_cup.outputs import OutputFolder
+    from cdisc_cup.reports.comparison import REPORT_FILES, terminal_summary, write_comparison_reports
+
+    if tolerance is not None and criterion is not None:
+        raise click.UsageError("give --tolerance (absolute) or --criterion (relative), not both")
+    try:
+        keys = KeyOption.parse(key_texts)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--keys") from error
+    output = OutputFolder(out_dir, REPORT_FILES, "compare", force=force) if out_dir is not None else None
+    if output is not None:
+        output.check()
+    options = [f"--keys {text}" for text in key_texts]
+    numeric = {"tolerance": tolerance, "criterion": criterion}
+    options += [f"--{name} {value:g}" for name, value in numeric.items() if value is not None]
+    result = compare_paths(
+        base,
+        compare,
+        keys=keys,
+        tolerance=Tolerance.of(tolerance, criterion),
+        max_examples=max_examples,
+        command=" ".join(["cdisc-cup compare", str(base), str(compare), *options]),
+        progress=Progress(verbosity),
+    )
+    if output is not None:
+        with output.staged(__version__, result.created) as staging:
+            write_comparison_reports(result, staging)
+    click.echo(terminal_summary(result))
+    if output is not None:
+        click.echo(f"Report: {out_dir / REPORT_FILES[0]}")
+    if not result.equal:
+        sys.exit(EXIT_FINDINGS)
+
+
 if __name__ == "__main__":
     main()

@@ -430,6 +430,8 @@ def convert(
         with progress.step("check ADaM against specs"):
             lengths = check_datasets({s.name: s for s in study.adam}, adam, study.terminology)
             parts.append(Submission("ADaM", study.adam, adam, lengths))
+    else:
+        progress.note("no ADaM specs (study.yaml has no adam list): SDTM only")
 
     started = datetime.now().astimezone().replace(microsecond=0).isoformat()
     with output.staged(__version__, started) as staging:
@@ -478,7 +480,9 @@ def convert(
             write_findings_reports(
                 result.validation, layout.reports / "validation", title=f"Conformance findings: {study.studyid}"
             )
-        if study.adam:
+        if not study.result_displays:
+            progress.note("no displays (no analysis/results.yaml in the specs): no tables or figure")
+        elif study.adam:
             with progress.step("write tables and figure"):
                 adam = result.adam
                 write_tables(study, adam["ADSL"], adam["ADAE"], layout.tables)

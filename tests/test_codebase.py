@@ -33,11 +33,24 @@ def test_no_row_loops_in_the_package() -> None:
 # name (a leading underscore) of another module.
 LAYERS: dict[str, int] = {
     **dict.fromkeys(
-        ["__init__", "constants", "errors", "findings", "columns", "progress", "conditions", "provenance"], 0
+        [
+            "__init__",
+            "constants",
+            "errors",
+            "findings",
+            "comparison",
+            "columns",
+            "progress",
+            "conditions",
+            "provenance",
+        ],
+        0,
     ),
     **dict.fromkeys(["outputs", "spec", "ct", "derivations"], 0),
     **dict.fromkeys(["xpt", "define"], 1),  # the shared formats
-    **dict.fromkeys(["readers", "mapping", "adam", "rules", "writers", "reports", "tables"], 2),  # the stages
+    **dict.fromkeys(
+        ["readers", "mapping", "adam", "rules", "writers", "reports", "tables", "compare"], 2
+    ),  # the stages
     "pipeline": 3,
     "cli": 4,
 }

@@ -16,7 +16,9 @@ ADAE may use ADSL and the EX view ADSL's steps derived. The options are resolved
 call: a dataset name (`dataset_add`, `supp`, an event's `dataset`) becomes that dataset, a
 condition (`filter_add`, `filter`, `condition`) the shared condition language of
 `cdisc_cup.conditions` on the verb's own records, `{parameter: name}` the study parameter,
-`{desc: X}` a descending order item, `codes: {codelist: TRTN}` the codelist's decodes and codes.
+`{desc: X}` a descending order item, `codes: {codelist: TRTN}` the codelist's decodes and codes;
+an event marked `optional` is left out when its dataset is not there (LB of a study without
+a laboratory form).
 What a study does not name does not run: the CUP's cycles and dose intensity are steps of the
 CUP's specs only.
 """
@@ -164,8 +166,12 @@ def _resolve_options(
             resolved[option] = {term.decode: int(term.value) for term in codelist.terms}
         elif option == "cases":
             resolved[option] = [{**case, "condition": _condition(case.get("condition"))} for case in value]
-        elif option == "events":
-            resolved[option] = [_event(spec, number, i, event, working) for i, event in enumerate(value)]
+        elif option == "events":  # an optional event of a dataset not submitted is no event
+            resolved[option] = [
+                _event(spec, number, i, event, working)
+                for i, event in enumerate(value)
+                if not event.get("optional") or str(event["dataset"]) in working
+            ]
         else:
             resolved[option] = value
     return resolved

@@ -41,3 +41,12 @@ def study_day(dates: pd.Series, reference: pd.Series) -> pd.Series:
     delta = (complete_dates(dates) - complete_dates(reference)).dt.days
     day = delta + (delta >= 0).astype("float64")
     return pd.Series(day, index=dates.index, dtype="Float64")
+
+
+def with_time(dates: pd.Series, times: pd.Series) -> pd.Series:
+    """ISO 8601 date and time of day (`2014-07-02T11:45`) where both are there, else the date:
+    a time without its date says nothing (SDTMIG 3.4 section 4.4.1)."""
+    dates = dates.astype("string")
+    times = times.astype("string").str.strip()
+    has_time = dates.notna() & times.notna() & (times != "")
+    return dates.mask(has_time.fillna(False).astype(bool), dates + "T" + times)

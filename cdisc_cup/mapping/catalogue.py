@@ -9,6 +9,7 @@ for study days; a spec-defined row can use only these).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -16,8 +17,10 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from cdisc_cup import conditions
 from cdisc_cup.columns import lookup
-from cdisc_cup.derivations.dates import complete_dates, day_after, study_day
+from cdisc_cup.conditions import Condition
+from cdisc_cup.derivations.dates import complete_dates, day_after, study_day, with_time
 from cdisc_cup.derivations.text import ascii_text
 from cdisc_cup.errors import Problem, SpecErrors
 from cdisc_cup.provenance import BLOCK, LINE, SOURCE_FILE, RawTable
@@ -133,27 +136,55 @@ def derive_usubjid(data: DerivationInput, column: str) -> pd.Series:
     return data.study.studyid + "-" + data.raw_column(column).astype("string")
 
 
-def _per_subject(data: DerivationInput, source: str, dates: pd.Series, how: Literal["min", "max"]) -> pd.Series:
-    subjects = data.raw[source].frame[data.study.subject_key]
+def _per_subject(
+    data: DerivationInput,
+    source: str,
+    dates: pd.Series,
+    how: Literal["min", "max"],
+    where: Condition | None = None,
+    time: str | None = None,
+) -> pd.Series:
+    """The min or max complete date per subject of the raw file's records that `where` selects;
+    with `time`, a date with its time (ISO 8601 `2014-07-02T11:45`) where the record has one,
+    so the latest of a day is the one with a time (RFPENDTC)."""
+    frame = data.raw[source].frame
+    subjects = frame[data.study.subject_key]
     complete = dates.where(dates.str.len() == 10)
+    if time is not None:
+        complete = with_time(complete, frame[time])
+    if where is not None:
+        chosen = conditions.evaluate(where, conditions.Subjects(read=lambda _, name: frame[name], index=frame.index))
+        complete = complete.where(chosen)
     by_subject = complete.groupby(subjects).agg(how)
     return data.rows[data.study.subject_key].map(by_subject).astype("string")
 
 
-@derivation("reference_start", "record", "from", "date")
-def derive_reference_start(data: DerivationInput, date: str, **options: str) -> pd.Series:
-    """Earliest complete date of a raw file per subject (RFSTDTC/RFXSTDTC: first dose)."""
+@derivation("reference_start", "record", "from", "date", "where")
+def derive_reference_start(
+    data: DerivationInput, date: str, where: Condition | None = None, **options: str
+) -> pd.Series:
+    """Earliest complete date of a raw file per subject (RFSTDTC/RFXSTDTC: first dose), of the
+    records `where` selects (all without it)."""
     source = options["from"]
-    return _per_subject(data, source, data.raw[source].frame[date], "min")
+    return _per_subject(data, source, data.raw[source].frame[date], "min", where)
 
 
-@derivation("reference_end", "record", "from", "date", "fallback")
-def derive_reference_end(data: DerivationInput, date: str, fallback: str | None = None, **options: str) -> pd.Series:
-    """Latest end per subject; an empty end falls back (a one-day administration ends on its start)."""
+@derivation("reference_end", "record", "from", "date", "fallback", "where", "time")
+def derive_reference_end(
+    data: DerivationInput,
+    date: str,
+    fallback: str | None = None,
+    where: Condition | None = None,
+    time: str | None = None,
+    **options: str,
+) -> pd.Series:
+    """Latest end per subject; an empty end falls back (a one-day administration ends on its
+    start). `where` selects the records (RFENDTC: the disposition event), `time` adds the time
+    of day a record has (RFPENDTC: the last contact, with its time)."""
     source = options["from"]
     frame = data.raw[source].frame
     dates = frame[date] if fallback is None else frame[date].fillna(frame[fallback])
-    return _per_subject(data, source, dates, "max")
+    return _per_subject(data, source, dates, "max", where, time)
 
 
 @derivation("last_contact", "record", "dates")
@@ -203,6 +234,49 @@ def derive_cycle_visit(data: DerivationInput, cycle: str, day: str) -> pd.Series
 def derive_ascii_text(data: DerivationInput, column: str) -> pd.Series:
     """SAS XPORT v5 holds ASCII only: German letters are transliterated (ä -> ae), never dropped."""
     return ascii_text(data.raw_column(column))
+
+
+@derivation("uppercase", "record", "column")
+def derive_uppercase(data: DerivationInput, column: str) -> pd.Series:
+    """Collected text in capitals, as SDTM submits verbatim terms and CT terms (`Protocol
+    Completed` -> PROTOCOL COMPLETED, `Week 2` -> WEEK 2)."""
+    return data.raw_column(column).astype("string").str.upper()
+
+
+@derivation("template", "record", "template")
+def derive_template(data: DerivationInput, template: str) -> pd.Series:
+    """Text from a pattern naming raw columns in braces (`01-{PATNUM}`): an identifier the EDC
+    holds in parts. A record missing one of the columns gets no value."""
+    pieces = re.split(r"\{([^{}]+)\}", template)
+    text = pd.Series(pieces[0], index=data.frame.index, dtype="string")
+    for position in range(1, len(pieces), 2):
+        text = text + data.raw_column(pieces[position]).astype("string") + pieces[position + 1]
+    return text
+
+
+@derivation("extract", "record", "column", "pattern")
+def derive_extract(data: DerivationInput, column: str, pattern: str) -> pd.Series:
+    """The part of a raw value that the regular expression's one group matches (SITEID `701`
+    and SUBJID `1015` of `701-1015`; the number of `Unscheduled 4.1`); no match, no value."""
+    values = data.raw_column(column).astype("string")
+    return values.str.extract(f"^(?:{pattern})$", expand=False).astype("string")
+
+
+@derivation("date_time", "record", "date", "time")
+def derive_date_time(data: DerivationInput, date: str, time: str) -> pd.Series:
+    """ISO 8601 date and time (`2014-07-02T11:45`) from a date and a time-of-day column (HH:MM);
+    the date alone where no time was collected (SDTMIG 3.4 section 4.4.1)."""
+    return with_time(data.raw_column(date).astype("string"), data.raw_column(time))
+
+
+@derivation("scaled", "record", "column", "factor", "offset", "decimals")
+def derive_scaled(
+    data: DerivationInput, column: str, factor: float = 1, offset: float = 0, decimals: int | None = None
+) -> pd.Series:
+    """A number in another unit: value x factor + offset, rounded to `decimals` (standard units
+    of a findings result: F to C is factor 5/9 = 0.5556 after offset -32 x 5/9, LB to kg 0.4536)."""
+    values = pd.to_numeric(data.raw_column(column), errors="coerce").astype("Float64") * factor + offset
+    return values.round(decimals) if decimals is not None else values
 
 
 @derivation("seq", "dataset", "order", "within")

@@ -29,7 +29,7 @@ from cdisc_cup.spec.model import Condition, DatasetSpec, RecordBlock, StudySpec,
 from cdisc_cup.spec.schema import source_kind
 
 # Keys of a value source that are not parameters of its derivation (value-level metadata).
-SOURCE_PARAMETERS_NOT_PASSED = ("derivation", "when", "codelist", "data_type")
+SOURCE_PARAMETERS_NOT_PASSED = ("derivation", "when", "codelist", "data_type", "otherwise")
 
 
 def _row_problems(spec: DatasetSpec, block: RecordBlock) -> list[Problem]:
@@ -134,13 +134,22 @@ def _condition_mask(condition: Condition | None, frame: pd.DataFrame, data: Deri
 
 
 def _map_codes(
-    source: ValueSource, data: DerivationInput, spec: DatasetSpec, variable: VariableSpec, table: RawTable | None
+    source: ValueSource,
+    data: DerivationInput,
+    variable: VariableSpec,
+    table: RawTable | None,
+    otherwise: pd.Series | None,
 ) -> pd.Series:
-    """Codelist mapping: an unmapped raw code is an input problem, never a silent null."""
+    """Codelist mapping: an unmapped raw code is an input problem, never a silent null, unless
+    the source says what such a code becomes (`otherwise`: the visit number in the name of an
+    unscheduled visit); then only a code that gets no value from it either is a problem."""
+    spec = data.spec
     raw = data.raw_column(source["column"]) if "column" in source else data.frame[source["variable"]]
     raw = raw.astype("string")
     mapping = {str(k): v for k, v in source["map"].items()}
     mapped = raw.map(mapping).astype("string")
+    if otherwise is not None:
+        mapped = mapped.fillna(otherwise.astype("string"))
     unmapped = raw.notna() & mapped.isna()
     if unmapped.any() and table is not None and data.rows is not None:
         lines = data.rows.loc[unmapped, LINE].to_numpy()
@@ -177,7 +186,9 @@ def _evaluate(
     elif kind == "column":
         values = data.raw_column(source["column"])
     elif kind == "map":
-        values = _map_codes(source, data, data.spec, variable, table)
+        otherwise = source.get("otherwise")
+        fallback = _evaluate(otherwise, variable, data, study, table) if otherwise is not None else None
+        values = _map_codes(source, data, variable, table, fallback)
     else:
         entry = CATALOGUE[source["derivation"]]
         parameters = {k: v for k, v in source.items() if k not in SOURCE_PARAMETERS_NOT_PASSED}

@@ -44,7 +44,12 @@ DATE_LAYOUTS = {
     "DD/MM/YYYY": r"^(?P<day>\w{2})/(?P<month>\w{2})/(?P<year>\d{4})$",
     "MM/DD/YYYY": r"^(?P<month>\w{2})/(?P<day>\w{2})/(?P<year>\d{4})$",
     "YYYY-MM-DD": r"^(?P<year>\d{4})-(?P<month>\w{2})-(?P<day>\w{2})$",
+    "MM-DD-YYYY": r"^(?P<month>\w{2})-(?P<day>\w{2})-(?P<year>\d{4})$",
+    "DD-MON-YYYY": r"^(?P<day>\w{2})-(?P<month>[A-Za-z]{3})-(?P<year>\d{4})$",
 }
+# DD-MON-YYYY (SAS DATE11., 02-Jan-2014): English month abbreviations, in any case.
+MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+MONTH_ABBREVIATIONS = {name: f"{number:02d}" for number, name in enumerate(MONTHS, 1)}
 
 
 def _located(
@@ -174,7 +179,7 @@ def _header_problem(path: Path, text: str, spec: RawFileSpec, options: ReaderOpt
     header = re.search(r"^[^\n]*\S[^\n]*$", text, flags=re.MULTILINE)
     number = text.count("\n", 0, header.start()) + 1 if header else 1
     first_line = header.group().rstrip("\r") if header else ""
-    declared = [c.name for c in spec.columns]
+    declared = [c.file_header for c in spec.columns]
     found = _header_fields(first_line, options.delimiter, options) & set(declared)
     if _is_header(found, declared):
         return None
@@ -286,11 +291,17 @@ def _parse_dates(
 ) -> tuple[pd.Series, list[Problem]]:
     raw = frame[column.name]
     present = raw.notna()
-    layout = options.date_format
+    layout = column.date_format or options.date_format
     parts = extract_parts(raw, DATE_LAYOUTS[layout])
+    if "MON" in layout:  # a month name becomes its number; an unknown word fails the shape check
+        parts["month"] = parts["month"].str.upper().map(MONTH_ABBREVIATIONS).fillna(parts["month"])
     if sas_source:  # numeric SAS dates arrive as ISO text; text dates keep the export's layout
         parts = parts.combine_first(extract_parts(raw, DATE_LAYOUTS["YYYY-MM-DD"]))
     unknown = options.unknown_date_part
+    if column.type == "partial_date":  # a year alone (`2003`) is a date with unknown day and month
+        year_only = raw.str.strip().str.fullmatch(r"\d{4}").fillna(False).astype(bool) & parts["year"].isna()
+        parts.loc[year_only, ["day", "month"]] = unknown
+        parts.loc[year_only, "year"] = raw[year_only].str.strip()
     day_unknown = parts["day"] == unknown
     month_unknown = parts["month"] == unknown
     allowed_partial = column.type == "partial_date"
@@ -502,7 +513,7 @@ def _type_columns(
 
 def _check_keys(table: RawTable, absent: frozenset[str]) -> list[Problem]:
     key = list(table.spec.key)
-    if not set(key) <= set(table.frame.columns) or set(key) & absent:
+    if not key or not set(key) <= set(table.frame.columns) or set(key) & absent:
         return []
     duplicated = table.frame.duplicated(subset=key, keep="first")
     if not duplicated.any():
@@ -573,6 +584,7 @@ def read_raw_file(folder: Path, spec: RawFileSpec, options: ReaderOptions) -> tu
     frame = _read_sas(path, options) if sas_source else _read_csv(path, spec, options)
     if isinstance(frame, Problem):
         return None, [frame]
+    frame = frame.rename(columns={c.header: c.name for c in spec.columns if c.header})
     declared = [c.name for c in spec.columns]
     absent = frozenset(name for name in declared if name not in frame.columns)
     missing = [c.name for c in spec.columns if c.required and c.name in absent]

@@ -134,6 +134,8 @@ def _check_source(source: Mapping[str, Any] | None, key_path: str, path: Path) -
             Problem(str(path), "a codelist mapping names the raw 'column' (or 'variable') it maps", column=key_path)
         )
     problems += _check_condition(source.get("when"), f"{key_path}.when", path)
+    if isinstance(source.get("otherwise"), Mapping):
+        problems += _check_source(source["otherwise"], f"{key_path}.otherwise", path)
     return problems
 
 
@@ -326,6 +328,8 @@ def _raw_files(raw: Mapping[str, Any], base: ReaderOptions) -> tuple[RawFileSpec
                         min=info.get("min"),
                         max=info.get("max"),
                         description=info.get("description", ""),
+                        header=info.get("header"),
+                        date_format=info.get("date_format"),
                     )
                     for column, info in entry["columns"].items()
                 ),

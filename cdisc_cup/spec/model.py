@@ -44,6 +44,14 @@ class RawColumnSpec:
     min: float | None = None
     max: float | None = None
     description: str = ""
+    # The column's name in the file when it is not a spec name (`IT.AETERM`: a dot would read
+    # as `file.COLUMN`); the spec and the messages after reading use `name`.
+    header: str | None = None
+    date_format: str | None = None  # a date column in another layout than its file's
+
+    @property
+    def file_header(self) -> str:
+        return self.header or self.name
 
 
 @dataclass(frozen=True)

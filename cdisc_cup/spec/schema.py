@@ -58,6 +58,9 @@ VALUE_SOURCE: dict[str, Any] = {
         # (define.xml def:ValueListDef; DSDECOD is PROTMLST for consent, TSVAL a date for SSTDTC).
         "codelist": {"type": "string", "regex": r"^[A-Z0-9_]+$"},
         "data_type": {"type": "string", "allowed": DATA_TYPES},
+        # Of a map: the value source of a code the map does not list (checked for shape by
+        # the loader, like every source).
+        "otherwise": {"type": "dict", "dependencies": "map"},
     },
 }
 
@@ -84,6 +87,10 @@ RECORD_BLOCK: dict[str, Any] = {
     },
 }
 
+# The date layouts a raw file may use (cdisc_cup.readers.raw.DATE_LAYOUTS); MON is an English
+# month abbreviation (JAN, Feb, ...).
+DATE_FORMATS = ["DD.MM.YYYY", "YYYY-MM-DD", "DD/MM/YYYY", "MM/DD/YYYY", "MM-DD-YYYY", "DD-MON-YYYY"]
+
 READER: dict[str, Any] = {
     "format": {"type": "string", "allowed": ["csv", "sas7bdat", "xpt"]},
     "encoding": {"type": "string"},
@@ -91,7 +98,7 @@ READER: dict[str, Any] = {
     "quote": {"type": "string", "minlength": 1, "maxlength": 1},
     "decimal": {"type": "string", "allowed": [",", "."]},
     "thousands": {"type": "string", "nullable": True, "maxlength": 1},
-    "date_format": {"type": "string", "allowed": ["DD.MM.YYYY", "YYYY-MM-DD", "DD/MM/YYYY", "MM/DD/YYYY"]},
+    "date_format": {"type": "string", "allowed": DATE_FORMATS},
     "unknown_date_part": {"type": "string", "minlength": 1},
 }
 
@@ -110,6 +117,8 @@ RAW_COLUMN: dict[str, Any] = {
         "min": {"type": "number"},
         "max": {"type": "number"},
         "description": {"type": "string"},
+        "header": {"type": "string", "minlength": 1},
+        "date_format": {"type": "string", "allowed": DATE_FORMATS},
     },
 }
 
@@ -119,7 +128,9 @@ RAW_FILE: dict[str, Any] = {
         "file": {"type": "string", "required": True, "regex": r"^[^/\\]+$"},
         "form": {"type": "string"},  # the eCRF form's title: a section of the aCRF
         "description": {"type": "string"},
-        "key": {"type": "list", "required": True, "minlength": 1, "schema": {"type": "string"}},
+        # The columns that identify a record; [] for a form whose records have no key of
+        # their own (vital signs rows of one visit that differ only by which tests they hold).
+        "key": {"type": "list", "required": True, "schema": {"type": "string"}},
         "columns": {"type": "dict", "required": True, "keysrules": NAME, "valuesrules": RAW_COLUMN},
         "references": {
             "type": "dict",

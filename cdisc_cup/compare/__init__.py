@@ -1,0 +1,1 @@
+"""compare stage: two sets of datasets compared, as double programming QC does."""
