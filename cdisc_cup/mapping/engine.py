@@ -82,6 +82,7 @@ def check_sources(study: StudySpec) -> None:
             and conditions.names_read(source.get("when"), "variable")
             and _raw_columns(dict(source))
         ]
+        problems += _unknown_codelists(study, spec, sources)
         for key_path, source in sources:
             if source_kind(dict(source)) != "derivation":
                 continue
@@ -109,6 +110,26 @@ def check_sources(study: StudySpec) -> None:
             ]
     if problems:
         raise SpecErrors(problems)
+
+
+def _unknown_codelists(study: StudySpec, spec: DatasetSpec, sources: list[tuple[str, ValueSource]]) -> list[Problem]:
+    """A codelist a variable or a block's value names must be in the study's CT: the values are
+    checked against it and derivations read it (TSVALCD), so a misspelt or missing one is a
+    spec error before anything is built."""
+    known = study.terminology.codelists
+    named = [(f"variables.{v.name}.codelist", v.codelist) for v in spec.variables if v.codelist]
+    named += [(f"{key_path}.codelist", source["codelist"]) for key_path, source in sources if "codelist" in source]
+    return [
+        Problem(
+            str(spec.path),
+            "the codelist is not in the study's controlled terminology",
+            column=key_path,
+            value=codelist,
+            expected="a codelist of the CT packages of study.yaml standards (or of ct/sponsor.yaml)",
+        )
+        for key_path, codelist in named
+        if codelist not in known
+    ]
 
 
 def _placeholders(study: StudySpec) -> dict[str, Any]:

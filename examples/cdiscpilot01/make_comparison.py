@@ -17,6 +17,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from cdisc_cup.compare.datasets import compare_datasets
 from cdisc_cup.comparison import KeyChoice, KeySource, Tolerance
 from cdisc_cup.pipeline import convert
@@ -32,7 +34,11 @@ KEYS = {
     "DS": ("USUBJID", "DSCAT", "DSTERM", "DSSTDTC"),
     "EX": ("USUBJID", "EXSTDTC"),
     "VS": ("USUBJID", "VSTESTCD", "VISITNUM", "VSTPTNUM", "VSDTC"),
+    "SV": ("USUBJID", "VISITNUM"),
+    # SUPP--: the parent record's natural keys in place of IDVARVAL (its --SEQ).
+    "SUPPAE": ("USUBJID", "AETERM", "AESTDTC", "AEDTC", "QNAM"),
 }
+PARENT_KEYS = {"SUPPAE": ("AE", "AESEQ", ("AETERM", "AESTDTC", "AEDTC"))}
 # Why each differing variable differs, decided from the raw data (not from the reference).
 EXPLANATIONS = {
     ("DM", "RFICDTC"): "the form collects the date of informed consent (IC_DT); pharmaverse leaves RFICDTC empty",
@@ -45,7 +51,11 @@ EXPLANATIONS = {
     ("AE", "AESEQ"): "numbered by start date, term and collection date (the same whatever the row order); pharmaverse "
     "numbers the raw rows in file order",
     ("AE", "AESTDY"): "one subject (716-1063) whose study day pharmaverse gives as 366 for a start on day 1",
-    ("DS", "DSSEQ"): "numbered by date; pharmaverse numbers same-day records in file order",
+    ("DS", "DSSEQ"): "numbered by start date, then milestone, disposition event, other event; pharmaverse numbers "
+    "one subject's same-day records in file order",
+    ("SV", "SVSTDTC"): "a visit dated by its disposition and vital signs records; pharmaverse also by laboratory "
+    "records this raw data does not hold",
+    ("SV", "SVENDTC"): "the same: the latest of the visit's DS and VS dates",
     ("VS", "VSSEQ"): "numbered by test, visit and time point; pharmaverse in another order",
     (
         "VS",
@@ -58,7 +68,10 @@ EXPLANATIONS = {
 NOT_BUILT = (
     "AESPID, DSSPID and BRTHDTC are not in the raw data; 15 AE records whose start date pharmaverse has but the raw "
     "form leaves empty are matched by no key (counted as differing); 5 VS records at time points whose results are "
-    "empty are ours only (VSSTAT NOT DONE)."
+    "empty are ours only (VSSTAT NOT DONE). SV: pharmaverse has visits of forms this raw data does not hold "
+    "(laboratory, AE follow-up, the (T) telephone visits), which match no record of ours; SVPRESP, SVOCCUR, SVSTDY, "
+    "SVENDY and "
+    "SVUPDES (SDTMIG 3.4) are ours only. SUPPAE: the records of the 15 AE records without a start date match none."
 )
 
 # Numbers equal within this relative difference (the unit conversions round to 2 decimals).
@@ -108,15 +121,28 @@ def _subset(dataset: Dataset, subjects: set[str]) -> Dataset:
     return Dataset(**{**vars(dataset), "frame": frame})
 
 
+def _with_parent_keys(supplemental: Dataset, folder: Path) -> Dataset:
+    """A SUPP-- dataset with its parent record's natural keys instead of IDVARVAL, so that it
+    matches by record whichever way each side numbered the parent's --SEQ."""
+    parent_name, seq, keys = PARENT_KEYS[supplemental.name]
+    parent = read_xpt_dataset(folder / f"{parent_name.lower()}.xpt").frame[["USUBJID", seq, *keys]]
+    frame = supplemental.frame.assign(**{seq: pd.to_numeric(supplemental.frame["IDVARVAL"]).astype(float)})
+    frame = frame.merge(parent.astype({seq: float}), on=["USUBJID", seq], how="left").drop(columns=[seq, "IDVARVAL"])
+    variables = tuple(v for v in supplemental.variables if v.name != "IDVARVAL")
+    extra = tuple(
+        v for name in keys for v in read_xpt_dataset(folder / f"{parent_name.lower()}.xpt").variables if v.name == name
+    )
+    return Dataset(**{**vars(supplemental), "frame": frame, "variables": variables + extra})
+
+
+def _read(folder: Path, name: str) -> Dataset:
+    dataset = read_xpt_dataset(folder / f"{name.lower()}.xpt")
+    return _with_parent_keys(dataset, folder) if name in PARENT_KEYS else dataset
+
+
 def agreements(sdtm: Path, subjects: set[str] | None = None) -> list[Agreement]:
     return [
-        agreement(
-            read_xpt_dataset(sdtm / f"{name.lower()}.xpt"),
-            read_xpt_dataset(PHARMAVERSE / "sdtm" / f"{name.lower()}.xpt"),
-            keys,
-            subjects,
-        )
-        for name, keys in KEYS.items()
+        agreement(_read(sdtm, name), _read(PHARMAVERSE / "sdtm", name), keys, subjects) for name, keys in KEYS.items()
     ]
 
 
@@ -129,13 +155,14 @@ def markdown(results: list[Agreement]) -> str:
         "only one side has counts as that many differing values. Why each variable differs (last",
         "column) was decided from the raw data.",
         "",
-        "| dataset | records (ours / pharmaverse / matched) | values compared | agree |",
-        "| --- | --- | --- | --- |",
+        "| dataset | records (ours / pharmaverse / matched) | values compared | agree | unexplained differences |",
+        "| --- | --- | --- | --- | --- |",
     ]
     for r in results:
+        unexplained = sum(count for name, count in r.by_variable.items() if (r.dataset, name) not in EXPLANATIONS)
         lines.append(
             f"| {r.dataset} | {r.records_ours} / {r.records_theirs} / {r.records_matched} | {r.values_compared} "
-            f"| {100 * r.share:.2f}% |"
+            f"| {100 * r.share:.2f}% | {unexplained} |"
         )
     lines += ["", NOT_BUILT]
     for r in results:

@@ -23,7 +23,9 @@ EXAMPLE = REPO / "examples" / "cdiscpilot01"
 RAW = REPO.parent / "shared" / "pharmaverse" / "raw"
 # The least share of compared values that agree with pharmaverse's SDTM, by dataset, over the
 # variables pharmaverse fills from the raw data (COMPARISON.md explains the rest).
-THRESHOLDS = {"DM": 0.95, "AE": 0.89, "DS": 0.99, "EX": 0.99, "VS": 0.99}
+THRESHOLDS = {"DM": 0.95, "AE": 0.89, "DS": 0.99, "EX": 0.99, "VS": 0.99, "SUPPAE": 0.97, "SV": 0.75}
+# The share of pharmaverse's records we make: SV lacks the visits of forms the raw data lacks.
+RECORDS = {"SV": 0.75}
 
 
 def _comparison_module():
@@ -44,7 +46,7 @@ def pilot(tmp_path_factory: pytest.TempPathFactory) -> ConversionResult:
 
 def test_the_pilot_datasets_are_written_with_define_and_validation(pilot: ConversionResult) -> None:
     sdtm = pilot.layout.sdtm
-    assert {p.stem for p in sdtm.glob("*.xpt")} >= {"dm", "ae", "ds", "ex", "vs", "tv"}
+    assert {p.stem for p in sdtm.glob("*.xpt")} >= {"dm", "ae", "suppae", "ds", "ex", "vs", "sv", "tv", "ts"}
     assert (sdtm / "define.xml").is_file()
     assert (pilot.layout.reports / "validation" / "findings.html").is_file()
     assert {p.stem for p in pilot.layout.adam.glob("*.xpt")} == {"adsl", "adae"}  # the pilot's ADaM specs
@@ -55,7 +57,7 @@ def test_the_pilot_datasets_are_written_with_define_and_validation(pilot: Conver
 @pytest.mark.parametrize("dataset", sorted(THRESHOLDS))
 def test_the_pilot_agrees_with_pharmaverse(pilot: ConversionResult, dataset: str) -> None:
     found = next(a for a in comparison.agreements(pilot.layout.sdtm) if a.dataset == dataset)
-    assert found.records_matched >= 0.98 * found.records_theirs
+    assert found.records_matched >= RECORDS.get(dataset, 0.98) * found.records_theirs
     assert found.share >= THRESHOLDS[dataset], found.by_variable
 
 
@@ -75,7 +77,7 @@ def _shuffled_subset(tmp_path: Path, keep_every: int) -> tuple[Path, set[str]]:
 def test_shuffled_subset_converts_like_the_full_run(pilot: ConversionResult, tmp_path: Path) -> None:
     raw, subjects = _shuffled_subset(tmp_path, keep_every=5)
     subset = convert(raw, tmp_path / "out", EXAMPLE / "specs")
-    for name in ("dm", "ae", "ds", "ex", "vs"):
+    for name in ("dm", "ae", "suppae", "ds", "ex", "vs", "sv"):
         full = read_xpt_dataset(pilot.layout.sdtm / f"{name}.xpt").frame
         part = read_xpt_dataset(subset.layout.sdtm / f"{name}.xpt").frame
         full = full[full["USUBJID"].isin(subjects)]

@@ -1,0 +1,88 @@
+"""Value sources for visits named by the site and reference dates of another form: a map
+with `otherwise`, and reference_start/reference_end with `where` and `time`."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+
+from cdisc_cup.errors import InputErrors, SpecErrors
+from cdisc_cup.mapping.catalogue import CATALOGUE, DerivationInput
+from cdisc_cup.mapping.engine import build_dataset, check_sources
+from cdisc_cup.provenance import LINE, RawTable
+from cdisc_cup.spec.loader import load_study
+from cdisc_cup.spec.model import DatasetSpec, RawColumnSpec, RawFileSpec, RecordBlock, VariableSpec
+
+VISITNUM = {
+    "map": {"Baseline": "3", "Week 2": "4"},
+    "column": "INSTANCE",
+    "otherwise": {"derivation": "extract", "column": "INSTANCE", "pattern": "Unscheduled ([0-9.]+)"},
+}
+
+
+def _table(name: str, frame: pd.DataFrame) -> RawTable:
+    frame = frame.astype("string").assign(**{LINE: range(2, len(frame) + 2)})
+    spec = RawFileSpec(name=name, file=f"{name}.csv", key=(), columns=tuple(RawColumnSpec(c, "text") for c in frame))
+    return RawTable(spec=spec, path=Path(f"{name}.csv"), frame=frame)
+
+
+def _visits(instances: list[str]) -> list[object]:
+    raw = {"visits": _table("visits", pd.DataFrame({"INSTANCE": instances}))}
+    variable = VariableSpec("VISITNUM", "Visit Number", "Num", 8, "Derived", "Exp", value=VISITNUM)
+    spec = DatasetSpec("XX", "Test", "SDTMIG 3.4", "FINDINGS", "", ("VISITNUM",), (variable,), (RecordBlock("visits"),))
+    frame = build_dataset(spec, SimpleNamespace(subject_key="PATNUM"), raw, {})
+    return sorted(frame["VISITNUM"].tolist())
+
+
+def test_a_map_takes_unlisted_codes_from_otherwise() -> None:
+    assert _visits(["Week 2", "Unscheduled 4.1", "Baseline"]) == [3, 4, 4.1]
+
+
+def test_a_code_neither_the_map_nor_otherwise_gives_a_value_is_an_input_error() -> None:
+    with pytest.raises(InputErrors) as raised:
+        _visits(["Baseline", "Week 3"])
+    problem = raised.value.problems[0]
+    assert (problem.line, problem.column, problem.value) == (3, "INSTANCE", "Week 3")
+
+
+def test_reference_end_of_selected_records_with_their_time() -> None:
+    disposition = pd.DataFrame(
+        {
+            "PATNUM": ["1", "1", "1", "2"],
+            "DECOD": ["Randomized", "Completed", None, "Death"],
+            "DATE": ["2014-01-02", "2014-07-02", "2014-07-09", "2013-08-02"],
+            "TIME": [None, "11:45", None, "08:00"],
+        }
+    )
+    raw = {"disposition": _table("disposition", disposition)}
+    rows = pd.DataFrame({"PATNUM": ["1", "2"]}, dtype="string")
+    data = DerivationInput(SimpleNamespace(subject_key="PATNUM"), None, raw, {}, pd.DataFrame(index=rows.index), rows)
+    event = {"all": [{"column": "DECOD", "present": True}, {"column": "DECOD", "not_equals": "Randomized"}]}
+    reference_end = CATALOGUE["reference_end"].function
+    reference_start = CATALOGUE["reference_start"].function
+    assert reference_end(data, date="DATE", where=event, **{"from": "disposition"}).tolist() == [
+        "2014-07-02",
+        "2013-08-02",
+    ]
+    with_time = reference_end(data, date="DATE", time="TIME", where=event, **{"from": "disposition"})
+    assert with_time.tolist() == ["2014-07-02T11:45", "2013-08-02T08:00"]
+    assert reference_end(data, date="DATE", **{"from": "disposition"}).tolist() == ["2014-07-09", "2013-08-02"]
+    assert reference_start(data, date="DATE", where=event, **{"from": "disposition"}).tolist() == [
+        "2014-07-02",
+        "2013-08-02",
+    ]
+
+
+def test_a_codelist_the_study_ct_lacks_is_a_spec_error_before_building(tmp_path: Path) -> None:
+    specs = tmp_path / "specs"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "examples" / "cdiscpilot01" / "specs", specs)
+    ts = specs / "sdtm" / "ts.yaml"
+    unknown = '      - {TSPARMCD: AGESPAN, TSVAL: {constant: "ADULT (18-65)", codelist: AGESPAN}}\n'
+    ts.write_text(ts.read_text().replace("      - {TSPARMCD: RANDOM,", unknown + "      - {TSPARMCD: RANDOM,"))
+    with pytest.raises(SpecErrors) as raised:
+        check_sources(load_study(specs))
+    assert [(p.value, p.column.endswith(".TSVAL.codelist")) for p in raised.value.problems] == [("AGESPAN", True)]
