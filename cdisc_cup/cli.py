@@ -174,6 +174,55 @@ def convert(
     started = time.perf_counter()
     say(f"cdisc-cup {__version__}: converting {raw_dir}")
     result = run_conversion(raw_dir, out_dir, spec_dir, formats=chosen, progress=Progress(verbosity), force=force)
+    summarise_run(result, started)
+
+
+@main.command(epilog=exit_codes())
+@click.argument("sdtm_dir", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("out"),
+    show_default=True,
+    help="Output folder: new, empty, or written by an earlier cdisc-cup run (only what that run wrote is replaced).",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Write into a non-empty folder cdisc-cup did not make (replaces only m5/, reports/, index.html).",
+)
+@common_options
+@report_errors
+def adam(sdtm_dir: Path, out_dir: Path, force: bool, spec_dir: Path | None, verbosity: Verbosity) -> None:
+    """Derive the ADaM datasets of the specs from the SDTM XPT files in SDTM_DIR.
+
+    SDTM_DIR may be any folder of SDTM datasets (ours or another tool's); the specs' ADaM
+    derivations name the datasets and variables they read. Writes
+    OUT/m5/datasets/<studyid>/analysis/adam/datasets/*.xpt with define.xml and the ADRG, the
+    validation report under OUT/reports/validation and OUT/index.html.
+
+    \b
+    Example:
+      cdisc-cup adam ../shared/pharmaverse/sdtm --specs examples/cdiscpilot01/specs --out pilot-adam
+      cdisc-cup adam out/m5/datasets/isa-cup-de/tabulations/sdtm --out adam-again
+    """
+    from cdisc_cup.pipeline import derive_from_sdtm
+
+    started = time.perf_counter()
+    say(f"cdisc-cup {__version__}: deriving ADaM from {sdtm_dir}")
+    result = derive_from_sdtm(sdtm_dir, out_dir, spec_dir, progress=Progress(verbosity), force=force)
+    summarise_run(result, started)
+    if result.validation is not None:
+        datasets = result.validation.datasets
+        sdtm = set(datasets.loc[datasets["standard"] == "SDTM", "dataset"])
+        on_input = int(result.validation.findings["dataset"].isin(sdtm).sum())
+        say(f"  of the findings, {on_input} are on the SDTM input (checked with the ADaM for the cross-dataset rules)")
+
+
+def summarise_run(result: Any, started: float) -> None:
+    """The closing lines of convert and adam: datasets and records, where they and the
+    findings went. `result` is a pipeline.ConversionResult (imported lazily, as the pipeline)."""
     say(f"\nStudy {result.study.studyid}: done in {time.perf_counter() - started:.1f} s")
     for title, frames, folder in (("SDTM", result.sdtm, result.sdtm_dir), ("ADaM", result.adam, result.adam_dir)):
         if frames:

@@ -21,7 +21,7 @@ from lxml import etree
 
 from cdisc_cup import __version__
 from cdisc_cup.adam import derive_adam
-from cdisc_cup.adam.spec import shape_to_spec, study_for_sdtm
+from cdisc_cup.adam.spec import shape_to_spec, study_for_datasets, study_for_sdtm
 from cdisc_cup.constants import FDA_FILE_LIMIT, source_date_epoch
 from cdisc_cup.define.build import build_define
 from cdisc_cup.define.documents import ACRF, ADRG, CSDRG, SubmissionDocuments
@@ -29,7 +29,7 @@ from cdisc_cup.define.identifiers import DEFINE_FILE
 from cdisc_cup.define.model import DefineModel
 from cdisc_cup.define.read import read_define
 from cdisc_cup.define.references import linked_documents, package_problems, planned_documents
-from cdisc_cup.errors import ConformanceErrors, InputErrors, OutputError, Problem, display_path
+from cdisc_cup.errors import ConformanceErrors, InputErrors, OutputError, Problem, SpecErrors, display_path
 from cdisc_cup.findings import Validation
 from cdisc_cup.mapping.conform import check_datasets
 from cdisc_cup.mapping.engine import build_sdtm, study_for_export, without_uncollected
@@ -180,6 +180,14 @@ class ConversionResult:
     def adam_dir(self) -> Path:
         return self.layout.adam
 
+    def swapped_in(self, out_dir: Path, staging: Path, progress: Progress) -> ConversionResult:
+        """The result with its paths in the output folder, once the staging folder was swapped in."""
+        self.layout = self.layout.moved_to(out_dir)
+        self.submissions = tuple(s.in_folder(self.layout.folder(s.standard)) for s in self.submissions)
+        self.defines = {k: out_dir / p.relative_to(staging) for k, p in self.defines.items()}
+        self.timings = dict(progress.timings)
+        return self
+
 
 def creation_time(raw: Mapping[str, RawTable]) -> datetime:
     """SOURCE_DATE_EPOCH (reproducible builds) or the latest complete date in the export."""
@@ -322,16 +330,23 @@ def write_json_datasets(study: StudySpec, submission: Submission, define: Define
 
 
 def validate_output(
-    folders: Sequence[DatasetFolder], layout: OutputLayout, rules: Sequence[Rule], checked: str
+    folders: Sequence[DatasetFolder],
+    layout: OutputLayout,
+    rules: Sequence[Rule],
+    checked: str,
+    command: str = "convert",
 ) -> Validation:
     """The rule set on the files as written: SDTM and ADaM together (for the cross-dataset
     rules), and the rules that read define.xml per folder against that folder's define.xml."""
     results = validate_folders(folders, rules)
-    return validation_of(results, rules, folders, checked=checked, command="convert", files_under=layout.root)
+    return validation_of(results, rules, folders, checked=checked, command=command, files_under=layout.root)
 
 
-def write_conversion_index(study: StudySpec, layout: OutputLayout, validation: Validation) -> Path:
-    """OUT/index.html: the run, the datasets with their records, and a link to every output."""
+def write_conversion_index(
+    study: StudySpec, layout: OutputLayout, validation: Validation, standards: Sequence[str] = ("SDTM", "ADaM")
+) -> Path:
+    """OUT/index.html: the run, the datasets of `standards` it wrote with their records, and a
+    link to every output (`adam` wrote no SDTM: its input lies outside the output folder)."""
     root = layout.root
     candidates = [
         ("SDTM define.xml (as HTML)", layout.sdtm / "define.html", "the SDTM datasets and their variables"),
@@ -351,7 +366,7 @@ def write_conversion_index(study: StudySpec, layout: OutputLayout, validation: V
         root / "index.html",
         study=f"{study.studyid} ({study.name})",
         run=validation.run,
-        datasets=validation.datasets,
+        datasets=validation.datasets[validation.datasets["standard"].isin(standards)],
         links=links,
     )
 
@@ -385,6 +400,16 @@ def convert(
     output.check()
     with progress.step("load specs"):
         study = load_study(spec_dir)
+    if not study.raw_files:
+        raise SpecErrors(
+            [
+                Problem(
+                    display_path(study.spec_dir / "study.yaml" if study.spec_dir else Path("study.yaml")),
+                    "the specs describe no raw export (no raw: section), so there is nothing to convert",
+                    expected="raw: with the export's files, or cdisc-cup adam to derive ADaM from SDTM datasets",
+                )
+            ]
+        )
     with progress.step("read raw export", str(raw_dir)):
         raw = read_raw_export(raw_dir, study)
         for name in unknown_files(raw_dir, study):
@@ -472,11 +497,115 @@ def convert(
         write_conversion_index(study, layout, result.validation)
         with progress.step("check the links of define.xml"):
             check_package(result.defines.values())
-    result.layout = layout.moved_to(out_dir)
-    result.submissions = tuple(s.in_folder(result.layout.folder(s.standard)) for s in result.submissions)
-    result.defines = {k: out_dir / p.relative_to(staging) for k, p in result.defines.items()}
-    result.timings = dict(progress.timings)
-    return result
+    return result.swapped_in(out_dir, staging, progress)
+
+
+# What `adam` writes at the top of its output folder.
+ADAM_ENTRIES = ("m5", "reports", "index.html")
+
+
+def read_sdtm_folder(sdtm_dir: Path, progress: Progress) -> tuple[dict[str, pd.DataFrame], DatasetFolder]:
+    """The SDTM datasets of a folder (ours or anyone's) as the ADaM engine takes them, and the
+    folder for the validation. A file that cannot be read, or text that is not ASCII (a
+    Windows-1252 curly quote in someone's TS), is reported and the run goes on; a dataset the
+    ADaM specs need and that is missing is the engine's error, naming it."""
+    read = read_dataset_folder_leniently(sdtm_dir)
+    for name, why in read.unreadable.items():
+        progress.note(f"not read: {name}: {why}")
+    for dataset in read.datasets.values():
+        for note in non_ascii_notes(dataset):
+            progress.note(note)
+    define = folder_define(read.define_path)
+    documents = linked_documents(define) if define is not None else None
+    folder = DatasetFolder(read.path, "sdtm", read.datasets, define, read.unreadable, documents=documents)
+    return {name: dataset.frame for name, dataset in read.datasets.items()}, folder
+
+
+def non_ascii_notes(dataset: Dataset) -> list[str]:
+    """One note per text variable of a dataset holding characters outside ASCII (FDA TCG
+    section 3.3.1 asks for ASCII): the first such record and value, and how many there are."""
+    notes = []
+    file = dataset.path.name if dataset.path is not None else dataset.name
+    for variable in dataset.variables:
+        if variable.type != "Char":
+            continue
+        text = dataset.frame[variable.name].astype("string")
+        outside = text.str.contains(r"[^\x00-\x7f]", regex=True).fillna(False).astype(bool)
+        if outside.any():
+            first = int(outside.to_numpy().argmax())
+            notes.append(
+                f"{file}: {variable.name} has {int(outside.sum())} value(s) with characters outside ASCII, "
+                f"first in record {first + 1}: {text.iloc[first]!r} (copied as read)"
+            )
+    return notes
+
+
+def input_time(folder: DatasetFolder) -> datetime:
+    """The creation time written into the ADaM files: SOURCE_DATE_EPOCH, else the time of the
+    newest SDTM file, so the same SDTM folder gives the same bytes."""
+    assert folder.path is not None
+    return datetime.fromtimestamp(max(p.stat().st_mtime for p in xpt_files(folder.path))).replace(microsecond=0)
+
+
+def derive_from_sdtm(
+    sdtm_dir: Path,
+    out_dir: Path,
+    spec_dir: Path | None = None,
+    *,
+    progress: Progress | None = None,
+    force: bool = False,
+) -> ConversionResult:
+    """ADaM from a folder of SDTM XPT files: the specs' ADaM datasets, written with their
+    define.xml, ADRG and the validation report in the layout of `convert` (same atomic output
+    rules: nothing is swapped in unless the whole run succeeded)."""
+    progress = progress or Progress.silent()
+    sdtm_dir, out_dir = Path(sdtm_dir), Path(out_dir)
+    output = OutputFolder(out_dir, ADAM_ENTRIES, "adam", force=force)
+    output.check()
+    with progress.step("load specs"):
+        study = load_study(spec_dir)
+    if not study.adam:
+        raise SpecErrors([Problem(display_path(spec_dir or Path("specs")), "the study spec lists no ADaM datasets")])
+    with progress.step("read SDTM datasets", display_path(sdtm_dir)):
+        sdtm, sdtm_folder = read_sdtm_folder(sdtm_dir, progress)
+    study = study_for_datasets(study, sdtm)
+    with progress.step("derive ADaM"):
+        adam = derive_adam(study, sdtm)
+    with progress.step("check ADaM against specs"):
+        lengths = check_datasets({s.name: s for s in study.adam}, adam, study.terminology)
+    created = source_date_epoch() or input_time(sdtm_folder)
+    started = datetime.now().astimezone().replace(microsecond=0).isoformat()
+    with output.staged(__version__, started) as staging:
+        layout = OutputLayout(staging, study.studyid)
+        submission = Submission("ADaM", study.adam, adam, lengths, layout.adam)
+        result = ConversionResult(study, layout, (submission,))
+        with progress.step("write ADaM XPT", f"{len(submission.specs)} datasets"):
+            result.xpt_files = write_datasets(submission, created)
+        with progress.step("check the written XPT files"):
+            written = written_datasets(submission, result.xpt_files)
+        notes = {name: split_note(files) for name, files in result.xpt_files.items() if files.is_split}
+        documents = write_documents(study, "ADaM", layout.adam, submission.submitted, notes)
+        with progress.step("write define.xml and define.html"):
+            define = write_submission_define(study, submission, created, notes, documents)
+            assert define.path is not None
+            result.defines = {"ADaM": define.path}
+        with progress.step("validate"):
+            folders = [
+                sdtm_folder,
+                DatasetFolder(layout.adam, "adam", written, define, documents=planned_documents(documents)),
+            ]
+            checked = f"ADaM of {display_path(sdtm_dir)}"
+            result.validation = validate_output(folders, layout, rules_for(spec_dir), checked, "adam")
+            write_findings_reports(
+                result.validation, layout.reports / "validation", title=f"Conformance findings: {study.studyid}"
+            )
+        with progress.step("write the reviewer's guide"):
+            conformance = Conformance.of(result.validation)
+            write_reviewer_guide(study, "ADaM", layout.adam, submission.submitted, conformance, documents, notes)
+        write_conversion_index(study, layout, result.validation, ("ADaM",))
+        with progress.step("check the links of define.xml"):
+            check_package(result.defines.values())
+    return result.swapped_in(out_dir, staging, progress)
 
 
 # --- validate, define and tables on folders already written -----------------------------------

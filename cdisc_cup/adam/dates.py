@@ -64,14 +64,17 @@ def complete_date(dtc: pd.Series) -> pd.Series:
 def impute_date(
     dtc: pd.Series,
     *,
-    to: Literal["first", "last"],
+    to: Literal["first", "mid", "last"],
+    highest: Literal["D", "M"] = "M",
     min_dates: Sequence[pd.Series] = (),
     max_dates: Sequence[pd.Series] = (),
     not_after: Sequence[pd.Series] = (),
 ) -> tuple[pd.Series, pd.Series]:
     """Impute partial dates to one end of their period; return (date, ADaM imputation flag).
 
-    admiral `impute_dtc_dt(highest_imputation = "M", date_imputation = to, min_dates, max_dates)`:
+    admiral `impute_dtc_dt(highest_imputation, date_imputation = to, min_dates, max_dates)`,
+    `highest` "M" (month and day may be imputed) or "D" (only the day; a year alone stays
+    missing), `to` the first, middle (admiral "mid": the 15th, 30 June) or last day:
     a `min_dates` date inside the period the partial date allows and later than the imputed
     date replaces it (an onset is not imputed before a first dose that month), a `max_dates`
     date inside the period and earlier replaces it (an end is not imputed after a death that
@@ -82,7 +85,10 @@ def impute_date(
     null for a complete or missing date (ADaMIG 1.3 section 3.1.3, item 7; admiral `compute_dtf`).
     """
     period = date_period(dtc)
-    imputed = period.first if to == "first" else period.last
+    if highest == "D":  # only a missing day is imputed: a year alone gives no date
+        keep = period.precision.ne("year").fillna(True).astype(bool)
+        period = DatePeriod(period.first.where(keep), period.last.where(keep), period.precision.where(keep))
+    imputed = {"first": period.first, "last": period.last, "mid": _middle(period)}[to]
     partial = period.precision != "day"
     for reference in min_dates:
         inside = (reference >= period.first) & (reference <= period.last) & partial
@@ -97,6 +103,14 @@ def impute_date(
         imputed = imputed.mask(after, np.maximum(period.first, limit))
     flag = period.precision.map({"month": "D", "year": "M"}).astype("string")
     return imputed.astype("datetime64[s]"), flag.where(imputed_date)
+
+
+def _middle(period: DatePeriod) -> pd.Series:
+    """admiral's `date_imputation = "mid"`: the 15th of a month without its day, 30 June of a
+    year without month and day."""
+    mid_month = period.first + pd.Timedelta(days=14)
+    mid_year = period.first + pd.DateOffset(months=5, days=29)
+    return period.first.where(period.precision == "day", mid_month.where(period.precision == "month", mid_year))
 
 
 def relative_day(dates: pd.Series, reference: pd.Series) -> pd.Series:

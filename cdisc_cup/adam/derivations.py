@@ -1,12 +1,13 @@
-"""ADaM derivations, admiral style: generic verbs; the study's choices stay at the call sites.
+"""ADaM derivations, admiral style: generic verbs; the study's choices are their options.
 
 The contract (pharmaverse admiral, in Python): the dataset comes first, options are
 keyword-only, every output variable is named by an option (defaulting to the ADaM name where
 there is one), the columns a derivation needs are checked up front (the error names the
 option that points to the missing column), and a new frame is returned in the input's record
 order; nothing is sorted in place and nothing is read or written. Which records, which drug,
-which test code or cut-off is the study's business: `adsl.py` and `adae.py` pass it in, as
-admiral's templates (`ad_adsl.R`, `ad_adae.R`) keep `filter_add` at the call site.
+which test code or cut-off is the study's business: the steps of its ADaM specs pass it in
+(`engine.py` runs them), as admiral's templates (`ad_adsl.R`, `ad_adae.R`) keep `filter_add`
+at the call site.
 
 The `derivation:` names in `specs/adam/*.yaml` are the names of these functions
 (`CATALOGUE`), so the define.xml method text and the code that implements it cannot drift
@@ -263,7 +264,7 @@ def summarise(
     if unknown:
         raise DerivationInputError(f"{name}: new_vars uses {unknown!r}; known: {', '.join(SUMMARY_FUNCTIONS)}")
     rows = dataset[_mask(dataset, filter, name=name, option="filter")]
-    return rows.groupby(list(by_vars), as_index=False).agg(**dict(new_vars))
+    return rows.groupby(list(by_vars), as_index=False).agg(**{n: tuple(agg) for n, agg in new_vars.items()})
 
 
 def derive_vars_merged_summary(
@@ -562,7 +563,8 @@ def derive_vars_dt(
     dtc: str,
     new_var: str,
     flag_var: str | None = None,
-    date_imputation: Literal["first", "last"] | None = None,
+    date_imputation: Literal["first", "mid", "last"] | None = None,
+    highest_imputation: Literal["D", "M"] = "M",
     min_dates: Sequence[str] = (),
     max_dates: Sequence[str] = (),
     not_after: Sequence[str] = (),
@@ -570,8 +572,9 @@ def derive_vars_dt(
     """admiral `derive_vars_dt`: an ISO 8601 --DTC as a numeric analysis date.
 
     Without `date_imputation` only complete dates count (admiral `highest_imputation = "n"`:
-    TRTEDT from RFXENDTC, DTHDT from DTHDTC). With it, a partial date becomes the first or
-    last day it allows (`highest_imputation = "M"`), moved to a `min_dates` / `max_dates`
+    TRTEDT from RFXENDTC). With it, a partial date becomes the first, middle or last day it
+    allows, a missing month too unless `highest_imputation="D"` (admiral's levels "M", "D"),
+    moved to a `min_dates` / `max_dates`
     date inside that period (admiral's rule: an onset in the month of the first dose is
     imputed to the first dose, an end in the month of death to the death), and never after a
     `not_after` date (an onset never after the complete end of the same event, even if that
@@ -586,6 +589,7 @@ def derive_vars_dt(
         date, flag = impute_date(
             dataset[dtc],
             to=date_imputation,
+            highest=highest_imputation,
             min_dates=[dataset[c] for c in min_dates],
             max_dates=[dataset[c] for c in max_dates],
             not_after=[dataset[c] for c in not_after],
@@ -679,6 +683,62 @@ def derive_var_conditional(
     scope = _mask(dataset, filter, name=name, option="filter")
     values = dataset[true_var].where(holds, dataset[false_var])
     return dataset.assign(**{new_var: values.where(scope)})
+
+
+def derive_var_case(
+    dataset: pd.DataFrame,
+    *,
+    new_var: str,
+    cases: Sequence[Mapping[str, object]],
+    default: object = None,
+) -> pd.DataFrame:
+    """admiral `mutate(case_when(...))`: the `value` of the first of `cases` whose
+    `condition` holds, else `default`. A value is a constant, None (missing) or
+    `{"variable": name}`, the record's own value of that variable: EOSSTT is COMPLETED,
+    missing for a screen failure, else DISCONTINUED; RACEGR1 and REGION1 pool codes."""
+    name = "derive_var_case"
+    values = _case_value(dataset, default, name=name, option="default")
+    decided = pd.Series(False, index=dataset.index)
+    for number, case in enumerate(cases):
+        option = f"cases[{number}]"
+        if "condition" not in case:
+            raise DerivationInputError(f"{name}: {option} has no condition")
+        holds = _mask(dataset, case["condition"], name=name, option=f"{option}.condition") & ~decided  # type: ignore[arg-type]
+        values = values.mask(holds, _case_value(dataset, case.get("value"), name=name, option=f"{option}.value"))
+        decided |= holds
+    return dataset.assign(**{new_var: values})
+
+
+def _case_value(dataset: pd.DataFrame, value: object, *, name: str, option: str) -> pd.Series:
+    """A case's value on every record: another variable's values or a constant."""
+    if isinstance(value, Mapping):
+        _require(dataset, name, **{option: [str(value["variable"])]})
+        source = dataset[str(value["variable"])]
+        return text_or_null(source) if not pd.api.types.is_numeric_dtype(source) else source
+    if value is None:
+        return pd.Series(pd.NA, index=dataset.index, dtype="string")
+    if isinstance(value, str):
+        return pd.Series(value, index=dataset.index, dtype="string")
+    return pd.Series(value, index=dataset.index)
+
+
+def derive_var_constant(dataset: pd.DataFrame, *, new_var: str, value: object) -> pd.DataFrame:
+    """One value on every record, from the study's parameters: the data cut-off (admiral's
+    DCUTDTC) that EOPDT ends the figure's bars at."""
+    return dataset.assign(**{new_var: value})
+
+
+def derive_vars_cycle_day(
+    dataset: pd.DataFrame, *, visitnum: str = "VISITNUM", divisor: int, new_var: str, new_var_day: str
+) -> pd.DataFrame:
+    """The treatment cycle and the day within it of a visit numbered `divisor` x cycle + day
+    (the CUP's SDTM numbers its visits so): VISITNUM integer-divided by the divisor and its
+    remainder. A study whose visits are not numbered so does not ask for it."""
+    _require(dataset, "derive_vars_cycle_day", visitnum=visitnum)
+    number = pd.to_numeric(dataset[visitnum], errors="coerce")
+    return dataset.assign(
+        **{new_var: (number // divisor).astype("Int64"), new_var_day: (number % divisor).astype("Int64")}
+    )
 
 
 def derive_var_copy(
@@ -789,11 +849,15 @@ CATALOGUE: dict[str, Callable[..., pd.DataFrame]] = {
         derive_var_relative_day,
         derive_vars_group,
         derive_var_conditional,
+        derive_var_case,
+        derive_var_constant,
+        derive_vars_cycle_day,
         derive_var_copy,
         derive_var_formatted,
         derive_var_code,
         derive_var_planned_dose,
         derive_var_percent,
         derive_vars_atoxgr,
+        summarise,
     )
 }

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 
 import pandas as pd
 
 from cdisc_cup.constants import SAS_EPOCH
+from cdisc_cup.errors import InputErrors, Problem
 from cdisc_cup.spec.model import DatasetSpec, StudySpec
 
 
@@ -21,7 +23,39 @@ def study_for_sdtm(study: StudySpec) -> StudySpec:
     dataset's define.xml comment says so. A non-optional one stays and fails loudly in
     `derive_vars_predecessor`, because a misspelt predecessor must not vanish silently."""
     submitted = {f"{spec.name}.{variable}" for spec in study.sdtm for variable in spec.variable_names}
-    sdtm_names = {spec.name for spec in study.sdtm}
+    return _without_unsubmitted(study, submitted, {spec.name for spec in study.sdtm})
+
+
+def study_for_datasets(study: StudySpec, sdtm: Mapping[str, pd.DataFrame]) -> StudySpec:
+    """The study's ADaM specs as a folder of SDTM datasets allows (`cdisc-cup adam`): an
+    optional Predecessor variable whose SDTM variable is not in the folder is left out, as
+    `study_for_sdtm` does for an export; a required one is the user's error, naming the
+    dataset and variable, before any derivation runs."""
+    submitted = {f"{name}.{column}" for name, frame in sdtm.items() for column in frame.columns}
+    study = _without_unsubmitted(study, submitted, set(sdtm))
+    adam = {spec.name for spec in study.adam}
+    problems = [
+        Problem(
+            f"{source.split('.')[0].lower()}.xpt",
+            f"{spec.name}.{name} is a copy of {source}, which the SDTM datasets do not have",
+            column=source.split(".")[1],
+            expected=f"variable {source.split('.')[1]} in dataset {source.split('.')[0]}",
+        )
+        for spec in study.adam
+        for name, source in predecessors(spec).items()
+        if source.split(".")[0] in sdtm
+        and source.split(".")[0] not in adam
+        and source not in submitted
+        and not source.startswith("SUPP")
+    ]
+    if problems:
+        raise InputErrors(problems, source="SDTM folder")
+    return study
+
+
+def _without_unsubmitted(study: StudySpec, submitted: set[str], sdtm_names: set[str]) -> StudySpec:
+    """The ADaM specs without their optional Predecessor variables of SDTM variables that are
+    not submitted, each dataset's comment saying why."""
     specs = []
     for spec in study.adam:
         left_out = {

@@ -384,7 +384,8 @@ def terminology_of(folders: Sequence[DatasetFolder]) -> ct.Terminology:
 
 
 def _dataset_rows(folders: Sequence[DatasetFolder], files_under: Path | None) -> pd.DataFrame:
-    """One row per dataset; its file relative to `files_under` (the output folder) when given."""
+    """One row per dataset; its file relative to `files_under` (the output folder) when it lies
+    there, else as the user named it (the SDTM input of `cdisc-cup adam`)."""
     rows = []
     for folder in folders:
         for name, source in folder.datasets.items():
@@ -400,7 +401,7 @@ def _dataset_rows(folders: Sequence[DatasetFolder], files_under: Path | None) ->
                     "file": ""
                     if path is None
                     else Path(path).relative_to(files_under).as_posix()
-                    if files_under is not None
+                    if files_under is not None and Path(path).is_relative_to(files_under)
                     else display_path(path),
                 }
             )

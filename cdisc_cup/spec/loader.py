@@ -275,6 +275,8 @@ def load_dataset_spec(path: Path, problems: list[Problem] | None = None) -> Data
         description=document.get("description", ""),
         keys=tuple(document["keys"]),
         parent=document.get("parent"),
+        base=document.get("base"),
+        derivations=tuple(document.get("derivations") or ()),
         records=tuple(
             block
             for index, entry in enumerate(document.get("records") or [])
@@ -437,7 +439,8 @@ def load_study(spec_dir: Path | None = None) -> StudySpec:
     if problems:
         raise SpecErrors(problems)
     study_section = document["study"]
-    reader = _reader(document["raw"].get("reader"))
+    raw = document.get("raw") or {}
+    reader = _reader(raw.get("reader"))
     study = StudySpec(
         studyid=study_section["studyid"],
         name=study_section["name"],
@@ -451,8 +454,8 @@ def load_study(spec_dir: Path | None = None) -> StudySpec:
         },
         parameters=study_section.get("parameters", {}),
         reader=reader,
-        subject_key=document["raw"]["subject_key"],
-        raw_files=_raw_files(document["raw"], reader),
+        subject_key=raw.get("subject_key", ""),
+        raw_files=_raw_files(raw, reader) if raw else (),
         sdtm=sdtm,
         adam=adam,
         spec_dir=spec_dir,

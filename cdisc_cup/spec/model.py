@@ -152,6 +152,8 @@ class DatasetSpec:
     subclass: str | None = None  # Define-XML 2.1 def:SubClass (ADaM OCCDS: ADVERSE EVENT)
     description: str = ""
     path: Path | None = None
+    base: str | None = None  # ADaM: the dataset its records start from
+    derivations: tuple[Mapping[str, Any], ...] = ()  # ADaM: its steps (cdisc_cup.adam.engine)
 
     @property
     def variable_names(self) -> list[str]:

@@ -178,9 +178,10 @@ STUDY_SCHEMA: dict[str, Any] = {
             },
         },
     },
+    # Optional: a study whose ADaM is derived from SDTM datasets it did not convert (`cdisc-cup
+    # adam`) has no raw export to describe.
     "raw": {
         "type": "dict",
-        "required": True,
         "schema": {
             "reader": {"type": "dict", "schema": READER},
             "subject_key": {"type": "string", "required": True},
@@ -192,7 +193,7 @@ STUDY_SCHEMA: dict[str, Any] = {
             },
         },
     },
-    "sdtm": {"type": "list", "required": True, "schema": {"type": "string", "regex": r"^[a-z0-9_/]+\.yaml$"}},
+    "sdtm": {"type": "list", "schema": {"type": "string", "regex": r"^[a-z0-9_/]+\.yaml$"}},
     "adam": {"type": "list", "schema": {"type": "string", "regex": r"^[a-z0-9_/]+\.yaml$"}},
 }
 
@@ -237,6 +238,17 @@ DATASET_SCHEMA: dict[str, Any] = {
     "keys": {"type": "list", "required": True, "minlength": 1, "schema": SAS_NAME},
     "records": {"type": "list", "schema": RECORD_BLOCK},
     "variables": {"type": "list", "required": True, "minlength": 1, "schema": VARIABLE},
+    # ADaM: the dataset its records start from (ADSL: DM, ADAE: AE) and the chain of verbs
+    # that derives it (cdisc_cup.adam.engine checks each step's verb and options).
+    "base": {**SAS_NAME},
+    "derivations": {
+        "type": "list",
+        "schema": {
+            "type": "dict",
+            "schema": {"derivation": {"type": "string", "required": True}},
+            "allow_unknown": True,
+        },
+    },
 }
 
 

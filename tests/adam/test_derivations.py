@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 
 from cdisc_cup.adam import derivations as d
-from cdisc_cup.adam.adsl import administered, exposure
 from cdisc_cup.adam.dates import complete_date, impute_date, relative_day
 
 D = pd.Timestamp
@@ -97,22 +96,28 @@ def test_astdt_partial_onset_in_the_first_dose_month_is_treatment_emergent() -> 
 
 
 def test_cycle_of_onset_is_the_latest_cycle_of_the_regimen_started_on_or_before_onset() -> None:
-    """As build_adae: cycle starts over the administrations of any study drug, then an as-of
+    """As the ADAE spec: cycle starts over the administrations of any study drug, then an as-of
     join; A's cycle 2 starts with pomalidomide on 16.08., a day before its infusion."""
-    ex = exposure(
-        pd.DataFrame(
-            {
-                "USUBJID": ["A"] * 4 + ["B"],
-                "EXTRT": ["ISATUXIMAB", "ISATUXIMAB", "ISATUXIMAB", "POMALIDOMIDE", "ISATUXIMAB"],
-                "EXDOSE": [10, 10, 10, 4, 0],
-                "EXSTDTC": ["2020-07-20", "2020-08-03", "2020-08-17", "2020-08-16", "2020-07-20"],
-                "VISITNUM": [101, 115, 201, 201, 101],
-            }
+    ex = d.derive_vars_cycle_day(
+        d.derive_vars_dt(
+            pd.DataFrame(
+                {
+                    "USUBJID": ["A"] * 4 + ["B"],
+                    "EXTRT": ["ISATUXIMAB", "ISATUXIMAB", "ISATUXIMAB", "POMALIDOMIDE", "ISATUXIMAB"],
+                    "EXDOSE": [10, 10, 10, 4, 0],
+                    "EXSTDTC": ["2020-07-20", "2020-08-03", "2020-08-17", "2020-08-16", "2020-07-20"],
+                    "VISITNUM": [101, 115, 201, 201, 101],
+                }
+            ),
+            dtc="EXSTDTC",
+            new_var="EXSTDT",
         ),
-        visitnum_cycle_divisor=100,
+        divisor=100,
+        new_var="EXCYCLE",
+        new_var_day="EXCYCDAY",
     )
     cycles = d.summarise(
-        ex, by_vars=["USUBJID", "EXCYCLE"], new_vars={"CYSTDT": ("EXSTDT", "min")}, filter=administered(ex)
+        ex, by_vars=["USUBJID", "EXCYCLE"], new_vars={"CYSTDT": ("EXSTDT", "min")}, filter=ex["EXDOSE"] > 0
     )
     events = pd.DataFrame(
         {

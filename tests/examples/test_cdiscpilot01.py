@@ -49,7 +49,7 @@ def test_the_pilot_datasets_are_written_with_define_and_validation(pilot: Conver
     assert {p.stem for p in sdtm.glob("*.xpt")} >= {"dm", "ae", "suppae", "ds", "ex", "vs", "sv", "tv", "ts"}
     assert (sdtm / "define.xml").is_file()
     assert (pilot.layout.reports / "validation" / "findings.html").is_file()
-    assert not pilot.layout.adam.exists()  # no ADaM specs: SDTM only
+    assert {p.stem for p in pilot.layout.adam.glob("*.xpt")} == {"adsl", "adae"}  # the pilot's ADaM specs
     dm = read_xpt_dataset(sdtm / "dm.xpt").frame
     assert len(dm) == 306 and dm["USUBJID"].is_unique
 
