@@ -92,19 +92,17 @@ def report_variables(rule: CoreRule, domain: str) -> list[str]:
     return list(dict.fromkeys(with_domain(name, domain) for name in names))
 
 
+def _shown(value: Any) -> str:
+    """A value as CORE's results.csv shows it: null blank, whole numbers without ".0"."""
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def _text(values: pd.Series) -> pd.Series:
-    """Values as CORE's results.csv shows them: null blank, whole numbers without ".0"."""
-    if values.dtype.kind in "fiu":
-        whole = values.dropna() % 1 == 0
-        shown = values.astype(object).map(lambda v: f"{v:g}" if isinstance(v, float) else str(v), na_action="ignore")
-        shown[whole.index[whole]] = values[whole.index[whole]].astype("int64").astype(str)
-        return shown.fillna("").astype(str)
-    return (
-        values.astype(object)
-        .map(lambda v: v if isinstance(v, str) else str(v), na_action="ignore")
-        .fillna("")
-        .astype(str)
-    )
+    return values.astype(object).map(_shown).astype(str)
 
 
 def _hits(
