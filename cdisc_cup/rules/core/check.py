@@ -48,11 +48,25 @@ def evaluate(check: Mapping[str, Any], frame: pd.DataFrame, domain: str) -> pd.S
         masks = [evaluate(child, frame, domain) for child in check["all"]]
         return _combine(masks, frame, all_of=True)
     if "any" in check:
-        masks = [evaluate(child, frame, domain) for child in check["any"]]
-        return _combine(masks, frame, all_of=False)
+        return _any(check["any"], frame, domain)
     if "not" in check:
         return ~evaluate(check["not"], frame, domain)
     return evaluate_leaf(check, frame, domain)
+
+
+def _any(children: list[Mapping[str, Any]], frame: pd.DataFrame, domain: str) -> pd.Series:
+    """CORE's `any`: a branch about a variable the dataset lacks is left out (false); only
+    when every branch lacks its variable is the whole `any` not applicable."""
+    masks: list[pd.Series] = []
+    missing: list[str] = []
+    for child in children:
+        try:
+            masks.append(evaluate(child, frame, domain))
+        except NotApplicable as reason:
+            missing.append(str(reason))
+    if not masks:
+        raise NotApplicable("; ".join(dict.fromkeys(missing)))
+    return _combine(masks, frame, all_of=False)
 
 
 def _combine(masks: list[pd.Series], frame: pd.DataFrame, *, all_of: bool) -> pd.Series:
