@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
@@ -29,6 +29,9 @@ RESULT_COLUMNS = ["rule_id", "dataset", "record", "variable", "value"]
 NOT_IN_DATASET = "Not in dataset"
 # FA holds findings about events or interventions: CORE's FINDINGS ABOUT class, within FINDINGS.
 FINDINGS_ABOUT = frozenset({"FA", "SR"})
+# Datasets CORE's test cases use that the SDTMIG 3.4 metadata we ship does not list: TX
+# (Trial Sets, SENDIG 3.1 section 7.3) is a trial design dataset.
+EXTRA_CLASSES = {"TX": "TRIAL DESIGN"}
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,10 @@ class CoreResults:
 
 def dataset_classes(study: Study, dataset: Dataset) -> set[str]:
     """The classes a dataset counts as in a CORE Scope (SDTMIG classes; FA also FINDINGS ABOUT)."""
-    found = dataset_class(study, dataset)
+    found = EXTRA_CLASSES.get(dataset.name) or dataset_class(study, dataset)
+    if found is None and dataset.name.startswith("AP") and len(dataset.name) == 4:
+        # an associated-persons dataset (SDTMIG-AP 1.0 section 3) has the class of its domain
+        found = dataset_class(study, replace(dataset, name=dataset.name[2:]))
     classes = {found.upper().replace("-", " ")} if found else set()
     if dataset.name[:2] in FINDINGS_ABOUT:
         classes |= {"FINDINGS ABOUT", "FINDINGS"}

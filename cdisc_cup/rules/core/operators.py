@@ -719,5 +719,6 @@ OPERATORS: dict[str, Operator] = {
     "invalid_date": invalid_date,
     "invalid_duration": invalid_duration,
 }
-# Operators that look at the frame's columns, not at the target's values.
-COLUMN_OPERATORS = frozenset({"exists", "not_exists"})
+# Operators that take a target the dataset lacks: (not_)exists look at the columns, the
+# unique-set operators at those of their variables the dataset has (as in CORE).
+COLUMN_OPERATORS = frozenset({"exists", "not_exists", "is_unique_set", "is_not_unique_set"})
