@@ -109,16 +109,34 @@ def _comparable(values: Any, operand: Operand, *, lower: bool = False) -> Any:
 
 
 def _as_text(values: Any) -> Any:
-    """CORE's custom_str_conversion: numbers as text, whole floats without ".0"."""
+    """CORE's custom_str_conversion: numbers, and text that reads as one, in one spelling
+    ("200.00", 200.0 and 200 are all "200"), so type-insensitive comparisons match them."""
 
     def text(value: Any) -> Any:
-        if isinstance(value, float) and value.is_integer():
-            return str(int(value))
-        return value if isinstance(value, str) or value is None else str(value)
+        if isinstance(value, str):
+            try:
+                number = float(value)
+            except ValueError:
+                return value.strip()
+            return str(int(number)) if number.is_integer() else str(number)
+        if isinstance(value, float):
+            return str(int(value)) if value.is_integer() else str(value)
+        return value if value is None else str(value)
 
     if isinstance(values, pd.Series):
         return values.astype(object).map(text, na_action="ignore")
     return text(values)
+
+
+def _numbers_as_text(values: pd.Series) -> pd.Series:
+    """CORE's _regex_str_conversion: numbers as text (whole ones without ".0"), text as it is."""
+
+    def text(value: Any) -> Any:
+        if isinstance(value, float):
+            return str(int(value)) if value.is_integer() else str(value)
+        return value if isinstance(value, str) else str(value)
+
+    return values.astype(object).map(text, na_action="ignore")
 
 
 def _comparator_values(operand: Operand) -> Any:
@@ -191,7 +209,7 @@ def _numeric_comparison(compare: Callable[[Any, Any], Any]) -> Operator:
 
 
 def _lengths(values: pd.Series) -> pd.Series:
-    return _as_text(values).astype("string").str.len()
+    return _numbers_as_text(values).astype("string").str.len()
 
 
 def longer_than(operand: Operand) -> pd.Series:
@@ -324,7 +342,7 @@ def _part_contained(operand: Operand) -> pd.Series:
 
 def _regex(search: bool, part: bool) -> Callable[[Operand], pd.Series]:
     def matched(operand: Operand) -> tuple[pd.Series, pd.Series]:
-        text = _as_text(operand.values)
+        text = _numbers_as_text(operand.values)
         present = ~is_null(text)
         pattern = re.compile(str(operand.comparator))
         prefix, suffix = operand.params.get("prefix"), operand.params.get("suffix")
@@ -576,6 +594,8 @@ def compare_dates(
         first, second = _precision(target), _precision(comparator)
         if first is None or second is None:
             return False
+        if compare not in (op.eq, op.ne):
+            return bool(compare(_moment(target), _moment(comparator)))
         left, right = _truncated(target, min(first, second)), _truncated(comparator, min(first, second))
         if component is None and compare is op.eq and first != second:
             return False
