@@ -151,7 +151,7 @@ def distinct(operation: Operation, frame: pd.DataFrame, source: Source, study: S
 def _referenced_columns(data: pd.DataFrame, target: str, study: Study) -> pd.Series:
     """`value_is_reference`: the variable named in `target` where the dataset RDOMAIN names has it."""
     columns = pd.DataFrame(
-        [(name, column) for name, dataset in study.datasets.items() for column in dataset.frame.columns],
+        [(found.name, column) for dataset, found in identities(study) for column in dataset.frame.columns],
         columns=["__dataset", "__column"],
     )
     if "RDOMAIN" not in data.columns:
@@ -460,16 +460,20 @@ NOT_SHIPPED = {
 }
 
 
+def run_operation(entry: Mapping[str, Any], frame: pd.DataFrame, rule_frame: RuleFrame, study: Study) -> pd.DataFrame:
+    """One operation of the rule on the frame (which holds the earlier operations' columns)."""
+    operation = resolve(entry, identify(rule_frame.dataset))
+    function = OPERATIONS.get(operation.operator)
+    if function is None:
+        needs = NOT_SHIPPED.get(operation.operator)
+        reason = f"needs {needs}, not available offline" if needs else "is not implemented"
+        raise NotRunnableError(f"operation {operation.operator} {reason}")
+    return function(operation, frame, _source(operation, frame, rule_frame, study), study)
+
+
 def apply_operations(rule: CoreRule, rule_frame: RuleFrame, study: Study) -> pd.DataFrame:
     """The frame with one column per operation, in the rule's order (later ones may use earlier)."""
     frame = rule_frame.frame.copy()
-    current = identify(rule_frame.dataset)
     for entry in rule.operations:
-        operation = resolve(entry, current)
-        function = OPERATIONS.get(operation.operator)
-        if function is None:
-            needs = NOT_SHIPPED.get(operation.operator)
-            reason = f"needs {needs}, not available offline" if needs else "is not implemented"
-            raise NotRunnableError(f"operation {operation.operator} {reason}")
-        frame = function(operation, frame, _source(operation, frame, rule_frame, study), study)
+        frame = run_operation(entry, frame, rule_frame, study)
     return frame
