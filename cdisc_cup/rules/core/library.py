@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import importlib.resources
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -41,6 +42,9 @@ GENERAL_OBSERVATIONS = "GENERAL OBSERVATIONS"
 ASSOCIATED_PERSONS = "ASSOCIATED PERSONS"
 # The classes whose variables CORE assembles from the model's General Observations parts.
 DETECTABLE_CLASSES = frozenset({FINDINGS, INTERVENTIONS, EVENTS, FINDINGS_ABOUT})
+
+
+OrderKey = Callable[["LibraryVariable"], Any]
 
 
 @dataclass(frozen=True)
@@ -103,18 +107,18 @@ def _variables(source: str, *, library_class: str | None = None, dataset: str = 
     return sorted(found, key=lambda variable: variable.ordinal)
 
 
-def _class_variables(class_name: str) -> list[LibraryVariable]:
+def _class_variables(class_name: str, order: OrderKey) -> list[LibraryVariable]:
     """The model's variables of a class (Findings About brings Findings' in, after --TEST)."""
-    own = _variables("model", library_class=class_name)
+    own = sorted(_variables("model", library_class=class_name), key=order)
     if class_name != FINDINGS_ABOUT:
         return own
-    findings = _variables("model", library_class=FINDINGS)
+    findings = sorted(_variables("model", library_class=FINDINGS), key=order)
     after_test = next((i + 1 for i, v in enumerate(findings) if v.name == "--TEST"), len(findings))
     return findings[:after_test] + own + findings[after_test:]
 
 
-def _general_observation_parts() -> tuple[list[LibraryVariable], list[LibraryVariable]]:
-    general = _variables("model", library_class=GENERAL_OBSERVATIONS)
+def _general_observation_parts(order: OrderKey) -> tuple[list[LibraryVariable], list[LibraryVariable]]:
+    general = sorted(_variables("model", library_class=GENERAL_OBSERVATIONS), key=order)
     return [v for v in general if v.role == "Identifier"], [v for v in general if v.role == "Timing"]
 
 
@@ -174,16 +178,24 @@ def _require_class(domain: LibraryDomain) -> str:
     return domain.class_name
 
 
-def _model_general_observation_list(domain: LibraryDomain, class_name: str) -> list[LibraryVariable]:
-    identifiers, timing = _general_observation_parts()
+def _by_ordinal(variable: LibraryVariable) -> int:
+    return variable.ordinal
+
+
+def _by_ordinal_text(variable: LibraryVariable) -> str:
+    return str(variable.ordinal)
+
+
+def _model_general_observation_list(domain: LibraryDomain, class_name: str, order: OrderKey) -> list[LibraryVariable]:
+    identifiers, timing = _general_observation_parts(order)
     if domain.associated_persons:
         identifiers = sorted(
             _without_usubjid(identifiers + _variables("model", library_class=ASSOCIATED_PERSONS)),
-            key=lambda v: v.ordinal,
+            key=order,
         )
     return (
         _named(identifiers, domain.prefix)
-        + _named(_class_variables(class_name), domain.prefix)
+        + _named(_class_variables(class_name, order), domain.prefix)
         + _named(timing, domain.prefix)
     )
 
@@ -212,7 +224,7 @@ def standard_variables(domain: LibraryDomain, version: str = SHIPPED_IG) -> list
     model order (custom domains: the model's class list)."""
     class_name = _require_class(domain)
     if domain.custom or class_name in DETECTABLE_CLASSES:
-        model_list = _model_general_observation_list(domain, class_name)
+        model_list = _model_general_observation_list(domain, class_name, _by_ordinal)
         if domain.custom:
             return model_list
     ig = ig_variables(domain.lookup, version)
@@ -221,8 +233,8 @@ def standard_variables(domain: LibraryDomain, version: str = SHIPPED_IG) -> list
             ap = _variables("model", library_class=ASSOCIATED_PERSONS)
             return _named(sorted(_without_usubjid(ig + ap), key=lambda v: v.ordinal), domain.prefix)
         return ig
-    identifiers_count = len(_general_observation_parts()[0])
-    timing_count = len(_general_observation_parts()[1])
+    identifiers, timing = _general_observation_parts(_by_ordinal)
+    identifiers_count, timing_count = len(identifiers), len(timing)
     merged = list(model_list)
     for ig_variable in _named(ig, domain.prefix):
         position = next((i for i, v in enumerate(merged) if v.name == ig_variable.name), None)
@@ -244,7 +256,9 @@ def model_variables(domain: LibraryDomain) -> list[LibraryVariable]:
     else the IG's."""
     class_name = _require_class(domain)
     if class_name in DETECTABLE_CLASSES:
-        return _model_general_observation_list(domain, class_name)
+        # CORE's model lists come out ordered by ordinal as text (1, 10, 11 ... 2, 20): the
+        # reported lists are CORE's only in that order.
+        return _model_general_observation_list(domain, class_name, _by_ordinal_text)
     ap = _without_usubjid(_variables("model", library_class=ASSOCIATED_PERSONS)) if domain.associated_persons else []
     class_variables = _variables("model", library_class=_library_class_name(class_name))
     if class_variables:
