@@ -13,22 +13,51 @@ for the record and value frames, the row of the metadata frame otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
 from cdisc_cup.rules.core.identity import identify, identities, location
 from cdisc_cup.rules.core.merges import MatchDataset, merge_match_datasets
+from cdisc_cup.rules.core.model import CoreRule, NotRunnableError
 from cdisc_cup.rules.model import Study
 from cdisc_cup.xpt.model import Dataset
 
 
 @dataclass(frozen=True)
 class RuleFrame:
-    dataset: Dataset
-    frame: pd.DataFrame
-    domain: str
+    dataset: Dataset  # cdisc_cup.xpt.model.Dataset the findings belong to
+    frame: pd.DataFrame  # what the check sees; index = record positions in `dataset` (0-based)
+    domain: str  # what `--` stands for: AE in AE, QS in QS1, FA in APFA, "" in SUPPAE and RELREC
+
+
+def _leaves(node: Any) -> Iterator[Mapping[str, Any]]:
+    if isinstance(node, Mapping):
+        if "operator" in node:
+            yield node
+        for value in node.values():
+            yield from _leaves(value)
+    elif isinstance(node, list | tuple):
+        for item in node:
+            yield from _leaves(item)
+
+
+def referenced_names(rule: CoreRule) -> frozenset[str]:
+    """The names and values of the check's conditions (CORE renames DM.X columns by them)."""
+    found = set()
+    for leaf in _leaves(rule.check):
+        for key in ("name", "value"):
+            if isinstance(leaf.get(key), str):
+                found.add(leaf[key])
+    return frozenset(found)
+
+
+def _mentions(rule: CoreRule, name: str) -> bool:
+    """Whether the check, the operations or the output variables name `name`."""
+    named = referenced_names(rule) | set(rule.output_variables)
+    return name in named or any(op.get("operator") == name for op in rule.operations)
 
 
 def records(dataset: Dataset) -> pd.DataFrame:
@@ -91,7 +120,7 @@ def _values(dataset: Dataset) -> pd.DataFrame:
 
 
 def _record_frame(rule: CoreRule, dataset: Dataset, study: Study) -> pd.DataFrame:
-    matches = [MatchDataset.from_rule(entry) for entry in rule.match_datasets]
+    matches = [MatchDataset.from_model(entry) for entry in rule.match_datasets]
     frame = records(dataset)
     if not matches:
         return frame
@@ -100,7 +129,7 @@ def _record_frame(rule: CoreRule, dataset: Dataset, study: Study) -> pd.DataFram
 
 def _variable_frame(rule: CoreRule, dataset: Dataset, study: Study) -> pd.DataFrame:
     frame = variable_metadata(dataset)
-    if "variable_max_size" in rule_text(rule):
+    if _mentions(rule, "variable_max_size"):
         frame["variable_max_size"] = variable_max_sizes(dataset, frame["variable_name"])
     return frame
 
@@ -130,7 +159,7 @@ def _values_with_dataset(rule: CoreRule, dataset: Dataset, study: Study) -> pd.D
     return long
 
 
-FrameBuilder = Callable[["CoreRule", Dataset, Study], pd.DataFrame]
+FrameBuilder = Callable[[CoreRule, Dataset, Study], pd.DataFrame]
 BUILDERS: dict[str, FrameBuilder] = {
     "Record Data": _record_frame,
     "Variable Metadata Check": _variable_frame,
@@ -140,11 +169,21 @@ BUILDERS: dict[str, FrameBuilder] = {
     "Value Check with Dataset Metadata": _values_with_dataset,
 }
 
+# Rule types whose frame needs what the package does not have offline.
+NOT_BUILT = {
+    "Define Item Metadata Check against Library Metadata": (
+        "needs define.xml's variables with their codelists' C-codes and the CDISC CT package "
+        "define.xml names, which are not shipped"
+    ),
+}
+
 
 def rule_frames(rule: CoreRule, study: Study) -> Iterator[RuleFrame]:
     """The frame the rule's check runs on, for each dataset in its scope."""
+    from cdisc_cup.rules.core.engine import datasets_in_scope  # the engine imports this module
+
     builder = BUILDERS.get(rule.rule_type)
     if builder is None:
-        raise NotRunnableError(f"rule type {rule.rule_type!r} is not run offline")
+        raise NotRunnableError(NOT_BUILT.get(rule.rule_type, f"rule type {rule.rule_type!r} is not supported"))
     for dataset in datasets_in_scope(rule, study):
         yield RuleFrame(dataset, builder(rule, dataset, study), identify(dataset).wildcard)

@@ -68,6 +68,22 @@ class MatchDataset:
             wildcard=str(entry.get("Wildcard", "**")),
         )
 
+    @classmethod
+    def from_model(cls, entry: Any) -> MatchDataset:
+        """From the loaded rule's entry: the rule.yml mapping, or the model's MatchDataset
+        (whose `is_relationship` is `Child: true`)."""
+        if isinstance(entry, Mapping):
+            return cls.from_rule(entry)
+        return cls.from_rule(
+            {
+                "Name": entry.name,
+                "Keys": list(entry.keys),
+                "Child": getattr(entry, "child", getattr(entry, "is_relationship", False)),
+                "Join Type": getattr(entry, "join_type", None) or "inner",
+                "Wildcard": entry.wildcard or "**",
+            }
+        )
+
     @property
     def has_idvar_keys(self) -> bool:
         return any(key.left in IDVAR_KEYS for key in self.keys)

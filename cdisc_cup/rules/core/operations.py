@@ -24,6 +24,7 @@ import pandas as pd
 from cdisc_cup.rules.core import library
 from cdisc_cup.rules.core.frames import RuleFrame, dataset_metadata, records
 from cdisc_cup.rules.core.identity import DatasetIdentity, find_dataset, identify, identities
+from cdisc_cup.rules.core.model import CoreRule, NotRunnableError
 from cdisc_cup.rules.model import Study
 from cdisc_cup.xpt.model import Dataset
 
