@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 
+from cdisc_cup.rules import igmeta
 from cdisc_cup.rules.core import library
 from cdisc_cup.rules.core.frames import RuleFrame, dataset_metadata, records
 from cdisc_cup.rules.core.identity import DatasetIdentity, find_dataset, identify, identities
@@ -332,7 +333,11 @@ def custom_class(dataset: Dataset, found: DatasetIdentity) -> str | None:
     return None
 
 
-def _library_domain(source: Source) -> library.LibraryDomain:
+def _library_domain(source: Source, study: Study) -> library.LibraryDomain:
+    version = study.ig_version_of(source.dataset)
+    if version not in igmeta.IG_VERSIONS["sdtm"]:
+        shipped = ", ".join(igmeta.IG_VERSIONS["sdtm"])
+        raise NotRunnableError(f"needs CDISC Library metadata of IG version {version}; shipped: SDTMIG {shipped}")
     return library.library_domain(source.identity.unsplit_name, custom_class(source.dataset, source.identity))
 
 
@@ -346,7 +351,7 @@ def _names(variables: Sequence[library.LibraryVariable], key: str | None = None,
 
 
 def _standard(operation: Operation, source: Source, study: Study, key: str | None, value: Any) -> list[str]:
-    variables = library.standard_variables(_library_domain(source), study.ig_version_of(source.dataset))
+    variables = library.standard_variables(_library_domain(source, study), study.ig_version_of(source.dataset))
     return [name.replace("--", operation.domain) for name in _names(variables, key, value)]
 
 
@@ -376,13 +381,13 @@ def get_dataset_filtered_variables(
 
 
 def get_model_column_order(operation: Operation, frame: pd.DataFrame, source: Source, study: Study) -> pd.DataFrame:
-    return _broadcast(frame, operation.id, _names(library.model_variables(_library_domain(source))))
+    return _broadcast(frame, operation.id, _names(library.model_variables(_library_domain(source, study))))
 
 
 def get_model_filtered_variables(
     operation: Operation, frame: pd.DataFrame, source: Source, study: Study
 ) -> pd.DataFrame:
-    variables = library.model_variables(_library_domain(source))
+    variables = library.model_variables(_library_domain(source, study))
     key = operation.params.get("key_name")
     return _broadcast(frame, operation.id, _names(variables, key, operation.params.get("key_value")))
 
@@ -398,7 +403,7 @@ def get_parent_model_column_order(
         if parent is None:
             raise DomainNotFoundError(f"operation {operation.id} needs the parent domain {rdomain}, not in the study")
         parent_source = Source(records(parent), parent, identify(parent))
-        orders[rdomain] = _names(library.model_variables(_library_domain(parent_source)))
+        orders[rdomain] = _names(library.model_variables(_library_domain(parent_source, study)))
     frame[operation.id] = pd.Series([orders[value] for value in parents], index=frame.index, dtype=object)
     return frame
 
