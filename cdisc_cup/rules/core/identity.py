@@ -20,6 +20,12 @@ from cdisc_cup.xpt.model import Dataset
 SUPPLEMENTARY_PREFIXES = ("SUPP", "SQ")
 
 
+class NotEvaluated(Exception):
+    """CORE stops the rule for this dataset and reports no findings for it: a domain an
+    operation reads is missing, the Library has no class for it, the joins fail. (A variable
+    the rule names that the data lack is a KeyError, which CORE also reports as skipped.)"""
+
+
 def _first_value(frame: pd.DataFrame, column: str) -> str | None:
     """The first record's value as CORE reads it: blank counts as absent."""
     if column not in frame.columns or frame.empty:

@@ -28,6 +28,7 @@ from typing import Any
 import pandas as pd
 
 from cdisc_cup.rules import igmeta
+from cdisc_cup.rules.core.identity import NotEvaluated
 
 SHIPPED_IG = "3.4"
 DATASETS_FILE = "library_datasets.csv"
@@ -168,7 +169,15 @@ def _model_dataset_class(dataset: str) -> str | None:
     return ct_class(rows["class"].iloc[0]) if len(rows) else None
 
 
-class LibraryLookupError(LookupError):
+@cache
+def model_wildcard_variables() -> frozenset[str]:
+    """The model's class variables with `--` (--TERM, --SEQ ...): RELREC names them by a wildcard."""
+    table = _table(VARIABLES_FILE)
+    names = table.loc[(table["source"] == "model") & (table["dataset"] == ""), "variable"]
+    return frozenset(name for name in names if name.startswith("--"))
+
+
+class LibraryLookupError(NotEvaluated):
     """The Library has no class for the dataset (CORE fails the operation the same way)."""
 
 

@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cdisc_cup.rules.core.identity import DatasetIdentity, identify, identities
-from cdisc_cup.rules.core.library import _variables
+from cdisc_cup.rules.core.identity import DatasetIdentity, NotEvaluated, identify, identities
+from cdisc_cup.rules.core.library import model_wildcard_variables
 from cdisc_cup.rules.model import Study
 from cdisc_cup.xpt.model import Dataset
 
@@ -36,7 +36,7 @@ IDVAR_KEYS = frozenset({"IDVAR", "IDVARVAL"})
 _POSITION = "__record_position"
 
 
-class MergeError(ValueError):
+class MergeError(NotEvaluated):
     """The data cannot be joined as the rule asks (CORE stops the rule with a preprocessing error)."""
 
 
@@ -404,13 +404,6 @@ def _idvar_column(parents: pd.DataFrame, idvar: str, parent_domain: str | None) 
 # --- RELREC: records joined with the records related to them ------------------------------
 
 
-def _model_wildcard_variables() -> frozenset[str]:
-    names: set[str] = set()
-    for class_name in ("GENERAL OBSERVATIONS", "INTERVENTIONS", "EVENTS", "FINDINGS", "FINDINGS ABOUT"):
-        names.update(v.name for v in _variables("model", library_class=class_name) if v.name.startswith("--"))
-    return frozenset(names)
-
-
 def _relrec_name(variable: str, domain: str, wildcard: str, wildcard_variables: frozenset[str]) -> str:
     if variable.startswith(domain) and variable.replace(domain, "--", 1) in wildcard_variables:
         return "RELREC." + variable.replace(domain, wildcard, 1)
@@ -453,7 +446,7 @@ def _merge_relrec(
     pairs = own.merge(related, on=["STUDYID", "USUBJID", "RELID"], suffixes=("_LEFT", "_RIGHT"))
     pairs["__link"] = np.arange(len(pairs))
     by_value = pairs["IDVARVAL_LEFT"].notna() & pairs["IDVARVAL_RIGHT"].notna()
-    wildcard_variables = _model_wildcard_variables()
+    wildcard_variables = model_wildcard_variables()
     records_ = left.reset_index(names=_POSITION)
     pieces = []
     for (right_domain, left_var, right_var, valued), group in pairs.groupby(

@@ -24,7 +24,7 @@ import pandas as pd
 from cdisc_cup.rules import igmeta
 from cdisc_cup.rules.core import library
 from cdisc_cup.rules.core.frames import RuleFrame, dataset_metadata, records
-from cdisc_cup.rules.core.identity import DatasetIdentity, find_dataset, identify, identities
+from cdisc_cup.rules.core.identity import DatasetIdentity, NotEvaluated, find_dataset, identify, identities
 from cdisc_cup.rules.core.model import CoreRule, NotRunnableError
 from cdisc_cup.rules.model import Study
 from cdisc_cup.xpt.model import Dataset
@@ -85,7 +85,7 @@ def _source(operation: Operation, frame: pd.DataFrame, rule_frame: RuleFrame, st
     return Source(records(other), other, identify(other))
 
 
-class DomainNotFoundError(LookupError):
+class DomainNotFoundError(NotEvaluated):
     """An operation reads a domain the study lacks (CORE skips the rule for the dataset)."""
 
 
