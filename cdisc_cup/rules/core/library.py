@@ -77,7 +77,10 @@ def ig_domains() -> dict[str, tuple[str, str]]:
     """SDTMIG domain -> (class, label)."""
     table = _table(DATASETS_FILE)
     ig = table[table["source"] == "ig"]
-    return {row.dataset: (row["class"], row.label) for _, row in ig.iterrows()}
+    return {
+        dataset: (library_class, label)
+        for dataset, library_class, label in zip(ig["dataset"], ig["class"], ig["label"], strict=True)
+    }
 
 
 @cache
@@ -102,8 +105,10 @@ def _variables(source: str, *, library_class: str | None = None, dataset: str = 
     if library_class is not None:
         rows = rows[rows["class"] == library_class]
     found = [
-        LibraryVariable(row.variable, row.label, row.role, row.core or "Perm", int(row.ordinal))
-        for _, row in rows.iterrows()
+        LibraryVariable(name, label, role, core or "Perm", int(ordinal))
+        for name, label, role, core, ordinal in zip(
+            rows["variable"], rows["label"], rows["role"], rows["core"], rows["ordinal"], strict=True
+        )
     ]
     return sorted(found, key=lambda variable: variable.ordinal)
 
