@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from cdisc_cup.rules import igmeta
@@ -249,15 +250,11 @@ def dy(operation: Operation, frame: pd.DataFrame, source: Source, study: Study) 
     reference = frame["USUBJID"].map(subjects.set_index("USUBJID")["RFSTDTC"]) if "USUBJID" in frame else None
     if reference is None:
         raise KeyError("operation dy needs USUBJID")
-    start = _days(frame[operation.target or ""].astype(object))
-    origin = _days(reference.astype(object))
-    both = start.notna() & origin.notna()
-    delta = pd.Series("", index=frame.index, dtype=object)
-    days = pd.Series(
-        [(s - o).days for s, o in zip(start[both], origin[both], strict=True)], index=frame.index[both], dtype=object
-    )
-    delta[both] = days.where(days < 0, days + 1)
-    frame[operation.id] = delta
+    start = pd.to_datetime(_days(frame[operation.target or ""].astype(object)))
+    origin = pd.to_datetime(_days(reference.astype(object)))
+    days = (start - origin).dt.days
+    study_day = days.where(days < 0, days + 1).astype("Int64").astype(object)
+    frame[operation.id] = study_day.where(study_day.notna(), "")
     return frame
 
 
@@ -404,7 +401,11 @@ def get_parent_model_column_order(
             raise DomainNotFoundError(f"operation {operation.id} needs the parent domain {rdomain}, not in the study")
         parent_source = Source(records(parent), parent, identify(parent))
         orders[rdomain] = _names(library.model_variables(_library_domain(parent_source, study)))
-    frame[operation.id] = pd.Series([orders[value] for value in parents], index=frame.index, dtype=object)
+    lists = np.empty(len(orders), dtype=object)
+    for position, order in enumerate(orders.values()):  # one per parent domain
+        lists[position] = order
+    codes = pd.Categorical(parents.astype(object), categories=list(orders)).codes
+    frame[operation.id] = pd.Series(lists[codes], index=frame.index, dtype=object)
     return frame
 
 
