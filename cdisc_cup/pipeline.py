@@ -36,6 +36,7 @@ from cdisc_cup.mapping.engine import build_sdtm, study_for_export, without_uncol
 from cdisc_cup.outputs import Manifest, OutputFolder
 from cdisc_cup.progress import Progress
 from cdisc_cup.provenance import RawTable, submission_frame
+from cdisc_cup.readers.csv_datasets import read_csv_folder
 from cdisc_cup.readers.raw import read_raw_export, unknown_files
 from cdisc_cup.reports.findings import read_findings_json, terminal_summary, write_findings_reports
 from cdisc_cup.reports.index import write_index_page
@@ -43,7 +44,7 @@ from cdisc_cup.reports.reconciliation import reconcile, write_reconciliation
 from cdisc_cup.rules.define import define_problems
 from cdisc_cup.rules.engine import DatasetFolder, RuleResults, detect_standard, validate_folders, validation_of
 from cdisc_cup.rules.loader import rules_for
-from cdisc_cup.rules.model import Rule
+from cdisc_cup.rules.model import Rule, Study
 from cdisc_cup.spec.loader import load_study
 from cdisc_cup.spec.model import DatasetSpec, StudySpec
 from cdisc_cup.tables import write_tables
@@ -764,3 +765,14 @@ def regenerate_tables(out_dir: Path, spec_dir: Path | None = None) -> list[Path]
         )
     adam = {name: shape_to_spec(loaded[name].frame, study.dataset(name)) for name in ("ADSL", "ADAE")}
     return write_tables(study, adam["ADSL"], adam["ADAE"], layout.tables)
+
+
+def study_of_csv_folder(folder: Path) -> Study:
+    """The Study a folder of CSV datasets (CORE's test-case layout) describes, with the IG
+    version its .env names."""
+    read = read_csv_folder(folder)
+    return Study(
+        datasets=read.datasets,
+        standards=dict.fromkeys(read.datasets, read.standard),
+        ig_versions={read.standard: read.version} if read.version else {},
+    )
