@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from cdisc_cup.rules.core.identity import identify, identities, location
+from cdisc_cup.rules.core.identity import NotEvaluated, identify, identities, location
 from cdisc_cup.rules.core.merges import MatchDataset, merge_match_datasets
 from cdisc_cup.rules.core.model import CoreRule, NotRunnableError
 from cdisc_cup.rules.model import Study
@@ -186,4 +186,13 @@ def rule_frames(rule: CoreRule, study: Study) -> Iterator[RuleFrame]:
     if builder is None:
         raise NotRunnableError(NOT_BUILT.get(rule.rule_type, f"rule type {rule.rule_type!r} is not supported"))
     for dataset in datasets_in_scope(rule, study):
-        yield RuleFrame(dataset, builder(rule, dataset, study), identify(dataset).wildcard)
+        try:
+            frame = builder(rule, dataset, study)
+        except KeyError:
+            # CORE skips the dataset ("column not found in data"): no frame, so no findings.
+            # TODO(engine): report the skip per dataset; a NotEvaluated raised here would end
+            # the rule's loop over its datasets.
+            continue
+        except NotEvaluated:
+            continue
+        yield RuleFrame(dataset, frame, identify(dataset).wildcard)

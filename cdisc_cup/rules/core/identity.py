@@ -14,16 +14,16 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from cdisc_cup.rules.model import Study
+from cdisc_cup.rules.model import NotApplicable, Study
 from cdisc_cup.xpt.model import Dataset
 
 SUPPLEMENTARY_PREFIXES = ("SUPP", "SQ")
 
 
-class NotEvaluated(Exception):
-    """CORE stops the rule for this dataset and reports no findings for it: a domain an
-    operation reads is missing, the Library has no class for it, the joins fail. (A variable
-    the rule names that the data lack is a KeyError, which CORE also reports as skipped.)"""
+class NotEvaluated(NotApplicable):
+    """CORE stops the rule for this dataset and reports no findings for it: a variable the
+    joins or the operations need is missing, a domain an operation reads is missing, the
+    Library has no class for the dataset, the joins fail."""
 
 
 def _first_value(frame: pd.DataFrame, column: str) -> str | None:

@@ -475,7 +475,10 @@ def run_operation(entry: Mapping[str, Any], frame: pd.DataFrame, rule_frame: Rul
         needs = NOT_SHIPPED.get(operation.operator)
         reason = f"needs {needs}, not available offline" if needs else "is not implemented"
         raise NotRunnableError(f"operation {operation.operator} {reason}")
-    return function(operation, frame, _source(operation, frame, rule_frame, study), study)
+    try:
+        return function(operation, frame, _source(operation, frame, rule_frame, study), study)
+    except KeyError as missing:  # CORE skips the dataset: "column not found in data"
+        raise NotEvaluated(f"operation {operation.id} needs {missing}, not in the data") from missing
 
 
 def apply_operations(rule: CoreRule, rule_frame: RuleFrame, study: Study) -> pd.DataFrame:
