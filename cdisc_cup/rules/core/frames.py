@@ -188,11 +188,9 @@ def rule_frames(rule: CoreRule, study: Study) -> Iterator[RuleFrame]:
     for dataset in datasets_in_scope(rule, study):
         try:
             frame = builder(rule, dataset, study)
-        except KeyError:
-            # CORE skips the dataset ("column not found in data"): no frame, so no findings.
-            # TODO(engine): report the skip per dataset; a NotEvaluated raised here would end
-            # the rule's loop over its datasets.
-            continue
-        except NotEvaluated:
+        except (KeyError, NotEvaluated):
+            # CORE skips the dataset ("column not found in data", a failed join): no frame,
+            # so no findings. TODO(engine): report the skip per dataset; raising here would
+            # end the rule's loop over its datasets.
             continue
         yield RuleFrame(dataset, frame, identify(dataset).wildcard)
