@@ -15,9 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import yaml
 
 from cdisc_cup.rules.core.identity import NotEvaluated, identify, identities, location
 from cdisc_cup.rules.core.merges import MatchDataset, merge_match_datasets
@@ -31,6 +34,13 @@ class RuleFrame:
     dataset: Dataset  # cdisc_cup.xpt.model.Dataset the findings belong to
     frame: pd.DataFrame  # what the check sees; index = record positions in `dataset` (0-based)
     domain: str  # what `--` stands for: AE in AE, QS in QS1, FA in APFA, "" in SUPPAE and RELREC
+    # The dataset in scope the frame was made for; differs from `dataset` only for a Domain
+    # Presence Check, whose findings belong to the study (CORE reports them on "STUDY").
+    checked: Dataset | None = None
+
+    @property
+    def in_scope(self) -> Dataset:
+        return self.checked if self.checked is not None else self.dataset
 
 
 def _leaves(node: Any) -> Iterator[Mapping[str, Any]]:
@@ -119,8 +129,24 @@ def _values(dataset: Dataset) -> pd.DataFrame:
     return long
 
 
+@cache
+def _published_matches(source: Path) -> tuple[MatchDataset, ...]:
+    document = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
+    return tuple(MatchDataset.from_rule(entry) for entry in document.get("Match Datasets") or ())
+
+
+def match_datasets(rule: CoreRule) -> tuple[MatchDataset, ...]:
+    """The rule's Match Datasets with `Child` and `Join Type`.
+
+    TODO(loader): the model's MatchDataset has no `child`/`join_type` yet, so they are read
+    from the rule's own rule.yml when it has one."""
+    if rule.match_datasets and rule.source is not None and rule.source.is_file():
+        return _published_matches(rule.source)
+    return tuple(MatchDataset.from_model(entry) for entry in rule.match_datasets)
+
+
 def _record_frame(rule: CoreRule, dataset: Dataset, study: Study) -> pd.DataFrame:
-    matches = [MatchDataset.from_model(entry) for entry in rule.match_datasets]
+    matches = match_datasets(rule)
     frame = records(dataset)
     if not matches:
         return frame
@@ -169,6 +195,7 @@ BUILDERS: dict[str, FrameBuilder] = {
     "Value Check with Dataset Metadata": _values_with_dataset,
 }
 
+STUDY = "STUDY"  # the dataset CORE reports a Domain Presence Check's findings on
 # Rule types whose frame needs what the package does not have offline.
 NOT_BUILT = {
     "Define Item Metadata Check against Library Metadata": (
@@ -185,7 +212,14 @@ def rule_frames(rule: CoreRule, study: Study) -> Iterator[RuleFrame]:
     builder = BUILDERS.get(rule.rule_type)
     if builder is None:
         raise NotRunnableError(NOT_BUILT.get(rule.rule_type, f"rule type {rule.rule_type!r} is not supported"))
-    for dataset in datasets_in_scope(rule, study):
+    in_scope = datasets_in_scope(rule, study)
+    if rule.rule_type == "Domain Presence Check":
+        # One frame for the study: CORE's is the same for every dataset in scope.
+        if in_scope:
+            frame = _domain_frame(rule, in_scope[0], study)
+            yield RuleFrame(Dataset(STUDY, "Study", frame, ()), frame, "", checked=in_scope[0])
+        return
+    for dataset in in_scope:
         try:
             frame = builder(rule, dataset, study)
         except (KeyError, NotEvaluated):

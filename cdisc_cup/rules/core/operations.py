@@ -79,7 +79,7 @@ def _is_current(frame: pd.DataFrame, domain: str) -> bool:
 
 def _source(operation: Operation, frame: pd.DataFrame, rule_frame: RuleFrame, study: Study) -> Source:
     if _is_current(frame, operation.domain):
-        return Source(frame, rule_frame.dataset, identify(rule_frame.dataset))
+        return Source(frame, rule_frame.in_scope, identify(rule_frame.in_scope))
     other = find_dataset(study, operation.domain)
     if other is None:
         raise DomainNotFoundError(f"operation {operation.id} reads {operation.domain}, which is not in the study")
@@ -469,7 +469,7 @@ NOT_SHIPPED = {
 
 def run_operation(entry: Mapping[str, Any], frame: pd.DataFrame, rule_frame: RuleFrame, study: Study) -> pd.DataFrame:
     """One operation of the rule on the frame (which holds the earlier operations' columns)."""
-    operation = resolve(entry, identify(rule_frame.dataset))
+    operation = resolve(entry, identify(rule_frame.in_scope))
     function = OPERATIONS.get(operation.operator)
     if function is None:
         needs = NOT_SHIPPED.get(operation.operator)
