@@ -125,6 +125,7 @@ def _values(dataset: Dataset) -> pd.DataFrame:
     The index is the record's position, so a finding on a value is reported on its record."""
     frame = records(dataset)
     long = frame.astype(object).melt(var_name="variable_name", value_name="variable_value", ignore_index=False)
+    long["variable_value"] = long["variable_value"].where(long["variable_value"].notna(), None)
     long.insert(0, "row_number", long.index + 1)
     return long
 

@@ -26,6 +26,19 @@ class NotEvaluated(NotApplicable):
     Library has no class for the dataset, the joins fail."""
 
 
+def blank_as_missing(values: pd.Series) -> pd.Series:
+    """A text column with blanks as missing: the package keeps a blank Char value as "" (as
+    SAS does), CORE reads it as null, and its distinct values, extremes and joins skip it."""
+    if values.dtype.kind in "fiub" or pd.api.types.is_datetime64_any_dtype(values):
+        return values
+    return values.mask(values.astype("string").eq("").fillna(False).astype(bool))
+
+
+def present(values: pd.Series) -> pd.Series:
+    """Which values are there (neither null nor blank)."""
+    return blank_as_missing(values).notna()
+
+
 def _first_value(frame: pd.DataFrame, column: str) -> str | None:
     """The first record's value as CORE reads it: blank counts as absent."""
     if column not in frame.columns or frame.empty:

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cdisc_cup.rules.core.identity import DatasetIdentity, NotEvaluated, identify, identities
+from cdisc_cup.rules.core.identity import DatasetIdentity, NotEvaluated, blank_as_missing, identify, identities, present
 from cdisc_cup.rules.core.library import model_wildcard_variables
 from cdisc_cup.rules.model import Study
 from cdisc_cup.xpt.model import Dataset
@@ -144,7 +144,7 @@ def _child_parents(
     if match.name not in (current.domain, current.name):
         return []
     if "RDOMAIN" in frame.columns:
-        wanted = set(frame["RDOMAIN"].dropna().unique())
+        wanted = set(blank_as_missing(frame["RDOMAIN"]).dropna().unique())
         return [(other, found) for other, found in identities(study) if found.domain in wanted]
     lefts = [key.left for key in match.keys]
     return [(other, found) for other, found in identities(study) if all(k in other.frame.columns for k in lefts)]
@@ -205,6 +205,7 @@ def _pivot(supp: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
 
 
 def _merge_supp(left: pd.DataFrame, supp: pd.DataFrame) -> pd.DataFrame:
+    supp = supp.apply(blank_as_missing)
     qnams = list(supp["QNAM"].dropna().unique())
     idvars = supp["IDVAR"].unique() if "IDVAR" in supp.columns else np.array([None])
     if len(idvars) != 1:
@@ -332,7 +333,7 @@ def _merge_idvar_parent(
     child_part = children.copy()
     for column in parent.columns:
         if column in child_part.columns:
-            child_part[column] = child_part[column].astype(object).where(found.isna(), matched[column].astype(object))
+            child_part[column] = matched[column].where(found.notna().to_numpy(), child_part[column])
         else:
             child_part[column] = matched[column]
     if current.is_supp:
@@ -354,22 +355,22 @@ def _first_parent_positions(
     parents = parent.reset_index(drop=True).assign(__parent=np.arange(len(parent)))
     if "IDVAR" not in child.columns or "IDVARVAL" not in child.columns:
         child = child.assign(IDVAR=child.get("IDVAR"), IDVARVAL=child.get("IDVARVAL"))
-    pointed = child["IDVAR"].notna() & child["IDVARVAL"].notna()
+    pointed = present(child["IDVAR"]) & present(child["IDVARVAL"])
     found = pd.Series(np.nan, index=child.index)
     # A blank key of the child record does not narrow its parents: one join per blank pattern.
     pattern = pd.Series("", index=child.index)
     for column, _ in keys:
-        pattern = pattern + child[column].notna().map({True: "1", False: "0"})
+        pattern = pattern + present(child[column]).map({True: "1", False: "0"})
     for _, rows in child.groupby(pattern, sort=False):
-        present = [(c, p) for c, p in keys if rows[c].notna().all()]
+        given = [(c, p) for c, p in keys if present(rows[c]).all()]
         unpointed = rows[~pointed.loc[rows.index]]
-        if with_standard_keys and not present and len(parents):
+        if with_standard_keys and not given and len(parents):
             found.loc[unpointed.index] = 0
         elif with_standard_keys:
-            pairs = unpointed[["__child", *[c for c, _ in present]]].merge(
-                parents[["__parent", *[p for _, p in present]]],
-                left_on=[c for c, _ in present],
-                right_on=[p for _, p in present],
+            pairs = unpointed[["__child", *[c for c, _ in given]]].merge(
+                parents[["__parent", *[p for _, p in given]]],
+                left_on=[c for c, _ in given],
+                right_on=[p for _, p in given],
             )
             first = pairs.groupby("__child")["__parent"].min()
             found.loc[first.index] = first.to_numpy()
@@ -378,16 +379,16 @@ def _first_parent_positions(
             if column is None:
                 continue
             numeric = pd.api.types.is_numeric_dtype(parents[column])
-            on_child = group[["__child", *[c for c, _ in present]]].assign(
+            on_child = group[["__child", *[c for c, _ in given]]].assign(
                 __value=_idvar_text(group["IDVARVAL"], numeric)
             )
-            on_parent = parents[["__parent", *[p for _, p in present]]].assign(
+            on_parent = parents[["__parent", *[p for _, p in given]]].assign(
                 __value=_idvar_text(parents[column], numeric)
             )
             pairs = on_child.merge(
                 on_parent,
-                left_on=[*[c for c, _ in present], "__value"],
-                right_on=[*[p for _, p in present], "__value"],
+                left_on=[*[c for c, _ in given], "__value"],
+                right_on=[*[p for _, p in given], "__value"],
             )
             first = pairs.groupby("__child")["__parent"].min()
             found.loc[first.index] = first.to_numpy()
@@ -423,8 +424,9 @@ def _linked(frame: pd.DataFrame, links: pd.DataFrame, subject: str, keys: Sequen
     keyed = frame.assign(**{f"__k{i}": values for i, (values, _) in enumerate(keys)})
     link_keys = links.assign(**{f"__k{i}": links[column] for i, (_, column) in enumerate(keys)})
     on = [f"__k{i}" for i in range(len(keys))]
-    with_subject = link_keys[link_keys["USUBJID"].notna()][["__link", "USUBJID", *on]]
-    without = link_keys[link_keys["USUBJID"].isna()][["__link", *on]]
+    subject_given = present(link_keys["USUBJID"])
+    with_subject = link_keys[subject_given][["__link", "USUBJID", *on]]
+    without = link_keys[~subject_given][["__link", *on]]
     parts = [keyed.merge(with_subject.rename(columns={"USUBJID": subject}), on=[subject, *on])]
     if len(without):
         parts.append(keyed.merge(without, on=on) if on else keyed.merge(without, how="cross"))
@@ -445,7 +447,7 @@ def _merge_relrec(
     related = related[related["RDOMAIN"] != domain]
     pairs = own.merge(related, on=["STUDYID", "USUBJID", "RELID"], suffixes=("_LEFT", "_RIGHT"))
     pairs["__link"] = np.arange(len(pairs))
-    by_value = pairs["IDVARVAL_LEFT"].notna() & pairs["IDVARVAL_RIGHT"].notna()
+    by_value = present(pairs["IDVARVAL_LEFT"]) & present(pairs["IDVARVAL_RIGHT"])
     wildcard_variables = model_wildcard_variables()
     records_ = left.reset_index(names=_POSITION)
     pieces = []

@@ -25,7 +25,14 @@ import pandas as pd
 from cdisc_cup.rules import igmeta
 from cdisc_cup.rules.core import library
 from cdisc_cup.rules.core.frames import RuleFrame, dataset_metadata, records
-from cdisc_cup.rules.core.identity import DatasetIdentity, NotEvaluated, find_dataset, identify, identities
+from cdisc_cup.rules.core.identity import (
+    DatasetIdentity,
+    NotEvaluated,
+    blank_as_missing,
+    find_dataset,
+    identify,
+    identities,
+)
 from cdisc_cup.rules.core.model import CoreRule, NotRunnableError
 from cdisc_cup.rules.model import Study
 from cdisc_cup.xpt.model import Dataset
@@ -143,10 +150,12 @@ def distinct(operation: Operation, frame: pd.DataFrame, source: Source, study: S
     data = _filtered(source.frame, operation.params.get("filter"))
     target = operation.target or ""
     values = _referenced_columns(data, target, study) if operation.params.get("value_is_reference") else data[target]
+    values = blank_as_missing(values)
     grouping = operation.grouping
     if not grouping:
         return _broadcast(frame, operation.id, list(pd.unique(values.dropna())))
-    pairs = data[grouping].assign(**{operation.id: values}).drop_duplicates(subset=[*grouping, operation.id])
+    pairs = data[grouping].apply(blank_as_missing).assign(**{operation.id: values})
+    pairs = pairs.drop_duplicates(subset=[*grouping, operation.id])
     grouped = pairs.groupby(grouping, sort=True)[operation.id].agg(lambda group: list(group.dropna())).reset_index()
     return _join_groups(frame, operation.id, grouped, grouping)
 
@@ -206,11 +215,11 @@ def _date_extreme(operation: Operation, frame: pd.DataFrame, source: Source, lar
     before 2013-01-05); without a group the extreme date as an ISO date/time."""
     target = operation.target or ""
     if not operation.grouping:
-        dates = pd.to_datetime(source.frame[target], errors="coerce", format="ISO8601")
+        dates = pd.to_datetime(blank_as_missing(source.frame[target]), errors="coerce", format="ISO8601")
         extreme = dates.max() if largest else dates.min()
         return _broadcast(frame, operation.id, "" if pd.isna(extreme) else extreme.isoformat())
-    values = source.frame[target].astype("string")
-    groups = values.groupby([source.frame[key] for key in operation.grouping], sort=True)
+    values = blank_as_missing(source.frame[target]).astype("string")
+    groups = values.groupby([blank_as_missing(source.frame[key]) for key in operation.grouping], sort=True)
     extreme = (groups.max() if largest else groups.min()).astype(object)
     grouped = extreme.rename(operation.id).reset_index()
     return _join_groups(frame, operation.id, grouped, operation.grouping)
@@ -299,10 +308,12 @@ def variable_count(operation: Operation, frame: pd.DataFrame, source: Source, st
 
 
 def domain_is_custom(operation: Operation, frame: pd.DataFrame, source: Source, study: Study) -> pd.DataFrame:
+    _shipped_ig(source, study)
     return _broadcast(frame, operation.id, library.is_custom_domain(operation.domain))
 
 
 def domain_label(operation: Operation, frame: pd.DataFrame, source: Source, study: Study) -> pd.DataFrame:
+    _shipped_ig(source, study)
     return _broadcast(frame, operation.id, library.domain_label(operation.domain))
 
 
@@ -330,11 +341,18 @@ def custom_class(dataset: Dataset, found: DatasetIdentity) -> str | None:
     return None
 
 
-def _library_domain(source: Source, study: Study) -> library.LibraryDomain:
+def _shipped_ig(source: Source, study: Study) -> str:
+    """The IG version of the dataset, if the package has its Library metadata (a SENDIG 3.1
+    or TIG 1.0 case names a version it has not)."""
     version = study.ig_version_of(source.dataset)
     if version not in igmeta.IG_VERSIONS["sdtm"]:
         shipped = ", ".join(igmeta.IG_VERSIONS["sdtm"])
         raise NotRunnableError(f"needs CDISC Library metadata of IG version {version}; shipped: SDTMIG {shipped}")
+    return version
+
+
+def _library_domain(source: Source, study: Study) -> library.LibraryDomain:
+    _shipped_ig(source, study)
     return library.library_domain(source.identity.unsplit_name, custom_class(source.dataset, source.identity))
 
 
