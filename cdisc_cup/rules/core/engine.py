@@ -195,35 +195,39 @@ def run_core_rules(study: Study, rules: Iterable[CoreRule | NotRunnable]) -> Cor
     results: list[pd.DataFrame] = []
     findings: list[pd.DataFrame] = []
     runs: list[dict[str, object]] = []
-    catalogue = []
+    rules = list(rules)
     for rule in rules:
         if isinstance(rule, NotRunnable):
             runs.append(_status(rule.rule_id, "", RuleStatus.NOT_APPLICABLE, reason=f"not run: {rule.reason}"))
-            catalogue.append(_catalogue_row(rule.rule_id, rule.message, "", ""))
             continue
         rows, found, statuses = run_core_rule(rule, study)
         results += rows
         findings += found
         runs += statuses
-        catalogue.append(_catalogue_row(rule.rule_id, rule.message, rule.description, rule.authority, rule.severity))
     return CoreResults(
         findings=pd.concat(findings, ignore_index=True) if findings else empty_table(FINDING_COLUMNS),
         rule_runs=pd.DataFrame(runs, columns=RULE_RUN_COLUMNS),
         results=pd.concat(results, ignore_index=True) if results else empty_table(RESULT_COLUMNS),
-        rules=pd.DataFrame(catalogue, columns=RULE_COLUMNS),
+        rules=core_catalogue(rules),
     )
 
 
-def _catalogue_row(
-    rule_id: str, title: str, rationale: str, references: str, severity: str = "Error"
-) -> dict[str, str]:
-    return {
-        "rule_id": rule_id,
-        "title": title,
-        "severity": severity,
-        "standard": "SDTMIG 3.4",
-        "rationale": rationale,
-        "references": references,
-        "p21": "",
-        "core": rule_id,
-    }
+def core_catalogue(rules: Iterable[CoreRule | NotRunnable]) -> pd.DataFrame:
+    """The CORE rules as the reports list them (RULE_COLUMNS): CORE's id, message and description,
+    and the authorities' citations as references (e.g. "CDISC SDTMIG 3.4 CG0530, section 5.2")."""
+    rows = []
+    for rule in rules:
+        runnable = isinstance(rule, CoreRule)
+        rows.append(
+            {
+                "rule_id": rule.rule_id,
+                "title": rule.message,
+                "severity": rule.severity if runnable else "Error",
+                "standard": "SDTMIG 3.4",
+                "rationale": rule.description if runnable else f"not run: {rule.reason}",
+                "references": rule.authority if runnable else "",
+                "p21": "",
+                "core": rule.rule_id,
+            }
+        )
+    return pd.DataFrame(rows, columns=RULE_COLUMNS)

@@ -8,7 +8,7 @@ terms) and check operators we do not implement are each a `NotRunnable` with the
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,8 @@ import yaml
 from cdisc_cup.errors import InputErrors, Problem, display_path
 from cdisc_cup.rules.core.model import Citation, CoreRule, MatchDataset, NotRunnable, Scope
 from cdisc_cup.rules.core.operators import OPERATORS
+from cdisc_cup.rules.loader import load_rules, rules_for
+from cdisc_cup.rules.model import Rule
 
 # The rule types whose frame frames.py builds (the others compare with the CDISC Library).
 RUNNABLE_TYPES = frozenset(
@@ -192,3 +194,30 @@ def _citations(authorities: Iterable[Mapping[str, Any]]) -> Iterator[Citation]:
                         section=str(citation.get("Section") or ""),
                         document=str(citation.get("Document") or ""),
                     )
+
+
+def chosen_rules(
+    spec_dir: Path | None, rule_paths: Sequence[Path] = (), select: Sequence[str] = ()
+) -> tuple[tuple[Rule, ...], list[LoadedRule]]:
+    """The rules `validate --rules ... --select ...` runs: our own rule files and CORE rules
+    from the paths (none given: our spec folder's or the shipped rules), then only the
+    selected IDs (ours or CORE's) when a selection is given."""
+    core_paths = [Path(p) for p in rule_paths if is_core_rule_path(Path(p))]
+    own_paths = [Path(p) for p in rule_paths if not is_core_rule_path(Path(p))]
+    missing = [p for p in own_paths if not p.is_file()]
+    if missing:
+        raise InputErrors(
+            [Problem(display_path(p), "no such rule file or CORE rule folder") for p in missing], source="rules"
+        )
+    own = load_rules(own_paths) if own_paths else () if core_paths else rules_for(spec_dir)
+    core = load_core_rules(core_paths)
+    if not select:
+        return tuple(own), core
+    wanted = {s.strip().upper() for s in select if s.strip()}
+    unknown = sorted(wanted - {r.rule_id.upper() for r in own} - {r.rule_id.upper() for r in core})
+    if unknown:
+        raise InputErrors(
+            [Problem("--select", f"no rule {rule_id} among the rules loaded", value=rule_id) for rule_id in unknown],
+            source="rules",
+        )
+    return tuple(r for r in own if r.rule_id.upper() in wanted), [r for r in core if r.rule_id.upper() in wanted]
