@@ -137,7 +137,9 @@ def _hits(
         )
     results = pd.concat(rows).sort_index(kind="stable") if rows else empty_table(RESULT_COLUMNS)
     usubjid = _text(hit["USUBJID"]) if "USUBJID" in hit.columns else pd.Series("", index=hit.index)
-    joined = pd.DataFrame(shown).astype(str).agg(", ".join, axis=1) if shown else pd.Series("", index=hit.index)
+    # "ARMNRS=SCREEN FAILURE; RFENDTC=2013-10-29": values may hold commas themselves
+    labelled = {variable: variable + "=" + values for variable, values in shown.items()}
+    joined = pd.DataFrame(labelled).agg("; ".join, axis=1) if labelled else pd.Series("", index=hit.index)
     findings = pd.DataFrame(
         {
             "rule_id": rule.rule_id,

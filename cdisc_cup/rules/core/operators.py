@@ -142,13 +142,19 @@ def _numbers_as_text(values: pd.Series) -> pd.Series:
 def _comparator_values(operand: Operand) -> Any:
     if operand.params.get("value_is_reference") and isinstance(operand.comparator, pd.Series):
         names = operand.comparator.astype(object)
-        picked = pd.Series(pd.NA, index=operand.frame.index, dtype=object)
+        picked = pd.Series(None, index=operand.frame.index, dtype=object)
         for name in names.dropna().unique():
             if name in operand.frame.columns:
                 rows = names == name
                 picked[rows] = operand.frame.loc[rows, name].astype(object)
         return picked
     return operand.comparator
+
+
+def _plain(values: pd.Series) -> pd.Series:
+    """Python objects with None for missing (pd.NA has no truth value to compare with)."""
+    plain = values.astype(object)
+    return plain.where(plain.notna(), None)
 
 
 def _equality(operand: Operand, *, lower: bool = False) -> tuple[pd.Series, pd.Series]:
@@ -161,7 +167,7 @@ def _equality(operand: Operand, *, lower: bool = False) -> tuple[pd.Series, pd.S
     left = _comparable(target, operand, lower=lower)
     right = _comparable(comparator, operand, lower=lower)
     if isinstance(right, pd.Series):
-        equal = left.astype(object).eq(right.astype(object))
+        equal = _plain(left).eq(_plain(right))
     elif isinstance(right, (list, tuple, set, dict)):
         equal = pd.Series(False, index=target.index)
     else:
