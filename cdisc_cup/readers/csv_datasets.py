@@ -93,9 +93,10 @@ def read_csv_folder(folder: Path) -> CsvFolder:
 
 def _dataset(path: Path, name: str, label: str, metadata: pd.DataFrame, problems: list[Problem]) -> Dataset:
     raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    kinds = {row.variable.strip(): row.type.strip() for row in metadata.itertuples()}
-    lengths = {row.variable.strip(): row.length.strip() for row in metadata.itertuples()}
-    labels = {row.variable.strip(): row.label for row in metadata.itertuples()}
+    names = metadata["variable"].str.strip()
+    kinds = dict(zip(names, metadata["type"].str.strip(), strict=True))
+    lengths = dict(zip(names, metadata["length"].str.strip(), strict=True))
+    labels = dict(zip(names, metadata["label"], strict=True))
     frame = pd.DataFrame(index=raw.index)
     variables = []
     for column in raw.columns:

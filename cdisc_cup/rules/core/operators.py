@@ -429,7 +429,8 @@ def _key(frame: pd.DataFrame, columns: list[str]) -> tuple[pd.Series, pd.Series]
     """Rows as one hashable key per record, and whether any part of it is null."""
     parts = frame[columns].astype(object)
     nulls = pd.concat([is_null(parts[c]) for c in columns], axis=1).any(axis=1)
-    key = parts.apply(tuple, axis=1) if len(columns) > 1 else parts[columns[0]]
+    # several columns: one group number per distinct combination of their values
+    key = parts.groupby(columns, dropna=False, sort=False).ngroup() if len(columns) > 1 else parts[columns[0]]
     return key, nulls
 
 
@@ -623,9 +624,10 @@ def _date_comparison(compare: Callable[[Any, Any], bool]) -> Operator:
             else pd.Series(comparator, index=target.index, dtype=object)
         )
         pairs = pd.DataFrame({"t": target, "c": right})
+        distinct = pairs.drop_duplicates()
         answers = {
             (t, c): compare_dates(t, c, compare, component)
-            for t, c in pairs.drop_duplicates().itertuples(index=False, name=None)
+            for t, c in zip(*(distinct[column] for column in ("t", "c")), strict=True)
         }
         return _mask(
             pd.Series([answers[p] for p in zip(pairs["t"], pairs["c"], strict=True)], index=target.index), target.index
