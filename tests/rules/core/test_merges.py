@@ -147,3 +147,17 @@ def test_relrec_without_idvarval_joins_on_the_variables_values() -> None:
     joined = _merge(study, "FA", [{"Name": "RELREC", "Wildcard": "**"}])
     # results.csv: FA record 5 (FALNKGRP) is related to AE's FATIGUE (AELNKID).
     assert "FATIGUE" in joined.loc[[4], "RELREC.**TERM"].tolist()
+
+
+def test_relrec_with_blank_subject_as_the_package_reads_it() -> None:
+    """The package's CSV reader keeps blank text as "": a RELREC record without USUBJID
+    (a dataset-level relationship) still relates every subject's records."""
+    study = load_case(case_dir("CORE-000757", "negative", "02"))
+    relrec = study.datasets["RELREC"]
+    blank = relrec.frame.astype(object).where(relrec.frame.notna(), "").astype("string")
+    study = Study(
+        datasets={**study.datasets, "RELREC": Dataset("RELREC", relrec.label, blank, relrec.variables, relrec.path)},
+        standards=dict(study.standards),
+    )
+    joined = _merge(study, "CM", [{"Name": "RELREC", "Wildcard": "FA"}])
+    assert joined.loc[[0], "RELREC.FAOBJ"].tolist() == ["ASPIRINA"]

@@ -11,6 +11,7 @@ import pytest
 from cdisc_cup.rules.core import library
 from cdisc_cup.rules.core.frames import RuleFrame, records
 from cdisc_cup.rules.core.identity import identify
+from cdisc_cup.rules.core.model import NotRunnableError
 from cdisc_cup.rules.core.operations import DomainNotFoundError, run_operation
 from cdisc_cup.rules.model import Study
 from cdisc_cup.xpt.model import Dataset, XptVariable
@@ -236,3 +237,32 @@ def test_variable_count_counts_domains_with_the_variable() -> None:
     frame = _run(study, name, {"id": "$VARIABLE_COUNT", "operator": "variable_count", "name": "--LNKGRP"})
     linked = sum(f"{identify(d).wildcard}LNKGRP" in d.frame.columns for d in study.datasets.values())
     assert frame["$VARIABLE_COUNT"].iloc[0] == linked == 1
+
+
+def test_blank_text_counts_as_missing_as_in_core() -> None:
+    """The package keeps a blank Char value as "" (as SAS); CORE reads it as null."""
+    ex = pd.DataFrame(
+        {
+            "DOMAIN": ["EX"] * 4,
+            "USUBJID": ["1", "1", "1", ""],
+            "EXSTDTC": ["", "2013-01-05", "2013-01-07", "2012-01-01"],
+        }
+    )
+    dm = pd.DataFrame({"DOMAIN": ["DM"] * 2, "USUBJID": ["1", ""]})
+    study = _study(_dataset("EX", ex), _dataset("DM", dm))
+    frame = _run(
+        study,
+        "DM",
+        {"id": "$first", "operator": "min_date", "domain": "EX", "name": "EXSTDTC", "group": ["USUBJID"]},
+        {"id": "$dates", "operator": "distinct", "domain": "EX", "name": "EXSTDTC", "group": ["USUBJID"]},
+        {"id": "$all", "operator": "distinct", "domain": "EX", "name": "EXSTDTC"},
+    )
+    assert frame["$first"].tolist() == ["2013-01-05", None]
+    assert frame["$dates"].tolist() == [["2013-01-05", "2013-01-07"], None]
+    assert frame["$all"].iloc[0] == ["2013-01-05", "2013-01-07", "2012-01-01"]
+
+
+def test_library_operations_need_the_ig_version_shipped() -> None:
+    ae = pd.DataFrame({"DOMAIN": ["AE"], "AETERM": ["HEADACHE"]})
+    with pytest.raises(NotRunnableError, match=r"IG version 3\.1"):
+        _run(_study(_dataset("AE", ae), version="3.1"), "AE", {"id": "$r", "operator": "required_variables"})
