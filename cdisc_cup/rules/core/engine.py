@@ -93,9 +93,27 @@ def check_targets(node: Any) -> Iterator[str]:
             yield str(node["name"])
 
 
+def is_domain_presence(rule: CoreRule) -> bool:
+    """CORE reports a Domain Presence Check on the study, not on a record."""
+    return "domain presence" in rule.rule_type.lower()
+
+
 def report_variables(rule: CoreRule, domain: str) -> list[str]:
     names = rule.output_variables or tuple(check_targets(rule.check))
     return list(dict.fromkeys(with_domain(name, domain) for name in names))
+
+
+def with_listed_variables(variables: list[str], hit: pd.DataFrame, dataset: Dataset) -> list[str]:
+    """Output variables, then the dataset's variables an operation result lists (CORE reports
+    $TIMING_VARIABLES and each timing variable it names)."""
+    expanded = list(variables)
+    for variable in variables:
+        if variable in hit.columns and hit[variable].dtype == object:
+            as_tuples = hit[variable].map(lambda v: tuple(v) if isinstance(v, list) else v)
+            for listed in pd.unique(as_tuples):
+                if isinstance(listed, tuple):
+                    expanded += [str(n) for n in listed if n in dataset.frame.columns and n not in expanded]
+    return expanded
 
 
 def _shown(value: Any) -> str:
@@ -118,10 +136,10 @@ def _hits(
     hit = frame.loc[mask.to_numpy()]
     if rule.sensitivity == "Dataset":
         hit = hit.iloc[:1]
-    variables = report_variables(rule, rule_frame.domain)
+    variables = with_listed_variables(report_variables(rule, rule_frame.domain), hit, rule_frame.dataset)
     records = (
         pd.Series(hit.index + 1, index=hit.index)
-        if rule.sensitivity != "Dataset"
+        if rule.sensitivity != "Dataset" and not is_domain_presence(rule)
         else pd.Series([None] * len(hit), index=hit.index)
     )
     name = rule_frame.dataset.name

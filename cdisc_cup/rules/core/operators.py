@@ -406,9 +406,12 @@ def does_not_equal_string_part(operand: Operand) -> pd.Series:
 
 
 def _columns(operand: Operand) -> list[str]:
+    """The target and comparator columns the frame has; a comparator that is an operation
+    result listing variable names (e.g. $TIMING_VARIABLES) stands for those (CORE's flatten_list)."""
     names = [operand.target]
     for item in operand.params.get("comparator_names") or ():
-        names.append(item)
+        first = operand.frame[item].iloc[0] if item in operand.frame.columns and len(operand.frame) else None
+        names.extend(str(n) for n in first) if _is_listy(first) else names.append(item)
     return [n for n in dict.fromkeys(names) if n in operand.frame.columns]
 
 
@@ -417,7 +420,11 @@ def is_unique_set(operand: Operand) -> pd.Series:
     group = operand.frame[columns].astype(object).fillna("_NaN_")
     regex = operand.params.get("regex")
     if regex:
-        group = group.map(lambda v: (_first_match(regex, v) or v) if isinstance(v, str) and v else v)
+        # as CORE: only the columns whose first value matches take the regex's first match
+        for column in group.columns:
+            sample = next(iter(v for v in group[column] if v != "_NaN_"), None)
+            if isinstance(sample, str) and re.match(regex, sample):
+                group[column] = group[column].map(lambda v: _first_match(regex, v) if isinstance(v, str) and v else v)
     return ~group.duplicated(keep=False)
 
 
