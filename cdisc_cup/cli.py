@@ -281,6 +281,20 @@ FAIL_ON = {"error": ("Error",), "warning": ("Error", "Warning"), "notice": ("Err
     help="The CT package to check values with (repeat for SDTM and ADaM). Default: the one the folder's "
     "define.xml cites, else the newest shipped.",
 )
+@click.option(
+    "--rules",
+    "rule_paths",
+    type=click.Path(exists=True, path_type=Path),
+    multiple=True,
+    help="Rules to run instead of ours (repeatable): a CDISC CORE rule.yml, a folder of CORE rule folders "
+    "(such as core-rules/Published) or a file of our own rules (specs/rules/*.yaml format).",
+)
+@click.option(
+    "--select",
+    "select",
+    multiple=True,
+    help="Run only these rule IDs (comma-separated or repeated; ours or CORE's, e.g. CORE-000192).",
+)
 @common_options
 @report_errors
 def validate(
@@ -292,12 +306,17 @@ def validate(
     terminology: tuple[str, ...],
     spec_dir: Path | None,
     verbosity: Verbosity,
+    rule_paths: tuple[Path, ...],
+    select: tuple[str, ...],
 ) -> None:
     """Check the SAS XPORT (*.xpt) datasets under FOLDER, with their define.xml, against the rules.
 
     FOLDER is a folder of datasets, a conversion's output or an eCTD m5 tree: every dataset
     folder below it is found and checked (a study's SDTM and ADaM folders together). Prints a
     summary per rule and dataset and writes the findings as JSON, CSV, Excel and HTML.
+    FOLDER may also be a folder of CSV datasets described by _datasets.csv and _variables.csv
+    (CDISC CORE's test-case layout). --rules runs CDISC CORE's published rules natively; a
+    rule that needs what is not available offline is listed as not run, with the reason.
 
     \b
     Example:
@@ -306,6 +325,8 @@ def validate(
       cdisc-cup validate adam/ --standard adam --fail-on warning
       cdisc-cup validate legacy/ --standard sdtmig-3.2 --standard adamig-1.1
       cdisc-cup validate out --ct sdtm-2025-03-28
+      cdisc-cup validate out --rules ../shared/core-rules/Published
+      cdisc-cup validate CORE-000192/negative/01/data --rules core-rules/Published --select CORE-000192
     """
     from cdisc_cup.pipeline import validate_submission
 
@@ -317,6 +338,8 @@ def validate(
         spec_dir=spec_dir,
         force=force,
         progress=Progress(verbosity),
+        rule_paths=rule_paths,
+        select=[part for value in select for part in value.split(",")],
     )
     for checked in outcome.studies:
         click.echo(checked.summary)

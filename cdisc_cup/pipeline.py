@@ -36,14 +36,16 @@ from cdisc_cup.mapping.engine import build_sdtm, study_for_export, without_uncol
 from cdisc_cup.outputs import Manifest, OutputFolder
 from cdisc_cup.progress import Progress
 from cdisc_cup.provenance import RawTable, submission_frame
+from cdisc_cup.readers.csv_datasets import is_csv_dataset_folder, read_csv_folder, read_env
 from cdisc_cup.readers.raw import read_raw_export, unknown_files
 from cdisc_cup.reports.findings import read_findings_json, terminal_summary, write_findings_reports
 from cdisc_cup.reports.index import write_index_page
 from cdisc_cup.reports.reconciliation import reconcile, write_reconciliation
+from cdisc_cup.rules.core.loader import chosen_rules
 from cdisc_cup.rules.define import define_problems
 from cdisc_cup.rules.engine import DatasetFolder, RuleResults, detect_standard, validate_folders, validation_of
 from cdisc_cup.rules.loader import rules_for
-from cdisc_cup.rules.model import Rule
+from cdisc_cup.rules.model import Rule, Study
 from cdisc_cup.spec.loader import load_study
 from cdisc_cup.spec.model import DatasetSpec, StudySpec
 from cdisc_cup.tables import write_tables
@@ -53,6 +55,7 @@ from cdisc_cup.writers.define_xml import define_of_folder, write_define
 from cdisc_cup.writers.reviewer_guides import Conformance, adrg, csdrg, guide_pages, write_guide
 from cdisc_cup.xpt.model import Dataset, XptVariable
 from cdisc_cup.xpt.read import (
+    FolderRead,
     as_read_back,
     find_dataset_folders,
     read_dataset_folder,
@@ -726,6 +729,8 @@ def validate_submission(
     spec_dir: Path | None = None,
     force: bool = False,
     progress: Progress | None = None,
+    rule_paths: Sequence[Path] = (),
+    select: Sequence[str] = (),
 ) -> ValidateOutcome:
     """Validate every dataset folder under `root`, one report per study.
 
@@ -744,10 +749,16 @@ def validate_submission(
                 )
             ]
         )
-    folders = find_dataset_folders(root)
+    csv_cases = is_csv_dataset_folder(root)
+    folders = [root] if csv_cases else find_dataset_folders(root)
     if not folders:
         raise InputErrors(
-            [Problem(display_path(root), "no SAS XPORT (*.xpt) datasets in this folder or below it")],
+            [
+                Problem(
+                    display_path(root),
+                    "no SAS XPORT (*.xpt) datasets in this folder or below it, and no _datasets.csv",
+                )
+            ],
             source="dataset folder",
         )
     groups = study_groups(folders, root)
@@ -756,14 +767,17 @@ def validate_submission(
     output.check()
     if report_dir is None:
         progress.note(f"reports go to {display_path(target)}")
-    rules = rules_for(spec_dir)
+    rules, core_rules = chosen_rules(spec_dir, rule_paths, select)
     choice = StandardChoice.parse(standards, terminology)
     studies = []
     started = datetime.now().astimezone().replace(microsecond=0).isoformat()
     with output.staged(__version__, started) as staging:
         for name, members in groups.items():
             with progress.step("read datasets", name if several else display_path(root)):
-                read = [read_dataset_folder_leniently(folder) for folder in members]
+                read = [
+                    read_csv_as_folder(folder) if csv_cases else read_dataset_folder_leniently(folder)
+                    for folder in members
+                ]
                 described = [folder_define(r.define_path) for r in read]
             kinds = [
                 folder_standard(r.path, [*r.datasets, *(Path(n).stem for n in r.unreadable)], choice.kind) for r in read
@@ -776,12 +790,15 @@ def validate_submission(
                     define,
                     r.unreadable,
                     documents=linked_documents(define) if define is not None else None,
-                ).decide(choice.versions.get(kind), choice.packages.get(kind))
+                ).decide(choice.versions.get(kind) or env_version(r.path, csv_cases), choice.packages.get(kind))
                 for r, kind, define in zip(read, kinds, described, strict=True)
             ]
-            with progress.step("run rules", f"{len(rules)} rules on {sum(len(r.datasets) for r in read)} datasets"):
-                results = validate_folders(checked, rules)
-            validation = validation_of(results, rules, checked, checked=display_path(root), command="validate")
+            counted = f"{len(rules) + len(core_rules)} rules on {sum(len(r.datasets) for r in read)} datasets"
+            with progress.step("run rules", counted):
+                results = validate_folders(checked, rules, core_rules)
+            validation = validation_of(
+                results, rules, checked, checked=display_path(root), command="validate", core_rules=core_rules
+            )
             folder = staging / name if several else staging
             with progress.step("write reports"):
                 write_findings_reports(validation, folder, title=f"Conformance findings: {name}")
@@ -897,3 +914,24 @@ def regenerate_tables(out_dir: Path, spec_dir: Path | None = None) -> list[Path]
         )
     adam = {name: shape_to_spec(loaded[name].frame, study.dataset(name)) for name in ("ADSL", "ADAE")}
     return write_tables(study, adam["ADSL"], adam["ADAE"], layout.tables)
+
+
+def env_version(folder: Path, csv_cases: bool) -> str | None:
+    """The IG version a CSV case folder's .env names (None for an XPT folder)."""
+    return read_env(folder)[1] if csv_cases else None
+
+
+def read_csv_as_folder(folder: Path) -> FolderRead:
+    """A folder of CSV datasets (CORE's test-case layout) as a folder read for validation."""
+    return FolderRead(Path(folder), read_csv_folder(folder).datasets, {}, None)
+
+
+def study_of_csv_folder(folder: Path) -> Study:
+    """The Study a folder of CSV datasets (CORE's test-case layout) describes, with the IG
+    version its .env names."""
+    read = read_csv_folder(folder)
+    return Study(
+        datasets=read.datasets,
+        standards=dict.fromkeys(read.datasets, read.standard),
+        ig_versions={read.standard: read.version} if read.version else {},
+    )

@@ -328,8 +328,11 @@ class DatasetFolder:
         return replace(self, ig_version=ig, ct_package=chosen, notes=notes)
 
 
-def validate_folders(folders: Sequence[DatasetFolder], rules: Sequence[Rule] | None = None) -> RuleResults:
-    """The rules on the dataset folders of one study (its SDTM and ADaM folders)."""
+def validate_folders(
+    folders: Sequence[DatasetFolder], rules: Sequence[Rule] | None = None, core_rules: Sequence[Any] = ()
+) -> RuleResults:
+    """The rules on the dataset folders of one study (its SDTM and ADaM folders); CDISC CORE
+    rules (`cdisc_cup.rules.core`, CoreRule or NotRunnable) on all its datasets together."""
     rules = shipped_rules() if rules is None else rules
     folders = [folder if folder.decided else folder.decide() for folder in folders]
     versions = {folder.standard: str(folder.ig_version) for folder in folders}
@@ -340,6 +343,8 @@ def validate_folders(folders: Sequence[DatasetFolder], rules: Sequence[Rule] | N
     standards = {name.upper(): folder.standard for folder in folders for name in folder.datasets}
     unreadable = {name: why for folder in folders for name, why in folder.unreadable.items()}
     parts = [_run(together, standards, None, unreadable, shared, versions, terminology)]
+    if core_rules:
+        parts.append(_run_core(together, standards, versions, terminology, core_rules))
     parts += [
         _run(
             folder.datasets,
@@ -375,6 +380,22 @@ def _run(
     kinds = {n: standards.get(n, detect_standard(names)) for n in names}
     study = Study(views, kinds, define, dict(unreadable), dict(versions), terminology, documents)
     return run_rules(study, rules)
+
+
+def _run_core(
+    datasets: Mapping[str, Any],
+    standards: Mapping[str, str],
+    versions: Mapping[str, str],
+    terminology: ct.Terminology,
+    core_rules: Sequence[Any],
+) -> RuleResults:
+    # imported here: the CORE engine builds on this module (dataset classes, Study)
+    from cdisc_cup.rules.core.engine import run_core_rules
+
+    views = {name.upper(): as_view(name, source) for name, source in datasets.items()}
+    study = Study(views, dict(standards), None, {}, dict(versions), terminology)
+    found = run_core_rules(study, core_rules)
+    return RuleResults(found.findings, found.rule_runs)
 
 
 def terminology_of(folders: Sequence[DatasetFolder]) -> ct.Terminology:
@@ -436,6 +457,7 @@ def validation_of(
     checked: str,
     command: str = "",
     files_under: Path | None = None,
+    core_rules: Sequence[Any] = (),
 ) -> Validation:
     """A run's results with what a reviewer files beside them: tool, rules, standards, CT, input."""
     decided = [folder if folder.decided else folder.decide() for folder in folders if folder.datasets]
@@ -453,7 +475,7 @@ def validation_of(
     run = RunInfo(
         tool="cdisc-cup",
         version=__version__,
-        rule_set=f"cdisc-cup {__version__} rules ({len(rules)} rules)",
+        rule_set=rule_set_name(rules, core_rules),
         standards=tuple(standards),
         terminology=terminology_of(decided).packages,
         input=checked,
@@ -462,6 +484,15 @@ def validation_of(
         study=", ".join(studies),
         notes=tuple(dict.fromkeys(notes)),
     )
-    return Validation(
-        run, results.findings, results.rule_runs, rule_catalogue(rules), _dataset_rows(folders, files_under)
-    )
+    catalogue = rule_catalogue(rules)
+    if core_rules:
+        from cdisc_cup.rules.core.engine import core_catalogue
+
+        catalogue = pd.concat([catalogue, core_catalogue(core_rules)], ignore_index=True)
+    return Validation(run, results.findings, results.rule_runs, catalogue, _dataset_rows(folders, files_under))
+
+
+def rule_set_name(rules: Sequence[Rule], core_rules: Sequence[Any]) -> str:
+    """What a report names as the rules run: ours, and the CDISC CORE rules when given."""
+    name = f"cdisc-cup {__version__} rules ({len(rules)} rules)"
+    return f"{name} and CDISC CORE rules ({len(core_rules)} rules)" if core_rules else name

@@ -1,0 +1,1 @@
+"""CDISC CORE's published rules, loaded as data and run with our own vectorised operators."""

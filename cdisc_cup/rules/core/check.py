@@ -1,0 +1,100 @@
+"""A CORE Check tree (all / any / not of operator leaves) evaluated on a frame: a boolean
+mask, True on the records the rule reports.
+
+Each leaf is resolved the way CORE resolves it: `--` at the start of a name or value is the
+dataset's domain (AESTDTC for --STDTC in AE); a string value naming a column of the frame is
+that column, unless the leaf says `value_is_literal`; `$name` values are the columns the
+Operations block added.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from cdisc_cup.rules.core.model import NotRunnableError
+from cdisc_cup.rules.core.operators import COLUMN_OPERATORS, OPERATORS, Operand
+from cdisc_cup.rules.model import NotApplicable
+
+# Leaf keys that are parameters of the operator (the rest: name, operator, value).
+PARAMETERS = (
+    "prefix",
+    "suffix",
+    "within",
+    "regex",
+    "ordering",
+    "type_insensitive",
+    "value_is_reference",
+    "negative",
+    "date_component",
+    "round_values",
+)
+
+
+def with_domain(value: Any, domain: str) -> Any:
+    """CORE's replace_prefix: a leading `--` is the domain (once); lists item by item."""
+    if isinstance(value, str) and value.startswith("--") and domain:
+        return domain + value[2:]
+    if isinstance(value, list):
+        return [with_domain(item, domain) for item in value]
+    return value
+
+
+def evaluate(check: Mapping[str, Any], frame: pd.DataFrame, domain: str) -> pd.Series:
+    """The mask of records the Check tree is true for."""
+    if "all" in check:
+        masks = [evaluate(child, frame, domain) for child in check["all"]]
+        return _combine(masks, frame, all_of=True)
+    if "any" in check:
+        return _any(check["any"], frame, domain)
+    if "not" in check:
+        return ~evaluate(check["not"], frame, domain)
+    return evaluate_leaf(check, frame, domain)
+
+
+def _any(children: list[Mapping[str, Any]], frame: pd.DataFrame, domain: str) -> pd.Series:
+    """CORE's `any`: a branch about a variable the dataset lacks is left out (false); only
+    when every branch lacks its variable is the whole `any` not applicable."""
+    masks: list[pd.Series] = []
+    missing: list[str] = []
+    for child in children:
+        try:
+            masks.append(evaluate(child, frame, domain))
+        except NotApplicable as reason:
+            missing.append(str(reason))
+    if not masks:
+        raise NotApplicable("; ".join(dict.fromkeys(missing)))
+    return _combine(masks, frame, all_of=False)
+
+
+def _combine(masks: list[pd.Series], frame: pd.DataFrame, *, all_of: bool) -> pd.Series:
+    result = pd.Series(all_of, index=frame.index)
+    for mask in masks:
+        result = (result & mask) if all_of else (result | mask)
+    return result
+
+
+def evaluate_leaf(leaf: Mapping[str, Any], frame: pd.DataFrame, domain: str) -> pd.Series:
+    name = str(leaf.get("operator"))
+    operator = OPERATORS.get(name)
+    if operator is None:
+        raise NotRunnableError(f"check operator {name} is not implemented")
+    target = with_domain(str(leaf.get("name", "")), domain)
+    if name not in COLUMN_OPERATORS and target not in frame.columns:
+        raise NotApplicable(f"{target} not in dataset")
+    raw = with_domain(leaf.get("value"), domain)
+    params: dict[str, Any] = {key: with_domain(leaf[key], domain) for key in PARAMETERS if key in leaf}
+    names = raw if isinstance(raw, list) else [raw]
+    params["comparator_names"] = [n for n in names if isinstance(n, str)]
+    params["comparator_name"] = leaf.get("value")
+    comparator = resolve(raw, frame, literal=bool(leaf.get("value_is_literal", False)))
+    return operator(Operand(frame, target, comparator, params, domain))
+
+
+def resolve(value: Any, frame: pd.DataFrame, *, literal: bool) -> Any:
+    """A column of the frame when the value names one (and is not literal), else the value."""
+    if not literal and isinstance(value, str) and value in frame.columns:
+        return frame[value]
+    return value

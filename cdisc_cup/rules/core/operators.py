@@ -1,0 +1,759 @@
+"""CORE's check operators as column operations on a frame.
+
+Semantics follow cdisc-rules-engine's `DataframeType` (check_operators/dataframe_operators.py)
+so a rule gives the findings CORE gives:
+- null is missing or the empty string (CORE's NULL_FLAVORS); text of blanks is *not* null;
+- equal_to / not_equal_to are False when both sides are null; a null target is not equal to a
+  populated comparator (not_equal_to True);
+- a string comparator that names a column of the frame is that column unless
+  `value_is_literal` (operation results are columns named `$id`);
+- date comparisons compare at the precision both dates share ("2020-01" vs "2020-01-15" at
+  month), and are False when either date is invalid or null.
+Per-value work that has no column kernel (ISO 8601 parsing, Python regexes) is done once per
+distinct value and mapped back, never once per record.
+"""
+
+from __future__ import annotations
+
+import operator as op
+import re
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from dateutil.parser import isoparse, parse
+
+
+@dataclass(frozen=True)
+class Operand:
+    """One leaf of a Check tree, resolved against a frame (`--` already replaced)."""
+
+    frame: pd.DataFrame
+    target: str
+    comparator: Any = None  # a literal (str, number, list) or a Series (a column / operation result)
+    params: Mapping[str, Any] = field(default_factory=dict)
+    domain: str = ""
+
+    @property
+    def values(self) -> pd.Series:
+        return self.frame[self.target]
+
+
+Operator = Callable[[Operand], pd.Series]
+
+
+def is_null(values: pd.Series) -> pd.Series:
+    """CORE's null: missing or "" (NULL_FLAVORS); empty lists of operation results too."""
+    missing = values.isna()
+    if values.dtype.kind in "biufcmM":
+        return missing
+    empty = values.map(
+        lambda v: v == "" or (isinstance(v, (list, set, tuple, dict)) and len(v) == 0), na_action="ignore"
+    )
+    return missing | empty.fillna(False).astype(bool)
+
+
+def _null_literal(value: Any) -> bool:
+    if isinstance(value, pd.Series):
+        return False
+    return value is None or value == "" or (isinstance(value, float) and np.isnan(value))
+
+
+def _mask(result: Any, index: pd.Index) -> pd.Series:
+    if isinstance(result, pd.Series):
+        return result.fillna(False).astype(bool).set_axis(index)
+    if np.ndim(result) == 0:
+        return pd.Series(bool(result), index=index)
+    return pd.Series(np.asarray(result, dtype=bool), index=index)
+
+
+def per_value(values: pd.Series, function: Callable[[Any], bool]) -> pd.Series:
+    """`function` on each distinct value, mapped back to the records (the per-value kernels)."""
+    distinct = pd.unique(values.astype(object))
+    answers = {value: bool(function(value)) for value in distinct if isinstance(value, Hashable)}
+    return values.astype(object).map(answers).fillna(False).astype(bool)
+
+
+# -- existence and emptiness ------------------------------------------------------------------
+
+
+def exists(operand: Operand) -> pd.Series:
+    return _mask(operand.target in operand.frame.columns, operand.frame.index)
+
+
+def not_exists(operand: Operand) -> pd.Series:
+    return ~exists(operand)
+
+
+def empty(operand: Operand) -> pd.Series:
+    return is_null(operand.values)
+
+
+def non_empty(operand: Operand) -> pd.Series:
+    return ~empty(operand)
+
+
+# -- equality ---------------------------------------------------------------------------------
+
+
+def _comparable(values: Any, operand: Operand, *, lower: bool = False) -> Any:
+    if operand.params.get("type_insensitive"):
+        values = _as_text(values)
+    if lower:
+        values = values.astype("string").str.lower() if isinstance(values, pd.Series) else str(values).lower()
+    return values
+
+
+def _as_text(values: Any) -> Any:
+    """CORE's custom_str_conversion: numbers, and text that reads as one, in one spelling
+    ("200.00", 200.0 and 200 are all "200"), so type-insensitive comparisons match them."""
+
+    def text(value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                number = float(value)
+            except ValueError:
+                return value.strip()
+            return str(int(number)) if number.is_integer() else str(number)
+        if isinstance(value, float):
+            return str(int(value)) if value.is_integer() else str(value)
+        return value if value is None else str(value)
+
+    if isinstance(values, pd.Series):
+        return values.astype(object).map(text, na_action="ignore")
+    return text(values)
+
+
+def _numbers_as_text(values: pd.Series) -> pd.Series:
+    """CORE's _regex_str_conversion: numbers as text (whole ones without ".0"), text as it is."""
+
+    def text(value: Any) -> Any:
+        if isinstance(value, float):
+            return str(int(value)) if value.is_integer() else str(value)
+        return value if isinstance(value, str) else str(value)
+
+    return values.astype(object).map(text, na_action="ignore")
+
+
+def _comparator_values(operand: Operand) -> Any:
+    if operand.params.get("value_is_reference") and isinstance(operand.comparator, pd.Series):
+        names = operand.comparator.astype(object)
+        picked = pd.Series(None, index=operand.frame.index, dtype=object)
+        for name in names.dropna().unique():
+            if name in operand.frame.columns:
+                rows = names == name
+                picked[rows] = operand.frame.loc[rows, name].astype(object)
+        return picked
+    return operand.comparator
+
+
+def _plain(values: pd.Series) -> pd.Series:
+    """Python objects with None for missing (pd.NA has no truth value to compare with)."""
+    plain = values.astype(object)
+    return plain.where(plain.notna(), None)
+
+
+def _equality(operand: Operand, *, lower: bool = False) -> tuple[pd.Series, pd.Series]:
+    """(equal, both null) of target and comparator, as CORE's _check_equality sees them."""
+    comparator = _comparator_values(operand)
+    target = operand.values
+    both_null = is_null(target) & (
+        is_null(comparator) if isinstance(comparator, pd.Series) else _null_literal(comparator)
+    )
+    left = _comparable(target, operand, lower=lower)
+    right = _comparable(comparator, operand, lower=lower)
+    if isinstance(right, pd.Series):
+        equal = _plain(left).eq(_plain(right))
+    elif isinstance(right, (list, tuple, set, dict)):
+        equal = pd.Series(False, index=target.index)
+    else:
+        try:
+            equal = left.astype(object) == right
+        except TypeError:
+            equal = pd.Series(False, index=target.index)
+    return _mask(equal, target.index), _mask(both_null, target.index)
+
+
+def equal_to(operand: Operand) -> pd.Series:
+    equal, both_null = _equality(operand)
+    return equal & ~both_null
+
+
+def not_equal_to(operand: Operand) -> pd.Series:
+    equal, both_null = _equality(operand)
+    return ~equal & ~both_null
+
+
+def equal_to_case_insensitive(operand: Operand) -> pd.Series:
+    equal, both_null = _equality(operand, lower=True)
+    return equal & ~both_null
+
+
+def not_equal_to_case_insensitive(operand: Operand) -> pd.Series:
+    equal, both_null = _equality(operand, lower=True)
+    return ~equal & ~both_null
+
+
+# -- numbers and lengths ----------------------------------------------------------------------
+
+
+def _numeric_comparison(compare: Callable[[Any, Any], Any]) -> Operator:
+    def run(operand: Operand) -> pd.Series:
+        target = pd.to_numeric(operand.values.astype(object), errors="coerce").astype(float)
+        comparator = operand.comparator
+        if isinstance(comparator, pd.Series):
+            comparator = pd.to_numeric(comparator.astype(object), errors="coerce").astype(float)
+        else:
+            comparator = float(comparator)
+        return _mask(compare(target, comparator), operand.frame.index)
+
+    return run
+
+
+def _lengths(values: pd.Series) -> pd.Series:
+    return _numbers_as_text(values).astype("string").str.len()
+
+
+def longer_than(operand: Operand) -> pd.Series:
+    comparator = operand.comparator
+    if isinstance(comparator, pd.Series):
+        comparator = comparator if comparator.dtype.kind in "iu" else _lengths(comparator)
+    return _mask(_lengths(operand.values).gt(comparator), operand.frame.index)
+
+
+def shorter_than(operand: Operand) -> pd.Series:
+    comparator = operand.comparator
+    if isinstance(comparator, pd.Series):
+        comparator = comparator if comparator.dtype.kind in "iu" else _lengths(comparator)
+    return ~_mask(_lengths(operand.values).ge(comparator), operand.frame.index)
+
+
+# -- containment ------------------------------------------------------------------------------
+
+
+def _is_listy(value: Any) -> bool:
+    return isinstance(value, (list, set, tuple, np.ndarray))
+
+
+def _contained(values: pd.Series, comparator: Any, *, lower: bool = False) -> pd.Series:
+    """Each value in the comparator: a literal list, a column's values, or a list per record."""
+    if lower:
+        values = values.astype("string").str.lower()
+    if isinstance(comparator, pd.Series) and comparator.map(_is_listy).any():
+        members = [
+            bool(_is_listy(group) and value in {str(g).lower() if lower else g for g in group})
+            if not pd.isna(value)
+            else False
+            for value, group in zip(values.astype(object), comparator, strict=True)
+        ]
+        return pd.Series(members, index=values.index)
+    if isinstance(comparator, pd.Series):
+        pool = comparator.astype("string").str.lower() if lower else comparator
+        return values.isin(pool.dropna().tolist())
+    pool = list(comparator) if _is_listy(comparator) else [comparator]
+    if lower:
+        pool = [str(p).lower() for p in pool]
+    return values.isin(pool).fillna(False).astype(bool)
+
+
+def is_contained_by(operand: Operand) -> pd.Series:
+    return _contained(operand.values, operand.comparator)
+
+
+def is_not_contained_by(operand: Operand) -> pd.Series:
+    return ~is_contained_by(operand)
+
+
+def is_contained_by_case_insensitive(operand: Operand) -> pd.Series:
+    return _contained(operand.values, operand.comparator, lower=True)
+
+
+def is_not_contained_by_case_insensitive(operand: Operand) -> pd.Series:
+    return ~is_contained_by_case_insensitive(operand)
+
+
+def contains(operand: Operand) -> pd.Series:
+    target = operand.values
+    comparator = operand.comparator
+    if target.map(_is_listy).any():
+        return _mask(target.map(lambda v: _is_listy(v) and comparator in v), target.index)
+    if isinstance(comparator, pd.Series):
+        return _mask(comparator.isin(target.dropna().tolist()), target.index)
+    if isinstance(comparator, str):
+        return _mask(target.astype("string").str.contains(comparator, regex=False), target.index)
+    return _mask(target == comparator, target.index)
+
+
+def does_not_contain(operand: Operand) -> pd.Series:
+    return ~contains(operand)
+
+
+def contains_all(operand: Operand) -> pd.Series:
+    """Whether the target column holds every value of the comparator (one answer per dataset)."""
+    wanted: list[Any] = []
+    for item in operand.comparator if _is_listy(operand.comparator) else [operand.comparator]:
+        if isinstance(item, pd.Series):
+            first = item.iloc[0] if len(item) else None
+            wanted.extend(first if _is_listy(first) else item.dropna().unique())
+        else:
+            wanted.append(item)
+    present = set(operand.values.dropna().unique())
+    return _mask(set(wanted).issubset(present), operand.frame.index)
+
+
+def not_contains_all(operand: Operand) -> pd.Series:
+    return ~contains_all(operand)
+
+
+def shares_no_elements_with(operand: Operand) -> pd.Series:
+    comparator = operand.comparator
+    if not isinstance(comparator, pd.Series):
+        comparator = pd.Series([comparator] * len(operand.frame), index=operand.frame.index)
+
+    def as_set(value: Any) -> set[Any]:
+        return set(value) if _is_listy(value) else {value}
+
+    shared = [
+        not (as_set(t) & as_set(c))
+        for t, c in zip(operand.values.astype(object), comparator.astype(object), strict=True)
+    ]
+    return pd.Series(shared, index=operand.frame.index)
+
+
+# -- prefixes, suffixes, string parts ---------------------------------------------------------
+
+
+def _part(operand: Operand) -> pd.Series:
+    text = operand.values.astype("string")
+    if "prefix" in operand.params:
+        return text.str.slice(stop=int(operand.params["prefix"]))
+    return text.str.slice(-int(operand.params["suffix"]))
+
+
+def _part_equal_to(operand: Operand) -> pd.Series:
+    comparator = operand.comparator
+    if operand.params.get("comparator_name") == "DOMAIN" and "prefix" in operand.params:
+        comparator = operand.domain
+    return _mask(_part(operand).eq(comparator), operand.frame.index)
+
+
+def _part_contained(operand: Operand) -> pd.Series:
+    part = _part(operand)
+    return _contained(part, operand.comparator) & part.notna().to_numpy()
+
+
+def _regex(search: bool, part: bool) -> Callable[[Operand], pd.Series]:
+    def matched(operand: Operand) -> tuple[pd.Series, pd.Series]:
+        text = _numbers_as_text(operand.values)
+        present = ~is_null(text)
+        pattern = re.compile(str(operand.comparator))
+        prefix, suffix = operand.params.get("prefix"), operand.params.get("suffix")
+
+        def hit(value: Any) -> bool:
+            value = str(value)
+            if part:
+                value = value[: int(prefix)] if prefix is not None else value[-int(suffix) :]
+            return (pattern.search(value) if search else pattern.match(value)) is not None
+
+        return present, per_value(text.where(present, ""), hit) & present
+
+    return matched
+
+
+def _matching(search: bool, part: bool, negate: bool) -> Operator:
+    matched = _regex(search, part)
+
+    def run(operand: Operand) -> pd.Series:
+        present, hits = matched(operand)
+        return (present & ~hits) if negate else hits
+
+    return run
+
+
+def starts_with(operand: Operand) -> pd.Series:
+    return _mask(operand.values.astype("string").str.startswith(str(operand.comparator)), operand.frame.index)
+
+
+def ends_with(operand: Operand) -> pd.Series:
+    return _mask(operand.values.astype("string").str.endswith(str(operand.comparator)), operand.frame.index)
+
+
+def equals_string_part(operand: Operand) -> pd.Series:
+    """The target equals what `regex` takes from the comparator (first match)."""
+    regex = operand.params.get("regex", "")
+    comparator = operand.comparator
+    if isinstance(comparator, pd.Series):
+        parsed = comparator.astype(object).map(lambda v: _first_match(regex, v), na_action="ignore")
+    else:
+        parsed = _first_match(regex, comparator)
+    return equal_to(Operand(operand.frame, operand.target, parsed, operand.params, operand.domain))
+
+
+def _first_match(regex: str, value: Any) -> Any:
+    found = re.findall(regex, str(value))
+    return found[0] if found else None
+
+
+def does_not_equal_string_part(operand: Operand) -> pd.Series:
+    return ~equals_string_part(operand)
+
+
+# -- uniqueness and consistency ---------------------------------------------------------------
+
+
+def _columns(operand: Operand) -> list[str]:
+    """The target and comparator columns the frame has; a comparator that is an operation
+    result listing variable names (e.g. $TIMING_VARIABLES) stands for those (CORE's flatten_list)."""
+    names = [operand.target]
+    for item in operand.params.get("comparator_names") or ():
+        first = operand.frame[item].iloc[0] if item in operand.frame.columns and len(operand.frame) else None
+        names.extend(str(n) for n in first) if _is_listy(first) else names.append(item)
+    return [n for n in dict.fromkeys(names) if n in operand.frame.columns]
+
+
+def is_unique_set(operand: Operand) -> pd.Series:
+    columns = _columns(operand)
+    group = operand.frame[columns].astype(object).fillna("_NaN_")
+    regex = operand.params.get("regex")
+    if regex:
+        # as CORE: only the columns whose first value matches take the regex's first match
+        for column in group.columns:
+            sample = next(iter(v for v in group[column] if v != "_NaN_"), None)
+            if isinstance(sample, str) and re.match(regex, sample):
+                group[column] = group[column].map(lambda v: _first_match(regex, v) if isinstance(v, str) and v else v)
+    return ~group.duplicated(keep=False)
+
+
+def is_not_unique_set(operand: Operand) -> pd.Series:
+    return ~is_unique_set(operand)
+
+
+def _key(frame: pd.DataFrame, columns: list[str]) -> tuple[pd.Series, pd.Series]:
+    """Rows as one hashable key per record, and whether any part of it is null."""
+    parts = frame[columns].astype(object)
+    nulls = pd.concat([is_null(parts[c]) for c in columns], axis=1).any(axis=1)
+    # several columns: one group number per distinct combination of their values
+    key = parts.groupby(columns, dropna=False, sort=False).ngroup() if len(columns) > 1 else parts[columns[0]]
+    return key, nulls
+
+
+def _violations(key: pd.Series, key_null: pd.Series, value: pd.Series, value_null: pd.Series) -> pd.Series:
+    """Records whose key maps to several values (or to a value and a null)."""
+    pairs = pd.DataFrame({"key": key, "value": value.where(~value_null, None), "null": value_null})[~key_null]
+    pairs = pairs.drop_duplicates(subset=["key", "value"])
+    grouped = pairs.groupby("key", dropna=True, sort=False)
+    distinct = grouped["value"].nunique(dropna=True)
+    has_null = grouped["null"].any()
+    bad = distinct[(distinct > 1) | ((distinct >= 1) & has_null)].index
+    return key.isin(list(bad)) & ~key_null
+
+
+def is_not_unique_relationship(operand: Operand) -> pd.Series:
+    comparators = [c for c in operand.params.get("comparator_names") or () if c in operand.frame.columns]
+    if not comparators:
+        return pd.Series(False, index=operand.frame.index)
+    target, target_null = _key(operand.frame, [operand.target])
+    other, other_null = _key(operand.frame, comparators)
+    return _violations(target, target_null, other, other_null) | _violations(other, other_null, target, target_null)
+
+
+def is_unique_relationship(operand: Operand) -> pd.Series:
+    return ~is_not_unique_relationship(operand)
+
+
+def is_inconsistent_across_dataset(operand: Operand) -> pd.Series:
+    """Within each group of the comparator columns, the records off the most common value
+    (all of them when two values tie)."""
+    groups = [c for c in operand.params.get("comparator_names") or () if c in operand.frame.columns]
+    frame = operand.frame[[*groups, operand.target]].astype(object).fillna("_NaN_")
+    regex = operand.params.get("regex")
+    if regex:
+        pattern = regex if re.compile(regex).groups else f"({regex})"
+        extracted = frame[operand.target].astype(str).str.extract(pattern, expand=True)[0]
+        frame[operand.target] = extracted.fillna(frame[operand.target])
+    if not groups:
+        frame["_all_"] = 0
+        groups = ["_all_"]
+    counts = frame.groupby([*groups, operand.target], dropna=False)[operand.target].transform("size")
+    top = counts.groupby([frame[g] for g in groups], dropna=False).transform("max")
+    tied = (
+        (counts == top)
+        .groupby([frame[g] for g in groups], dropna=False)
+        .transform(lambda hits: frame.loc[hits.index[hits], operand.target].nunique() > 1)
+    )
+    several = frame.groupby(groups, dropna=False)[operand.target].transform("nunique") > 1
+    return _mask(several & ((counts < top) | tied), operand.frame.index)
+
+
+def present_on_multiple_rows_within(operand: Operand) -> pd.Series:
+    within = operand.params.get("within")
+    minimum = int(operand.comparator or 1) if not isinstance(operand.comparator, pd.Series) else 1
+    sizes = operand.frame.groupby([within, operand.target], dropna=False)[operand.target].transform("size")
+    return _mask(sizes > minimum, operand.frame.index)
+
+
+def not_present_on_multiple_rows_within(operand: Operand) -> pd.Series:
+    return ~present_on_multiple_rows_within(operand)
+
+
+def empty_within_except_last_row(operand: Operand) -> pd.Series:
+    """Per comparator group, sorted by `ordering`: the target is null on every record but the last."""
+    by = [operand.params["comparator_names"][0]]
+    ordering = operand.params.get("ordering")
+    ordered = operand.frame.sort_values(by=[*by, ordering] if ordering else by, kind="stable")
+    last = ~ordered.duplicated(subset=by, keep="last")
+    result = is_null(ordered[operand.target]) | last
+    return _mask(result.reindex(operand.frame.index), operand.frame.index) & ~last.reindex(operand.frame.index)
+
+
+# -- dates and durations ----------------------------------------------------------------------
+
+_DATE = re.compile(
+    r"^((?P<year>-?[0-9]{4}|-)(-{1,2}(?P<month>1[0-2]|0[1-9]|-))?"
+    r"(-{1,2}(?P<day>3[01]|0[1-9]|[12][0-9]|-))?"
+    r"(T(?P<hour>2[0-3]|[01][0-9]|-)(:((?P<minute>[0-5][0-9]|-))"
+    r"(:((?P<second>[0-5][0-9]|-))?(\.(?P<microsecond>[0-9]+))?)?)?"
+    r"(?P<timezone>Z|[+-](2[0-3]|[01][0-9]):[0-5][0-9])?)?"
+    r"(\/(?P<interval_year>-?[0-9]{4}|-)(-{1,2}(?P<interval_month>1[0-2]|0[1-9]|-))?"
+    r"(-{1,2}(?P<interval_day>3[01]|0[1-9]|[12][0-9]|-))?"
+    r"(T(?P<interval_hour>2[0-3]|[01][0-9]|-)(:((?P<interval_minute>[0-5][0-9]|-))"
+    r"(:((?P<interval_second>[0-5][0-9]|-))?(\.(?P<interval_microsecond>[0-9]+))?)?)?"
+    r"(?P<interval_timezone>Z|[+-](2[0-3]|[01][0-9]):[0-5][0-9])?)?)?"
+    r"|-{4,8}T(?P<timeonly_hour>2[0-3]|[01][0-9]|-)(:((?P<timeonly_minute>[0-5][0-9]|-))"
+    r"(:((?P<timeonly_second>[0-5][0-9]|-))?(\.(?P<timeonly_microsecond>[0-9]+))?)?)?"
+    r"(?P<timeonly_timezone>Z|[+-](2[0-3]|[01][0-9]):[0-5][0-9])?)$"
+)
+_PRECISIONS = ("year", "month", "day", "hour", "minute", "second", "microsecond")
+_DEFAULTS = (1970, 1, 1, 0, 0, 0, 0)
+_UNCERTAIN = ("/", "--", "-:")
+
+
+def is_valid_date(text: Any) -> bool:
+    """ISO 8601 as SDTMIG 4.4 allows it (partial dates with "-" for unknown parts)."""
+    if not isinstance(text, str):
+        return False
+    try:
+        isoparse(text)
+    except (ValueError, OverflowError):
+        if not any(mark in text for mark in _UNCERTAIN):
+            return False
+    return _DATE.match(text) is not None
+
+
+def _components(text: str) -> list[str | None]:
+    match = _DATE.match(text)
+    if match is None:
+        return [None] * len(_PRECISIONS)
+    found = []
+    for name in _PRECISIONS:
+        part = match.group(name) or match.group(f"interval_{name}")
+        if part is None and name not in ("year", "month", "day"):
+            part = match.group(f"timeonly_{name}")
+        found.append(None if part in (None, "", "-") else part)
+    return found
+
+
+@lru_cache(maxsize=4096)
+def _precision(text: str) -> int | None:
+    """Index of the last known component before the first unknown one (CORE's precision)."""
+    if not text or _DATE.match(text) is None:
+        return None
+    parts = _components(text)
+    if all(p is None for p in parts):
+        return None
+    for position, part in enumerate(parts):
+        if part is None:
+            return position - 1 if position else None
+    return len(_PRECISIONS) - 1
+
+
+def _moment(text: str) -> datetime | None:
+    if any(mark in text for mark in _UNCERTAIN):
+        parts = _components(text)
+        try:
+            return datetime(*(int(p or d) for p, d in zip(parts, _DEFAULTS, strict=True)), tzinfo=UTC)
+        except ValueError:
+            pass
+    moment = parse(text, default=datetime(1970, 1, 1))
+    return (
+        moment.astimezone(UTC)
+        if moment.tzinfo is not None and moment.utcoffset() is not None
+        else moment.replace(tzinfo=UTC)
+    )
+
+
+def _truncated(text: str, precision: int) -> datetime | None:
+    moment = _moment(text)
+    if moment is None:
+        return None
+    rest = {
+        name: default for name, default in zip(_PRECISIONS[precision + 1 :], _DEFAULTS[precision + 1 :], strict=True)
+    }
+    return moment.replace(**rest)
+
+
+def compare_dates(
+    target: Any, comparator: Any, compare: Callable[[Any, Any], bool], component: str | None = None
+) -> bool:
+    """CORE's compare_dates: at the precision both share; eq/ne also need the same precision."""
+    if not target or not comparator or not is_valid_date(target) or not is_valid_date(comparator):
+        return False
+    try:
+        if component not in (None, "auto"):
+            return bool(compare(getattr(_moment(target), component), getattr(_moment(comparator), component)))
+        first, second = _precision(target), _precision(comparator)
+        if first is None or second is None:
+            return False
+        if compare not in (op.eq, op.ne):
+            return bool(compare(_moment(target), _moment(comparator)))
+        left, right = _truncated(target, min(first, second)), _truncated(comparator, min(first, second))
+        if component is None and compare is op.eq and first != second:
+            return False
+        if component is None and compare is op.ne and first != second:
+            return True
+        return bool(compare(left, right))
+    except (ValueError, TypeError, OverflowError):
+        return False
+
+
+def _date_comparison(compare: Callable[[Any, Any], bool]) -> Operator:
+    def run(operand: Operand) -> pd.Series:
+        target = operand.values.astype(object)
+        comparator = operand.comparator
+        component = operand.params.get("date_component")
+        right = (
+            comparator.astype(object)
+            if isinstance(comparator, pd.Series)
+            else pd.Series(comparator, index=target.index, dtype=object)
+        )
+        pairs = pd.DataFrame({"t": target, "c": right})
+        distinct = pairs.drop_duplicates()
+        answers = {
+            (t, c): compare_dates(t, c, compare, component)
+            for t, c in zip(*(distinct[column] for column in ("t", "c")), strict=True)
+        }
+        return _mask(
+            pd.Series([answers[p] for p in zip(pairs["t"], pairs["c"], strict=True)], index=target.index), target.index
+        )
+
+    return run
+
+
+def _complete(text: Any) -> bool:
+    if not isinstance(text, str):
+        return False
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            return False
+    return True
+
+
+def is_complete_date(operand: Operand) -> pd.Series:
+    return per_value(operand.values, _complete)
+
+
+def is_incomplete_date(operand: Operand) -> pd.Series:
+    return ~is_complete_date(operand)
+
+
+def invalid_date(operand: Operand) -> pd.Series:
+    return ~per_value(operand.values, is_valid_date)
+
+
+_DURATION = (
+    r"^{sign}P(?!$)(?:(?:(\d+(?:[.,]\d*)?Y)?[,]?(\d+(?:[.,]\d*)?M)?[,]?"
+    r"(\d+(?:[.,]\d*)?D)?[,]?(T(?=\d)(?:(\d+(?:[.,]\d*)?H)?[,]?"
+    r"(\d+(?:[.,]\d*)?M)?[,]?(\d+(?:[.,]\d*)?S)?)?)?)|(\d+(?:[.,]\d*)?W))$"
+)
+
+
+def is_valid_duration(text: Any, negative: bool) -> bool:
+    """ISO 8601 durations (SDTMIG 4.4.3); a decimal only in the smallest unit given."""
+    match = re.match(_DURATION.format(sign="[-]?" if negative else ""), str(text))
+    if not match:
+        return False
+    years, months, days, time, hours, minutes, seconds, weeks = match.groups()
+    if time and not any([hours, minutes, seconds]):
+        return False
+    parts = [c for c in (years, months, weeks, days, hours, minutes, seconds) if c is not None]
+    decimals = [i for i, c in enumerate(parts) if "." in c or "," in c]
+    return not decimals or decimals == [len(parts) - 1]
+
+
+def invalid_duration(operand: Operand) -> pd.Series:
+    negative = operand.params.get("negative") is not False
+    return ~per_value(operand.values, lambda v: is_valid_duration(v, negative))
+
+
+OPERATORS: dict[str, Operator] = {
+    "exists": exists,
+    "not_exists": not_exists,
+    "empty": empty,
+    "non_empty": non_empty,
+    "equal_to": equal_to,
+    "not_equal_to": not_equal_to,
+    "equal_to_case_insensitive": equal_to_case_insensitive,
+    "not_equal_to_case_insensitive": not_equal_to_case_insensitive,
+    "less_than": _numeric_comparison(op.lt),
+    "less_than_or_equal_to": _numeric_comparison(op.le),
+    "greater_than": _numeric_comparison(op.gt),
+    "greater_than_or_equal_to": _numeric_comparison(op.ge),
+    "longer_than": longer_than,
+    "shorter_than": shorter_than,
+    "is_contained_by": is_contained_by,
+    "is_not_contained_by": is_not_contained_by,
+    "is_contained_by_case_insensitive": is_contained_by_case_insensitive,
+    "is_not_contained_by_case_insensitive": is_not_contained_by_case_insensitive,
+    "contains": contains,
+    "does_not_contain": does_not_contain,
+    "contains_all": contains_all,
+    "not_contains_all": not_contains_all,
+    "shares_no_elements_with": shares_no_elements_with,
+    "prefix_equal_to": _part_equal_to,
+    "suffix_equal_to": _part_equal_to,
+    "prefix_not_equal_to": lambda operand: ~_part_equal_to(operand),
+    "suffix_not_equal_to": lambda operand: ~_part_equal_to(operand),
+    "prefix_is_contained_by": _part_contained,
+    "suffix_is_contained_by": _part_contained,
+    "prefix_is_not_contained_by": lambda operand: ~_part_contained(operand),
+    "suffix_is_not_contained_by": lambda operand: ~_part_contained(operand),
+    "matches_regex": _matching(search=False, part=False, negate=False),
+    "not_matches_regex": _matching(search=False, part=False, negate=True),
+    "prefix_matches_regex": _matching(search=True, part=True, negate=False),
+    "not_prefix_matches_regex": _matching(search=True, part=True, negate=True),
+    "suffix_matches_regex": _matching(search=True, part=True, negate=False),
+    "not_suffix_matches_regex": _matching(search=True, part=True, negate=True),
+    "starts_with": starts_with,
+    "ends_with": ends_with,
+    "equals_string_part": equals_string_part,
+    "does_not_equal_string_part": does_not_equal_string_part,
+    "is_unique_set": is_unique_set,
+    "is_not_unique_set": is_not_unique_set,
+    "is_unique_relationship": is_unique_relationship,
+    "is_not_unique_relationship": is_not_unique_relationship,
+    "is_inconsistent_across_dataset": is_inconsistent_across_dataset,
+    "present_on_multiple_rows_within": present_on_multiple_rows_within,
+    "not_present_on_multiple_rows_within": not_present_on_multiple_rows_within,
+    "empty_within_except_last_row": empty_within_except_last_row,
+    "date_equal_to": _date_comparison(op.eq),
+    "date_not_equal_to": _date_comparison(op.ne),
+    "date_less_than": _date_comparison(op.lt),
+    "date_less_than_or_equal_to": _date_comparison(op.le),
+    "date_greater_than": _date_comparison(op.gt),
+    "date_greater_than_or_equal_to": _date_comparison(op.ge),
+    "is_complete_date": is_complete_date,
+    "is_incomplete_date": is_incomplete_date,
+    "invalid_date": invalid_date,
+    "invalid_duration": invalid_duration,
+}
+# Operators that take a target the dataset lacks: (not_)exists look at the columns, the
+# unique-set operators at those of their variables the dataset has (as in CORE).
+COLUMN_OPERATORS = frozenset({"exists", "not_exists", "is_unique_set", "is_not_unique_set"})

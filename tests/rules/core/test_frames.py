@@ -1,0 +1,117 @@
+"""The frames CORE's checks run on, per rule type, on CORE's own test cases."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from cdisc_cup.rules.core.frames import dataset_metadata, rule_frames, variable_max_sizes, variable_metadata
+from cdisc_cup.rules.core.model import CoreRule, MatchDataset, NotRunnableError, Scope
+from cdisc_cup.rules.model import Study
+from tests.rules.core.casedata import case_dir, expected, load_case
+
+
+def test_variable_metadata_has_a_row_per_variable_with_cores_names() -> None:
+    case = case_dir("CORE-000019", "negative")
+    study = load_case(case)
+    frame = variable_metadata(study.datasets["AE"])
+    assert list(frame.columns) == [
+        "variable_name",
+        "variable_order_number",
+        "variable_label",
+        "variable_size",
+        "variable_data_type",
+        "variable_format",
+    ]
+    assert frame["variable_order_number"].tolist() == list(range(1, len(frame) + 1))
+    # results.csv reports this label of AE as longer than 40 characters.
+    reported = expected(case)
+    too_long = reported.loc[(reported["Dataset"] == "AE") & (reported["Variable"] == "variable_label"), "Value"]
+    assert set(too_long) <= set(frame.loc[frame["variable_label"].str.len() > 40, "variable_label"])
+
+
+def test_variable_metadata_rows_are_reported_by_their_order_number() -> None:
+    case = case_dir("CORE-000376", "negative")
+    frame = variable_metadata(load_case(case).datasets["ZB"])
+    reported = expected(case)
+    row = reported[(reported["Dataset"] == "ZB") & (reported["Variable"] == "variable_name")].iloc[0]
+    assert frame.loc[int(row["Record"]) - 1, "variable_name"] == row["Value"]
+
+
+def test_variable_max_size_is_the_longest_value() -> None:
+    dm = load_case(case_dir("CORE-000238", "negative")).datasets["DM"]
+    sizes = variable_max_sizes(dm, variable_metadata(dm)["variable_name"])
+    assert sizes.iloc[0] == len("CDISCPILOT01")
+    assert (sizes >= 0).all()
+
+
+def test_dataset_metadata_names_the_dataset_and_its_file() -> None:
+    case = case_dir("CORE-000598", "negative", "02")
+    dataset = load_case(case).datasets["ALB"]
+    row = dataset_metadata(dataset).iloc[0]
+    assert row["dataset_name"] == "ALB" == expected(case)["Value"].iloc[0]
+    assert row["dataset_location"] == "alb.csv"
+    assert row["dataset_label"] == "Laboratory Test Results A"
+    assert row["record_count"] == len(dataset.frame)
+    assert row["dataset_size"] == dataset.path.stat().st_size
+
+
+def _rule(rule_type: str, **fields: object) -> CoreRule:
+    defaults: dict[str, object] = {
+        "rule_id": "CORE-TEST",
+        "description": "",
+        "message": "",
+        "output_variables": (),
+        "rule_type": rule_type,
+        "sensitivity": "Record",
+        "scope": Scope(),
+        "check": {"all": []},
+    }
+    return CoreRule(**{**defaults, **fields})  # type: ignore[arg-type]
+
+
+def _frames(rule: CoreRule, study: Study) -> dict[str, pd.DataFrame]:
+    return {found.dataset.name: found.frame for found in rule_frames(rule, study)}
+
+
+def test_domain_presence_frame_names_each_domains_file() -> None:
+    study = load_case(case_dir("CORE-000183", "negative"))
+    frames = _frames(_rule("Domain Presence Check"), study)
+    frame = next(iter(frames.values()))
+    assert len(frame) == 1
+    # results.csv: PP is reported with its file, PC as not in the data.
+    assert frame.loc[0, "PP"] == "pp.csv"
+    assert "PC" not in frame.columns
+
+
+def test_value_frame_has_a_row_per_value_reported_on_its_record() -> None:
+    case = case_dir("CORE-000867", "negative")
+    study = load_case(case)
+    frame = _frames(_rule("Value Check with Variable Metadata"), study)["CE"]
+    ce = study.datasets["CE"].frame
+    assert len(frame) == ce.size
+    studyid = frame[frame["variable_name"] == "STUDYID"]
+    assert (studyid["row_number"] == studyid.index + 1).all()
+    assert (studyid["variable_data_type"] == "Char").all()
+    # results.csv: record 4 of CE has a STUDYID with a leading space.
+    assert studyid.loc[3, "variable_value"] == " CDISCPILOT01"
+
+
+def test_value_frame_with_dataset_metadata_repeats_the_dataset_row() -> None:
+    study = load_case(case_dir("CORE-000356", "negative"))
+    frame = _frames(_rule("Value Check with Dataset Metadata"), study)["LB"]
+    assert (frame["dataset_name"] == "LB").all()
+    blank = frame[(frame.index == 0) & frame["variable_name"].isin(["STUDYID", "LBSEQ"])]
+    assert blank["variable_value"].isna().all()
+
+
+def test_record_frame_joins_match_datasets_from_the_rule() -> None:
+    study = load_case(case_dir("CORE-000086", "negative"))
+    rule = _rule("Record Data", match_datasets=(MatchDataset("DM", ("USUBJID",)),))
+    frame = _frames(rule, study)["DV"]
+    assert "RFICDTC" in frame.columns
+
+
+def test_an_unsupported_rule_type_says_what_it_needs() -> None:
+    with pytest.raises(NotRunnableError, match=r"define\.xml"):
+        list(rule_frames(_rule("Define Item Metadata Check against Library Metadata"), Study({}, {})))

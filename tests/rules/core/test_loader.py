@@ -1,0 +1,62 @@
+"""CORE rule.yml files load as data: the check tree, scope, citations; what cannot run offline
+is a NotRunnable with the reason, never an error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cdisc_cup.errors import InputErrors
+from cdisc_cup.rules.core.loader import chosen_rules, load_core_rule, load_core_rules
+from cdisc_cup.rules.core.model import CoreRule, NotRunnable
+
+from .casedata import CORE_RULES
+
+
+def test_a_published_rule_loads_with_its_check_scope_and_citation() -> None:
+    rule = load_core_rule(CORE_RULES / "CORE-000192" / "rule.yml")
+    assert isinstance(rule, CoreRule)
+    assert rule.rule_id == "CORE-000192"
+    assert rule.message == "RFENDTC is not blank when ARMNRS is provided."
+    assert rule.output_variables == ("ARMNRS", "RFENDTC")
+    assert rule.sensitivity == "Record"
+    assert rule.scope.domains_include == ("DM",)
+    assert rule.scope.classes_include == ("SPECIAL PURPOSE",)
+    assert [leaf["operator"] for leaf in rule.check["all"]] == ["non_empty", "non_empty"]
+    assert "CDISC SDTMIG 3.4 CG0530, section 5.2" in rule.authority
+
+
+def test_a_rule_that_needs_the_cdisc_library_is_not_runnable_with_the_reason() -> None:
+    (loaded,) = load_core_rules([CORE_RULES / "CORE-000929"])
+    assert isinstance(loaded, NotRunnable)
+    assert loaded.rule_type == "Define Item Metadata Check against Library Metadata"
+    assert "needs CDISC Library metadata, not available offline" in loaded.reason
+
+
+def test_an_unknown_operator_is_not_runnable(tmp_path: Path) -> None:
+    source = (CORE_RULES / "CORE-000192" / "rule.yml").read_text(encoding="utf-8")
+    rule_file = tmp_path / "rule.yml"
+    rule_file.write_text(source.replace("operator: non_empty", "operator: is_made_up", 1), encoding="utf-8")
+    loaded = load_core_rule(rule_file)
+    assert isinstance(loaded, NotRunnable)
+    assert loaded.reason == "check operator is_made_up is not implemented"
+
+
+def test_broken_yaml_names_the_file_and_line(tmp_path: Path) -> None:
+    rule_file = tmp_path / "rule.yml"
+    rule_file.write_text("Core:\n  Id: CORE-1\nCheck: [unclosed\n", encoding="utf-8")
+    with pytest.raises(InputErrors) as raised:
+        load_core_rule(rule_file)
+    problem = raised.value.problems[0]
+    assert problem.file.endswith("rule.yml")
+    assert problem.line is not None
+
+
+def test_select_keeps_the_named_rules_and_rejects_unknown_ids() -> None:
+    own, core = chosen_rules(None, [CORE_RULES], ["CORE-000192", "core-000012"])
+    assert own == ()
+    assert sorted(r.rule_id for r in core) == ["CORE-000012", "CORE-000192"]
+    with pytest.raises(InputErrors) as raised:
+        chosen_rules(None, [CORE_RULES], ["CORE-999999"])
+    assert "no rule CORE-999999" in raised.value.problems[0].message
