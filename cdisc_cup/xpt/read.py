@@ -79,10 +79,16 @@ def read_xpt_files(paths: Sequence[Path]) -> dict[Path, Dataset | InputErrors]:
     return result
 
 
-# The header records of TS-140 that frame a member: its start, its NAMESTRs, its records.
-_MEMBER_HEADER = b"HEADER RECORD*******MEMBER  HEADER RECORD!!!!!!!"
-_NAMESTR_HEADER = b"HEADER RECORD*******NAMESTR HEADER RECORD!!!!!!!"
-_OBS_HEADER = b"HEADER RECORD*******OBS     HEADER RECORD!!!!!!!"
+def _headers(*kinds: str) -> tuple[bytes, ...]:
+    """The header records of TS-140 that frame a member (its start, its NAMESTRs, its
+    records), in version 5 and in the version 8 that pyreadstat and SAS's %LOC2XPT write by
+    default (same NAMESTR layout, so the same positions)."""
+    return tuple(f"HEADER RECORD*******{kind:<8}HEADER RECORD!!!!!!!".encode("ascii") for kind in kinds)
+
+
+_MEMBER_HEADERS = _headers("MEMBER", "MEMBV8")
+_NAMESTR_HEADERS = _headers("NAMESTR", "NAMSTV8")
+_OBS_HEADERS = _headers("OBS", "OBSV8")
 _CARD = 80
 
 
@@ -123,9 +129,9 @@ def _records(content: bytes, meta: pyreadstat.metadata_container) -> pd.DataFram
 
 def _layout(content: bytes) -> tuple[list[_Field], int, int]:
     """The variables' places in a record, and where the first member's records start and end."""
-    member = content.find(_MEMBER_HEADER)
-    namestrs = content.find(_NAMESTR_HEADER, max(member, 0))
-    obs = content.find(_OBS_HEADER, max(namestrs, 0))
+    member = _find(content, _MEMBER_HEADERS, 0)
+    namestrs = _find(content, _NAMESTR_HEADERS, max(member, 0))
+    obs = _find(content, _OBS_HEADERS, max(namestrs, 0))
     if min(member, namestrs, obs) < 0:
         raise ValueError("no member, NAMESTR or OBS header record")
     size = int(content[member + 74 : member + 78])  # 140, or 136 as VAX/VMS wrote them
@@ -137,10 +143,16 @@ def _layout(content: bytes) -> tuple[list[_Field], int, int]:
         (position,) = struct.unpack_from(">i", content, at + 84)
         fields.append(_Field(ntype == 2, length, position))
     start = obs + _CARD
-    following = content.find(_MEMBER_HEADER, start)
+    following = _find(content, _MEMBER_HEADERS, start)
     while following >= 0 and following % _CARD:
-        following = content.find(_MEMBER_HEADER, following + 1)
+        following = _find(content, _MEMBER_HEADERS, following + 1)
     return fields, start, len(content) if following < 0 else following
+
+
+def _find(content: bytes, headers: tuple[bytes, ...], start: int) -> int:
+    """The first of the header records at or after start, -1 if none."""
+    found = [at for at in (content.find(header, start) for header in headers) if at >= 0]
+    return min(found, default=-1)
 
 
 def _record_count(content: bytes, start: int, end: int, width: int) -> int:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyreadstat
 import pytest
 from pyreadstat._readstat_parser import parser_entry_point
 
@@ -132,3 +133,19 @@ def test_an_unreadable_file_is_a_located_problem_not_a_crash(tmp_path: Path) -> 
     for bad in (broken, cut):
         assert isinstance(read[bad], InputErrors)
         assert bad.name in read[bad].problems[0].file
+
+
+def test_version_8_files_as_pyreadstat_writes_them_by_default(tmp_path: Path) -> None:
+    # users hand us such files (pyreadstat.write_xport, SAS %LOC2XPT); names up to 8 here
+    path = tmp_path / "lb.xpt"
+    frame = pd.DataFrame({"USUBJID": ["A-1", "B-22", ""], "LBSTRESN": [1.5, np.nan, -3.0]})
+    pyreadstat.write_xport(frame, str(path), table_name="LB")
+    assert path.read_bytes().startswith(b"HEADER RECORD*******LIBV8")
+
+    dataset = read_xpt_dataset(path)
+
+    assert dataset.name == "LB"
+    assert {name: same(as_plain(dataset.frame[name]), values) for name, values in readstat_values(path).items()} == {
+        "USUBJID": True,
+        "LBSTRESN": True,
+    }
