@@ -149,10 +149,24 @@ def main() -> None:
     show_default=True,
     help="Dataset formats, comma-separated: xpt, json (CDISC Dataset-JSON 1.1).",
 )
+@click.option(
+    "--core-rules",
+    "core_rule_paths",
+    type=click.Path(exists=True, path_type=Path),
+    multiple=True,
+    help="CDISC CORE rules to run besides ours (repeatable): a rule.yml, a rule folder or a folder of them "
+    "(such as core-rules/Published). Their findings go into the reports and the reviewer's guides.",
+)
 @common_options
 @report_errors
 def convert(
-    raw_dir: Path, out_dir: Path, force: bool, formats: str, spec_dir: Path | None, verbosity: Verbosity
+    raw_dir: Path,
+    out_dir: Path,
+    force: bool,
+    formats: str,
+    core_rule_paths: tuple[Path, ...],
+    spec_dir: Path | None,
+    verbosity: Verbosity,
 ) -> None:
     """Convert the raw export in RAW_DIR to SDTM and ADaM (SAS XPORT v5).
 
@@ -164,6 +178,7 @@ def convert(
     Example:
       cdisc-cup convert sample_data --out out
       cdisc-cup convert export/ --out submission --specs my-study-specs/ --format xpt,json
+      cdisc-cup convert sample_data --out out --core-rules ../shared/core-rules/Published
     """
     from cdisc_cup.pipeline import FORMATS
     from cdisc_cup.pipeline import convert as run_conversion
@@ -173,7 +188,15 @@ def convert(
         raise click.BadParameter(f"choose from {', '.join(FORMATS)}, xpt always included", param_hint="--format")
     started = time.perf_counter()
     say(f"cdisc-cup {__version__}: converting {raw_dir}")
-    result = run_conversion(raw_dir, out_dir, spec_dir, formats=chosen, progress=Progress(verbosity), force=force)
+    result = run_conversion(
+        raw_dir,
+        out_dir,
+        spec_dir,
+        formats=chosen,
+        progress=Progress(verbosity),
+        force=force,
+        core_rule_paths=core_rule_paths,
+    )
     summarise_run(result, started)
 
 

@@ -30,7 +30,7 @@ from cdisc_cup.define.model import DefineModel
 from cdisc_cup.define.read import read_define
 from cdisc_cup.define.references import linked_documents, package_problems, planned_documents
 from cdisc_cup.errors import ConformanceErrors, InputErrors, OutputError, Problem, SpecErrors, display_path
-from cdisc_cup.findings import Validation
+from cdisc_cup.findings import Validation, explanation_table
 from cdisc_cup.mapping.conform import check_datasets
 from cdisc_cup.mapping.engine import build_sdtm, study_for_export, without_uncollected
 from cdisc_cup.outputs import Manifest, OutputFolder
@@ -41,7 +41,7 @@ from cdisc_cup.readers.raw import read_raw_export, unknown_files
 from cdisc_cup.reports.findings import read_findings_json, terminal_summary, write_findings_reports
 from cdisc_cup.reports.index import write_index_page
 from cdisc_cup.reports.reconciliation import reconcile, write_reconciliation
-from cdisc_cup.rules.core.loader import chosen_rules
+from cdisc_cup.rules.core.loader import LoadedRule, chosen_rules, load_core_rules
 from cdisc_cup.rules.define import define_problems
 from cdisc_cup.rules.engine import DatasetFolder, RuleResults, detect_standard, validate_folders, validation_of
 from cdisc_cup.rules.loader import rules_for
@@ -333,16 +333,31 @@ def write_json_datasets(study: StudySpec, submission: Submission, define: Define
 
 
 def validate_output(
+    study: StudySpec,
     folders: Sequence[DatasetFolder],
     layout: OutputLayout,
     rules: Sequence[Rule],
     checked: str,
     command: str = "convert",
+    core_rules: Sequence[LoadedRule] = (),
 ) -> Validation:
     """The rule set on the files as written: SDTM and ADaM together (for the cross-dataset
-    rules), and the rules that read define.xml per folder against that folder's define.xml."""
-    results = validate_folders(folders, rules)
-    return validation_of(results, rules, folders, checked=checked, command=command, files_under=layout.root)
+    rules), and the rules that read define.xml per folder against that folder's define.xml;
+    CDISC CORE rules too when given; with the study's explanations of the findings left in them."""
+    results = validate_folders(folders, rules, core_rules)
+    validation = validation_of(
+        results, rules, folders, checked=checked, command=command, files_under=layout.root, core_rules=core_rules
+    )
+    return explained_by(study, validation)
+
+
+def explained_by(study: StudySpec, validation: Validation) -> Validation:
+    """The validation with the study's explanations (explanations.yaml) when it checked that
+    study's datasets (STUDYID), so its reports say which findings the sponsor explains; a
+    run on another study's data (or on several) gets none."""
+    if validation.run.study != study.studyid or not study.explanations:
+        return validation
+    return replace(validation, explanations=explanation_table(study.explanations))
 
 
 def write_conversion_index(
@@ -390,12 +405,14 @@ def convert(
     formats: Sequence[str] = ("xpt",),
     progress: Progress | None = None,
     force: bool = False,
+    core_rule_paths: Sequence[Path] = (),
 ) -> ConversionResult:
     """The whole conversion; raises a CdiscCupError subclass for anything the user must fix.
 
     The output folder is checked before any work (outputs.OutputFolder: the tool replaces
     only what it wrote itself). Findings of the conformance rules do not stop the run: they
-    are in `result.validation` and in OUT/reports/validation/.
+    are in `result.validation` and in OUT/reports/validation/. `core_rule_paths` adds CDISC
+    CORE rules to the study's own (their findings in the reports and the reviewer's guides).
     """
     progress = progress or Progress.silent()
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
@@ -403,6 +420,7 @@ def convert(
     output.check()
     with progress.step("load specs"):
         study = load_study(spec_dir)
+        core_rules = load_core_rules(core_rule_paths)
     if not study.raw_files:
         raise SpecErrors(
             [
@@ -478,7 +496,9 @@ def convert(
                 for s in submissions
             ]
             checked = f"{display_path(raw_dir)}, as converted"
-            result.validation = validate_output(folders, layout, rules_for(spec_dir), checked)
+            result.validation = validate_output(
+                study, folders, layout, rules_for(spec_dir), checked, core_rules=core_rules
+            )
             del folders  # only for the checks; frees a copy of every dataset
             write_findings_reports(
                 result.validation, layout.reports / "validation", title=f"Conformance findings: {study.studyid}"
@@ -598,7 +618,7 @@ def derive_from_sdtm(
                 DatasetFolder(layout.adam, "adam", written, define, documents=planned_documents(documents)),
             ]
             checked = f"ADaM of {display_path(sdtm_dir)}"
-            result.validation = validate_output(folders, layout, rules_for(spec_dir), checked, "adam")
+            result.validation = validate_output(study, folders, layout, rules_for(spec_dir), checked, "adam")
             write_findings_reports(
                 result.validation, layout.reports / "validation", title=f"Conformance findings: {study.studyid}"
             )
@@ -768,6 +788,7 @@ def validate_submission(
     if report_dir is None:
         progress.note(f"reports go to {display_path(target)}")
     rules, core_rules = chosen_rules(spec_dir, rule_paths, select)
+    study = load_study(spec_dir)  # its explanations, for the findings of its own datasets
     choice = StandardChoice.parse(standards, terminology)
     studies = []
     started = datetime.now().astimezone().replace(microsecond=0).isoformat()
@@ -796,8 +817,11 @@ def validate_submission(
             counted = f"{len(rules) + len(core_rules)} rules on {sum(len(r.datasets) for r in read)} datasets"
             with progress.step("run rules", counted):
                 results = validate_folders(checked, rules, core_rules)
-            validation = validation_of(
-                results, rules, checked, checked=display_path(root), command="validate", core_rules=core_rules
+            validation = explained_by(
+                study,
+                validation_of(
+                    results, rules, checked, checked=display_path(root), command="validate", core_rules=core_rules
+                ),
             )
             folder = staging / name if several else staging
             with progress.step("write reports"):

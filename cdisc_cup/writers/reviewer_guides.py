@@ -53,7 +53,7 @@ from reportlab.platypus.tableofcontents import TableOfContents
 
 from cdisc_cup.define.build import analyses_written, dataset_comment
 from cdisc_cup.define.documents import ACRF, ADRG, CSDRG, Document, GuidePageIndex, GuideSection
-from cdisc_cup.findings import RunInfo, Validation
+from cdisc_cup.findings import RunInfo, Validation, explanation_table, explanations_of
 from cdisc_cup.spec.annotations import annotated_crf, condition_text
 from cdisc_cup.spec.model import DatasetSpec, StudySpec, VariableSpec
 
@@ -240,17 +240,15 @@ def _issues(study: StudySpec, findings: pd.DataFrame, datasets: set[str]) -> Tab
     mine = text[text["dataset"].isin(datasets) | text["dataset"].eq("")]
     if mine.empty:
         return "No finding is left in these datasets."
+    explained = mine.assign(explanation=explanations_of(mine, explanation_table(study.explanations)))
     rows = []
-    for (rule, severity, dataset, variable), group in mine.groupby(
-        ["rule_id", "severity", "dataset", "variable"], sort=True
+    for (rule, severity, dataset, variable, explanation), group in explained.groupby(
+        ["rule_id", "severity", "dataset", "variable", "explanation"], sort=True
     ):
         messages = sorted(group["message"].unique())
         message = messages[0] + (f" (and {len(messages) - 1} similar)" if len(messages) > 1 else "")
-        explanation = next(
-            (e.explanation for e in study.explanations if e.explains(rule, dataset, variable)), UNEXPLAINED
-        )
         where = ".".join(part for part in (dataset, variable) if part) or "the study"
-        rows.append((rule, severity, where, str(len(group)), message, explanation))
+        rows.append((rule, severity, where, str(len(group)), message, explanation or UNEXPLAINED))
     return TableBlock(("Rule", "Severity", "Where", "Records", "Message", "Explanation"), tuple(rows))
 
 

@@ -599,7 +599,9 @@ def _truncated(text: str, precision: int) -> datetime | None:
 def compare_dates(
     target: Any, comparator: Any, compare: Callable[[Any, Any], bool], component: str | None = None
 ) -> bool:
-    """CORE's compare_dates: at the precision both share; eq/ne also need the same precision."""
+    """CORE's compare_dates (cdisc-rules-engine 0.15 on, PR #1544): at the precision both
+    share, for ordering too (2021-02-09 is not after 2021-02: the end may be later that
+    month); eq/ne also need the same precision."""
     if not target or not comparator or not is_valid_date(target) or not is_valid_date(comparator):
         return False
     try:
@@ -608,8 +610,6 @@ def compare_dates(
         first, second = _precision(target), _precision(comparator)
         if first is None or second is None:
             return False
-        if compare not in (op.eq, op.ne):
-            return bool(compare(_moment(target), _moment(comparator)))
         left, right = _truncated(target, min(first, second)), _truncated(comparator, min(first, second))
         if component is None and compare is op.eq and first != second:
             return False
