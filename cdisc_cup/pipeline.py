@@ -52,7 +52,15 @@ from cdisc_cup.tables import write_tables
 from cdisc_cup.writers.acrf import write_acrf
 from cdisc_cup.writers.dataset_json import write_dataset_json
 from cdisc_cup.writers.define_xml import define_of_folder, write_define
-from cdisc_cup.writers.reviewer_guides import Conformance, adrg, csdrg, guide_pages, write_guide
+from cdisc_cup.writers.reviewer_guides import (
+    THIS_SUBMISSION,
+    Conformance,
+    SdtmSource,
+    adrg,
+    csdrg,
+    guide_pages,
+    write_guide,
+)
 from cdisc_cup.xpt.model import Dataset, XptVariable
 from cdisc_cup.xpt.read import (
     FolderRead,
@@ -250,15 +258,21 @@ def written_datasets(submission: Submission, files: Mapping[str, XptDatasetFiles
 
 
 def write_documents(
-    study: StudySpec, standard: Standard, folder: Path, frames: Mapping[str, pd.DataFrame], notes: Mapping[str, str]
+    study: StudySpec,
+    standard: Standard,
+    folder: Path,
+    frames: Mapping[str, pd.DataFrame],
+    notes: Mapping[str, str],
+    source: SdtmSource = THIS_SUBMISSION,
 ) -> SubmissionDocuments:
     """The documents beside a standard's datasets that define.xml links to: the SDTM folder's
     acrf.pdf, written now (its page index gives define.xml's page references), and the
     reviewer's guide, written once the validation it reports on has run (`write_reviewer_guide`).
     The ADRG is laid out now, without the findings, for the page of each display and analysis
-    that define.xml's Analysis Results Metadata point at."""
+    that define.xml's Analysis Results Metadata point at; `source` is the SDTM the ADaM came from."""
     if standard != "SDTM":
-        return SubmissionDocuments(supplemental=(ADRG,), analysis_guide=guide_pages(adrg(study, frames, None, notes)))
+        planned = guide_pages(adrg(study, frames, None, notes, source))
+        return SubmissionDocuments(supplemental=(ADRG,), analysis_guide=planned)
     return SubmissionDocuments(annotated_crf=write_acrf(study, folder / ACRF.href), supplemental=(CSDRG,))
 
 
@@ -270,6 +284,7 @@ def write_reviewer_guide(
     conformance: Conformance,
     documents: SubmissionDocuments,
     notes: Mapping[str, str],
+    source: SdtmSource = THIS_SUBMISSION,
 ) -> None:
     """csdrg or adrg (PDF and HTML) beside the datasets, with the findings of the validation.
     The ADRG's displays must land on the pages define.xml already points at (the conformance
@@ -279,7 +294,7 @@ def write_reviewer_guide(
         records = {name: len(frame) for name, frame in frames.items()}
         write_guide(csdrg(study, records, conformance, crf.page_count if crf is not None else 0, notes), folder)
         return
-    pages = write_guide(adrg(study, frames, conformance, notes), folder)
+    pages = write_guide(adrg(study, frames, conformance, notes, source), folder)
     planned = documents.analysis_guide
     if planned is not None and pages.sections != planned.sections:
         raise OutputError(
@@ -587,7 +602,8 @@ def derive_from_sdtm(
         with progress.step("check the written XPT files"):
             written = written_datasets(submission, result.xpt_files)
         notes = {name: split_note(files) for name, files in result.xpt_files.items() if files.is_split}
-        documents = write_documents(study, "ADaM", layout.adam, submission.submitted, notes)
+        source = SdtmSource(display_path(sdtm_dir), tuple(sorted(sdtm)), sdtm_folder.define is not None)
+        documents = write_documents(study, "ADaM", layout.adam, submission.submitted, notes, source)
         with progress.step("write define.xml and define.html"):
             define = write_submission_define(study, submission, created, notes, documents)
             assert define.path is not None
@@ -604,7 +620,9 @@ def derive_from_sdtm(
             )
         with progress.step("write the reviewer's guide"):
             conformance = Conformance.of(result.validation)
-            write_reviewer_guide(study, "ADaM", layout.adam, submission.submitted, conformance, documents, notes)
+            write_reviewer_guide(
+                study, "ADaM", layout.adam, submission.submitted, conformance, documents, notes, source
+            )
         write_conversion_index(study, layout, result.validation, ("ADaM",))
         with progress.step("check the links of define.xml"):
             check_package(result.defines.values())
