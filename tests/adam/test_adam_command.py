@@ -77,7 +77,9 @@ def test_pilot_run_writes_define_and_validation_and_reports_non_ascii_text(pilot
     assert "ts.xpt: TSVAL" in messages and "outside ASCII" in messages
 
 
-def test_the_adrg_names_the_sdtm_folder_it_read(pilot_run: tuple[Path, str], converted_sample: ConversionResult) -> None:
+def test_the_adrg_names_the_sdtm_folder_it_read(
+    pilot_run: tuple[Path, str], converted_sample: ConversionResult
+) -> None:
     """The ADRG's source data (section 1.4) is the folder `adam` read, not "this submission",
     whose package holds no SDTM; `convert`'s ADRG names its own tabulations."""
     out, _ = pilot_run
