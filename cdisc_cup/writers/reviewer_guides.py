@@ -80,6 +80,33 @@ Block = str | Topic | TableBlock  # a paragraph, a topic paragraph or a table
 
 
 @dataclass(frozen=True)
+class SdtmSource:
+    """The SDTM the ADaM datasets were derived from, as the ADRG's section 1.4 names it: this
+    submission's tabulations (`convert`), or a folder of SDTM datasets the run only read
+    (`adam`: another tool's, or an earlier run's), which the package does not hold."""
+
+    folder: str = ""  # the folder read, as the user gave it; "" for this submission's tabulations/sdtm
+    datasets: tuple[str, ...] = ()
+    define: bool = False  # the folder read has a define.xml
+
+    def sentence(self) -> str:
+        if not self.folder:
+            return (
+                "The analysis datasets are derived from the SDTM datasets of this submission only "
+                "(tabulations/sdtm, with its define.xml and the cSDRG)."
+            )
+        described = "with its define.xml" if self.define else "without a define.xml"
+        return (
+            f"The analysis datasets are derived from the SDTM datasets read from {self.folder} "
+            f"({', '.join(self.datasets)}; {described}), as they are. Those datasets were not made with this "
+            "package and are not part of it: their own define.xml and reviewer's guide describe them."
+        )
+
+
+THIS_SUBMISSION = SdtmSource()
+
+
+@dataclass(frozen=True)
 class Section:
     number: str  # "4.2"; its depth is its level in the contents and the PDF outline
     title: str
@@ -426,9 +453,11 @@ def adrg(
     frames: Mapping[str, pd.DataFrame],
     conformance: Conformance | None,
     notes: Mapping[str, str] | None = None,
+    source: SdtmSource = THIS_SUBMISSION,
 ) -> Guide:
     """The Analysis Data Reviewer's Guide of the ADaM datasets written; without `conformance`
-    its layout before the validation (the pages define.xml's ARM points at are the same)."""
+    its layout before the validation (the pages define.xml's ARM points at are the same).
+    `source` is the SDTM they were derived from (section 1.4)."""
     notes = notes or {}
     records = {name: len(frame) for name, frame in frames.items()}
     purpose = Section(
@@ -455,10 +484,7 @@ def adrg(
         Section(
             "1.4",
             "Source Data Used for Analysis Dataset Creation",
-            (
-                "The analysis datasets are derived from the SDTM datasets of this submission only "
-                "(tabulations/sdtm, with its define.xml and the cSDRG).",
-            ),
+            (source.sentence(),),
         ),
         *_protocol(study),
         _parameters(study, "2.3"),
