@@ -465,7 +465,7 @@ def derive_vars_predecessor(
             continue
         _require(source, f"derive_vars_predecessor({source_name})", predecessors=list(wanted.values()))
         keys = [k for k in by if k in result.columns]
-        if source is dataset or not keys:  # record by record, as the variables are
+        if source is dataset or not keys:  # the same records: copied by position, dtype kept
             result = result.assign(
                 **{new: pd.Series(source[old].array, index=result.index) for new, old in wanted.items()}
             )
