@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from cdisc_cup.errors import InputErrors, Problem, display_path
-from cdisc_cup.rules.core.model import Citation, CoreRule, MatchDataset, NotRunnable, Scope
+from cdisc_cup.rules.core.model import OUR_RULES, Citation, CoreRule, MatchDataset, NotRunnable, Scope
 from cdisc_cup.rules.core.operators import OPERATORS
 from cdisc_cup.rules.loader import load_rules, rules_for
 from cdisc_cup.rules.model import Rule
@@ -197,19 +197,26 @@ def _citations(authorities: Iterable[Mapping[str, Any]]) -> Iterator[Citation]:
 
 
 def chosen_rules(
-    spec_dir: Path | None, rule_paths: Sequence[Path] = (), select: Sequence[str] = ()
+    spec_dir: Path | None, rule_paths: Sequence[Path | str] = (), select: Sequence[str] = ()
 ) -> tuple[tuple[Rule, ...], list[LoadedRule]]:
     """The rules `validate --rules ... --select ...` runs: our own rule files and CORE rules
-    from the paths (none given: our spec folder's or the shipped rules), then only the
-    selected IDs (ours or CORE's) when a selection is given."""
-    core_paths = [Path(p) for p in rule_paths if is_core_rule_path(Path(p))]
-    own_paths = [Path(p) for p in rule_paths if not is_core_rule_path(Path(p))]
+    from the paths, our catalogue (the spec folder's or the shipped rules) when no path is
+    given or one is the word `cdisc-cup`, then only the selected IDs (ours or CORE's) when a
+    selection is given."""
+    ours = any(str(p) == OUR_RULES for p in rule_paths) or not rule_paths
+    paths = [Path(p) for p in rule_paths if str(p) != OUR_RULES]
+    core_paths = [p for p in paths if is_core_rule_path(p)]
+    own_paths = [p for p in paths if not is_core_rule_path(p)]
     missing = [p for p in own_paths if not p.is_file()]
     if missing:
         raise InputErrors(
             [Problem(display_path(p), "no such rule file or CORE rule folder") for p in missing], source="rules"
         )
-    own = load_rules(own_paths) if own_paths else () if core_paths else rules_for(spec_dir)
+    named = (*(rules_for(spec_dir) if ours else ()), *(load_rules(own_paths) if own_paths else ()))
+    first: dict[str, Rule] = {}
+    for rule in named:  # a rule named twice (its file and our catalogue) runs once
+        first.setdefault(rule.rule_id, rule)
+    own = tuple(first.values())
     core = load_core_rules(core_paths)
     if not select:
         return tuple(own), core

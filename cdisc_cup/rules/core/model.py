@@ -14,6 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+# The `--rules` value that stands for our own catalogue (the spec folder's rules, else the
+# shipped ones), so `--rules cdisc-cup --rules core-rules/Published` runs both.
+OUR_RULES = "cdisc-cup"
+
 
 class NotRunnableError(Exception):
     """Raised where a rule turns out to need something we cannot do offline; `reason` says what."""
