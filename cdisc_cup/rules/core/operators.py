@@ -19,7 +19,7 @@ import operator as op
 import re
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -586,61 +586,90 @@ def _moment(text: str) -> datetime | None:
     )
 
 
-def _truncated(text: str, precision: int) -> datetime | None:
-    moment = _moment(text)
-    if moment is None:
-        return None
-    rest = {
-        name: default for name, default in zip(_PRECISIONS[precision + 1 :], _DEFAULTS[precision + 1 :], strict=True)
-    }
-    return moment.replace(**rest)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
-def compare_dates(
-    target: Any, comparator: Any, compare: Callable[[Any, Any], bool], component: str | None = None
-) -> bool:
-    """CORE's compare_dates: at the precision both share; eq/ne also need the same precision."""
-    if not target or not comparator or not is_valid_date(target) or not is_valid_date(comparator):
-        return False
+def _microseconds(moment: datetime) -> int:
+    """A moment as microseconds since 1970 (int64 holds years 1 to 9999, unlike datetime64[ns])."""
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+def _date_facts(value: Any) -> tuple[Any, ...]:
+    """What CORE's compare_dates needs of one date, worked out once per distinct value: its
+    precision (-1: invalid or null), the moment, the moment cut at each precision, and its
+    components (all None when it cannot be read)."""
+    unreadable = (-1, None, *[None] * len(_PRECISIONS), *[None] * len(_PRECISIONS))
+    if not value or not is_valid_date(value):
+        return unreadable
+    precision = _precision(value)
     try:
-        if component not in (None, "auto"):
-            return bool(compare(getattr(_moment(target), component), getattr(_moment(comparator), component)))
-        first, second = _precision(target), _precision(comparator)
-        if first is None or second is None:
-            return False
-        if compare not in (op.eq, op.ne):
-            return bool(compare(_moment(target), _moment(comparator)))
-        left, right = _truncated(target, min(first, second)), _truncated(comparator, min(first, second))
-        if component is None and compare is op.eq and first != second:
-            return False
-        if component is None and compare is op.ne and first != second:
-            return True
-        return bool(compare(left, right))
+        moment = _moment(value)
+        cuts = [
+            moment.replace(**dict(zip(_PRECISIONS[level + 1 :], _DEFAULTS[level + 1 :], strict=True)))
+            for level in range(len(_PRECISIONS))
+        ]
     except (ValueError, TypeError, OverflowError):
-        return False
+        return unreadable
+    return (
+        -1 if precision is None else precision,
+        _microseconds(moment),
+        *[_microseconds(cut) for cut in cuts],
+        *[getattr(moment, name) for name in _PRECISIONS],
+    )
 
 
-def _date_comparison(compare: Callable[[Any, Any], bool]) -> Operator:
+def _date_table(values: pd.Series) -> tuple[np.ndarray, pd.DataFrame]:
+    """The codes of `values` into one row of facts per distinct text value (`_date_facts`)."""
+    text = values.astype(object)
+    if not pd.api.types.is_string_dtype(values):  # numbers, lists of an operation: not dates
+        text = text.where(text.map(lambda v: isinstance(v, str)), None)
+    codes, distinct = pd.factorize(text)
+    columns = ["precision", "moment", *[f"cut_{n}" for n in _PRECISIONS], *_PRECISIONS]
+    facts = pd.DataFrame([_date_facts(v) for v in distinct], columns=columns, dtype=object)
+    return codes, facts
+
+
+def _date_comparison(compare: Callable[[Any, Any], Any]) -> Operator:
+    """CORE's compare_dates on whole columns: invalid or null dates never compare; ordering
+    compares the moments; eq/ne compare at the precision both share and also need (eq) or
+    count as different (ne) at a different precision, unless date_component says what."""
+
     def run(operand: Operand) -> pd.Series:
-        target = operand.values.astype(object)
+        target = operand.values
         comparator = operand.comparator
+        right = comparator if isinstance(comparator, pd.Series) else pd.Series(comparator, index=target.index)
+        both = pd.concat([target.astype(object), right.astype(object)], ignore_index=True)
+        codes, facts = _date_table(both)
+        facts = pd.concat([facts, pd.DataFrame([[-1] + [None] * (len(facts.columns) - 1)], columns=facts.columns)])
+        rows = facts.iloc[np.where(codes < 0, len(facts) - 1, codes)].reset_index(drop=True)  # -1: null text
+        left, other = rows.iloc[: len(target)].reset_index(drop=True), rows.iloc[len(target) :].reset_index(drop=True)
+        first, second = left["precision"].astype(int), other["precision"].astype(int)
+        readable = (first >= 0) & (second >= 0) & left["moment"].notna() & other["moment"].notna()
         component = operand.params.get("date_component")
-        right = (
-            comparator.astype(object)
-            if isinstance(comparator, pd.Series)
-            else pd.Series(comparator, index=target.index, dtype=object)
-        )
-        pairs = pd.DataFrame({"t": target, "c": right})
-        distinct = pairs.drop_duplicates()
-        answers = {
-            (t, c): compare_dates(t, c, compare, component)
-            for t, c in zip(*(distinct[column] for column in ("t", "c")), strict=True)
-        }
-        return _mask(
-            pd.Series([answers[p] for p in zip(pairs["t"], pairs["c"], strict=True)], index=target.index), target.index
-        )
+        if component not in (None, "auto"):
+            answer = _compared(left[component], other[component], compare)
+        elif compare not in (op.eq, op.ne):
+            answer = _compared(left["moment"], other["moment"], compare)
+        else:
+            shared = np.minimum(first, second).clip(lower=0)
+            cut_columns = [f"cut_{name}" for name in _PRECISIONS]
+            picks = np.arange(len(left)), shared.to_numpy()
+            cut_left = left[cut_columns].to_numpy()[picks]
+            cut_right = other[cut_columns].to_numpy()[picks]
+            answer = _compared(pd.Series(cut_left), pd.Series(cut_right), compare)
+            if component is None:
+                answer = answer.where(first == second, compare is op.ne)
+        return _mask((answer & readable).to_numpy(), target.index)
 
     return run
+
+
+def _compared(left: pd.Series, right: pd.Series, compare: Callable[[Any, Any], Any]) -> pd.Series:
+    """`compare` of two object columns of numbers, False where either is missing."""
+    present = left.notna() & right.notna()
+    numbers = compare(left.where(present, 0).astype("int64"), right.where(present, 0).astype("int64"))
+    return pd.Series(numbers, dtype=bool) & present
 
 
 def _complete(text: Any) -> bool:
