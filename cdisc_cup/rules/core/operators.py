@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import operator as op
 import re
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -44,6 +44,7 @@ class Operand:
 
 
 Operator = Callable[[Operand], pd.Series]
+NUMBER_TYPES = (float, int, np.float64, np.int64)
 
 
 def is_null(values: pd.Series) -> pd.Series:
@@ -51,10 +52,21 @@ def is_null(values: pd.Series) -> pd.Series:
     missing = values.isna()
     if values.dtype.kind in "biufcmM":
         return missing
-    empty = values.map(
-        lambda v: v == "" or (isinstance(v, (list, set, tuple, dict)) and len(v) == 0), na_action="ignore"
-    )
-    return missing | empty.fillna(False).astype(bool)
+    if _holds_lists(values):  # an operation's result: a list (of names, of values) per row
+        empty = values.map(
+            lambda v: v == "" or (isinstance(v, (list, set, tuple, dict)) and len(v) == 0), na_action="ignore"
+        )
+        return missing | empty.fillna(False).astype(bool)
+    return missing | values.eq("").fillna(False).astype(bool)
+
+
+def _holds_lists(values: pd.Series) -> bool:
+    """Whether a column holds lists: operation results are lists on every row or on none, so
+    the first value says."""
+    if values.dtype != object:
+        return False
+    present = values.notna().to_numpy()
+    return bool(present.any()) and isinstance(values.iloc[int(present.argmax())], (list, set, tuple, dict))
 
 
 def _null_literal(value: Any) -> bool:
@@ -73,9 +85,11 @@ def _mask(result: Any, index: pd.Index) -> pd.Series:
 
 def per_value(values: pd.Series, function: Callable[[Any], bool]) -> pd.Series:
     """`function` on each distinct value, mapped back to the records (the per-value kernels)."""
-    distinct = pd.unique(values.astype(object))
-    answers = {value: bool(function(value)) for value in distinct if isinstance(value, Hashable)}
-    return values.astype(object).map(answers).fillna(False).astype(bool)
+    if _holds_lists(values):
+        values = values.where(~values.map(_is_listy), None)  # a list is not a value to test
+    codes, distinct = pd.factorize(values.astype(object))
+    answers = np.array([bool(function(value)) for value in distinct] + [False], dtype=bool)
+    return pd.Series(answers[codes], index=values.index)  # code -1 (missing) takes the last, False
 
 
 # -- existence and emptiness ------------------------------------------------------------------
@@ -129,14 +143,21 @@ def _as_text(values: Any) -> Any:
 
 
 def _numbers_as_text(values: pd.Series) -> pd.Series:
-    """CORE's _regex_str_conversion: numbers as text (whole ones without ".0"), text as it is."""
-
-    def text(value: Any) -> Any:
-        if isinstance(value, float):
-            return str(int(value)) if value.is_integer() else str(value)
-        return value if isinstance(value, str) else str(value)
-
-    return values.astype(object).map(text, na_action="ignore")
+    """CORE's _regex_str_conversion: numbers as text (whole ones without ".0"), text as it is,
+    anything else as str() gives it."""
+    plain = values.astype(object).where(values.notna(), None)
+    if pd.api.types.is_string_dtype(values.dtype) and values.dtype != object:
+        return plain
+    types = plain.map(type)
+    numbers = pd.to_numeric(plain.where(types.isin(NUMBER_TYPES)), errors="coerce").astype(float)
+    other = plain.notna() & ~types.eq(str) & numbers.isna()
+    if not numbers.notna().any() and not other.any():
+        return plain
+    whole = numbers.notna() & (numbers % 1 == 0) & (numbers.abs() < 2**62)
+    text = numbers.astype(object).astype(str).astype(object)
+    text = text.where(~whole, numbers.where(whole, 0).astype("int64").astype(str).astype(object))
+    shown = plain.where(numbers.isna(), text)
+    return shown.where(~other, plain[other].astype(str).astype(object))
 
 
 def _comparator_values(operand: Operand) -> Any:
