@@ -15,12 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from cdisc_cup.rules.core.identity import NotEvaluated, identify, identities, location
 from cdisc_cup.rules.core.merges import MatchDataset, merge_match_datasets
@@ -130,19 +127,8 @@ def _values(dataset: Dataset) -> pd.DataFrame:
     return long
 
 
-@cache
-def _published_matches(source: Path) -> tuple[MatchDataset, ...]:
-    document = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
-    return tuple(MatchDataset.from_rule(entry) for entry in document.get("Match Datasets") or ())
-
-
 def match_datasets(rule: CoreRule) -> tuple[MatchDataset, ...]:
-    """The rule's Match Datasets with `Child` and `Join Type`.
-
-    TODO(loader): the model's MatchDataset has no `child`/`join_type` yet, so they are read
-    from the rule's own rule.yml when it has one."""
-    if rule.match_datasets and rule.source is not None and rule.source.is_file():
-        return _published_matches(rule.source)
+    """The rule's Match Datasets, with `Child` and `Join Type`, as the joins take them."""
     return tuple(MatchDataset.from_model(entry) for entry in rule.match_datasets)
 
 

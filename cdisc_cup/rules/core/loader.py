@@ -178,6 +178,8 @@ def _match(entry: Mapping[str, Any]) -> MatchDataset:
         keys=tuple(entry.get("Keys") or ()),
         is_relationship=bool(entry.get("Is Relationship", False)),
         wildcard=entry.get("Wildcard"),
+        child=bool(entry.get("Child", False)),
+        join_type=str(entry.get("Join Type") or "inner"),
     )
 
 

@@ -115,3 +115,13 @@ def test_record_frame_joins_match_datasets_from_the_rule() -> None:
 def test_an_unsupported_rule_type_says_what_it_needs() -> None:
     with pytest.raises(NotRunnableError, match=r"define\.xml"):
         list(rule_frames(_rule("Define Item Metadata Check against Library Metadata"), Study({}, {})))
+
+
+def test_a_child_match_joins_the_parent_record_without_reading_the_rule_file() -> None:
+    # Child comes from the model (no rule.yml behind this rule): each SUPPLB record gets its LB record.
+    study = load_case(case_dir("CORE-000712", "negative"))
+    child = MatchDataset("SUPP--", ("USUBJID", "IDVAR", "IDVARVAL"), child=True)
+    frame = _frames(_rule("Record Data", match_datasets=(child,)), study)["SUPPLB"]
+    assert "LBTESTCD" in frame.columns
+    plain = _frames(_rule("Record Data", match_datasets=(MatchDataset("SUPP--", ("USUBJID",)),)), study)
+    assert "LBTESTCD" not in plain.get("SUPPLB", pd.DataFrame()).columns

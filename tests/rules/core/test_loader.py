@@ -78,3 +78,11 @@ def test_our_catalogue_and_one_of_its_files_run_each_rule_once() -> None:
     ids = [r.rule_id for r in own]
     assert core == []
     assert len(ids) == len(set(ids)) == len(rules_for(None))
+
+
+def test_match_datasets_carry_child_and_join_type() -> None:
+    rule = load_core_rule(CORE_RULES / "CORE-000712" / "rule.yml")
+    assert isinstance(rule, CoreRule)
+    (match,) = rule.match_datasets
+    assert (match.name, match.child, match.join_type) == ("SUPP--", True, "inner")
+    assert match.keys == ("USUBJID", "IDVAR", "IDVARVAL")
