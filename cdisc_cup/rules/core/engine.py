@@ -18,6 +18,7 @@ import pandas as pd
 from cdisc_cup.findings import FINDING_COLUMNS, RULE_COLUMNS, RULE_RUN_COLUMNS, RuleStatus, empty_table
 from cdisc_cup.rules.core.check import evaluate, with_domain
 from cdisc_cup.rules.core.frames import RuleFrame, rule_frames
+from cdisc_cup.rules.core.identity import derived
 from cdisc_cup.rules.core.model import CoreRule, NotRunnable, NotRunnableError
 from cdisc_cup.rules.core.operations import apply_operations
 from cdisc_cup.rules.engine import dataset_class
@@ -44,8 +45,12 @@ class CoreResults:
     rules: pd.DataFrame  # RULE_COLUMNS: the CORE rules as run, with their citations
 
 
-def dataset_classes(study: Study, dataset: Dataset) -> set[str]:
+def dataset_classes(study: Study, dataset: Dataset) -> frozenset[str]:
     """The classes a dataset counts as in a CORE Scope (SDTMIG classes; FA also FINDINGS ABOUT)."""
+    return derived(study, ("classes", dataset.name), lambda: _classes(study, dataset))
+
+
+def _classes(study: Study, dataset: Dataset) -> frozenset[str]:
     found = EXTRA_CLASSES.get(dataset.name) or dataset_class(study, dataset)
     if found is None and dataset.name.startswith("AP") and len(dataset.name) == 4:
         # an associated-persons dataset (SDTMIG-AP 1.0 section 3) has the class of its domain
@@ -53,7 +58,7 @@ def dataset_classes(study: Study, dataset: Dataset) -> set[str]:
     classes = {found.upper().replace("-", " ")} if found else set()
     if dataset.name[:2] in FINDINGS_ABOUT:
         classes |= {"FINDINGS ABOUT", "FINDINGS"}
-    return classes
+    return frozenset(classes)
 
 
 def _named(name: str, patterns: Sequence[str]) -> bool:

@@ -599,7 +599,10 @@ def _moment(text: str) -> datetime | None:
             return datetime(*(int(p or d) for p, d in zip(parts, _DEFAULTS, strict=True)), tzinfo=UTC)
         except ValueError:
             pass
-    moment = parse(text, default=datetime(1970, 1, 1))
+    try:  # a complete ISO 8601 date/time: Python reads it as dateutil does, ~20x faster
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        moment = parse(text, default=datetime(1970, 1, 1))
     return (
         moment.astimezone(UTC)
         if moment.tzinfo is not None and moment.utcoffset() is not None
@@ -616,7 +619,8 @@ def _microseconds(moment: datetime) -> int:
     return (moment - _EPOCH) // _MICROSECOND
 
 
-def _date_facts(value: Any) -> tuple[Any, ...]:
+@lru_cache(maxsize=65536)
+def _date_facts(value: str | None) -> tuple[Any, ...]:
     """What CORE's compare_dates needs of one date, worked out once per distinct value: its
     precision (-1: invalid or null), the moment, the moment cut at each precision, and its
     components (all None when it cannot be read)."""
