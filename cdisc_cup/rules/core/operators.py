@@ -45,6 +45,7 @@ class Operand:
 
 Operator = Callable[[Operand], pd.Series]
 NUMBER_TYPES = (float, int, np.float64, np.int64)
+_NULL = "\x00null"  # a null value as an element of a set (None and NaN are one null)
 
 
 def is_null(values: pd.Series) -> pd.Series:
@@ -66,7 +67,8 @@ def _holds_lists(values: pd.Series) -> bool:
     if values.dtype != object:
         return False
     present = values.notna().to_numpy()
-    return bool(present.any()) and isinstance(values.iloc[int(present.argmax())], (list, set, tuple, dict))
+    first = values.iloc[int(present.argmax())] if present.any() else None
+    return _is_listy(first) or isinstance(first, dict)
 
 
 def _null_literal(value: Any) -> bool:
@@ -90,6 +92,13 @@ def per_value(values: pd.Series, function: Callable[[Any], bool]) -> pd.Series:
     codes, distinct = pd.factorize(values.astype(object))
     answers = np.array([bool(function(value)) for value in distinct] + [False], dtype=bool)
     return pd.Series(answers[codes], index=values.index)  # code -1 (missing) takes the last, False
+
+
+def per_distinct(values: pd.Series, function: Callable[[Any], Any]) -> pd.Series:
+    """`function` of each distinct value (missing ones stay missing), mapped back to the records."""
+    codes, distinct = pd.factorize(values.astype(object))
+    answers = np.array([*(function(value) for value in distinct), None], dtype=object)
+    return pd.Series(answers[codes], index=values.index, dtype=object)
 
 
 # -- existence and emptiness ------------------------------------------------------------------
@@ -264,14 +273,8 @@ def _contained(values: pd.Series, comparator: Any, *, lower: bool = False) -> pd
     """Each value in the comparator: a literal list, a column's values, or a list per record."""
     if lower:
         values = values.astype("string").str.lower()
-    if isinstance(comparator, pd.Series) and comparator.map(_is_listy).any():
-        members = [
-            bool(_is_listy(group) and value in {str(g).lower() if lower else g for g in group})
-            if not pd.isna(value)
-            else False
-            for value, group in zip(values.astype(object), comparator, strict=True)
-        ]
-        return pd.Series(members, index=values.index)
+    if isinstance(comparator, pd.Series) and _holds_lists(comparator):
+        return _in_own_list(values, comparator, lower=lower)
     if isinstance(comparator, pd.Series):
         pool = comparator.astype("string").str.lower() if lower else comparator
         return values.isin(pool.dropna().tolist())
@@ -279,6 +282,18 @@ def _contained(values: pd.Series, comparator: Any, *, lower: bool = False) -> pd
     if lower:
         pool = [str(p).lower() for p in pool]
     return values.isin(pool).fillna(False).astype(bool)
+
+
+def _in_own_list(values: pd.Series, lists: pd.Series, *, lower: bool) -> pd.Series:
+    """Each record's value among the members of its own row's list (an operation's result):
+    the lists exploded to (row, member) pairs, the records looked up among them."""
+    members = pd.Series(lists.to_numpy(), dtype=object).explode()
+    members = members[members.notna()]
+    if lower:
+        members = members.astype(str).str.lower()
+    pairs = pd.MultiIndex.from_arrays([members.index.to_numpy(), members.to_numpy(dtype=object)])
+    asked = pd.MultiIndex.from_arrays([np.arange(len(values)), values.to_numpy(dtype=object)])
+    return pd.Series(asked.isin(pairs) & values.notna().to_numpy(), index=values.index)
 
 
 def is_contained_by(operand: Operand) -> pd.Series:
@@ -300,8 +315,12 @@ def is_not_contained_by_case_insensitive(operand: Operand) -> pd.Series:
 def contains(operand: Operand) -> pd.Series:
     target = operand.values
     comparator = operand.comparator
-    if target.map(_is_listy).any():
-        return _mask(target.map(lambda v: _is_listy(v) and comparator in v), target.index)
+    if _holds_lists(target):  # an operation's list per record: is the comparator among its members
+        if isinstance(comparator, pd.Series):
+            return _in_own_list(comparator, target, lower=False)
+        members = pd.Series(target.to_numpy(), dtype=object).explode()
+        found = members[members.eq(comparator).fillna(False).astype(bool)].index.unique()
+        return pd.Series(np.isin(np.arange(len(target)), found), index=target.index)
     if isinstance(comparator, pd.Series):
         return _mask(comparator.isin(target.dropna().tolist()), target.index)
     if isinstance(comparator, str):
@@ -330,19 +349,24 @@ def not_contains_all(operand: Operand) -> pd.Series:
     return ~contains_all(operand)
 
 
+def _elements(values: pd.Series) -> pd.MultiIndex:
+    """(row position, element) pairs: a list's members, or the value itself (a null one too)."""
+    rows = pd.Series(values.to_numpy(), dtype=object)
+    if not _holds_lists(rows):
+        return pd.MultiIndex.from_arrays([np.arange(len(rows)), rows.fillna(_NULL).to_numpy(dtype=object)])
+    members = rows.explode()
+    null_row = rows.isna().to_numpy()[members.index]
+    members = members[members.notna().to_numpy() | null_row].fillna(_NULL)  # an empty list has none
+    return pd.MultiIndex.from_arrays([members.index.to_numpy(), members.to_numpy(dtype=object)])
+
+
 def shares_no_elements_with(operand: Operand) -> pd.Series:
     comparator = operand.comparator
     if not isinstance(comparator, pd.Series):
-        comparator = pd.Series([comparator] * len(operand.frame), index=operand.frame.index)
-
-    def as_set(value: Any) -> set[Any]:
-        return set(value) if _is_listy(value) else {value}
-
-    shared = [
-        not (as_set(t) & as_set(c))
-        for t, c in zip(operand.values.astype(object), comparator.astype(object), strict=True)
-    ]
-    return pd.Series(shared, index=operand.frame.index)
+        comparator = pd.Series([comparator] * len(operand.frame), index=operand.frame.index, dtype=object)
+    target = _elements(operand.values)
+    shared = target[target.isin(_elements(comparator))].get_level_values(0)
+    return pd.Series(~np.isin(np.arange(len(operand.frame)), shared), index=operand.frame.index)
 
 
 # -- prefixes, suffixes, string parts ---------------------------------------------------------
@@ -408,7 +432,7 @@ def equals_string_part(operand: Operand) -> pd.Series:
     regex = operand.params.get("regex", "")
     comparator = operand.comparator
     if isinstance(comparator, pd.Series):
-        parsed = comparator.astype(object).map(lambda v: _first_match(regex, v), na_action="ignore")
+        parsed = per_distinct(comparator, lambda v: _first_match(regex, v))
     else:
         parsed = _first_match(regex, comparator)
     return equal_to(Operand(operand.frame, operand.target, parsed, operand.params, operand.domain))
@@ -445,7 +469,9 @@ def is_unique_set(operand: Operand) -> pd.Series:
         for column in group.columns:
             sample = next(iter(v for v in group[column] if v != "_NaN_"), None)
             if isinstance(sample, str) and re.match(regex, sample):
-                group[column] = group[column].map(lambda v: _first_match(regex, v) if isinstance(v, str) and v else v)
+                group[column] = per_distinct(
+                    group[column], lambda v: _first_match(regex, v) if isinstance(v, str) and v else v
+                )
     return ~group.duplicated(keep=False)
 
 
@@ -501,11 +527,9 @@ def is_inconsistent_across_dataset(operand: Operand) -> pd.Series:
         groups = ["_all_"]
     counts = frame.groupby([*groups, operand.target], dropna=False)[operand.target].transform("size")
     top = counts.groupby([frame[g] for g in groups], dropna=False).transform("max")
-    tied = (
-        (counts == top)
-        .groupby([frame[g] for g in groups], dropna=False)
-        .transform(lambda hits: frame.loc[hits.index[hits], operand.target].nunique() > 1)
-    )
+    # a tie: two or more values of the group reach the top count
+    top_values = frame[operand.target].where(counts == top)
+    tied = top_values.groupby([frame[g] for g in groups], dropna=False).transform("nunique") > 1
     several = frame.groupby(groups, dropna=False)[operand.target].transform("nunique") > 1
     return _mask(several & ((counts < top) | tied), operand.frame.index)
 
@@ -648,7 +672,7 @@ def _date_table(values: pd.Series) -> tuple[np.ndarray, pd.DataFrame]:
     """The codes of `values` into one row of facts per distinct text value (`_date_facts`)."""
     text = values.astype(object)
     if not pd.api.types.is_string_dtype(values):  # numbers, lists of an operation: not dates
-        text = text.where(text.map(lambda v: isinstance(v, str)), None)
+        text = text.where(text.map(type).eq(str), None)
     codes, distinct = pd.factorize(text)
     columns = ["precision", "moment", *[f"cut_{n}" for n in _PRECISIONS], *_PRECISIONS]
     facts = pd.DataFrame([_date_facts(v) for v in distinct], columns=columns, dtype=object)
