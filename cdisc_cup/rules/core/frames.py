@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from cdisc_cup.rules.core.identity import NotEvaluated, identify, identities, location
+from cdisc_cup.rules.core.identity import NotEvaluated, derived, identify, identities, location
 from cdisc_cup.rules.core.merges import MatchDataset, merge_match_datasets
 from cdisc_cup.rules.core.model import CoreRule, NotRunnableError
 from cdisc_cup.rules.model import Study
@@ -133,11 +133,18 @@ def match_datasets(rule: CoreRule) -> tuple[MatchDataset, ...]:
 
 
 def _record_frame(rule: CoreRule, dataset: Dataset, study: Study) -> pd.DataFrame:
+    """The records with the Match Datasets joined; rules with the same joins (and naming the
+    same NAME.COLUMN columns) share one joined frame per study."""
     matches = match_datasets(rule)
-    frame = records(dataset)
     if not matches:
-        return frame
-    return merge_match_datasets(frame, dataset, study, matches, referenced_names(rule))
+        return records(dataset)
+    prefixes = tuple(f"{match.name}." for match in matches)
+    renamed = frozenset(name for name in referenced_names(rule) if name.startswith(prefixes))
+    return derived(
+        study,
+        ("joined", dataset.name, matches, renamed),
+        lambda: merge_match_datasets(records(dataset), dataset, study, matches, renamed),
+    )
 
 
 def _variable_frame(rule: CoreRule, dataset: Dataset, study: Study) -> pd.DataFrame:
@@ -158,6 +165,10 @@ def _domain_frame(rule: CoreRule, dataset: Dataset, study: Study) -> pd.DataFram
 
 
 def _values_with_variables(rule: CoreRule, dataset: Dataset, study: Study) -> pd.DataFrame:
+    return derived(dataset, "values with variables", lambda: _values_and_metadata(dataset))
+
+
+def _values_and_metadata(dataset: Dataset) -> pd.DataFrame:
     long = _values(dataset)
     positions = long.index
     merged = long.merge(variable_metadata(dataset), how="left", on="variable_name")

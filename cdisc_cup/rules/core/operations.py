@@ -501,7 +501,7 @@ def run_operation(entry: Mapping[str, Any], frame: pd.DataFrame, rule_frame: Rul
 
 def apply_operations(rule: CoreRule, rule_frame: RuleFrame, study: Study) -> pd.DataFrame:
     """The frame with one column per operation, in the rule's order (later ones may use earlier)."""
-    frame = rule_frame.frame.copy()
+    frame = rule_frame.frame.copy(deep=False)  # the frame may be shared by rules: columns go on a copy
     for entry in rule.operations:
         frame = run_operation(entry, frame, rule_frame, study)
     return frame

@@ -284,15 +284,24 @@ def _contained(values: pd.Series, comparator: Any, *, lower: bool = False) -> pd
     return values.isin(pool).fillna(False).astype(bool)
 
 
+def _list_members(lists: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """A list column as (each row's list number, the members indexed by list number). An
+    operation's result is one list object for all rows or one per group, so each distinct
+    object is exploded once, not once per row."""
+    codes, _ = pd.factorize(lists.map(id).to_numpy())
+    _, first_rows = np.unique(codes, return_index=True)
+    members = pd.Series(lists.to_numpy()[first_rows], dtype=object).explode()
+    return codes, members
+
+
 def _in_own_list(values: pd.Series, lists: pd.Series, *, lower: bool) -> pd.Series:
-    """Each record's value among the members of its own row's list (an operation's result):
-    the lists exploded to (row, member) pairs, the records looked up among them."""
-    members = pd.Series(lists.to_numpy(), dtype=object).explode()
+    """Each record's value among the members of its own row's list (an operation's result)."""
+    codes, members = _list_members(lists)
     members = members[members.notna()]
     if lower:
         members = members.astype(str).str.lower()
     pairs = pd.MultiIndex.from_arrays([members.index.to_numpy(), members.to_numpy(dtype=object)])
-    asked = pd.MultiIndex.from_arrays([np.arange(len(values)), values.to_numpy(dtype=object)])
+    asked = pd.MultiIndex.from_arrays([codes, values.to_numpy(dtype=object)])
     return pd.Series(asked.isin(pairs) & values.notna().to_numpy(), index=values.index)
 
 
@@ -318,9 +327,9 @@ def contains(operand: Operand) -> pd.Series:
     if _holds_lists(target):  # an operation's list per record: is the comparator among its members
         if isinstance(comparator, pd.Series):
             return _in_own_list(comparator, target, lower=False)
-        members = pd.Series(target.to_numpy(), dtype=object).explode()
+        codes, members = _list_members(target)
         found = members[members.eq(comparator).fillna(False).astype(bool)].index.unique()
-        return pd.Series(np.isin(np.arange(len(target)), found), index=target.index)
+        return pd.Series(np.isin(codes, found), index=target.index)
     if isinstance(comparator, pd.Series):
         return _mask(comparator.isin(target.dropna().tolist()), target.index)
     if isinstance(comparator, str):
@@ -354,10 +363,13 @@ def _elements(values: pd.Series) -> pd.MultiIndex:
     rows = pd.Series(values.to_numpy(), dtype=object)
     if not _holds_lists(rows):
         return pd.MultiIndex.from_arrays([np.arange(len(rows)), rows.fillna(_NULL).to_numpy(dtype=object)])
-    members = rows.explode()
-    null_row = rows.isna().to_numpy()[members.index]
-    members = members[members.notna().to_numpy() | null_row].fillna(_NULL)  # an empty list has none
-    return pd.MultiIndex.from_arrays([members.index.to_numpy(), members.to_numpy(dtype=object)])
+    codes, members = _list_members(rows)
+    null_list = pd.Series(rows.isna().to_numpy(), index=codes).groupby(level=0).first()
+    members = members[members.notna().to_numpy() | null_list.reindex(members.index).to_numpy()].fillna(_NULL)
+    per_row = pd.DataFrame({"code": codes, "row": np.arange(len(rows))}).merge(
+        pd.DataFrame({"code": members.index.to_numpy(), "element": members.to_numpy(dtype=object)}), on="code"
+    )  # an empty list has no elements
+    return pd.MultiIndex.from_arrays([per_row["row"].to_numpy(), per_row["element"].to_numpy(dtype=object)])
 
 
 def shares_no_elements_with(operand: Operand) -> pd.Series:
