@@ -68,8 +68,9 @@ def _mentions(rule: CoreRule, name: str) -> bool:
 
 
 def records(dataset: Dataset) -> pd.DataFrame:
-    """The dataset's records indexed by their position (0-based), as every frame starts."""
-    return dataset.frame.reset_index(drop=True)
+    """The dataset's records indexed by their position (0-based), as every frame starts (one
+    frame per dataset, never changed: operations add their columns to a copy)."""
+    return derived(dataset, "records", lambda: dataset.frame.reset_index(drop=True))
 
 
 def dataset_metadata(dataset: Dataset) -> pd.DataFrame:

@@ -29,6 +29,7 @@ from cdisc_cup.rules.core.identity import (
     DatasetIdentity,
     NotEvaluated,
     blank_as_missing,
+    derived,
     find_dataset,
     identify,
     identities,
@@ -146,18 +147,32 @@ def _expanded(grouping: Sequence[str], frame: pd.DataFrame, domain: str) -> list
 
 
 def distinct(operation: Operation, frame: pd.DataFrame, source: Source, study: Study) -> pd.DataFrame:
-    """The distinct values of `name` (per group: in order of first appearance, blanks left out)."""
+    """The distinct values of `name` (per group: in order of first appearance, blanks left out).
+    Worked out once per source frame: rules in scope of many datasets read DM's the same way."""
+    key = (
+        "distinct",
+        operation.target,
+        repr(operation.params.get("filter")),
+        bool(operation.params.get("value_is_reference")),
+        tuple(operation.grouping),
+    )
+    found = derived(source.frame, key, lambda: _distinct_values(operation, source, study))
+    if not operation.grouping:
+        return _broadcast(frame, operation.id, found)
+    return _join_groups(frame, operation.id, found.rename(columns={"__distinct": operation.id}), operation.grouping)
+
+
+def _distinct_values(operation: Operation, source: Source, study: Study) -> list[Any] | pd.DataFrame:
     data = _filtered(source.frame, operation.params.get("filter"))
     target = operation.target or ""
     values = _referenced_columns(data, target, study) if operation.params.get("value_is_reference") else data[target]
     values = blank_as_missing(values)
     grouping = operation.grouping
     if not grouping:
-        return _broadcast(frame, operation.id, list(pd.unique(values.dropna())))
-    pairs = data[grouping].apply(blank_as_missing).assign(**{operation.id: values})
-    pairs = pairs.drop_duplicates(subset=[*grouping, operation.id])
-    grouped = pairs.groupby(grouping, sort=True)[operation.id].agg(lambda group: list(group.dropna())).reset_index()
-    return _join_groups(frame, operation.id, grouped, grouping)
+        return list(pd.unique(values.dropna()))
+    pairs = data[grouping].apply(blank_as_missing).assign(__distinct=values)
+    pairs = pairs.drop_duplicates(subset=[*grouping, "__distinct"])
+    return pairs.groupby(grouping, sort=True)["__distinct"].agg(lambda group: list(group.dropna())).reset_index()
 
 
 def _referenced_columns(data: pd.DataFrame, target: str, study: Study) -> pd.Series:

@@ -300,6 +300,8 @@ def _in_own_list(values: pd.Series, lists: pd.Series, *, lower: bool) -> pd.Seri
     members = members[members.notna()]
     if lower:
         members = members.astype(str).str.lower()
+    if len(codes) and (codes == codes[0]).all():  # one list for every row (an ungrouped result)
+        return values.isin(members.tolist()).fillna(False).astype(bool) & values.notna()
     pairs = pd.MultiIndex.from_arrays([members.index.to_numpy(), members.to_numpy(dtype=object)])
     asked = pd.MultiIndex.from_arrays([codes, values.to_numpy(dtype=object)])
     return pd.Series(asked.isin(pairs) & values.notna().to_numpy(), index=values.index)
