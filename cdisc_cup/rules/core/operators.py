@@ -407,7 +407,13 @@ def _part_contained(operand: Operand) -> pd.Series:
 
 def _regex(search: bool, part: bool) -> Callable[[Operand], pd.Series]:
     def matched(operand: Operand) -> tuple[pd.Series, pd.Series]:
-        text = _numbers_as_text(operand.values)
+        """(present, matches) per record, worked out on the distinct values (a value frame
+        holds every value of a dataset, most of them repeated)."""
+        values = operand.values
+        if _holds_lists(values):
+            values = values.where(~values.map(_is_listy), None)
+        codes, distinct = pd.factorize(values.astype(object))
+        text = _numbers_as_text(pd.Series(distinct, dtype=object))
         present = ~is_null(text)
         pattern = re.compile(str(operand.comparator))
         prefix, suffix = operand.params.get("prefix"), operand.params.get("suffix")
@@ -418,7 +424,9 @@ def _regex(search: bool, part: bool) -> Callable[[Operand], pd.Series]:
                 value = value[: int(prefix)] if prefix is not None else value[-int(suffix) :]
             return (pattern.search(value) if search else pattern.match(value)) is not None
 
-        return present, per_value(text.where(present, ""), hit) & present
+        hits = per_value(text.where(present, ""), hit) & present
+        on_records = [np.append(answer.to_numpy(dtype=bool), False)[codes] for answer in (present, hits)]
+        return tuple(pd.Series(answer, index=operand.values.index) for answer in on_records)
 
     return matched
 
