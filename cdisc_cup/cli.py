@@ -98,15 +98,8 @@ def _verbosity(context: click.Context, parameter: click.Parameter, value: bool) 
         context.params["verbosity"] = Verbosity.QUIET if parameter.name == "quiet" else Verbosity.VERBOSE
 
 
-def common_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """--quiet, --verbose and --specs, the same on every command."""
-    command = click.option(
-        "--specs",
-        "spec_dir",
-        type=click.Path(path_type=Path, exists=True, file_okay=False),
-        default=None,
-        help="Spec folder with study.yaml (default: the specs shipped with cdisc-cup).",
-    )(command)
+def verbosity_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--quiet and --verbose, the same on every command."""
     command = click.option(
         "--verbose", is_flag=True, expose_value=False, callback=_verbosity, help="Also print notes and every problem."
     )(command)
@@ -120,6 +113,20 @@ def common_options(command: Callable[..., Any]) -> Callable[..., Any]:
         return command(*args, **kwargs)
 
     return with_default
+
+
+def common_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--specs, --quiet and --verbose: every command that reads the specs. `compare` reads none
+    (its keys come from --keys, or the define.xml beside BASE, which the specs' keys made), so
+    it has the verbosity options only."""
+    command = click.option(
+        "--specs",
+        "spec_dir",
+        type=click.Path(path_type=Path, exists=True, file_okay=False),
+        default=None,
+        help="Spec folder with study.yaml (default: the specs shipped with cdisc-cup).",
+    )(command)
+    return verbosity_options(command)
 
 
 def say(text: str) -> None:
@@ -161,10 +168,24 @@ def main() -> None:
     show_default=True,
     help="Dataset formats, comma-separated: xpt, json (CDISC Dataset-JSON 1.1).",
 )
+@click.option(
+    "--core-rules",
+    "core_rule_paths",
+    type=click.Path(exists=True, path_type=Path),
+    multiple=True,
+    help="CDISC CORE rules to run besides ours (repeatable): a rule.yml, a rule folder or a folder of them "
+    "(such as core-rules/Published). Their findings go into the reports and the reviewer's guides.",
+)
 @common_options
 @report_errors
 def convert(
-    raw_dir: Path, out_dir: Path, force: bool, formats: str, spec_dir: Path | None, verbosity: Verbosity
+    raw_dir: Path,
+    out_dir: Path,
+    force: bool,
+    formats: str,
+    core_rule_paths: tuple[Path, ...],
+    spec_dir: Path | None,
+    verbosity: Verbosity,
 ) -> None:
     """Convert the raw export in RAW_DIR to SDTM and ADaM (SAS XPORT v5).
 
@@ -176,6 +197,7 @@ def convert(
     Example:
       cdisc-cup convert sample_data --out out
       cdisc-cup convert export/ --out submission --specs my-study-specs/ --format xpt,json
+      cdisc-cup convert sample_data --out out --core-rules ../shared/core-rules/Published
     """
     from cdisc_cup.pipeline import FORMATS
     from cdisc_cup.pipeline import convert as run_conversion
@@ -185,7 +207,15 @@ def convert(
         raise click.BadParameter(f"choose from {', '.join(FORMATS)}, xpt always included", param_hint="--format")
     started = time.perf_counter()
     say(f"cdisc-cup {__version__}: converting {raw_dir}")
-    result = run_conversion(raw_dir, out_dir, spec_dir, formats=chosen, progress=Progress(verbosity), force=force)
+    result = run_conversion(
+        raw_dir,
+        out_dir,
+        spec_dir,
+        formats=chosen,
+        progress=Progress(verbosity),
+        force=force,
+        core_rule_paths=core_rule_paths,
+    )
     summarise_run(result, started)
 
 
@@ -377,18 +407,10 @@ def rules_command(as_json: bool, markdown: bool, spec_dir: Path | None, verbosit
       cdisc-cup rules --json > rules.json
       cdisc-cup rules --markdown > docs/rules.md
     """
-    import json
+    from cdisc_cup.pipeline import rule_catalogue
 
-    from cdisc_cup.rules.catalogue import catalogue_markdown, catalogue_table
-    from cdisc_cup.rules.loader import rules_for
-
-    rules = rules_for(spec_dir)
-    if as_json:
-        click.echo(json.dumps([r.to_dict() for r in rules], indent=1))
-    elif markdown:
-        click.echo(catalogue_markdown(rules), nl=False)
-    else:
-        click.echo(catalogue_table(rules))
+    form = "json" if as_json else "markdown" if markdown else "table"
+    click.echo(rule_catalogue(spec_dir, form), nl=form != "markdown")
 
 
 @main.command("define", epilog=exit_codes())
@@ -463,7 +485,7 @@ def tables(out_dir: Path, spec_dir: Path | None, verbosity: Verbosity) -> None:
     help="Write compare.html and compare.json into this folder (new, empty, or written by cdisc-cup).",
 )
 @click.option("--force", is_flag=True, help="Write the report into a non-empty folder cdisc-cup did not make.")
-@common_options
+@verbosity_options
 @report_errors
 def compare_command(
     base: Path,
@@ -474,7 +496,6 @@ def compare_command(
     max_examples: int,
     out_dir: Path | None,
     force: bool,
-    spec_dir: Path | None,
     verbosity: Verbosity,
 ) -> None:
     """Compare the SAS XPORT datasets BASE and COMPARE (two .xpt files, or two folders matched
@@ -490,40 +511,29 @@ def compare_command(
       cdisc-cup compare adsl.xpt qc/adsl.xpt --keys USUBJID --tolerance 1e-8
       cdisc-cup compare sdtm/ qc/ --keys AE=USUBJID,AESEQ --keys VS=USUBJID,VSSEQ
     """
-    from cdisc_cup.compare.folders import compare_paths
-    from cdisc_cup.compare.keys import KeyOption
     from cdisc_cup.comparison import Tolerance
-    from cdisc_cup.outputs import OutputFolder
-    from cdisc_cup.reports.comparison import REPORT_FILES, terminal_summary, write_comparison_reports
+    from cdisc_cup.pipeline import compare_submissions
 
     if tolerance is not None and criterion is not None:
         raise click.UsageError("give --tolerance (absolute) or --criterion (relative), not both")
-    try:
-        keys = KeyOption.parse(key_texts)
-    except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--keys") from error
-    output = OutputFolder(out_dir, REPORT_FILES, "compare", force=force) if out_dir is not None else None
-    if output is not None:
-        output.check()
     options = [f"--keys {text}" for text in key_texts]
     numeric = {"tolerance": tolerance, "criterion": criterion}
     options += [f"--{name} {value:g}" for name, value in numeric.items() if value is not None]
-    result = compare_paths(
+    outcome = compare_submissions(
         base,
         compare,
-        keys=keys,
+        keys=key_texts,
         tolerance=Tolerance.of(tolerance, criterion),
         max_examples=max_examples,
+        out_dir=out_dir,
+        force=force,
         command=" ".join(["cdisc-cup compare", str(base), str(compare), *options]),
         progress=Progress(verbosity),
     )
-    if output is not None:
-        with output.staged(__version__, result.created) as staging:
-            write_comparison_reports(result, staging)
-    click.echo(terminal_summary(result))
-    if output is not None:
-        click.echo(f"Report: {out_dir / REPORT_FILES[0]}")
-    if not result.equal:
+    click.echo(outcome.summary)
+    if outcome.report is not None:
+        click.echo(f"Report: {outcome.report}")
+    if not outcome.comparison.equal:
         sys.exit(EXIT_FINDINGS)
 
 

@@ -10,8 +10,10 @@ only read this value, they never load rules or data themselves.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Protocol
 
 import pandas as pd
 
@@ -44,6 +46,10 @@ RULE_RUN_COLUMNS = ["rule_id", "dataset", "status", "findings", "reason"]
 RULE_COLUMNS = ["rule_id", "title", "severity", "standard", "rationale", "references", "p21", "core"]
 # One row per dataset checked.
 DATASET_COLUMNS = ["dataset", "label", "standard", "records", "variables", "file"]
+# The sponsor's explanations of findings left in the data (the spec's explanations.yaml): an
+# entry explains the findings of its rule, in its dataset and about its variable when it names
+# them (null: any).
+EXPLANATION_COLUMNS = ["rule_id", "dataset", "variable", "explanation"]
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,46 @@ class Validation:
     rule_runs: pd.DataFrame  # RULE_RUN_COLUMNS
     rules: pd.DataFrame  # RULE_COLUMNS
     datasets: pd.DataFrame  # DATASET_COLUMNS
+    # The sponsor's explanations of the checked study (EXPLANATION_COLUMNS); none when the
+    # specs are not the study's.
+    explanations: pd.DataFrame = field(default_factory=lambda: empty_table(EXPLANATION_COLUMNS))
+
+
+class Explanation(Protocol):
+    """An entry of the spec's explanations.yaml (spec.model.FindingExplanation)."""
+
+    rule: str
+    dataset: str | None
+    variable: str | None
+    explanation: str
+
+
+def explanation_table(entries: Iterable[Explanation]) -> pd.DataFrame:
+    """The explanations as a table (EXPLANATION_COLUMNS), in the order given."""
+    rows = [(e.rule, e.dataset, e.variable, e.explanation) for e in entries]
+    return pd.DataFrame(rows, columns=EXPLANATION_COLUMNS, dtype="object")
+
+
+def explanations_of(findings: pd.DataFrame, explanations: pd.DataFrame) -> pd.Series:
+    """Each finding's explanation, "" where none applies; the first entry that applies wins.
+
+    An entry naming a variable explains a finding about it, also one of CORE's findings that
+    name several ("AEBODSYS, AEBDSYCD"). One vectorised pass per entry: the entries are few."""
+    plain = findings.reset_index(drop=True)
+    result = pd.Series("", index=plain.index, dtype="object")
+    if not plain.empty and not explanations.empty:
+        rules = plain["rule_id"].astype("string").fillna("")
+        datasets = plain["dataset"].astype("string").fillna("")
+        named = plain["variable"].astype("string").fillna("").str.split(r"\s*,\s*", regex=True).explode()
+        entries = explanations.reindex(columns=EXPLANATION_COLUMNS)
+        for rule_id, dataset, variable, text in zip(*(entries[c] for c in EXPLANATION_COLUMNS), strict=True):
+            applies = rules.eq(rule_id) & result.eq("")
+            if isinstance(dataset, str) and dataset:
+                applies &= datasets.eq(dataset)
+            if isinstance(variable, str) and variable:
+                applies &= named.eq(variable).groupby(level=0).any()
+            result = result.mask(applies, text)
+    return result.set_axis(findings.index)
 
 
 def empty_findings() -> pd.DataFrame:

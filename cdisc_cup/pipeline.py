@@ -1,5 +1,6 @@
 """The stages wired together: convert (read -> map SDTM -> derive ADaM -> write -> validate ->
-report), validate, and the regeneration of define.xml and the tables.
+report), adam (ADaM from an SDTM folder), validate, compare, the rule catalogue, and the
+regeneration of define.xml and the tables. The CLI calls these and nothing else.
 
 A conversion is a short list of steps over one `Submission` per standard (its specs, frames,
 written lengths and folder), built once. Everything is written into a staging folder inside
@@ -10,6 +11,7 @@ identical bytes.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -22,6 +24,9 @@ from lxml import etree
 from cdisc_cup import __version__
 from cdisc_cup.adam import derive_adam
 from cdisc_cup.adam.spec import shape_to_spec, study_for_datasets, study_for_sdtm
+from cdisc_cup.compare.folders import compare_paths
+from cdisc_cup.compare.keys import KeyOption
+from cdisc_cup.comparison import Comparison, Tolerance
 from cdisc_cup.constants import FDA_FILE_LIMIT, source_date_epoch
 from cdisc_cup.define.build import build_define
 from cdisc_cup.define.documents import ACRF, ADRG, CSDRG, SubmissionDocuments
@@ -30,7 +35,7 @@ from cdisc_cup.define.model import DefineModel
 from cdisc_cup.define.read import read_define
 from cdisc_cup.define.references import linked_documents, package_problems, planned_documents
 from cdisc_cup.errors import ConformanceErrors, InputErrors, OutputError, Problem, SpecErrors, display_path
-from cdisc_cup.findings import Validation
+from cdisc_cup.findings import Validation, explanation_table
 from cdisc_cup.mapping.conform import check_datasets
 from cdisc_cup.mapping.engine import build_sdtm, study_for_export, without_uncollected
 from cdisc_cup.outputs import Manifest, OutputFolder
@@ -38,10 +43,14 @@ from cdisc_cup.progress import Progress
 from cdisc_cup.provenance import RawTable, submission_frame
 from cdisc_cup.readers.csv_datasets import is_csv_dataset_folder, read_csv_folder, read_env
 from cdisc_cup.readers.raw import read_raw_export, unknown_files
+from cdisc_cup.reports.comparison import REPORT_FILES as COMPARE_REPORT_FILES
+from cdisc_cup.reports.comparison import terminal_summary as comparison_summary
+from cdisc_cup.reports.comparison import write_comparison_reports
 from cdisc_cup.reports.findings import read_findings_json, terminal_summary, write_findings_reports
 from cdisc_cup.reports.index import write_index_page
 from cdisc_cup.reports.reconciliation import reconcile, write_reconciliation
-from cdisc_cup.rules.core.loader import chosen_rules
+from cdisc_cup.rules.catalogue import catalogue_markdown, catalogue_table
+from cdisc_cup.rules.core.loader import LoadedRule, chosen_rules, load_core_rules
 from cdisc_cup.rules.define import define_problems
 from cdisc_cup.rules.engine import DatasetFolder, RuleResults, detect_standard, validate_folders, validation_of
 from cdisc_cup.rules.loader import rules_for
@@ -52,7 +61,15 @@ from cdisc_cup.tables import write_tables
 from cdisc_cup.writers.acrf import write_acrf
 from cdisc_cup.writers.dataset_json import write_dataset_json
 from cdisc_cup.writers.define_xml import define_of_folder, write_define
-from cdisc_cup.writers.reviewer_guides import Conformance, adrg, csdrg, guide_pages, write_guide
+from cdisc_cup.writers.reviewer_guides import (
+    THIS_SUBMISSION,
+    Conformance,
+    SdtmSource,
+    adrg,
+    csdrg,
+    guide_pages,
+    write_guide,
+)
 from cdisc_cup.xpt.model import Dataset, XptVariable
 from cdisc_cup.xpt.read import (
     FolderRead,
@@ -250,15 +267,21 @@ def written_datasets(submission: Submission, files: Mapping[str, XptDatasetFiles
 
 
 def write_documents(
-    study: StudySpec, standard: Standard, folder: Path, frames: Mapping[str, pd.DataFrame], notes: Mapping[str, str]
+    study: StudySpec,
+    standard: Standard,
+    folder: Path,
+    frames: Mapping[str, pd.DataFrame],
+    notes: Mapping[str, str],
+    source: SdtmSource = THIS_SUBMISSION,
 ) -> SubmissionDocuments:
     """The documents beside a standard's datasets that define.xml links to: the SDTM folder's
     acrf.pdf, written now (its page index gives define.xml's page references), and the
     reviewer's guide, written once the validation it reports on has run (`write_reviewer_guide`).
     The ADRG is laid out now, without the findings, for the page of each display and analysis
-    that define.xml's Analysis Results Metadata point at."""
+    that define.xml's Analysis Results Metadata point at; `source` is the SDTM the ADaM came from."""
     if standard != "SDTM":
-        return SubmissionDocuments(supplemental=(ADRG,), analysis_guide=guide_pages(adrg(study, frames, None, notes)))
+        planned = guide_pages(adrg(study, frames, None, notes, source))
+        return SubmissionDocuments(supplemental=(ADRG,), analysis_guide=planned)
     return SubmissionDocuments(annotated_crf=write_acrf(study, folder / ACRF.href), supplemental=(CSDRG,))
 
 
@@ -270,6 +293,7 @@ def write_reviewer_guide(
     conformance: Conformance,
     documents: SubmissionDocuments,
     notes: Mapping[str, str],
+    source: SdtmSource = THIS_SUBMISSION,
 ) -> None:
     """csdrg or adrg (PDF and HTML) beside the datasets, with the findings of the validation.
     The ADRG's displays must land on the pages define.xml already points at (the conformance
@@ -279,7 +303,7 @@ def write_reviewer_guide(
         records = {name: len(frame) for name, frame in frames.items()}
         write_guide(csdrg(study, records, conformance, crf.page_count if crf is not None else 0, notes), folder)
         return
-    pages = write_guide(adrg(study, frames, conformance, notes), folder)
+    pages = write_guide(adrg(study, frames, conformance, notes, source), folder)
     planned = documents.analysis_guide
     if planned is not None and pages.sections != planned.sections:
         raise OutputError(
@@ -333,16 +357,31 @@ def write_json_datasets(study: StudySpec, submission: Submission, define: Define
 
 
 def validate_output(
+    study: StudySpec,
     folders: Sequence[DatasetFolder],
     layout: OutputLayout,
     rules: Sequence[Rule],
     checked: str,
     command: str = "convert",
+    core_rules: Sequence[LoadedRule] = (),
 ) -> Validation:
     """The rule set on the files as written: SDTM and ADaM together (for the cross-dataset
-    rules), and the rules that read define.xml per folder against that folder's define.xml."""
-    results = validate_folders(folders, rules)
-    return validation_of(results, rules, folders, checked=checked, command=command, files_under=layout.root)
+    rules), and the rules that read define.xml per folder against that folder's define.xml;
+    CDISC CORE rules too when given; with the study's explanations of the findings left in them."""
+    results = validate_folders(folders, rules, core_rules)
+    validation = validation_of(
+        results, rules, folders, checked=checked, command=command, files_under=layout.root, core_rules=core_rules
+    )
+    return explained_by(study, validation)
+
+
+def explained_by(study: StudySpec, validation: Validation) -> Validation:
+    """The validation with the study's explanations (explanations.yaml) when it checked that
+    study's datasets (STUDYID), so its reports say which findings the sponsor explains; a
+    run on another study's data (or on several) gets none."""
+    if validation.run.study != study.studyid or not study.explanations:
+        return validation
+    return replace(validation, explanations=explanation_table(study.explanations))
 
 
 def write_conversion_index(
@@ -390,12 +429,14 @@ def convert(
     formats: Sequence[str] = ("xpt",),
     progress: Progress | None = None,
     force: bool = False,
+    core_rule_paths: Sequence[Path] = (),
 ) -> ConversionResult:
     """The whole conversion; raises a CdiscCupError subclass for anything the user must fix.
 
     The output folder is checked before any work (outputs.OutputFolder: the tool replaces
     only what it wrote itself). Findings of the conformance rules do not stop the run: they
-    are in `result.validation` and in OUT/reports/validation/.
+    are in `result.validation` and in OUT/reports/validation/. `core_rule_paths` adds CDISC
+    CORE rules to the study's own (their findings in the reports and the reviewer's guides).
     """
     progress = progress or Progress.silent()
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
@@ -403,6 +444,7 @@ def convert(
     output.check()
     with progress.step("load specs"):
         study = load_study(spec_dir)
+        core_rules = load_core_rules(core_rule_paths)
     if not study.raw_files:
         raise SpecErrors(
             [
@@ -478,7 +520,9 @@ def convert(
                 for s in submissions
             ]
             checked = f"{display_path(raw_dir)}, as converted"
-            result.validation = validate_output(folders, layout, rules_for(spec_dir), checked)
+            result.validation = validate_output(
+                study, folders, layout, rules_for(spec_dir), checked, core_rules=core_rules
+            )
             del folders  # only for the checks; frees a copy of every dataset
             write_findings_reports(
                 result.validation, layout.reports / "validation", title=f"Conformance findings: {study.studyid}"
@@ -587,7 +631,8 @@ def derive_from_sdtm(
         with progress.step("check the written XPT files"):
             written = written_datasets(submission, result.xpt_files)
         notes = {name: split_note(files) for name, files in result.xpt_files.items() if files.is_split}
-        documents = write_documents(study, "ADaM", layout.adam, submission.submitted, notes)
+        source = SdtmSource(display_path(sdtm_dir), tuple(sorted(sdtm)), sdtm_folder.define is not None)
+        documents = write_documents(study, "ADaM", layout.adam, submission.submitted, notes, source)
         with progress.step("write define.xml and define.html"):
             define = write_submission_define(study, submission, created, notes, documents)
             assert define.path is not None
@@ -598,13 +643,15 @@ def derive_from_sdtm(
                 DatasetFolder(layout.adam, "adam", written, define, documents=planned_documents(documents)),
             ]
             checked = f"ADaM of {display_path(sdtm_dir)}"
-            result.validation = validate_output(folders, layout, rules_for(spec_dir), checked, "adam")
+            result.validation = validate_output(study, folders, layout, rules_for(spec_dir), checked, "adam")
             write_findings_reports(
                 result.validation, layout.reports / "validation", title=f"Conformance findings: {study.studyid}"
             )
         with progress.step("write the reviewer's guide"):
             conformance = Conformance.of(result.validation)
-            write_reviewer_guide(study, "ADaM", layout.adam, submission.submitted, conformance, documents, notes)
+            write_reviewer_guide(
+                study, "ADaM", layout.adam, submission.submitted, conformance, documents, notes, source
+            )
         write_conversion_index(study, layout, result.validation, ("ADaM",))
         with progress.step("check the links of define.xml"):
             check_package(result.defines.values())
@@ -768,6 +815,7 @@ def validate_submission(
     if report_dir is None:
         progress.note(f"reports go to {display_path(target)}")
     rules, core_rules = chosen_rules(spec_dir, rule_paths, select)
+    study = load_study(spec_dir)  # its explanations, for the findings of its own datasets
     choice = StandardChoice.parse(standards, terminology)
     studies = []
     started = datetime.now().astimezone().replace(microsecond=0).isoformat()
@@ -796,8 +844,11 @@ def validate_submission(
             counted = f"{len(rules) + len(core_rules)} rules on {sum(len(r.datasets) for r in read)} datasets"
             with progress.step("run rules", counted):
                 results = validate_folders(checked, rules, core_rules)
-            validation = validation_of(
-                results, rules, checked, checked=display_path(root), command="validate", core_rules=core_rules
+            validation = explained_by(
+                study,
+                validation_of(
+                    results, rules, checked, checked=display_path(root), command="validate", core_rules=core_rules
+                ),
             )
             folder = staging / name if several else staging
             with progress.step("write reports"):
@@ -914,6 +965,69 @@ def regenerate_tables(out_dir: Path, spec_dir: Path | None = None) -> list[Path]
         )
     adam = {name: shape_to_spec(loaded[name].frame, study.dataset(name)) for name in ("ADSL", "ADAE")}
     return write_tables(study, adam["ADSL"], adam["ADAE"], layout.tables)
+
+
+def rule_catalogue(spec_dir: Path | None = None, form: Literal["table", "json", "markdown"] = "table") -> str:
+    """The rules a validation of these specs runs, as a terminal table, a JSON list of rule
+    objects or Markdown (docs/rules.md)."""
+    rules = rules_for(spec_dir)
+    if form == "json":
+        return json.dumps([rule.to_dict() for rule in rules], indent=1)
+    return catalogue_markdown(rules) if form == "markdown" else catalogue_table(rules)
+
+
+# --- compare two sets of datasets (double programming QC) ---------------------------------------
+
+
+@dataclass(frozen=True)
+class CompareOutcome:
+    """A comparison and where its report went (None: printed only)."""
+
+    comparison: Comparison
+    report: Path | None
+
+    @property
+    def summary(self) -> str:
+        return comparison_summary(self.comparison)
+
+
+def compare_submissions(
+    base: Path,
+    compare: Path,
+    *,
+    keys: Sequence[str] = (),
+    tolerance: Tolerance | None = None,
+    max_examples: int = 50,
+    out_dir: Path | None = None,
+    force: bool = False,
+    command: str = "compare",
+    progress: Progress | None = None,
+) -> CompareOutcome:
+    """BASE against COMPARE (two XPT files, or two folders of them), as PROC COMPARE does, with
+    compare.html and compare.json in `out_dir` when given. `keys` are --keys as typed
+    ("USUBJID,AESEQ" or "AE=USUBJID,AESEQ"); one that names no variable is bad input, reported
+    before anything is read. The output folder is checked first and replaced only as a whole."""
+    try:
+        key_option = KeyOption.parse(keys)
+    except ValueError as error:
+        raise InputErrors([Problem("--keys", str(error))], source="comparison") from error
+    output = OutputFolder(out_dir, COMPARE_REPORT_FILES, "compare", force=force) if out_dir is not None else None
+    if output is not None:
+        output.check()
+    comparison = compare_paths(
+        base,
+        compare,
+        keys=key_option,
+        tolerance=tolerance,
+        max_examples=max_examples,
+        command=command,
+        progress=progress,
+    )
+    if output is None:
+        return CompareOutcome(comparison, None)
+    with output.staged(__version__, comparison.created) as staging:
+        write_comparison_reports(comparison, staging)
+    return CompareOutcome(comparison, Path(out_dir) / COMPARE_REPORT_FILES[0])
 
 
 def env_version(folder: Path, csv_cases: bool) -> str | None:

@@ -59,6 +59,17 @@ def test_bad_input_exit_code_message_and_no_traceback(tmp_path: Path) -> None:
     assert not out.exists()
 
 
+def test_core_rules_that_are_not_core_rules_stop_the_run_before_any_work(tmp_path: Path) -> None:
+    not_rules = tmp_path / "rules"
+    not_rules.mkdir()
+    out = tmp_path / "out"
+    arguments = ["convert", str(REPO / "sample_data"), "--out", str(out), "--core-rules", str(not_rules)]
+    result = CliRunner().invoke(main, arguments)
+    assert result.exit_code == 2
+    assert f"{not_rules}: no CORE rule.yml here or in its subfolders" in result.output
+    assert "Traceback" not in result.output and not out.exists()
+
+
 def test_greek_letters_and_signs_are_written_out_for_xport(tmp_path: Path) -> None:
     patients = [line.replace("Leichtketten lambda", "Leichtketten λ") for line in PATIENTS]
     assert any("λ" in line for line in patients)

@@ -187,12 +187,17 @@ def derive_reference_end(
     return _per_subject(data, source, dates, "max", where, time)
 
 
-@derivation("last_contact", "record", "dates")
-def derive_last_contact(data: DerivationInput, dates: Sequence[str]) -> pd.Series:
+@derivation("last_contact", "record", "dates", "times")
+def derive_last_contact(
+    data: DerivationInput, dates: Sequence[str], times: Mapping[str, str] | None = None
+) -> pd.Series:
     """Date of last contact (SDTMIG 3.4 DM RFPENDTC): the latest date of the patient's record
     in any of the raw files named (`file.COLUMN`, or COLUMN of the block's own file). A partial
     date counts as the first day it allows (an AE onset `2021-02` proves contact on or after
-    1 February), so the end of participation is on or after every date of the patient."""
+    1 February), so the end of participation is on or after every date of the patient.
+    `times` names the time-of-day column of a date's file (`{disposition.DSDTCOL: DSTMCOL}`):
+    that date counts with its time (`2014-07-02T11:45`), so the last contact of a day is the
+    record with a time."""
     key = data.study.subject_key
     parts = []
     for reference in dates:
@@ -201,7 +206,10 @@ def derive_last_contact(data: DerivationInput, dates: Sequence[str]) -> pd.Serie
         values = frame[column].astype("string")
         length = values.str.len()
         earliest_day = values.where(length != 7, values + "-01").where(length != 4, values + "-01-01")
-        parts.append(pd.DataFrame({"subject": frame[key], "date": earliest_day.where(earliest_day.str.len() == 10)}))
+        complete = earliest_day.where(earliest_day.str.len() == 10)
+        if times and reference in times:
+            complete = with_time(complete, frame[times[reference]])
+        parts.append(pd.DataFrame({"subject": frame[key], "date": complete}))
     stacked = pd.concat(parts, ignore_index=True).dropna()
     latest = stacked.groupby("subject")["date"].max()
     return lookup(data.rows[key], pd.Series(latest.index), pd.Series(latest.to_numpy())).astype("string")
@@ -291,12 +299,34 @@ def derive_scaled(
     return values.round(decimals) if decimals is not None else values
 
 
-@derivation("seq", "dataset", "order", "within")
-def derive_seq(data: DerivationInput, order: Sequence[str] = (), within: Sequence[str] = ("USUBJID",)) -> pd.Series:
+SEQ_TIES = ("rows", "values")
+
+
+@derivation("seq", "dataset", "order", "within", "ties")
+def derive_seq(
+    data: DerivationInput, order: Sequence[str] = (), within: Sequence[str] = ("USUBJID",), ties: str = "rows"
+) -> pd.Series:
     """--SEQ: 1, 2, ... within USUBJID (TS: within TSPARMCD, SDTMIG 3.4 TSSEQ), in the order of
-    `order` (stable, missing last; without `order`, the order of the spec's record blocks)."""
+    `order` (stable, missing last), then of the spec's record blocks. Records still tied keep
+    the order of the raw rows (`ties: rows`), or with `ties: values` are ordered by the values
+    of the dataset's other variables, in spec order: the same records get the same numbers
+    whatever order the export lists them in."""
+    if ties not in SEQ_TIES:
+        raise SpecErrors(
+            [
+                Problem(
+                    str(data.spec.path),
+                    f"{data.spec.name}: seq's ties is {ties!r}",
+                    value=str(ties),
+                    expected=" or ".join(SEQ_TIES),
+                )
+            ]
+        )
     frame = data.frame
-    ranked = frame.sort_values([*within, *order], kind="stable", na_position="last")
+    by = [*within, *order, BLOCK]
+    if ties == "values":
+        by += [name for name in data.spec.variable_names if name not in by and name in frame.columns]
+    ranked = frame.sort_values(by, kind="stable", na_position="last")
     sequence = ranked.groupby(list(within), sort=False).cumcount() + 1
     return sequence.reindex(frame.index).astype("Float64")
 

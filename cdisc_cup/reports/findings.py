@@ -12,7 +12,8 @@ findings" from "not checked".
     {"run": {RunInfo.to_dict()},
      "summary": {"by_severity": {"Error": n, "Warning": n, "Notice": n},
                  "by_dataset": [{"dataset", "label", "records", "Error", "Warning", "Notice"}, ...],
-                 "by_rule": [{"rule_id", "severity", "dataset", "title", "count"}, ...]},
+                 "by_rule": [{"rule_id", "severity", "dataset", "title", "count", "explained",
+                              "explanation"}, ...]},
      "rules": [{"rule_id", "title", "severity", "standard", "status", "findings", "datasets",
                 "reason", "rationale", "references", "p21", "core"}, ...],
      "findings": [{exactly the keys of FINDING_COLUMNS}, ...]}
@@ -27,6 +28,10 @@ findings of one rule, which no one reads one by one but which would take minutes
 and make files that Excel and browsers struggle to open. Spreadsheet cells that start with
 = + - @ are prefixed with an apostrophe so a value taken from the data can never run as a
 formula (CSV/formula injection, OWASP).
+
+Each Summary row says how many of its findings the sponsor explains (the study's
+explanations.yaml, when the specs are the checked study's) and with what words, the reasons
+the reviewer's guides repeat; a finding no entry explains is unexplained.
 
 The reports only read the `Validation` they are given; rule titles and all else come from it.
 """
@@ -55,6 +60,7 @@ from cdisc_cup.findings import (
     RunInfo,
     Severity,
     Validation,
+    explanations_of,
     rule_statuses,
 )
 from cdisc_cup.reports.page import escaped, html_table, label_value_table, run_rows, standalone_page
@@ -154,6 +160,20 @@ def shown_summary(findings: pd.DataFrame, titles: Mapping[str, str] | None, deta
     return table.assign(in_details=shown, note=note.where(capped, ""))
 
 
+def with_explanations(table: pd.DataFrame, findings: pd.DataFrame, explanations: pd.DataFrame) -> pd.DataFrame:
+    """`table` (one row per rule, severity and dataset) with how many of the row's findings the
+    sponsor's explanations explain and their words (each distinct one once)."""
+    keyed = findings[SUMMARY_KEYS].assign(text=explanations_of(findings, explanations).to_numpy())
+    grouped = keyed.assign(explained=keyed["text"].ne("")).groupby(SUMMARY_KEYS, dropna=False)
+    distinct = keyed[keyed["text"].ne("")].drop_duplicates()
+    words = distinct.groupby(SUMMARY_KEYS, dropna=False)["text"].agg(" ".join).rename("explanation")
+    counts = grouped["explained"].sum().astype(int)
+    merged = table.merge(pd.concat([counts, words], axis=1).reset_index(), on=SUMMARY_KEYS, how="left")
+    return merged.assign(
+        explained=merged["explained"].fillna(0).astype(int), explanation=merged["explanation"].fillna("")
+    )
+
+
 def details(findings: pd.DataFrame, details_per_rule: int) -> pd.DataFrame:
     """The findings in report order, at most `details_per_rule` of each rule and dataset."""
     listed = ordered(findings)
@@ -231,7 +251,9 @@ def report_tables(validation: Validation, details_per_rule: int = DETAILS_PER_RU
         validation=validation,
         rules=rule_table(validation),
         datasets=dataset_summary(validation),
-        summary=shown_summary(findings, titles_of(validation), details_per_rule),
+        summary=with_explanations(
+            shown_summary(findings, titles_of(validation), details_per_rule), findings, validation.explanations
+        ),
         details=details(findings, details_per_rule),
         details_per_rule=details_per_rule,
     )
@@ -292,7 +314,9 @@ def json_text(tables: ReportTables) -> str:
         "summary": {
             "by_severity": severity_totals(validation.findings),
             "by_dataset": _records(tables.datasets[["dataset", "label", "records", *SEVERITIES]]),
-            "by_rule": _records(tables.summary[["rule_id", "severity", "dataset", "title", "count"]]),
+            "by_rule": _records(
+                tables.summary[["rule_id", "severity", "dataset", "title", "count", "explained", "explanation"]]
+            ),
         },
         "rules": _records(tables.rules),
     }
@@ -446,7 +470,9 @@ def write_html(tables: ReportTables, path: Path, title: str = "Conformance findi
     totals = ", ".join(f"{n} {severity}{'s' if n != 1 else ''}" for severity, n in counts.items())
     header = run_header(tables)
     run_table = label_value_table(list(zip(header["label"], header["value"], strict=True)))
-    summary_table = tables.summary[["severity", "rule_id", "title", "dataset", "count", "in_details", "note"]]
+    summary_table = tables.summary[
+        ["severity", "rule_id", "title", "dataset", "count", "in_details", "note", "explained", "explanation"]
+    ]
     listed = tables.details[["severity", *[c for c in FINDING_COLUMNS if c != "severity"]]]
     body = (
         '<nav><a href="#run">Run</a><a href="#datasets">Datasets</a><a href="#summary">Summary</a>'
@@ -483,11 +509,15 @@ def terminal_summary(validation: Validation) -> str:
     severities = severity_totals(findings)
     statuses = status_totals(rules)
     lines = []
+    table = summary(findings, titles_of(validation))
+    if not validation.explanations.empty:  # the specs are the study's: say what they explain
+        table = with_explanations(table, findings, validation.explanations).drop(columns="explanation")
     if len(findings):
-        lines += [summary(findings, titles_of(validation)).to_string(index=False, max_colwidth=60), ""]
+        lines += [table.to_string(index=False, max_colwidth=60), ""]
     counted = ", ".join(f"{n} {severity}" for severity, n in severities.items())
     ran = ", ".join(f"{n} {status}" for status, n in statuses.items())
-    lines.append(f"{len(findings)} findings ({counted}) from {len(rules)} rules: {ran}")
+    explained = f", {int(table['explained'].sum())} explained" if "explained" in table else ""
+    lines.append(f"{len(findings)} findings ({counted}{explained}) from {len(rules)} rules: {ran}")
     failed = rules[rules["status"] == str(RuleStatus.FAILED)]
     reasons = _failed_reasons(validation.rule_runs)
     lines += [

@@ -332,7 +332,9 @@ def validate_folders(
     folders: Sequence[DatasetFolder], rules: Sequence[Rule] | None = None, core_rules: Sequence[Any] = ()
 ) -> RuleResults:
     """The rules on the dataset folders of one study (its SDTM and ADaM folders); CDISC CORE
-    rules (`cdisc_cup.rules.core`, CoreRule or NotRunnable) on all its datasets together."""
+    rules (`cdisc_cup.rules.core`, CoreRule or NotRunnable) on its SDTM datasets together:
+    they are SDTMIG rules, and CORE checks a study against one standard at a time, so an
+    ADaM dataset is not in their scope (ADSL is not a dataset with a wrong DOMAIN)."""
     rules = shipped_rules() if rules is None else rules
     folders = [folder if folder.decided else folder.decide() for folder in folders]
     versions = {folder.standard: str(folder.ig_version) for folder in folders}
@@ -344,7 +346,8 @@ def validate_folders(
     unreadable = {name: why for folder in folders for name, why in folder.unreadable.items()}
     parts = [_run(together, standards, None, unreadable, shared, versions, terminology)]
     if core_rules:
-        parts.append(_run_core(together, standards, versions, terminology, core_rules))
+        tabulation = {name: source for name, source in together.items() if standards[name.upper()] != "adam"}
+        parts.append(_run_core(tabulation, standards, versions, terminology, core_rules))
     parts += [
         _run(
             folder.datasets,

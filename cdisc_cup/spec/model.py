@@ -255,10 +255,7 @@ class FindingExplanation:
     rule: str
     explanation: str
     dataset: str | None = None  # None: every dataset
-    variable: str | None = None  # None: every variable
-
-    def explains(self, rule: str, dataset: str, variable: str) -> bool:
-        return self.rule == rule and self.dataset in (None, dataset) and self.variable in (None, variable)
+    variable: str | None = None  # None: every variable (matching: findings.explanations_of)
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,7 @@ from reportlab.platypus.tableofcontents import TableOfContents
 
 from cdisc_cup.define.build import analyses_written, dataset_comment
 from cdisc_cup.define.documents import ACRF, ADRG, CSDRG, Document, GuidePageIndex, GuideSection
-from cdisc_cup.findings import RunInfo, Validation
+from cdisc_cup.findings import RunInfo, Validation, explanation_table, explanations_of
 from cdisc_cup.spec.annotations import annotated_crf, condition_text
 from cdisc_cup.spec.model import DatasetSpec, StudySpec, VariableSpec
 
@@ -77,6 +77,33 @@ class Topic:
 
 
 Block = str | Topic | TableBlock  # a paragraph, a topic paragraph or a table
+
+
+@dataclass(frozen=True)
+class SdtmSource:
+    """The SDTM the ADaM datasets were derived from, as the ADRG's section 1.4 names it: this
+    submission's tabulations (`convert`), or a folder of SDTM datasets the run only read
+    (`adam`: another tool's, or an earlier run's), which the package does not hold."""
+
+    folder: str = ""  # the folder read, as the user gave it; "" for this submission's tabulations/sdtm
+    datasets: tuple[str, ...] = ()
+    define: bool = False  # the folder read has a define.xml
+
+    def sentence(self) -> str:
+        if not self.folder:
+            return (
+                "The analysis datasets are derived from the SDTM datasets of this submission only "
+                "(tabulations/sdtm, with its define.xml and the cSDRG)."
+            )
+        described = "with its define.xml" if self.define else "without a define.xml"
+        return (
+            f"The analysis datasets are derived from the SDTM datasets read from {self.folder} "
+            f"({', '.join(self.datasets)}; {described}), as they are. Those datasets were not made with this "
+            "package and are not part of it: their own define.xml and reviewer's guide describe them."
+        )
+
+
+THIS_SUBMISSION = SdtmSource()
 
 
 @dataclass(frozen=True)
@@ -240,17 +267,15 @@ def _issues(study: StudySpec, findings: pd.DataFrame, datasets: set[str]) -> Tab
     mine = text[text["dataset"].isin(datasets) | text["dataset"].eq("")]
     if mine.empty:
         return "No finding is left in these datasets."
+    explained = mine.assign(explanation=explanations_of(mine, explanation_table(study.explanations)))
     rows = []
-    for (rule, severity, dataset, variable), group in mine.groupby(
-        ["rule_id", "severity", "dataset", "variable"], sort=True
+    for (rule, severity, dataset, variable, explanation), group in explained.groupby(
+        ["rule_id", "severity", "dataset", "variable", "explanation"], sort=True
     ):
         messages = sorted(group["message"].unique())
         message = messages[0] + (f" (and {len(messages) - 1} similar)" if len(messages) > 1 else "")
-        explanation = next(
-            (e.explanation for e in study.explanations if e.explains(rule, dataset, variable)), UNEXPLAINED
-        )
         where = ".".join(part for part in (dataset, variable) if part) or "the study"
-        rows.append((rule, severity, where, str(len(group)), message, explanation))
+        rows.append((rule, severity, where, str(len(group)), message, explanation or UNEXPLAINED))
     return TableBlock(("Rule", "Severity", "Where", "Records", "Message", "Explanation"), tuple(rows))
 
 
@@ -428,9 +453,11 @@ def adrg(
     frames: Mapping[str, pd.DataFrame],
     conformance: Conformance | None,
     notes: Mapping[str, str] | None = None,
+    source: SdtmSource = THIS_SUBMISSION,
 ) -> Guide:
     """The Analysis Data Reviewer's Guide of the ADaM datasets written; without `conformance`
-    its layout before the validation (the pages define.xml's ARM points at are the same)."""
+    its layout before the validation (the pages define.xml's ARM points at are the same).
+    `source` is the SDTM they were derived from (section 1.4)."""
     notes = notes or {}
     records = {name: len(frame) for name, frame in frames.items()}
     purpose = Section(
@@ -457,10 +484,7 @@ def adrg(
         Section(
             "1.4",
             "Source Data Used for Analysis Dataset Creation",
-            (
-                "The analysis datasets are derived from the SDTM datasets of this submission only "
-                "(tabulations/sdtm, with its define.xml and the cSDRG).",
-            ),
+            (source.sentence(),),
         ),
         *_protocol(study),
         _parameters(study, "2.3"),

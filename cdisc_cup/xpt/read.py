@@ -15,17 +15,15 @@ same names, labels, lengths, formats and values. For that:
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import sys
+import struct
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyreadstat
 
 # read_xport has no user_missing switch, but the parser it wraps has one and reads SAS
@@ -33,110 +31,217 @@ import pyreadstat
 from pyreadstat._readstat_parser import parser_entry_point
 
 from cdisc_cup.errors import InputErrors, Problem, display_path
-from cdisc_cup.xpt.model import Dataset, SpecialMissing, XptVariable
-from cdisc_cup.xpt.write import record_length, sas_numbers, xpt_size
+from cdisc_cup.xpt.model import SPECIAL_MISSING_CODES, Dataset, SpecialMissing, XptVariable
+from cdisc_cup.xpt.write import sas_numbers
 
 UNREADABLE = "cannot be read as a SAS transport (XPORT) file"
 
 
 def read_xpt_dataset(path: Path) -> Dataset:
     """Read one XPORT file (v5, as FDA requires); an unreadable file is an InputErrors."""
-    return _loaded(path, [_read_piece(_Piece(path))])
-
-
-@dataclass(frozen=True)
-class _Piece:
-    """A run of records of one file, read on its own (by a worker process for large files)."""
-
-    path: Path
-    first: int = 0
-    count: int = 0  # 0: to the end of the file
-
-
-def _read_piece(piece: _Piece) -> tuple[pd.DataFrame, pyreadstat.metadata_container] | str:
-    """The records and header of a piece, or why the file cannot be read (returned, not
-    raised, so it crosses process boundaries as plain text)."""
+    meta = _header(path)
     try:
-        frame, meta = _parse(piece.path, row_offset=piece.first, row_limit=piece.count)
-    except Exception as error:  # pyreadstat raises bare Exception subclasses of many kinds
-        return f"{UNREADABLE}: {error}"
-    return frame, meta
-
-
-def _loaded(path: Path, parts: list[tuple[pd.DataFrame, pyreadstat.metadata_container] | str]) -> Dataset:
-    """One dataset from its pieces, read in order."""
-    failed = next((p for p in parts if isinstance(p, str)), None)
-    if failed is not None:
-        raise InputErrors(
-            [Problem(display_path(path), failed, expected="a SAS XPORT version 5 file")], source="dataset folder"
-        )
-    meta = parts[0][1]
-    frame = parts[0][0] if len(parts) == 1 else pd.concat([p[0] for p in parts], ignore_index=True)
-    variables = tuple(_variable(meta, name) for name in meta.column_names)
-    for variable in variables:
-        if variable.type == "Char":
-            frame[variable.name] = frame[variable.name].fillna("")
-        elif not pd.api.types.is_numeric_dtype(frame[variable.name].dtype):
-            frame[variable.name] = _special_missing(frame[variable.name])
+        frame = _records(path.read_bytes(), meta)
+    except (ValueError, struct.error) as error:  # a header or record that TS-140 does not allow
+        raise _unreadable(path, error) from error
     return Dataset(
         name=(meta.table_name or path.stem).upper(),
         label=meta.file_label or "",
         frame=frame,
-        variables=variables,
+        variables=tuple(_variable(meta, name) for name in meta.column_names),
         path=path,
     )
 
 
-# Below this many bytes a folder is read in this process: starting workers costs more.
-PARALLEL_READ_BYTES = 64 * 2**20
-RECORDS_PER_PIECE = 300_000
+def _header(path: Path) -> pyreadstat.metadata_container:
+    """The member's names, labels, lengths and formats, as pyreadstat reads them."""
+    try:
+        return parser_entry_point(str(path), "xport", metadataonly=True)[1]
+    except Exception as error:  # pyreadstat raises bare Exception subclasses of many kinds
+        raise _unreadable(path, error) from error
+
+
+def _unreadable(path: Path, error: Exception) -> InputErrors:
+    return InputErrors(
+        [Problem(display_path(path), f"{UNREADABLE}: {error}", expected="a SAS XPORT version 5 file")],
+        source="dataset folder",
+    )
 
 
 def read_xpt_files(paths: Sequence[Path]) -> dict[Path, Dataset | InputErrors]:
-    """Each file read, or the InputErrors saying why it cannot be; large folders in parallel.
-
-    pyreadstat makes a Python object of every value, about 1 µs each, so a 100,000-patient
-    SDTM folder takes 20 s on one core. Files are cut into runs of records that worker
-    processes read at their offsets (XPT records have a fixed length), one per core.
-    """
-    sizes = {path: path.stat().st_size for path in paths}
-    workers = min(os.cpu_count() or 1, 8)
-    # Workers are forked (Linux): no re-import of the caller's script, as spawn would need.
-    if workers < 2 or sys.platform != "linux" or sum(sizes.values()) < PARALLEL_READ_BYTES:
-        pieces = {path: [_read_piece(_Piece(path))] for path in paths}
-    else:
-        plan = {path: _pieces(path, sizes[path]) for path in paths}
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            read = iter(pool.map(_read_piece, [piece for parts in plan.values() for piece in parts]))
-            pieces = {path: [next(read) for _ in parts] for path, parts in plan.items()}
+    """Each file read, or the InputErrors saying why it cannot be (a finding, not the end)."""
     result: dict[Path, Dataset | InputErrors] = {}
-    for path, parts in pieces.items():
+    for path in paths:
         try:
-            result[path] = _loaded(path, parts)
+            result[path] = read_xpt_dataset(path)
         except InputErrors as error:
             result[path] = error
     return result
 
 
-def _pieces(path: Path, size: int) -> list[_Piece]:
-    """Runs of RECORDS_PER_PIECE records; the record count follows from the header and the
-    file size (the last run reads to the end, so blank padding never matters)."""
+def _headers(*kinds: str) -> tuple[bytes, ...]:
+    """The header records of TS-140 that frame a member (its start, its NAMESTRs, its
+    records), in version 5 and in the version 8 that pyreadstat and SAS's %LOC2XPT write by
+    default (same NAMESTR layout, so the same positions)."""
+    return tuple(f"HEADER RECORD*******{kind:<8}HEADER RECORD!!!!!!!".encode("ascii") for kind in kinds)
+
+
+_MEMBER_HEADERS = _headers("MEMBER", "MEMBV8")
+_NAMESTR_HEADERS = _headers("NAMESTR", "NAMSTV8")
+_OBS_HEADERS = _headers("OBS", "OBSV8")
+_CARD = 80
+
+
+@dataclass(frozen=True)
+class _Field:
+    """Where a variable's bytes sit in a record (NAMESTR ntype, nlng, npos)."""
+
+    is_char: bool
+    length: int
+    position: int
+
+
+def _records(content: bytes, meta: pyreadstat.metadata_container) -> pd.DataFrame:
+    """The records of the file's first member as columns, straight from the bytes.
+
+    XPORT records have a fixed length, so the data is one byte matrix: each variable is a
+    column slice of it, decoded by numpy (IBM doubles) and Arrow (text) without a Python
+    object per value (pyreadstat makes one, about 1 µs each: 20 s for a 100,000-patient
+    SDTM folder).
+    """
+    fields, start, end = _layout(content)
+    if [f.length for f in fields] != [int(meta.variable_storage_width[n]) for n in meta.column_names]:
+        raise ValueError("the NAMESTR records do not describe the variables of the member header")
+    width = max((f.position + f.length for f in fields), default=0)
+    rows = _record_count(content, start, end, width)
+    matrix = np.frombuffer(content, dtype=np.uint8, count=rows * width, offset=start).reshape(rows, width)
+    columns: dict[str, pd.Series] = {}
+    texts: dict[str, np.ndarray] = {}
+    for name, field in zip(meta.column_names, fields, strict=True):
+        block = matrix[:, field.position : field.position + field.length]
+        if field.is_char:
+            texts[name] = block
+        else:
+            columns[name] = _numbers(block)
+    columns.update(_texts(texts))
+    return pd.DataFrame({name: columns[name] for name in meta.column_names})
+
+
+def _layout(content: bytes) -> tuple[list[_Field], int, int]:
+    """The variables' places in a record, and where the first member's records start and end."""
+    member = _find(content, _MEMBER_HEADERS, 0)
+    namestrs = _find(content, _NAMESTR_HEADERS, max(member, 0))
+    obs = _find(content, _OBS_HEADERS, max(namestrs, 0))
+    if min(member, namestrs, obs) < 0:
+        raise ValueError("no member, NAMESTR or OBS header record")
+    size = int(content[member + 74 : member + 78])  # 140, or 136 as VAX/VMS wrote them
+    count = int(content[namestrs + 54 : namestrs + 58])
+    fields = []
+    for number in range(count):
+        at = namestrs + _CARD + number * size
+        ntype, _, length = struct.unpack_from(">hhh", content, at)
+        (position,) = struct.unpack_from(">i", content, at + 84)
+        fields.append(_Field(ntype == 2, length, position))
+    start = obs + _CARD
+    following = _find(content, _MEMBER_HEADERS, start)
+    while following >= 0 and following % _CARD:
+        following = _find(content, _MEMBER_HEADERS, following + 1)
+    return fields, start, len(content) if following < 0 else following
+
+
+def _find(content: bytes, headers: tuple[bytes, ...], start: int) -> int:
+    """The first of the header records at or after start, -1 if none."""
+    found = [at for at in (content.find(header, start) for header in headers) if at >= 0]
+    return min(found, default=-1)
+
+
+def _record_count(content: bytes, start: int, end: int, width: int) -> int:
+    """Records between start and end; the blanks that pad the last 80-byte record are not one
+    (TS-140), which only matters when a record is shorter than 80 bytes."""
+    if width == 0:
+        return 0
+    rows = (end - start) // width
+    while (
+        rows
+        and end - (start + (rows - 1) * width) < _CARD
+        and not content[start + (rows - 1) * width : start + rows * width].strip(b" ")
+    ):
+        rows -= 1
+    return rows
+
+
+def _texts(blocks: dict[str, np.ndarray]) -> dict[str, pd.Series]:
+    """Char columns as text, trailing blanks dropped (a blank value is "", CDISC null).
+
+    UTF-8 (so ASCII) first; XPORT records no encoding, and SAS on Windows writes WLATIN1
+    (e.g. the curly quote 0x92 in the CDISC pilot's TS), so a file whose text is not UTF-8 is
+    read as Windows-1252 throughout.
+    """
+    raw = {name: _fixed_binary(block) for name, block in blocks.items()}
     try:
-        _, variables = read_xpt_header(path)
-    except InputErrors:
-        return [_Piece(path)]
-    records = (size - xpt_size(variables, 0)) // max(record_length(variables), 1)
-    starts = range(0, max(records, 1), RECORDS_PER_PIECE)
-    return [_Piece(path, first, RECORDS_PER_PIECE if first != starts[-1] else 0) for first in starts]
+        text = {name: values.cast(pa.binary()).cast(pa.large_string()) for name, values in raw.items()}
+    except pa.ArrowInvalid:
+        text = {name: _windows_1252(values) for name, values in raw.items()}
+    return {name: pd.Series(_trimmed(values, blocks[name]), dtype="str") for name, values in text.items()}
+
+
+def _fixed_binary(block: np.ndarray) -> pa.FixedSizeBinaryArray:
+    rows, length = block.shape
+    return pa.FixedSizeBinaryArray.from_buffers(
+        pa.binary(length), rows, [None, pa.py_buffer(np.ascontiguousarray(block))]
+    )
+
+
+def _windows_1252(values: pa.FixedSizeBinaryArray) -> pa.Array:
+    """The rare SAS file in WLATIN1: decoded value by value, distinct values only."""
+    distinct = pc.unique(values)
+    decoded = pa.array([value.decode("cp1252") for value in distinct.to_pylist()], type=pa.large_string())
+    return decoded.take(pc.index_in(values, value_set=distinct))
+
+
+def _trimmed(text: pa.Array, block: np.ndarray) -> pa.Array:
+    """As readstat returns text: trailing blanks dropped, nothing after a NUL byte."""
+    if (block == 0).any():
+        text = pc.replace_substring_regex(text, pattern="\x00(?s:.)*", replacement="")
+    return pc.utf8_rtrim(text, characters=" ")
+
+
+_MISSING_CODES = np.frombuffer(b"." + "".join(sorted(SPECIAL_MISSING_CODES)).encode("ascii"), dtype=np.uint8)
+
+
+def _numbers(block: np.ndarray) -> pd.Series:
+    """A Num column: IBM System/370 doubles (3-8 bytes, the rest zero) as IEEE doubles.
+
+    The fraction is cut, not rounded, to IEEE's 53 bits, as SAS's own conversion (TS-140's
+    xpt2ieee, which readstat uses) does; the writer's doubles come back exactly. A first byte
+    of ".", A-Z or "_" with zeros after it is a missing value: "." NaN, the others
+    SpecialMissing, which makes the column one of objects.
+    """
+    rows, length = block.shape
+    padded = np.zeros((rows, 8), dtype=np.uint8)
+    padded[:, :length] = block
+    bits = padded.view(">u8").ravel().astype(np.uint64)
+    first = padded[:, 0]
+    fraction = bits & np.uint64((1 << 56) - 1)
+    shift = np.select(
+        [fraction >> np.uint64(55) != 0, fraction >> np.uint64(54) != 0, fraction >> np.uint64(53) != 0], [3, 2, 1], 0
+    ).astype(np.uint64)
+    exponent = (first & 0x7F).astype(np.int64)
+    values = np.ldexp((fraction >> shift).astype(np.float64), 4 * (exponent - 64) - 56 + shift.astype(np.int64))
+    values = np.where(first & 0x80, -values, values)
+    missing = (fraction == 0) & np.isin(first, _MISSING_CODES)
+    values[missing] = np.nan
+    special = missing & (first != ord("."))
+    if not special.any():
+        return pd.Series(values)
+    objects = values.astype(object)
+    objects[special] = [SpecialMissing(chr(code)) for code in first[special]]
+    return pd.Series(objects, dtype=object)
 
 
 def read_xpt_header(path: Path) -> tuple[str, tuple[XptVariable, ...]]:
     """The dataset label and variables of an XPORT file, from its header only (fast at any size)."""
-    try:
-        _, meta = parser_entry_point(str(path), "xport", metadataonly=True)
-    except Exception as error:  # pyreadstat raises bare Exception subclasses of many kinds
-        raise InputErrors([Problem(display_path(path), f"{UNREADABLE}: {error}")], source="dataset folder") from error
+    meta = _header(path)
     return meta.file_label or "", tuple(_variable(meta, name) for name in meta.column_names)
 
 
@@ -172,38 +277,6 @@ def _as_read_text(values: pd.Series) -> pd.Series:
     if text.isna().any() or text.str.endswith(" ").any():
         text = text.fillna("").str.rstrip(" ")
     return text
-
-
-def _parse(path: Path, row_offset: int = 0, row_limit: int = 0) -> tuple[pd.DataFrame, pyreadstat.metadata_container]:
-    """UTF-8 (so ASCII) first; XPORT records no encoding, and SAS on Windows writes WLATIN1
-    (e.g. the curly quote 0x92 in the CDISC pilot's TS), so other text is read as Windows-1252.
-    """
-    options = {
-        "user_missing": True,
-        "disable_datetime_conversion": True,
-        "row_offset": row_offset,
-        "row_limit": row_limit,
-        "output_format": "dict",
-    }
-    try:
-        columns, meta = parser_entry_point(str(path), "xport", **options)
-    except UnicodeDecodeError:
-        columns, meta = parser_entry_point(str(path), "xport", encoding="WINDOWS-1252", **options)
-    return pd.DataFrame(
-        {name: _column(values, meta.readstat_variable_types[name]) for name, values in columns.items()}
-    ), meta
-
-
-def _column(values: list, readstat_type: str) -> pd.Series:
-    """A column from pyreadstat's plain lists: text straight into Arrow (pandas would first
-    infer the type of every value), numbers as float64, or objects where special missing
-    letters stand among the numbers."""
-    if readstat_type == "string":
-        return pd.Series(pa.array(values, type=pa.large_string()), dtype="str")
-    try:
-        return pd.Series(np.array(values, dtype=np.float64))
-    except (TypeError, ValueError):
-        return pd.Series(values, dtype=object)
 
 
 @dataclass(frozen=True)
@@ -306,12 +379,3 @@ def sas_format(text: str | None) -> str | None:
     if not text:
         return None
     return text if "." in text else f"{text}."
-
-
-def _special_missing(column: pd.Series) -> pd.Series:
-    """pyreadstat gives special missing values as their letter ("A"); make them explicit."""
-    letters = column.map(type).eq(str).to_numpy()
-    values = column.to_numpy(dtype=object, copy=True)
-    values[letters] = pd.Series(values[letters]).map(SpecialMissing).to_numpy()
-    values[~letters] = values[~letters].astype(np.float64)
-    return pd.Series(values, index=column.index, name=column.name, dtype=object)

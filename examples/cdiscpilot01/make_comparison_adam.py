@@ -7,24 +7,22 @@
    SDTM admiral started from, so every difference is one of derivation. Records are matched
    by key (ADSL: USUBJID; ADAE: USUBJID + AESEQ).
 2. `cdisc-cup convert ../shared/pharmaverse/raw` with the same specs: raw -> our SDTM -> our
-   ADaM, matched by natural keys (our AESEQ numbers the AEs in another order, COMPARISON.md);
-   the differences there are those of the SDTM part carried into ADaM.
+   ADaM, paired by natural keys as COMPARISON.md pairs AE (our AESEQ numbers some AEs in
+   another order); the differences there are those of the SDTM part carried into ADaM.
 
-Values are compared with `cdisc_cup.compare` (PROC COMPARE semantics, as COMPARISON.md);
-why each variable differs, and the variables not compared, come from comparison_adam.yaml.
+Values are compared as in COMPARISON.md (agreement.py); why each variable differs, the
+variables that cannot agree and those not compared come from comparison_adam.yaml.
 """
 
 from __future__ import annotations
 
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from agreement import Agreement, CheckContext, agreement, cannot_agree_of
 
-from cdisc_cup.compare.datasets import compare_datasets
-from cdisc_cup.comparison import BASE, COMPARE, KeyChoice, KeySource, Tolerance
 from cdisc_cup.pipeline import convert, derive_from_sdtm
 from cdisc_cup.xpt.read import read_xpt_dataset
 
@@ -32,67 +30,30 @@ HERE = Path(__file__).resolve().parent
 PHARMAVERSE = HERE.parents[2] / "shared" / "pharmaverse"
 NOTES = HERE / "comparison_adam.yaml"
 REPORT = HERE / "COMPARISON_ADAM.md"
-KEYS = {"ADSL": ("USUBJID",), "ADAE": ("USUBJID", "AESEQ")}
-NATURAL_KEYS = {"ADSL": ("USUBJID",), "ADAE": ("USUBJID", "AETERM", "AESTDTC", "AEDTC")}
-TOLERANCE = Tolerance.of(None, 1e-9)
+KEYS = {"ADSL": (("USUBJID",),), "ADAE": (("USUBJID", "AESEQ"),)}
+# As COMPARISON.md pairs AE: then without the start date the raw form lacks for 15 events.
+NATURAL_KEYS = {
+    "ADSL": (("USUBJID",),),
+    "ADAE": (("USUBJID", "AETERM", "AESTDTC", "AEDTC"), ("USUBJID", "AETERM", "AEDTC")),
+}
 
 
-@dataclass(frozen=True)
-class Agreement:
-    """How many of our values agree with pharmaverse's, overall and per variable."""
-
-    dataset: str
-    keys: tuple[str, ...]
-    records: tuple[int, int, int]  # ours, theirs, matched
-    compared: tuple[str, ...]  # the variables compared (both have them, not keys)
-    differing: dict[str, int]  # variable -> differing values (records only one side has count)
-    examples: dict[str, str]
-    only_ours: tuple[str, ...]
-    only_theirs: tuple[str, ...]
-
-    def values(self, names: list[str] | tuple[str, ...] | None = None) -> tuple[int, int]:
-        """(values compared, values agreeing) of the named variables (all compared ones)."""
-        chosen = [n for n in (names or self.compared) if n in self.compared]
-        ours, theirs, matched = self.records
-        total = (ours + theirs - matched) * len(chosen)  # matched records and each one-sided one
-        return total, total - sum(self.differing.get(n, 0) for n in chosen)
-
-
-def agreement(ours_path: Path, theirs_path: Path, keys: tuple[str, ...]) -> Agreement:
-    ours, theirs = read_xpt_dataset(ours_path), read_xpt_dataset(theirs_path)
-    result = compare_datasets(theirs, ours, KeyChoice(keys, KeySource.OPTION), TOLERANCE, 3)
-    unmatched = sum(r.count for r in result.records_only)
-    compared = tuple(v.name for v in theirs.variables if ours.variable(v.name) is not None and v.name not in keys)
-    differing = {name: unmatched for name in compared if unmatched}
-    examples = {}
-    for difference in result.value_differences:
-        differing[difference.variable] = differing.get(difference.variable, 0) + difference.count
-        rows = difference.examples.astype("string").fillna("")
-        examples[difference.variable] = "; ".join(
-            f"{' '.join(row[k] for k in keys)}: ours {row[COMPARE] or 'missing'}, theirs {row[BASE] or 'missing'}"
-            for _, row in rows.iterrows()
-        )
-    return Agreement(
-        ours.name,
-        keys,
-        (len(ours.frame), len(theirs.frame), result.records_compared),
-        compared,
-        {name: count for name, count in differing.items() if count},
-        examples,
-        result.variables_only_in_compare,
-        result.variables_only_in_base,
-    )
+def _percent(total: int, agree: int) -> str:
+    return f"{100 * agree / total:.2f}%" if total else "-"
 
 
 def section(title: str, results: list[Agreement], notes: dict) -> list[str]:
     lines = [f"## {title}", ""]
     for r in results:
         total, agree = r.values()
+        can_total, can_agree = r.values(r.can_agree)
+        keys = "; then ".join(" + ".join(k) for k in r.key_sets)
         lines += [
-            f"### {r.dataset} (key {' + '.join(r.keys)})",
+            f"### {r.dataset} (key {keys})",
             "",
-            f"Records: ours {r.records[0]}, pharmaverse {r.records[1]}, matched {r.records[2]}. "
-            f"Values compared: {total}; agreeing: {agree} ({100 * agree / total:.2f}%).",
+            f"Records: ours {r.records[0]}, pharmaverse {r.records[1]}, paired {r.records[2]}. "
+            f"Values compared: {total}; agreeing: {agree} ({_percent(total, agree)}). "
+            f"Of the variables that can agree: {can_total}; agreeing: {can_agree} ({_percent(can_total, can_agree)}).",
             "",
             "| variable group | values compared | agree |",
             "| --- | ---: | ---: |",
@@ -100,7 +61,7 @@ def section(title: str, results: list[Agreement], notes: dict) -> list[str]:
         for group, names in notes[r.dataset]["groups"].items():
             total, agree = r.values(names)
             if total:
-                lines.append(f"| {group} | {total} | {100 * agree / total:.2f}% |")
+                lines.append(f"| {group} | {total} | {_percent(total, agree)} |")
         lines += [
             "",
             f"Compared: {', '.join(r.compared)}.",
@@ -111,32 +72,52 @@ def section(title: str, results: list[Agreement], notes: dict) -> list[str]:
             str(notes[r.dataset]["not_compared"]).strip(),
             "",
         ]
+        if r.cannot:
+            lines += [
+                "Variables that cannot agree (left out of the second figure above):",
+                "",
+                "| variable | values compared | agree | why (checked on the data) |",
+                "| --- | ---: | ---: | --- |",
+                *(
+                    f"| {n} | {r.values([n])[0]} | {r.values([n])[1]} | {c.reason} ({c.check}) |"
+                    for n, c in r.cannot.items()
+                ),
+                "",
+            ]
+        if any(r.unpaired):
+            lines += [f"Records only in ours: {r.unpaired[0]}; only in pharmaverse: {r.unpaired[1]}.", ""]
         if r.differing:
             lines += ["| variable | differing values | why | examples |", "| --- | ---: | --- | --- |"]
             explanations = notes[r.dataset].get("explanations", {})
-            unmatched = str(notes[r.dataset].get("unmatched", "NOT EXPLAINED")).strip()
-            lines += [
-                f"| {name} | {count} | {str(explanations.get(name, unmatched)).strip()} | {r.examples.get(name, '')} |"
-                for name, count in r.differing.items()
-            ]
+            for name, count in r.differing.items():
+                why = str(explanations.get(name, "NOT EXPLAINED")).strip()
+                why = "cannot agree (above)" if name in r.cannot else why
+                lines.append(f"| {name} | {count} | {why} | {r.examples.get(name, '')} |")
         else:
             lines.append("Every compared value agrees.")
         lines.append("")
     return lines
 
 
+def compared(adam: Path, keys: dict, notes: dict, context: CheckContext) -> list[Agreement]:
+    return [
+        agreement(
+            read_xpt_dataset(adam / f"{name.lower()}.xpt"),
+            read_xpt_dataset(PHARMAVERSE / "adam" / f"{name.lower()}.xpt"),
+            key_sets,
+            cannot_agree_of(notes[name].get("cannot_agree")),
+            context,
+        )
+        for name, key_sets in keys.items()
+    ]
+
+
 def main(work: Path) -> None:
     notes = yaml.safe_load(NOTES.read_text(encoding="utf-8"))
     from_theirs = derive_from_sdtm(PHARMAVERSE / "sdtm", work / "adam", HERE / "specs")
     from_raw = convert(PHARMAVERSE / "raw", work / "convert", HERE / "specs")
-    derived = [
-        agreement(from_theirs.adam_dir / f"{n.lower()}.xpt", PHARMAVERSE / "adam" / f"{n.lower()}.xpt", k)
-        for n, k in KEYS.items()
-    ]
-    chained = [
-        agreement(from_raw.adam_dir / f"{n.lower()}.xpt", PHARMAVERSE / "adam" / f"{n.lower()}.xpt", k)
-        for n, k in NATURAL_KEYS.items()
-    ]
+    derived = compared(from_theirs.adam_dir, KEYS, notes, CheckContext())
+    chained = compared(from_raw.adam_dir, NATURAL_KEYS, notes["from_raw"], CheckContext(from_raw.sdtm_dir))
     lines = [
         "# CDISCPILOT01: cdisc-cup's ADaM against pharmaverse's",
         "",
@@ -144,8 +125,10 @@ def main(work: Path) -> None:
         "explanations are in `comparison_adam.yaml`). pharmaverse's ADaM is admiral's templates",
         "`ad_adsl.R` and `ad_adae.R` run on pharmaverse's SDTM; ours is the specs",
         "`examples/cdiscpilot01/specs/adam/adsl.yaml` and `adae.yaml`. Values are compared with `cdisc_cup.compare`",
-        "(as SAS reads them; SAS dates as numbers); a record only one side has counts as that many",
-        "differing values.",
+        "(as SAS reads them; SAS dates as numbers), records paired as in COMPARISON.md (`agreement.py`); a",
+        "record only one side has counts as that many differing values. A variable that cannot agree is",
+        "listed with the reason (checked on the data), and the agreement is given over all compared",
+        "values and over those of the variables that can agree.",
         "",
         *section("1. From pharmaverse's SDTM (`cdisc-cup adam`)", derived, notes),
         *section("2. From our SDTM of the raw CRF data (`cdisc-cup convert`)", chained, notes["from_raw"]),
@@ -153,8 +136,11 @@ def main(work: Path) -> None:
     REPORT.write_text("\n".join(lines), encoding="utf-8")
     for title, results in (("adam", derived), ("convert", chained)):
         for r in results:
-            total, agree = r.values()
-            print(f"{title} {r.dataset}: {agree} of {total} values agree ({100 * agree / total:.2f}%)", r.differing)
+            print(
+                f"{title} {r.dataset}: {100 * r.share:.2f}% of all values, "
+                f"{100 * r.share_can_agree:.2f}% of those that can agree",
+                r.differing,
+            )
 
 
 if __name__ == "__main__":

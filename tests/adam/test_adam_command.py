@@ -77,6 +77,20 @@ def test_pilot_run_writes_define_and_validation_and_reports_non_ascii_text(pilot
     assert "ts.xpt: TSVAL" in messages and "outside ASCII" in messages
 
 
+def test_the_adrg_names_the_sdtm_folder_it_read(
+    pilot_run: tuple[Path, str], converted_sample: ConversionResult
+) -> None:
+    """The ADRG's source data (section 1.4) is the folder `adam` read, not "this submission",
+    whose package holds no SDTM; `convert`'s ADRG names its own tabulations."""
+    out, _ = pilot_run
+    guide = (out / ADAM_FOLDER / "adrg.html").read_text(encoding="utf-8")
+    assert f"read from {PHARMAVERSE / 'sdtm'}" in guide
+    assert "(AE, DM, DS, EX, LB, MH, SUPPAE, SUPPDM, SV, TS, VS; without a define.xml)" in guide
+    assert "of this submission" not in guide
+    own = (converted_sample.adam_dir / "adrg.html").read_text(encoding="utf-8")
+    assert "derived from the SDTM datasets of this submission only" in own
+
+
 def test_adam_of_our_own_sdtm_output_is_the_adam_of_convert(converted_sample: ConversionResult, tmp_path: Path) -> None:
     again = derive_from_sdtm(converted_sample.sdtm_dir, tmp_path / "out")
     for name in ("ADSL", "ADAE"):

@@ -341,6 +341,16 @@ def test_bad_input_is_a_message_and_exit_2(tmp_path: Path) -> None:
         compare_paths(base, empty)
 
 
+def test_compare_reads_no_specs_so_it_offers_no_specs_option(tmp_path: Path) -> None:
+    """The keys come from --keys or BASE's define.xml; a --specs that changed nothing would
+    mislead, so it is refused as an unknown option (exit 2) and not listed in --help."""
+    base = write_study(tmp_path / "base")
+    code, output = run(str(base), str(base), "--specs", str(REPO / "specs"))
+    assert code == 2 and "No such option '--specs'" in output
+    code, output = run("--help")
+    assert code == 0 and "--specs" not in output and "--quiet" in output
+
+
 def test_a_report_never_replaces_files_it_did_not_write(tmp_path: Path) -> None:
     base = write_study(tmp_path / "base")
     mine = tmp_path / "mine"

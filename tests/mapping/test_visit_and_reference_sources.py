@@ -86,3 +86,65 @@ def test_a_codelist_the_study_ct_lacks_is_a_spec_error_before_building(tmp_path:
     with pytest.raises(SpecErrors) as raised:
         check_sources(load_study(specs))
     assert [(p.value, p.column.endswith(".TSVAL.codelist")) for p in raised.value.problems] == [("AGESPAN", True)]
+
+
+def _numbered(rows: pd.DataFrame, ties: str) -> pd.DataFrame:
+    """AE-like records numbered by date: XXSEQ with `ties`, the records as built (no trace)."""
+    raw = {"events": _table("events", rows)}
+    column = {name: {"column": name} for name in ("PATNUM", "TERM", "DATE", "SEV")}
+    variables = (
+        VariableSpec("USUBJID", "Subject", "Char", 8, "Collected", "Req", value=column["PATNUM"]),
+        VariableSpec("XXSEQ", "Sequence", "Num", 8, "Derived", "Req",
+                     value={"derivation": "seq", "order": ["DATE"], "ties": ties}),
+        *(VariableSpec(n, n, "Char", 20, "Collected", "Perm", value=column[n]) for n in ("TERM", "DATE", "SEV")),
+    )  # fmt: skip
+    spec = DatasetSpec(
+        "XX", "Test", "SDTMIG 3.4", "EVENTS", "", ("USUBJID", "XXSEQ"), variables, (RecordBlock("events"),)
+    )
+    return build_dataset(spec, SimpleNamespace(subject_key="PATNUM"), raw, {})[[v.name for v in variables]]
+
+
+def test_seq_ties_by_values_number_the_same_records_alike_in_any_row_order() -> None:
+    """Two events of a day: `ties: values` numbers them by their other values, so a shuffled
+    export gives each record the same --SEQ; `ties: rows` (the default) keeps the row order."""
+    rows = pd.DataFrame(
+        {
+            "PATNUM": ["1", "1", "1", "2"],
+            "TERM": ["RASH", "HEADACHE", "HEADACHE", "COUGH"],
+            "DATE": ["2014-01-02", "2014-01-02", "2014-01-02", "2014-01-05"],
+            "SEV": ["MILD", "SEVERE", "MILD", "MILD"],
+        }
+    )
+    reversed_rows = rows.iloc[::-1].reset_index(drop=True)
+    by_values = _numbered(rows, "values")
+    assert by_values[["TERM", "SEV", "XXSEQ"]].values.tolist()[:3] == [
+        ["HEADACHE", "MILD", 1], ["HEADACHE", "SEVERE", 2], ["RASH", "MILD", 3]
+    ]  # fmt: skip
+    pd.testing.assert_frame_equal(_numbered(reversed_rows, "values"), by_values)
+    by_rows = _numbered(rows, "rows")
+    assert by_rows["TERM"].tolist()[:3] == ["RASH", "HEADACHE", "HEADACHE"]
+    assert _numbered(reversed_rows, "rows")["TERM"].tolist()[:3] == ["HEADACHE", "HEADACHE", "RASH"]
+
+
+def test_seq_ties_other_than_rows_or_values_is_a_spec_error() -> None:
+    rows = pd.DataFrame({"PATNUM": ["1"], "TERM": ["RASH"], "DATE": ["2014-01-02"], "SEV": ["MILD"]})
+    with pytest.raises(SpecErrors) as raised:
+        _numbered(rows, "value")
+    assert raised.value.problems[0].expected == "rows or values" and raised.value.problems[0].value == "value"
+
+
+def test_last_contact_counts_a_date_with_its_time_and_every_form() -> None:
+    """RFPENDTC: the latest date of the patient on the forms named; a disposition date with its
+    time beats the same day without one, and a later AE collection date beats both."""
+    disposition = pd.DataFrame(
+        {"PATNUM": ["1", "2"], "DSDTCOL": ["2014-07-02", "2013-08-02"], "DSTMCOL": ["11:45", None]}
+    )
+    events = pd.DataFrame({"PATNUM": ["1", "2", "2"], "AEDTCOL": ["2014-07-02", "2013-09-01", "2013"]})
+    raw = {"disposition": _table("disposition", disposition), "adverse_events": _table("adverse_events", events)}
+    rows = pd.DataFrame({"PATNUM": ["1", "2", "3"]}, dtype="string")
+    data = DerivationInput(SimpleNamespace(subject_key="PATNUM"), None, raw, {}, pd.DataFrame(index=rows.index), rows)
+    last_contact = CATALOGUE["last_contact"].function
+    dates = ["disposition.DSDTCOL", "adverse_events.AEDTCOL"]
+    found = last_contact(data, dates=dates, times={"disposition.DSDTCOL": "DSTMCOL"})
+    assert found.tolist() == ["2014-07-02T11:45", "2013-09-01", pd.NA]
+    assert last_contact(data, dates=dates).tolist() == ["2014-07-02", "2013-09-01", pd.NA]

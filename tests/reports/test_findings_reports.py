@@ -4,6 +4,7 @@ and the run, dataset and rule information a reviewer needs to file them."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import lxml.html
@@ -11,7 +12,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from cdisc_cup.findings import FINDING_COLUMNS, RULE_COLUMNS, RULE_RUN_COLUMNS
+from cdisc_cup.findings import EXPLANATION_COLUMNS, FINDING_COLUMNS, RULE_COLUMNS, RULE_RUN_COLUMNS, explanations_of
 from cdisc_cup.reports.findings import (
     DETAILS_PER_RULE,
     NO_DATASET_LABEL,
@@ -93,7 +94,9 @@ def test_json_is_one_object_with_run_summary_rules_and_findings(document: dict) 
     assert sum(row[s] for row in by_dataset for s in ("Error", "Warning", "Notice")) == total
     by_rule = document["summary"]["by_rule"]
     assert [(r["rule_id"], r["dataset"], r["count"]) for r in by_rule] == [("SD5006", "EX", MANY), ("CT5001", "DM", 3)]
-    assert all(list(r) == ["rule_id", "severity", "dataset", "title", "count"] for r in by_rule)
+    keys = ["rule_id", "severity", "dataset", "title", "count", "explained", "explanation"]
+    assert all(list(r) == keys for r in by_rule)
+    assert all((r["explained"], r["explanation"]) == (0, "") for r in by_rule)  # no explanations given
     assert by_rule[0]["title"] == "Duplicate sequence number"
     assert sum(r["count"] for r in by_rule) == total
 
@@ -134,10 +137,20 @@ def test_workbook_details_are_capped_per_rule_and_the_summary_keeps_the_counts(r
     workbook = load_workbook(report.xlsx)
     assert workbook.sheetnames == ["Run", "Dataset Summary", "Rules", "Summary", "Details"]
     summary = list(workbook["Summary"].values)
-    assert summary[0] == ("Rule Id", "Severity", "Dataset", "Title", "Count", "In Details", "Note")
+    assert summary[0] == (
+        "Rule Id",
+        "Severity",
+        "Dataset",
+        "Title",
+        "Count",
+        "In Details",
+        "Note",
+        "Explained",
+        "Explanation",
+    )
     by_rule = {row[0]: row for row in summary[1:]}
     assert len(summary) == 1 + 2
-    assert by_rule["SD5006"][4:] == (MANY, CAP, f"{CAP} of {MANY} shown; all in findings.csv")
+    assert by_rule["SD5006"][4:] == (MANY, CAP, f"{CAP} of {MANY} shown; all in findings.csv", 0, None)
     assert by_rule["CT5001"][4:6] == (3, 3) and by_rule["CT5001"][6] is None
     details = list(workbook["Details"].values)
     assert details[0][:5] == ("Rule Id", "Severity", "Dataset", "Variable", "Row")
@@ -268,6 +281,57 @@ def test_terminal_summary_counts_findings_and_says_what_was_not_checked() -> Non
     assert "failed SD5099: AE: KeyError: 'AESTDTC'" in lines
     assert lines[-1].startswith("1 rule was not applicable") and "the reports list why" in lines[-1]
     assert "SD5099" not in "\n".join(lines[: lines.index("")])  # a failed rule is not in the findings table
+
+
+CORE_FINDINGS = pd.DataFrame(
+    [
+        ["CORE-000024", "Error", "AE", "AEBODSYS, AEBDSYCD", 1, "S-1", "AEBODSYS=Cardiac disorders; AEBDSYCD=", "m"],
+        ["CORE-000024", "Error", "AE", "AEBODSYS, AEBDSYCD", 2, "S-2", "AEBODSYS=Eye disorders; AEBDSYCD=", "m"],
+        ["CORE-000024", "Error", "MH", "MHBODSYS, MHBDSYCD", 1, "S-1", "MHBODSYS=Eye disorders; MHBDSYCD=", "m"],
+        ["CORE-000892", "Error", "CM", "CMSTRTPT, CMENRTPT", 4, "S-1", "CMSTRTPT=; CMENRTPT=ONGOING", "m"],
+        ["SD5006", "Error", "EX", "EXSEQ", 1, "S-1", "1", "m"],
+    ],
+    columns=FINDING_COLUMNS,
+).astype(object)
+EXPLANATIONS = pd.DataFrame(
+    [
+        ["CORE-000024", "AE", "AEBDSYCD", "No MedDRA codes in the export."],
+        ["CORE-000892", None, None, "Start not collected."],
+        ["CORE-000892", "CM", None, "Never used: the entry before it explains these."],
+    ],
+    columns=EXPLANATION_COLUMNS,
+)
+
+
+def test_an_explanation_names_one_of_the_variables_of_a_core_finding() -> None:
+    """An entry's variable matches any variable a CORE finding names; its dataset limits it; the
+    first entry that applies wins; a finding nothing explains gets ""."""
+    assert explanations_of(CORE_FINDINGS, EXPLANATIONS).tolist() == [
+        "No MedDRA codes in the export.",
+        "No MedDRA codes in the export.",
+        "",  # MH: the entry is about AE
+        "Start not collected.",
+        "",
+    ]
+    assert explanations_of(CORE_FINDINGS, EXPLANATIONS.head(0)).eq("").all()
+
+
+def test_reports_say_how_many_findings_of_a_rule_are_explained_and_why(tmp_path: Path) -> None:
+    validation = replace(validation_of(CORE_FINDINGS), explanations=EXPLANATIONS)
+    report = write_findings_reports(validation, tmp_path)
+    by_rule = json.loads(report.json.read_text(encoding="utf-8"))["summary"]["by_rule"]
+    explained = {(r["rule_id"], r["dataset"]): (r["count"], r["explained"], r["explanation"]) for r in by_rule}
+    assert explained == {
+        ("CORE-000024", "AE"): (2, 2, "No MedDRA codes in the export."),
+        ("CORE-000024", "MH"): (1, 0, ""),
+        ("CORE-000892", "CM"): (1, 1, "Start not collected."),
+        ("SD5006", "EX"): (1, 0, ""),
+    }
+    summary = list(load_workbook(report.xlsx)["Summary"].values)
+    assert ("CORE-000892", "Error", "CM", None, 1, 1, None, 1, "Start not collected.") in summary
+    page = lxml.html.document_fromstring(report.html.read_text(encoding="utf-8"))
+    assert "No MedDRA codes in the export." in page.xpath("string(//section[@id='summary'])")
+    assert "5 findings (5 Error, 0 Warning, 0 Notice, 3 explained)" in terminal_summary(validation)
 
 
 def test_rules_without_execution_record_and_findings_about_no_dataset(tmp_path: Path) -> None:

@@ -702,9 +702,10 @@ def _date_table(values: pd.Series) -> tuple[np.ndarray, pd.DataFrame]:
 
 
 def _date_comparison(compare: Callable[[Any, Any], Any]) -> Operator:
-    """CORE's compare_dates on whole columns: invalid or null dates never compare; ordering
-    compares the moments; eq/ne compare at the precision both share and also need (eq) or
-    count as different (ne) at a different precision, unless date_component says what."""
+    """CORE's compare_dates (cdisc-rules-engine 0.15 on, PR #1544) on whole columns: invalid
+    or null dates never compare; both are cut to the precision they share, for ordering too
+    (2021-02-09 is not after 2021-02: the end may be later that month); eq/ne also need (eq)
+    or count as different (ne) at a different precision, unless date_component says what."""
 
     def run(operand: Operand) -> pd.Series:
         target = operand.values
@@ -720,8 +721,6 @@ def _date_comparison(compare: Callable[[Any, Any], Any]) -> Operator:
         component = operand.params.get("date_component")
         if component not in (None, "auto"):
             answer = _compared(left[component], other[component], compare)
-        elif compare not in (op.eq, op.ne):
-            answer = _compared(left["moment"], other["moment"], compare)
         else:
             shared = np.minimum(first, second).clip(lower=0)
             cut_columns = [f"cut_{name}" for name in _PRECISIONS]
@@ -729,7 +728,7 @@ def _date_comparison(compare: Callable[[Any, Any], Any]) -> Operator:
             cut_left = left[cut_columns].to_numpy()[picks]
             cut_right = other[cut_columns].to_numpy()[picks]
             answer = _compared(pd.Series(cut_left), pd.Series(cut_right), compare)
-            if component is None:
+            if component is None and compare in (op.eq, op.ne):
                 answer = answer.where(first == second, compare is op.ne)
         return _mask((answer & readable).to_numpy(), target.index)
 

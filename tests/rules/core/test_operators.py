@@ -54,9 +54,15 @@ def test_date_comparisons_of_partial_dates() -> None:
             "AEENDTC": ["2020-01-16", "2020-01", "2020-01-15", "2020-01-01", "2020-01-01"],
         }
     )
-    # ordering compares the dates as read, a missing part as its first (2020-01 is 2020-01-01),
-    # as CORE's published results show (CORE-000711: 2018-11-06T12:00 is after 2018-11-06)
-    assert hits({"name": "AESTDTC", "operator": "date_greater_than", "value": "AEENDTC"}, frame) == [0, 1, 2]
+    # ordering compares at the precision both dates share, as cdisc-rules-engine does since
+    # 0.15 (test_date_greater_than_same_date_different_precision): 2020-01-15 is not after
+    # 2020-01, nor 2020-01-15T10:00 after 2020-01-15; 2020-03 is after 2020-01-16 (at month)
+    assert hits({"name": "AESTDTC", "operator": "date_greater_than", "value": "AEENDTC"}, frame) == [0]
+    assert hits({"name": "AESTDTC", "operator": "date_greater_than_or_equal_to", "value": "AEENDTC"}, frame) == [
+        0,
+        1,
+        2,
+    ]
     # equality needs the same precision: 2020-01-15 is not equal to 2020-01
     assert hits({"name": "AESTDTC", "operator": "date_equal_to", "value": "AEENDTC"}, frame) == []
     assert hits({"name": "AESTDTC", "operator": "is_complete_date"}, frame) == [1, 2]

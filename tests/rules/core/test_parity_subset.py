@@ -20,7 +20,7 @@ SUBSET = {
     "CORE-000088",  # matches_regex on a trial design dataset
     "CORE-000542",  # type-insensitive not_equal_to
     "CORE-000580",  # unique sets with a variable the dataset lacks
-    "CORE-000711",  # date_greater_than
+    "CORE-000760",  # date_greater_than
 }
 
 
