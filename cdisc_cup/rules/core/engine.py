@@ -17,7 +17,7 @@ import pandas as pd
 
 from cdisc_cup.findings import FINDING_COLUMNS, RULE_COLUMNS, RULE_RUN_COLUMNS, RuleStatus, empty_table
 from cdisc_cup.rules.core.check import evaluate, with_domain
-from cdisc_cup.rules.core.frames import RuleFrame, rule_frames
+from cdisc_cup.rules.core.frames import FrameNotBuilt, RuleFrame, rule_frames
 from cdisc_cup.rules.core.identity import derived
 from cdisc_cup.rules.core.model import CoreRule, NotRunnable, NotRunnableError
 from cdisc_cup.rules.core.operations import apply_operations
@@ -28,6 +28,10 @@ from cdisc_cup.xpt.model import Dataset
 # CORE's result rows, as results/results.csv lists them (Record: 1-based, "" per dataset).
 RESULT_COLUMNS = ["rule_id", "dataset", "record", "variable", "value"]
 NOT_IN_DATASET = "Not in dataset"
+# How a rule-run's reason starts when the rule needs what is not available offline (the rule
+# is not run), and when a dataset's frame could not be built (CORE skips the dataset).
+NOT_RUN = "not run: "
+NOT_CHECKED = "not run on this dataset: "
 # FA holds findings about events or interventions: CORE's FINDINGS ABOUT class, within FINDINGS.
 FINDINGS_ABOUT = frozenset({"FA", "SR"})
 # Datasets CORE's test cases use that the SDTMIG 3.4 metadata we ship does not list: TX
@@ -108,16 +112,17 @@ def report_variables(rule: CoreRule, domain: str) -> list[str]:
     return list(dict.fromkeys(with_domain(name, domain) for name in names))
 
 
-def with_listed_variables(variables: list[str], hit: pd.DataFrame, dataset: Dataset) -> list[str]:
-    """Output variables, then the dataset's variables an operation result lists (CORE reports
-    $TIMING_VARIABLES and each timing variable it names)."""
+def with_listed_variables(variables: list[str], hit: pd.DataFrame) -> list[str]:
+    """Output variables, then the variables of the frame an operation result lists (CORE
+    reports $TIMING_VARIABLES and each timing variable it names; on a metadata frame, whose
+    columns are not the dataset's variables, only the list)."""
     expanded = list(variables)
     for variable in variables:
         if variable in hit.columns and hit[variable].dtype == object:
             as_tuples = hit[variable].map(lambda v: tuple(v) if isinstance(v, list) else v)
             for listed in pd.unique(as_tuples):
                 if isinstance(listed, tuple):
-                    expanded += [str(n) for n in listed if n in dataset.frame.columns and n not in expanded]
+                    expanded += [str(n) for n in listed if n in hit.columns and n not in expanded]
     return expanded
 
 
@@ -141,7 +146,7 @@ def _hits(
     hit = frame.loc[mask.to_numpy()]
     if rule.sensitivity == "Dataset":
         hit = hit.iloc[:1]
-    variables = with_listed_variables(report_variables(rule, rule_frame.domain), hit, rule_frame.dataset)
+    variables = with_listed_variables(report_variables(rule, rule_frame.domain), hit)
     records = (
         pd.Series(hit.index + 1, index=hit.index)
         if rule.sensitivity != "Dataset" and not is_domain_presence(rule)
@@ -193,9 +198,16 @@ def run_core_rule(
     try:
         for rule_frame in rule_frames(rule, study):
             name = rule_frame.dataset.name
+            if isinstance(rule_frame, FrameNotBuilt):
+                reason = f"{NOT_CHECKED}{rule_frame.reason}"
+                runs.append(_status(rule.rule_id, name, RuleStatus.NOT_APPLICABLE, reason=reason))
+                continue
             try:
                 frame = apply_operations(rule, rule_frame, study)
                 mask = evaluate(rule.check, frame, rule_frame.domain)
+            except NotRunnableError as error:  # this dataset needs what is not shipped (an IG version ...)
+                runs.append(_status(rule.rule_id, name, RuleStatus.NOT_APPLICABLE, reason=f"{NOT_RUN}{error.reason}"))
+                continue
             except NotApplicable as reason:
                 runs.append(_status(rule.rule_id, name, RuleStatus.NOT_APPLICABLE, reason=str(reason)))
                 continue
@@ -207,7 +219,7 @@ def run_core_rule(
             else:
                 runs.append(_status(rule.rule_id, name, RuleStatus.RAN))
     except NotRunnableError as error:
-        runs.append(_status(rule.rule_id, "", RuleStatus.NOT_APPLICABLE, reason=f"not run: {error.reason}"))
+        runs.append(_status(rule.rule_id, "", RuleStatus.NOT_APPLICABLE, reason=f"{NOT_RUN}{error.reason}"))
     except Exception as error:  # one broken rule must not hide the findings of the others
         runs.append(_status(rule.rule_id, "", RuleStatus.FAILED, reason=f"{type(error).__name__}: {error}"))
     if not runs:
@@ -223,7 +235,7 @@ def run_core_rules(study: Study, rules: Iterable[CoreRule | NotRunnable]) -> Cor
     rules = list(rules)
     for rule in rules:
         if isinstance(rule, NotRunnable):
-            runs.append(_status(rule.rule_id, "", RuleStatus.NOT_APPLICABLE, reason=f"not run: {rule.reason}"))
+            runs.append(_status(rule.rule_id, "", RuleStatus.NOT_APPLICABLE, reason=f"{NOT_RUN}{rule.reason}"))
             continue
         rows, found, statuses = run_core_rule(rule, study)
         results += rows
@@ -249,7 +261,7 @@ def core_catalogue(rules: Iterable[CoreRule | NotRunnable]) -> pd.DataFrame:
                 "title": rule.message,
                 "severity": rule.severity if runnable else "Error",
                 "standard": "SDTMIG 3.4",
-                "rationale": rule.description if runnable else f"not run: {rule.reason}",
+                "rationale": rule.description if runnable else f"{NOT_RUN}{rule.reason}",
                 "references": rule.authority if runnable else "",
                 "p21": "",
                 "core": rule.rule_id,

@@ -40,6 +40,15 @@ class RuleFrame:
         return self.checked if self.checked is not None else self.dataset
 
 
+@dataclass(frozen=True)
+class FrameNotBuilt:
+    """A dataset in the rule's scope whose frame cannot be made (a join key or a variable an
+    operation groups by is missing, a join fails): CORE skips it; the report says why."""
+
+    dataset: Dataset
+    reason: str
+
+
 def _leaves(node: Any) -> Iterator[Mapping[str, Any]]:
     if isinstance(node, Mapping):
         if "operator" in node:
@@ -204,8 +213,8 @@ NOT_BUILT = {
 }
 
 
-def rule_frames(rule: CoreRule, study: Study) -> Iterator[RuleFrame]:
-    """The frame the rule's check runs on, for each dataset in its scope."""
+def rule_frames(rule: CoreRule, study: Study) -> Iterator[RuleFrame | FrameNotBuilt]:
+    """The frame the rule's check runs on, for each dataset in its scope (or why not)."""
     from cdisc_cup.rules.core.engine import datasets_in_scope  # the engine imports this module
 
     builder = BUILDERS.get(rule.rule_type)
@@ -221,9 +230,10 @@ def rule_frames(rule: CoreRule, study: Study) -> Iterator[RuleFrame]:
     for dataset in in_scope:
         try:
             frame = builder(rule, dataset, study)
-        except (KeyError, NotEvaluated):
-            # CORE skips the dataset ("column not found in data", a failed join): no frame,
-            # so no findings. TODO(engine): report the skip per dataset; raising here would
-            # end the rule's loop over its datasets.
+        except KeyError as missing:  # "column not found in data": CORE skips the dataset
+            yield FrameNotBuilt(dataset, str(missing.args[0]) if missing.args else str(missing))
+            continue
+        except NotEvaluated as reason:
+            yield FrameNotBuilt(dataset, str(reason))
             continue
         yield RuleFrame(dataset, frame, identify(dataset).wildcard)

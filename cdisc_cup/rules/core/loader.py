@@ -1,9 +1,12 @@
 """CORE rule.yml files read as data: a `CoreRule`, or a `NotRunnable` saying why not.
 
-Everything that decides whether a rule can run offline is decided here, once, so a run
-never stops half-way on a rule it cannot do: JSONata rules, rule types that compare with
-CDISC Library metadata, operations that need the Library (model column order, codelist
-terms) and check operators we do not implement are each a `NotRunnable` with the reason.
+What can be known from the rule alone is decided here, once: JSONata rules, rule types that
+compare with CDISC Library metadata we do not ship, operations that need what is not
+available offline (MedDRA, WHODrug, CT packages by version) or that we do not implement,
+and check operators we do not implement are each a `NotRunnable` with the reason. The
+Library operations answer from the Library subset the package ships (`library.py`); where
+that subset cannot answer for the data (an IG version not shipped), the run says so per
+dataset (`NotRunnableError`).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import yaml
 
 from cdisc_cup.errors import InputErrors, Problem, display_path
 from cdisc_cup.rules.core.model import OUR_RULES, Citation, CoreRule, MatchDataset, NotRunnable, Scope
+from cdisc_cup.rules.core.operations import OPERATIONS, operation_unavailable
 from cdisc_cup.rules.core.operators import OPERATORS
 from cdisc_cup.rules.loader import load_rules, rules_for
 from cdisc_cup.rules.model import Rule
@@ -31,21 +35,6 @@ RUNNABLE_TYPES = frozenset(
         "Value Check with Dataset Metadata",
     }
 )
-# Operations that read CDISC Library metadata (the model, its codelists) we do not ship.
-LIBRARY_OPERATIONS = frozenset(
-    {
-        "required_variables",
-        "expected_variables",
-        "get_model_column_order",
-        "get_parent_model_column_order",
-        "get_column_order_from_library",
-        "get_model_filtered_variables",
-        "codelist_terms",
-        "domain_is_custom",
-        "domain_label",
-    }
-)
-
 LoadedRule = CoreRule | NotRunnable
 # libyaml's safe loader where PyYAML has it: the same documents, read ~10x faster (330 rules).
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -128,14 +117,11 @@ def _not_runnable_reason(document: Mapping[str, Any], rule_type: str) -> str:
     unknown = sorted({op for op in check_operators(check) if op not in OPERATORS})
     if unknown:
         return f"check operator {', '.join(unknown)} is not implemented"
-    needs = sorted(
-        {str(o.get("operator")) for o in document.get("Operations") or () if o.get("operator") in LIBRARY_OPERATIONS}
+    missing = sorted(
+        {str(o.get("operator")) for o in document.get("Operations") or () if o.get("operator") not in OPERATIONS}
     )
-    if needs:
-        return f"operation {', '.join(needs)} needs CDISC Library metadata, not available offline"
-    for operation in document.get("Operations") or ():
-        if "dictionary" in str(operation).lower() or "meddra" in str(operation).lower():
-            return "the rule needs a licensed dictionary (MedDRA/WHODrug), not available offline"
+    if missing:
+        return "; ".join(f"operation {name} {operation_unavailable(name)}" for name in missing)
     return ""
 
 

@@ -500,14 +500,18 @@ NOT_SHIPPED = {
 }
 
 
+def operation_unavailable(operator: str) -> str:
+    """Why an operation CORE has is not run here ("needs MedDRA, not available offline")."""
+    needs = NOT_SHIPPED.get(operator)
+    return f"needs {needs}, not available offline" if needs else "is not implemented"
+
+
 def run_operation(entry: Mapping[str, Any], frame: pd.DataFrame, rule_frame: RuleFrame, study: Study) -> pd.DataFrame:
     """One operation of the rule on the frame (which holds the earlier operations' columns)."""
     operation = resolve(entry, identify(rule_frame.in_scope))
     function = OPERATIONS.get(operation.operator)
     if function is None:
-        needs = NOT_SHIPPED.get(operation.operator)
-        reason = f"needs {needs}, not available offline" if needs else "is not implemented"
-        raise NotRunnableError(f"operation {operation.operator} {reason}")
+        raise NotRunnableError(f"operation {operation.operator} {operation_unavailable(operation.operator)}")
     try:
         return function(operation, frame, _source(operation, frame, rule_frame, study), study)
     except KeyError as missing:  # CORE skips the dataset: "column not found in data"

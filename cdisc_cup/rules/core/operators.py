@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import operator as op
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -344,16 +344,27 @@ def does_not_contain(operand: Operand) -> pd.Series:
 
 
 def contains_all(operand: Operand) -> pd.Series:
-    """Whether the target column holds every value of the comparator (one answer per dataset)."""
-    wanted: list[Any] = []
-    for item in operand.comparator if _is_listy(operand.comparator) else [operand.comparator]:
-        if isinstance(item, pd.Series):
-            first = item.iloc[0] if len(item) else None
-            wanted.extend(first if _is_listy(first) else item.dropna().unique())
-        else:
-            wanted.append(item)
+    """Whether the target column holds every value of the comparator (one answer per dataset).
+    A list comparator is CORE's flatten_list: an item naming an operation's list result stands
+    for its members ($expected_variables), any other item for itself."""
+    comparator = operand.comparator
+    if isinstance(comparator, pd.Series):
+        first = comparator.iloc[0] if len(comparator) else None
+        wanted = list(first) if _is_listy(first) else list(comparator.dropna().unique())
+    else:
+        wanted = list(_flattened(operand.frame, comparator if _is_listy(comparator) else [comparator]))
     present = set(operand.values.dropna().unique())
     return _mask(set(wanted).issubset(present), operand.frame.index)
+
+
+def _flattened(frame: pd.DataFrame, items: Any) -> Iterator[Any]:
+    for item in items:
+        if _is_listy(item):
+            yield from _flattened(frame, item)
+        elif isinstance(item, str) and item in frame.columns and len(frame) and _is_listy(frame[item].iloc[0]):
+            yield from frame[item].iloc[0]
+        else:
+            yield item
 
 
 def not_contains_all(operand: Operand) -> pd.Series:

@@ -86,3 +86,25 @@ def test_match_datasets_carry_child_and_join_type() -> None:
     (match,) = rule.match_datasets
     assert (match.name, match.child, match.join_type) == ("SUPP--", True, "inner")
     assert match.keys == ("USUBJID", "IDVAR", "IDVARVAL")
+
+
+def test_a_library_operation_the_shipped_subset_answers_loads_as_runnable() -> None:
+    rule = load_core_rule(CORE_RULES / "CORE-000334" / "rule.yml")
+    assert isinstance(rule, CoreRule)
+    assert [o["operator"] for o in rule.operations] == ["expected_variables", "get_column_order_from_dataset"]
+
+
+@pytest.mark.parametrize(
+    ("operator", "reason"),
+    [
+        ("valid_meddra_code_references", "operation valid_meddra_code_references needs MedDRA, not available offline"),
+        ("made_up_operation", "operation made_up_operation is not implemented"),
+    ],
+)
+def test_an_operation_we_cannot_run_is_not_runnable_with_the_reason(tmp_path: Path, operator: str, reason: str) -> None:
+    source = (CORE_RULES / "CORE-000334" / "rule.yml").read_text(encoding="utf-8")
+    rule_file = tmp_path / "rule.yml"
+    rule_file.write_text(source.replace("operator: expected_variables", f"operator: {operator}", 1), encoding="utf-8")
+    loaded = load_core_rule(rule_file)
+    assert isinstance(loaded, NotRunnable)
+    assert loaded.reason == reason

@@ -103,3 +103,13 @@ def test_any_ignores_a_branch_about_a_missing_variable_all_does_not() -> None:
         hits({"all": check["any"]}, frame)
     assert hits({"not": {"name": "AEOCCUR", "operator": "non_empty"}}, frame) == [1]
     assert hits({"name": "AESTAT", "operator": "not_exists"}, frame) == [0, 1]
+
+
+def test_contains_all_of_a_list_naming_an_operation_result_uses_its_members() -> None:
+    # CORE-000334: `value: [$expected_variables]` is CORE's flatten_list, the list's members.
+    names = pd.Series(["STUDYID", "AETERM", "AESTDTC"], dtype="string")
+    frame = pd.DataFrame({"variable_name": names, "$expected": pd.Series([["AETERM", "AESTDTC"]] * 3, dtype=object)})
+    check = {"name": "variable_name", "operator": "not_contains_all", "value": ["$expected"]}
+    assert hits(check, frame) == []
+    assert hits({**check, "value": ["$expected", "AEDECOD"]}, frame) == [0, 1, 2]
+    assert hits({"name": "variable_name", "operator": "contains_all", "value": ["$expected"]}, frame) == [0, 1, 2]
