@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from cdisc_cup.rules.core.model import NotRunnableError
-from cdisc_cup.rules.core.operators import COLUMN_OPERATORS, OPERATORS, Operand
+from cdisc_cup.rules.core.operators import COLUMN_OPERATORS, OPERATORS, Operand, with_domain
 from cdisc_cup.rules.model import NotApplicable
 
 # Leaf keys that are parameters of the operator (the rest: name, operator, value).
@@ -31,15 +31,6 @@ PARAMETERS = (
     "date_component",
     "round_values",
 )
-
-
-def with_domain(value: Any, domain: str) -> Any:
-    """CORE's replace_prefix: a leading `--` is the domain (once); lists item by item."""
-    if isinstance(value, str) and value.startswith("--") and domain:
-        return domain + value[2:]
-    if isinstance(value, list):
-        return [with_domain(item, domain) for item in value]
-    return value
 
 
 def evaluate(check: Mapping[str, Any], frame: pd.DataFrame, domain: str) -> pd.Series:

@@ -27,6 +27,8 @@ import numpy as np
 import pandas as pd
 from dateutil.parser import isoparse, parse
 
+from cdisc_cup.rules.model import NotApplicable
+
 
 @dataclass(frozen=True)
 class Operand:
@@ -46,6 +48,15 @@ class Operand:
 Operator = Callable[[Operand], pd.Series]
 NUMBER_TYPES = (float, int, np.float64, np.int64)
 _NULL = "\x00null"  # a null value as an element of a set (None and NaN are one null)
+
+
+def with_domain(value: Any, domain: str) -> Any:
+    """CORE's replace_prefix: a leading `--` is the domain (once); lists item by item."""
+    if isinstance(value, str) and value.startswith("--") and domain:
+        return domain + value[2:]
+    if isinstance(value, list):
+        return [with_domain(item, domain) for item in value]
+    return value
 
 
 def is_null(values: pd.Series) -> pd.Series:
@@ -588,6 +599,157 @@ def empty_within_except_last_row(operand: Operand) -> pd.Series:
     return _mask(result.reindex(operand.frame.index), operand.frame.index) & ~last.reindex(operand.frame.index)
 
 
+def _within(operand: Operand) -> list[str]:
+    within = operand.params.get("within")
+    return list(within) if isinstance(within, (list, tuple)) else [within]
+
+
+def has_next_corresponding_record(operand: Operand) -> pd.Series:
+    """CORE's has_next_corresponding_record: within each group (`within`) ordered by `ordering`,
+    the target equals the comparator of the next record; the last record of a group has none
+    to compare and passes. (CORE sets its answers on the records in that order; SDTM datasets
+    are sorted so, and here each answer stays on its own record.)"""
+    within = _within(operand)
+    comparator = operand.params["comparator_names"][0]
+    frame = operand.frame.reset_index(drop=True)
+    ordered = frame[[*within, operand.target, comparator, operand.params["ordering"]]].sort_values(
+        operand.params["ordering"], kind="stable"
+    )
+    following = ordered.groupby(within, sort=False)[comparator].shift(-1)
+    last = ~ordered.duplicated(subset=within, keep="last")
+    same = _plain(ordered[operand.target]).eq(_plain(following)).fillna(False).astype(bool)
+    grouped = ordered[within].notna().all(axis=1)
+    answer = (same | last | ~grouped).sort_index()
+    return pd.Series(answer.to_numpy(dtype=bool), index=operand.frame.index)
+
+
+def does_not_have_next_corresponding_record(operand: Operand) -> pd.Series:
+    return ~has_next_corresponding_record(operand)
+
+
+def _date_text(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """CORE's parse_date: the date up to its first "--", and its precision (the number of
+    parts between -, T and :); 0 for what is not a date."""
+    valid = per_value(values, is_valid_date)
+    text = values.astype("string").str.split("--", n=1).str[0].where(valid)
+    precision = text.str.count(r"[^-T:]+").fillna(0).astype(int)
+    return text, precision
+
+
+def _overlapping_dates(data: pd.DataFrame, group: str, comparator: str) -> pd.Series:
+    """CORE's check_date_overlaps: two dates of a group at different precisions where the
+    finer one starts with the coarser (2005-10 and 2005-10-08) cannot be ordered; both are
+    marked. One join per (precision, length) of the coarser dates, never per pair of records."""
+    text, precision = _date_text(data[comparator])
+    dates = pd.DataFrame({"group": data[group], "text": text, "precision": precision})[text.notna()]
+    marked = pd.Series(False, index=data.index)
+    lengths = dates["text"].str.len()
+    for (level, length), coarse in dates.groupby([dates["precision"], lengths]):
+        finer = dates[dates["precision"] > level]
+        keyed = finer.assign(text=finer["text"].str.slice(stop=int(length)))
+        pairs = coarse.reset_index(names="coarse").merge(keyed.reset_index(names="finer"), on=["group", "text"])
+        marked[pd.unique(np.concatenate([pairs["coarse"].to_numpy(), pairs["finer"].to_numpy()]))] = True
+    return marked
+
+
+def _sorted_by(operand: Operand, within: list[str], comparator: str, ascending: bool, nulls_last: bool) -> pd.Series:
+    """One `value` entry of CORE's target_is_sorted_by on positions 0..n-1: per group, in
+    target order, whether each record's comparator keeps the order (False: a finding)."""
+    frame = operand.frame.reset_index(drop=True)
+    target = operand.target
+    data = frame[[*dict.fromkeys([*within, target, comparator])]].copy()
+    data["__group"] = data.groupby(within, sort=False, dropna=True).ngroup()
+    data = data[data["__group"] >= 0].sort_values(["__group", target], kind="stable")
+    valid = pd.Series(True, index=frame.index)
+    if data.empty:
+        return valid
+    compared = data[comparator]
+    numeric = pd.api.types.is_numeric_dtype(compared)
+    null = compared.isna() | compared.astype("string").str.strip().eq("").fillna(True).astype(bool)
+    position = data.groupby("__group").cumcount()
+    # nulls where `null_position` says: else every null of the group is out of place
+    by_group = pd.DataFrame({"g": data["__group"], "pos": position, "null": null})
+    first_null = by_group[by_group["null"]].groupby("g")["pos"].min()
+    last_value = by_group[~by_group["null"]].groupby("g")["pos"].max()
+    if nulls_last:
+        misplaced = (first_null < last_value.reindex(first_null.index)).fillna(False)
+    else:
+        last_null = by_group[by_group["null"]].groupby("g")["pos"].max()
+        first_value = by_group[~by_group["null"]].groupby("g")["pos"].min()
+        misplaced = (last_null > first_value.reindex(last_null.index)).fillna(False)
+    valid[data.index[null & data["__group"].isin(misplaced[misplaced].index).to_numpy()]] = False
+    overlap = pd.Series(False, index=data.index) if numeric else _overlapping_dates(data, "__group", comparator)
+    valid[overlap[overlap].index] = False
+    # the target sequence against the targets sorted by the comparator, place by place
+    ordered = data[~null & ~overlap]
+    actual = ordered.assign(__rank=ordered.groupby("__group").cumcount())
+    by_value = ordered.sort_values(["__group", comparator], ascending=[True, ascending], kind="stable")
+    expected = by_value.assign(__rank=by_value.groupby("__group").cumcount())[["__group", "__rank", target]]
+    placed = actual.reset_index(names="__row").merge(expected, on=["__group", "__rank"], suffixes=("", "__expected"))
+    left, right = placed[target], placed[f"{target}__expected"]
+    if not pd.api.types.is_numeric_dtype(left):
+        left, right = (_date_text(side)[0].fillna(side.astype("string")) for side in (left, right))
+    differs = ~(left.eq(right).fillna(False).astype(bool) | (left.isna() & right.isna()))
+    valid[placed.loc[differs.to_numpy(), "__row"].to_numpy()] = False
+    # each comparator against its neighbours in target order
+    present = data[~null]
+    values = present[comparator]
+    before = values.groupby(present["__group"]).shift(1)
+    after = values.groupby(present["__group"]).shift(-1)
+    checkable = pd.Series(True, index=present.index) if numeric else per_value(values.astype(str), is_valid_date)
+    if ascending:
+        out = before.notna() & (values < before) | after.notna() & (values > after)
+    else:
+        out = before.notna() & (values > before) | after.notna() & (values < after)
+    valid[present.index[(out.fillna(False).astype(bool) & checkable).to_numpy()]] = False
+    return valid
+
+
+def target_is_sorted_by(operand: Operand) -> pd.Series:
+    """CORE's target_is_sorted_by: within `within`, records in target order (--SEQ) have their
+    comparators (--STDTC) in `sort_order`, nulls at `null_position`, and no two dates of
+    different precision that overlap."""
+    within = [with_domain(w, operand.domain) for w in _within(operand)]
+    valid = pd.Series(True, index=pd.RangeIndex(len(operand.frame)))
+    for entry in operand.comparator if _is_listy(operand.comparator) else [operand.comparator]:
+        comparator = with_domain(str(entry["name"]), operand.domain)
+        if comparator not in operand.frame.columns:
+            raise NotApplicable(f"{comparator} not in dataset")
+        ascending = str(entry.get("sort_order", "asc")).lower() != "desc"
+        nulls_last = str(entry.get("null_position", "last")).lower() == "last"
+        valid &= _sorted_by(operand, within, comparator, ascending, nulls_last)
+    return pd.Series(valid.to_numpy(), index=operand.frame.index)
+
+
+def target_is_not_sorted_by(operand: Operand) -> pd.Series:
+    return ~target_is_sorted_by(operand)
+
+
+def is_ordered_subset_of(operand: Operand) -> pd.Series:
+    """CORE's is_ordered_subset_of: every name in the target list is in the comparator list,
+    in the comparator's order. Worked out once per distinct pair of lists (an operation's
+    results are one list for all rows)."""
+    target_codes, _ = pd.factorize(operand.values.map(id).to_numpy())
+    comparator = operand.comparator
+    if not isinstance(comparator, pd.Series):
+        comparator = pd.Series([comparator] * len(operand.frame), index=operand.frame.index, dtype=object)
+    comparator_codes, _ = pd.factorize(comparator.map(id).to_numpy())
+    _, first_rows, pair_of_row = np.unique(
+        np.stack([target_codes, comparator_codes], axis=1), axis=0, return_index=True, return_inverse=True
+    )
+    answers = np.zeros(len(first_rows), dtype=bool)
+    for pair, row in enumerate(first_rows):
+        names, order = operand.values.iloc[row], comparator.iloc[row]
+        places = {name: place for place, name in enumerate(order if _is_listy(order) else [])}
+        positions = [places.get(name) for name in (names if _is_listy(names) else [])]
+        answers[pair] = None not in positions and positions == sorted(positions)
+    return pd.Series(answers[pair_of_row.ravel()], index=operand.frame.index)
+
+
+def is_not_ordered_subset_of(operand: Operand) -> pd.Series:
+    return ~is_ordered_subset_of(operand)
+
+
 # -- dates and durations ----------------------------------------------------------------------
 
 _DATE = re.compile(
@@ -853,6 +1015,12 @@ OPERATORS: dict[str, Operator] = {
     "present_on_multiple_rows_within": present_on_multiple_rows_within,
     "not_present_on_multiple_rows_within": not_present_on_multiple_rows_within,
     "empty_within_except_last_row": empty_within_except_last_row,
+    "has_next_corresponding_record": has_next_corresponding_record,
+    "does_not_have_next_corresponding_record": does_not_have_next_corresponding_record,
+    "target_is_sorted_by": target_is_sorted_by,
+    "target_is_not_sorted_by": target_is_not_sorted_by,
+    "is_ordered_subset_of": is_ordered_subset_of,
+    "is_not_ordered_subset_of": is_not_ordered_subset_of,
     "date_equal_to": _date_comparison(op.eq),
     "date_not_equal_to": _date_comparison(op.ne),
     "date_less_than": _date_comparison(op.lt),
