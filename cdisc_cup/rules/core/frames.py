@@ -130,6 +130,10 @@ def _values(dataset: Dataset) -> pd.DataFrame:
     """One row per value: CORE melts the records to row_number, variable_name, variable_value.
 
     The index is the record's position, so a finding on a value is reported on its record."""
+    return derived(dataset, "values", lambda: _melted(dataset))
+
+
+def _melted(dataset: Dataset) -> pd.DataFrame:
     frame = records(dataset)
     long = frame.astype(object).melt(var_name="variable_name", value_name="variable_value", ignore_index=False)
     long["variable_value"] = long["variable_value"].where(long["variable_value"].notna(), None)
@@ -187,7 +191,11 @@ def _values_and_metadata(dataset: Dataset) -> pd.DataFrame:
 
 
 def _values_with_dataset(rule: CoreRule, dataset: Dataset, study: Study) -> pd.DataFrame:
-    long = _values(dataset)
+    return derived(dataset, "values with dataset", lambda: _values_and_dataset(dataset))
+
+
+def _values_and_dataset(dataset: Dataset) -> pd.DataFrame:
+    long = _values(dataset).copy(deep=False)
     for column, value in dataset_metadata(dataset).iloc[0].items():
         long[column] = value
     return long

@@ -295,11 +295,16 @@ def _contained(values: pd.Series, comparator: Any, *, lower: bool = False) -> pd
     return values.isin(pool).fillna(False).astype(bool)
 
 
+def _identities(values: pd.Series) -> np.ndarray:
+    """Which object each row holds (id), read in one pass over the column's objects."""
+    return np.fromiter(map(id, values.to_numpy(dtype=object)), dtype=np.int64, count=len(values))
+
+
 def _list_members(lists: pd.Series) -> tuple[np.ndarray, pd.Series]:
     """A list column as (each row's list number, the members indexed by list number). An
     operation's result is one list object for all rows or one per group, so each distinct
     object is exploded once, not once per row."""
-    codes, _ = pd.factorize(lists.map(id).to_numpy())
+    codes, _ = pd.factorize(_identities(lists))
     _, first_rows = np.unique(codes, return_index=True)
     members = pd.Series(lists.to_numpy()[first_rows], dtype=object).explode()
     return codes, members
@@ -729,11 +734,11 @@ def is_ordered_subset_of(operand: Operand) -> pd.Series:
     """CORE's is_ordered_subset_of: every name in the target list is in the comparator list,
     in the comparator's order. Worked out once per distinct pair of lists (an operation's
     results are one list for all rows)."""
-    target_codes, _ = pd.factorize(operand.values.map(id).to_numpy())
+    target_codes, _ = pd.factorize(_identities(operand.values))
     comparator = operand.comparator
     if not isinstance(comparator, pd.Series):
         comparator = pd.Series([comparator] * len(operand.frame), index=operand.frame.index, dtype=object)
-    comparator_codes, _ = pd.factorize(comparator.map(id).to_numpy())
+    comparator_codes, _ = pd.factorize(_identities(comparator))
     _, first_rows, pair_of_row = np.unique(
         np.stack([target_codes, comparator_codes], axis=1), axis=0, return_index=True, return_inverse=True
     )
