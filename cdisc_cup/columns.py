@@ -112,7 +112,17 @@ def lookup(keys: pd.Series, table_keys: pd.Series, table_values: pd.Series) -> p
 
 
 def iso_dates_to_datetime(text: pd.Series) -> pd.Series:
-    """datetime64 of `YYYY-MM-DD` text, NaT for anything else (partial, impossible, missing)."""
+    """datetime64 of `YYYY-MM-DD` text, NaT for anything else (partial, impossible, missing).
+    Millions of records fall on a few thousand days: each distinct text is parsed once."""
+    codes, distinct = pd.factorize(text)
+    moments = _distinct_datetimes(pd.Series(distinct, dtype=text.dtype if len(distinct) else "str"))
+    present = codes >= 0
+    at = np.where(present, codes, 0)
+    values = moments[at] if len(moments) else np.zeros(len(codes), dtype="datetime64[us]")
+    return pd.Series(np.where(present, values, np.datetime64("NaT")), index=text.index, dtype="datetime64[us]")
+
+
+def _distinct_datetimes(text: pd.Series) -> np.ndarray:
     array = pc.utf8_slice_codeunits(arrow_text(text), 0, 10)
     complete = pc.fill_null(pc.match_substring_regex(array, r"^\d{4}-\d{2}-\d{2}$"), False)
     candidates = pc.if_else(complete, array, None)
@@ -123,5 +133,4 @@ def iso_dates_to_datetime(text: pd.Series) -> pd.Series:
         # strptime rolls 2020-02-30 over to 2020-03-01: a date must print back as written.
         exists = pc.fill_null(pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), candidates), False)
         dates = pc.cast(pc.if_else(exists, parsed, None), pa.date32())
-    moments = pc.cast(dates, pa.timestamp("us")).to_numpy(zero_copy_only=False)
-    return pd.Series(moments, index=text.index, dtype="datetime64[us]")
+    return pc.cast(dates, pa.timestamp("us")).to_numpy(zero_copy_only=False)

@@ -57,7 +57,6 @@ from cdisc_cup.rules.loader import rules_for
 from cdisc_cup.rules.model import Rule, Study
 from cdisc_cup.spec.loader import load_study
 from cdisc_cup.spec.model import DatasetSpec, StudySpec
-from cdisc_cup.tables import write_tables
 from cdisc_cup.writers.acrf import write_acrf
 from cdisc_cup.writers.dataset_json import write_dataset_json
 from cdisc_cup.writers.define_xml import define_of_folder, write_define
@@ -532,7 +531,7 @@ def convert(
         elif study.adam:
             with progress.step("write tables and figure"):
                 adam = result.adam
-                write_tables(study, adam["ADSL"], adam["ADAE"], layout.tables)
+                _write_tables(study, adam["ADSL"], adam["ADAE"], layout.tables)
         with progress.step("write the reviewer's guides"):
             conformance = Conformance.of(result.validation)
             for s in submissions:
@@ -964,7 +963,7 @@ def regenerate_tables(out_dir: Path, spec_dir: Path | None = None) -> list[Path]
             source="ADaM folder",
         )
     adam = {name: shape_to_spec(loaded[name].frame, study.dataset(name)) for name in ("ADSL", "ADAE")}
-    return write_tables(study, adam["ADSL"], adam["ADAE"], layout.tables)
+    return _write_tables(study, adam["ADSL"], adam["ADAE"], layout.tables)
 
 
 def rule_catalogue(spec_dir: Path | None = None, form: Literal["table", "json", "markdown"] = "table") -> str:
@@ -1049,3 +1048,11 @@ def study_of_csv_folder(folder: Path) -> Study:
         standards=dict.fromkeys(read.datasets, read.standard),
         ig_versions={read.standard: read.version} if read.version else {},
     )
+
+
+def _write_tables(study: StudySpec, adsl: pd.DataFrame, adae: pd.DataFrame, folder: Path) -> list[Path]:
+    """The tables stage, imported when it runs: it brings matplotlib (0.6 s), which validate,
+    compare and adam never need."""
+    from cdisc_cup.tables import write_tables
+
+    return write_tables(study, adsl, adae, folder)

@@ -326,7 +326,9 @@ def derive_seq(
     by = [*within, *order, BLOCK]
     if ties == "values":
         by += [name for name in data.spec.variable_names if name not in by and name in frame.columns]
-    ranked = frame.sort_values(by, kind="stable", na_position="last")
+    # Only the columns that order the records are sorted: moving every column of a large
+    # dataset costs more than the ranking itself.
+    ranked = frame[list(dict.fromkeys(by))].sort_values(by, kind="stable", na_position="last")
     sequence = ranked.groupby(list(within), sort=False).cumcount() + 1
     return sequence.reindex(frame.index).astype("Float64")
 

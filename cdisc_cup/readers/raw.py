@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 import pyreadstat
 
 from cdisc_cup.columns import extract_parts, is_in, parse_numbers
@@ -53,7 +55,13 @@ MONTH_ABBREVIATIONS = {name: f"{number:02d}" for number, name in enumerate(MONTH
 
 
 def _located(
-    path: Path, frame: pd.DataFrame, mask: pd.Series, column: str, raw: pd.Series, message: str, expected: str | None
+    path: Path,
+    frame: pd.DataFrame,
+    mask: pd.Series | np.ndarray,
+    column: str,
+    raw: pd.Series,
+    message: str,
+    expected: str | None,
 ) -> list[Problem]:
     """One problem per flagged record, at most MAX_LOCATED and then a count."""
     flagged = np.flatnonzero(np.asarray(mask, dtype=bool))
@@ -221,24 +229,36 @@ def _physical_lines(frame: pd.DataFrame, text: str) -> np.ndarray:
     return 2 + np.concatenate([[0], np.cumsum(spans)[:-1]]) if len(frame) else np.array([], dtype=np.int64)
 
 
-def _read_csv(path: Path, spec: RawFileSpec, options: ReaderOptions) -> pd.DataFrame | Problem:
-    """All columns as text, exactly as exported; typing happens per declared column."""
+def _fast_table(text: str, options: ReaderOptions) -> pd.DataFrame | None:
+    """Every field as text by Arrow's CSV reader (on every core, no Python string per value);
+    None when Arrow cannot read the file as a clean table (a record with too many or too few
+    fields, a repeated column name): the pandas reader then says where."""
+    names = next(csv.reader(io.StringIO(text), delimiter=options.delimiter, quotechar=options.quote), [])
+    if len(set(names)) < len(names):
+        return None
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        return Problem(str(path), f"the file cannot be read ({exc.strerror})")
-    if not data.strip():
-        return Problem(str(path), "the file is empty", expected="a header line and one line per record")
-    text = _decode(path, data, options)
-    if isinstance(text, Problem):
-        return text
-    if not text.strip():  # a byte-order mark and nothing else
-        return Problem(str(path), "the file is empty", expected="a header line and one line per record")
-    header = _header_problem(path, text, spec, options)
-    if header is not None:
-        return header
+        table = pa_csv.read_csv(
+            pa.BufferReader(text.encode("utf-8")),
+            read_options=pa_csv.ReadOptions(autogenerate_column_names=False),
+            parse_options=pa_csv.ParseOptions(
+                delimiter=options.delimiter, quote_char=options.quote, newlines_in_values=True
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid:
+        return None
+    return table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow", na_value=np.nan)}.get)
+
+
+def _located_table(path: Path, text: str, options: ReaderOptions) -> pd.DataFrame | Problem:
+    """pandas' C reader, which reads short records (their missing fields empty) and names
+    the line of a record it cannot read."""
     try:
-        frame = pd.read_csv(
+        return pd.read_csv(
             io.StringIO(text),
             sep=options.delimiter,
             quotechar=options.quote,
@@ -255,6 +275,29 @@ def _read_csv(path: Path, spec: RawFileSpec, options: ReaderOptions) -> pd.DataF
             f"the file is not a readable {options.delimiter!r}-separated table: {exc}",
             line=int(match.group(1)) if match else None,
         )
+
+
+def _read_csv(path: Path, spec: RawFileSpec, options: ReaderOptions) -> pd.DataFrame | Problem:
+    """All columns as text, exactly as exported; typing happens per declared column."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return Problem(str(path), f"the file cannot be read ({exc.strerror})")
+    if not data.strip():
+        return Problem(str(path), "the file is empty", expected="a header line and one line per record")
+    text = _decode(path, data, options)
+    if isinstance(text, Problem):
+        return text
+    if not text.strip():  # a byte-order mark and nothing else
+        return Problem(str(path), "the file is empty", expected="a header line and one line per record")
+    header = _header_problem(path, text, spec, options)
+    if header is not None:
+        return header
+    frame = _fast_table(text, options)
+    if frame is None:
+        frame = _located_table(path, text, options)
+        if isinstance(frame, Problem):
+            return frame
     frame.columns = [str(c).strip() for c in frame.columns]
     frame = frame.replace({"": pd.NA})
     frame[LINE] = _physical_lines(frame, text)  # a missing value counts no line break
@@ -289,8 +332,39 @@ def _read_sas(path: Path, options: ReaderOptions) -> pd.DataFrame | Problem:
 def _parse_dates(
     path: Path, frame: pd.DataFrame, column: RawColumnSpec, options: ReaderOptions, sas_source: bool
 ) -> tuple[pd.Series, list[Problem]]:
+    """ISO 8601 text of each date, and the located problems. Dates repeat (1.7 million
+    administrations on a few thousand days), so each distinct text is parsed once."""
     raw = frame[column.name]
-    present = raw.notna()
+    codes, distinct = pd.factorize(raw)
+    iso, malformed, impossible = _distinct_dates(pd.Series(distinct, dtype=raw.dtype), column, options, sas_source)
+    present = codes >= 0
+    at = np.where(present, codes, 0)
+    layout = column.date_format or options.date_format
+    unknown = options.unknown_date_part
+    expected = f"a date {layout}" + (
+        f", unknown parts as {unknown} ({unknown}.07.2020, {unknown}.{unknown}.2020)"
+        if column.type == "partial_date"
+        else ""
+    )
+
+    def per_record(flags: pd.Series) -> np.ndarray:
+        return present & flags.to_numpy(dtype=bool)[at] if len(distinct) else present
+
+    problems = _located(
+        path, frame, per_record(malformed), column.name, raw, "not a date in the export's layout", expected
+    )
+    problems += _located(
+        path, frame, per_record(impossible), column.name, raw, "impossible date", "a date that exists in the calendar"
+    )
+    values = iso.array.take(codes, allow_fill=True)
+    return pd.Series(values, index=raw.index, dtype="string"), problems
+
+
+def _distinct_dates(
+    raw: pd.Series, column: RawColumnSpec, options: ReaderOptions, sas_source: bool
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """ISO text of each date value, whether it is not in the export's layout, and whether
+    it names a day or month that does not exist."""
     layout = column.date_format or options.date_format
     parts = extract_parts(raw, DATE_LAYOUTS[layout])
     if "MON" in layout:  # a month name becomes its number; an unknown word fails the shape check
@@ -322,20 +396,18 @@ def _parse_dates(
     bad_month = month_only & ~month_number.between(1, 12)
     iso = iso.mask(month_only & ~bad_month, parts["year"] + "-" + parts["month"])
     iso = iso.mask(shape_ok & day_unknown.fillna(False) & month_unknown.fillna(False), parts["year"])
-    expected = f"a date {layout}" + (
-        f", unknown parts as {unknown} ({unknown}.07.2020, {unknown}.{unknown}.2020)" if allowed_partial else ""
-    )
-    problems = _located(
-        path, frame, present & ~shape_ok, column.name, raw, "not a date in the export's layout", expected
-    )
-    problems += _located(
-        path, frame, impossible | bad_month, column.name, raw, "impossible date", "a date that exists in the calendar"
-    )
-    return iso, problems
+    return iso, ~shape_ok, impossible | bad_month
 
 
 def _numbers_with_mark(raw: pd.Series, decimal: str, thousands: str | None) -> pd.Series:
-    """The values read with `decimal` as decimal mark; a `.` is never a decimal point then."""
+    """The values read with `decimal` as decimal mark; a `.` is never a decimal point then.
+    Doses and cycle numbers repeat, so each distinct text is converted once."""
+    codes, distinct = pd.factorize(raw)
+    numbers = _distinct_numbers(pd.Series(distinct, dtype=raw.dtype), decimal, thousands)
+    return pd.Series(numbers.array.take(codes, allow_fill=True), index=raw.index)
+
+
+def _distinct_numbers(raw: pd.Series, decimal: str, thousands: str | None) -> pd.Series:
     text = raw.str.strip()
     if thousands:
         text = text.str.replace(thousands, "", regex=False)

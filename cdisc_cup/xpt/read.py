@@ -15,8 +15,10 @@ same names, labels, lengths, formats and values. For that:
 
 from __future__ import annotations
 
+import os
 import struct
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,17 +81,14 @@ def read_xpt_files(paths: Sequence[Path]) -> dict[Path, Dataset | InputErrors]:
     return result
 
 
-def _headers(*kinds: str) -> tuple[bytes, ...]:
-    """The header records of TS-140 that frame a member (its start, its NAMESTRs, its
-    records), in version 5 and in the version 8 that pyreadstat and SAS's %LOC2XPT write by
-    default (same NAMESTR layout, so the same positions)."""
-    return tuple(f"HEADER RECORD*******{kind:<8}HEADER RECORD!!!!!!!".encode("ascii") for kind in kinds)
-
-
-_MEMBER_HEADERS = _headers("MEMBER", "MEMBV8")
-_NAMESTR_HEADERS = _headers("NAMESTR", "NAMSTV8")
-_OBS_HEADERS = _headers("OBS", "OBSV8")
+# The header records of TS-140 that frame a member (its start, its NAMESTRs, its records),
+# by their names in version 5 and in the version 8 that pyreadstat and SAS's %LOC2XPT write
+# by default (same NAMESTR layout, so the same positions).
+_HEADER = b"HEADER RECORD*******"
+_MEMBER, _NAMESTR, _OBS = ("MEMBER", "MEMBV8"), ("NAMESTR", "NAMSTV8"), ("OBS", "OBSV8")
+_NEXT_MEMBER = _HEADER + b"MEMB"  # both versions' member headers
 _CARD = 80
+_THREADS = min(os.cpu_count() or 1, 8)
 
 
 @dataclass(frozen=True)
@@ -115,25 +114,21 @@ def _records(content: bytes, meta: pyreadstat.metadata_container) -> pd.DataFram
     width = max((f.position + f.length for f in fields), default=0)
     rows = _record_count(content, start, end, width)
     matrix = np.frombuffer(content, dtype=np.uint8, count=rows * width, offset=start).reshape(rows, width)
-    columns: dict[str, pd.Series] = {}
-    texts: dict[str, np.ndarray] = {}
-    for name, field in zip(meta.column_names, fields, strict=True):
-        block = matrix[:, field.position : field.position + field.length]
-        if field.is_char:
-            texts[name] = block
-        else:
-            columns[name] = _numbers(block)
-    columns.update(_texts(texts))
+    blocks = {
+        name: (field.is_char, matrix[:, field.position : field.position + field.length])
+        for name, field in zip(meta.column_names, fields, strict=True)
+    }
+    # numpy and Arrow release the GIL while they copy and decode: columns run on every core.
+    with ThreadPoolExecutor(_THREADS) as pool:
+        numbers = {name: pool.submit(_numbers, block) for name, (is_char, block) in blocks.items() if not is_char}
+        columns = _texts({name: block for name, (is_char, block) in blocks.items() if is_char}, pool)
+        columns.update({name: future.result() for name, future in numbers.items()})
     return pd.DataFrame({name: columns[name] for name in meta.column_names})
 
 
 def _layout(content: bytes) -> tuple[list[_Field], int, int]:
     """The variables' places in a record, and where the first member's records start and end."""
-    member = _find(content, _MEMBER_HEADERS, 0)
-    namestrs = _find(content, _NAMESTR_HEADERS, max(member, 0))
-    obs = _find(content, _OBS_HEADERS, max(namestrs, 0))
-    if min(member, namestrs, obs) < 0:
-        raise ValueError("no member, NAMESTR or OBS header record")
+    member, namestrs, obs = _header_records(content)
     size = int(content[member + 74 : member + 78])  # 140, or 136 as VAX/VMS wrote them
     count = int(content[namestrs + 54 : namestrs + 58])
     fields = []
@@ -143,16 +138,42 @@ def _layout(content: bytes) -> tuple[list[_Field], int, int]:
         (position,) = struct.unpack_from(">i", content, at + 84)
         fields.append(_Field(ntype == 2, length, position))
     start = obs + _CARD
-    following = _find(content, _MEMBER_HEADERS, start)
-    while following >= 0 and following % _CARD:
-        following = _find(content, _MEMBER_HEADERS, following + 1)
-    return fields, start, len(content) if following < 0 else following
+    return fields, start, _next_member(content, start)
 
 
-def _find(content: bytes, headers: tuple[bytes, ...], start: int) -> int:
-    """The first of the header records at or after start, -1 if none."""
-    found = [at for at in (content.find(header, start) for header in headers) if at >= 0]
-    return min(found, default=-1)
+def _next_member(content: bytes, start: int) -> int:
+    """Where a second member starts (FDA wants one per file, TS-140 allows more), else the
+    end of the file. A member header starts on a card, so only the first 8 bytes of each
+    card are compared: one strided pass, not a search through every byte of the records."""
+    cards = (len(content) - start) // _CARD
+    if cards <= 0:
+        return len(content)
+    words = np.frombuffer(content, dtype=np.uint64, count=cards * (_CARD // 8), offset=start)[:: _CARD // 8]
+    candidates = np.flatnonzero(words == np.frombuffer(_HEADER[:8], dtype=np.uint64)[0])
+    for card in candidates.tolist():  # cards of records that begin "HEADER R": almost never any
+        at = start + card * _CARD
+        if content.startswith(_NEXT_MEMBER, at) and _kind(content, at) in _MEMBER:
+            return at
+    return len(content)
+
+
+def _header_records(content: bytes) -> tuple[int, int, int]:
+    """Where the first member's header, NAMESTR header and OBS header records are: read card
+    by card through the header only, never through the records."""
+    found: dict[tuple[str, ...], int] = {}
+    at = content.find(_HEADER)
+    while at >= 0 and _OBS not in found:
+        kind = next((kinds for kinds in (_MEMBER, _NAMESTR, _OBS) if _kind(content, at) in kinds), None)
+        if kind is not None and kind not in found:
+            found[kind] = at
+        at = content.find(_HEADER, at + _CARD)
+    if len(found) < 3:
+        raise ValueError("no member, NAMESTR or OBS header record")
+    return found[_MEMBER], found[_NAMESTR], found[_OBS]
+
+
+def _kind(content: bytes, at: int) -> str:
+    return content[at + len(_HEADER) : at + len(_HEADER) + 8].decode("ascii", "replace").rstrip()
 
 
 def _record_count(content: bytes, start: int, end: int, width: int) -> int:
@@ -170,40 +191,48 @@ def _record_count(content: bytes, start: int, end: int, width: int) -> int:
     return rows
 
 
-def _texts(blocks: dict[str, np.ndarray]) -> dict[str, pd.Series]:
+def _texts(blocks: dict[str, np.ndarray], pool: ThreadPoolExecutor) -> dict[str, pd.Series]:
     """Char columns as text, trailing blanks dropped (a blank value is "", CDISC null).
 
     UTF-8 (so ASCII) first; XPORT records no encoding, and SAS on Windows writes WLATIN1
     (e.g. the curly quote 0x92 in the CDISC pilot's TS), so a file whose text is not UTF-8 is
     read as Windows-1252 throughout.
     """
-    raw = {name: _fixed_binary(block) for name, block in blocks.items()}
+    names = list(blocks)
+    contiguous = dict(zip(names, pool.map(np.ascontiguousarray, blocks.values()), strict=True))
     try:
-        text = {name: values.cast(pa.binary()).cast(pa.large_string()) for name, values in raw.items()}
+        text = dict(zip(names, pool.map(_utf8, contiguous.values()), strict=True))
     except pa.ArrowInvalid:
-        text = {name: _windows_1252(values) for name, values in raw.items()}
-    return {name: pd.Series(_trimmed(values, blocks[name]), dtype="str") for name, values in text.items()}
+        text = {name: _windows_1252(block) for name, block in contiguous.items()}
+    trimmed = pool.map(_trimmed, text.values(), contiguous.values())
+    return {name: pd.Series(values, dtype="str") for name, values in zip(names, trimmed, strict=True)}
 
 
-def _fixed_binary(block: np.ndarray) -> pa.FixedSizeBinaryArray:
+def _utf8(block: np.ndarray) -> pa.LargeStringArray:
+    """The fixed-width fields as text over the very bytes read (offsets every `length`
+    bytes); ArrowInvalid when they are not UTF-8."""
     rows, length = block.shape
-    return pa.FixedSizeBinaryArray.from_buffers(
-        pa.binary(length), rows, [None, pa.py_buffer(np.ascontiguousarray(block))]
-    )
+    offsets = np.arange(0, (rows + 1) * length, length, dtype=np.int64)[: rows + 1]
+    text = pa.LargeStringArray.from_buffers(rows, pa.py_buffer(offsets), pa.py_buffer(block))
+    text.validate(full=True)
+    return text
 
 
-def _windows_1252(values: pa.FixedSizeBinaryArray) -> pa.Array:
+def _windows_1252(block: np.ndarray) -> pa.Array:
     """The rare SAS file in WLATIN1: decoded value by value, distinct values only."""
+    rows, length = block.shape
+    values = pa.FixedSizeBinaryArray.from_buffers(pa.binary(length), rows, [None, pa.py_buffer(block)])
     distinct = pc.unique(values)
     decoded = pa.array([value.decode("cp1252") for value in distinct.to_pylist()], type=pa.large_string())
     return decoded.take(pc.index_in(values, value_set=distinct))
 
 
 def _trimmed(text: pa.Array, block: np.ndarray) -> pa.Array:
-    """As readstat returns text: trailing blanks dropped, nothing after a NUL byte."""
-    if (block == 0).any():
+    """As readstat returns text: trailing blanks dropped, nothing after a NUL byte. (Blanks
+    are cut byte-wise: no byte of a multi-byte UTF-8 character is an ASCII blank.)"""
+    if not block.all():  # a NUL byte somewhere
         text = pc.replace_substring_regex(text, pattern="\x00(?s:.)*", replacement="")
-    return pc.utf8_rtrim(text, characters=" ")
+    return pc.ascii_rtrim(text, characters=" ")
 
 
 _MISSING_CODES = np.frombuffer(b"." + "".join(sorted(SPECIAL_MISSING_CODES)).encode("ascii"), dtype=np.uint8)
