@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from cdisc_cup.findings import FINDING_COLUMNS, RULE_COLUMNS, RULE_RUN_COLUMNS, RuleStatus, empty_table
@@ -21,6 +22,7 @@ from cdisc_cup.rules.core.frames import FrameNotBuilt, RuleFrame, rule_frames
 from cdisc_cup.rules.core.identity import derived
 from cdisc_cup.rules.core.model import CoreRule, NotRunnable, NotRunnableError
 from cdisc_cup.rules.core.operations import apply_operations
+from cdisc_cup.rules.core.operators import holds_lists, is_listy, numbers_as_text, object_ids
 from cdisc_cup.rules.engine import dataset_class
 from cdisc_cup.rules.model import NotApplicable, Study
 from cdisc_cup.xpt.model import Dataset
@@ -118,25 +120,17 @@ def with_listed_variables(variables: list[str], hit: pd.DataFrame) -> list[str]:
     columns are not the dataset's variables, only the list)."""
     expanded = list(variables)
     for variable in variables:
-        if variable in hit.columns and hit[variable].dtype == object:
-            as_tuples = hit[variable].map(lambda v: tuple(v) if isinstance(v, list) else v)
-            for listed in pd.unique(as_tuples):
-                if isinstance(listed, tuple):
+        if variable in hit.columns and holds_lists(hit[variable]):
+            _, first_rows = np.unique(object_ids(hit[variable]), return_index=True)  # each list once
+            for listed in hit[variable].iloc[first_rows]:
+                if is_listy(listed):
                     expanded += [str(n) for n in listed if n in hit.columns and n not in expanded]
     return expanded
 
 
-def _shown(value: Any) -> str:
-    """A value as CORE's results.csv shows it: null blank, whole numbers without ".0"."""
-    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
 def _text(values: pd.Series) -> pd.Series:
-    return values.astype(object).map(_shown).astype(str)
+    """Values as CORE's results.csv shows them: null blank, whole numbers without ".0"."""
+    return numbers_as_text(values).fillna("").astype(str)
 
 
 def _hits(
@@ -167,7 +161,9 @@ def _hits(
     usubjid = _text(hit["USUBJID"]) if "USUBJID" in hit.columns else pd.Series("", index=hit.index)
     # "ARMNRS=SCREEN FAILURE; RFENDTC=2013-10-29": values may hold commas themselves
     labelled = {variable: variable + "=" + values for variable, values in shown.items()}
-    joined = pd.DataFrame(labelled).agg("; ".join, axis=1) if labelled else pd.Series("", index=hit.index)
+    joined = pd.Series("", index=hit.index, dtype=object)
+    for position, values in enumerate(labelled.values()):
+        joined = values if position == 0 else joined + "; " + values
     findings = pd.DataFrame(
         {
             "rule_id": rule.rule_id,

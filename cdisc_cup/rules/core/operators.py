@@ -64,7 +64,7 @@ def is_null(values: pd.Series) -> pd.Series:
     missing = values.isna()
     if values.dtype.kind in "biufcmM":
         return missing
-    if _holds_lists(values):  # an operation's result: a list (of names, of values) per row
+    if holds_lists(values):  # an operation's result: a list (of names, of values) per row
         empty = values.map(
             lambda v: v == "" or (isinstance(v, (list, set, tuple, dict)) and len(v) == 0), na_action="ignore"
         )
@@ -72,14 +72,14 @@ def is_null(values: pd.Series) -> pd.Series:
     return missing | values.eq("").fillna(False).astype(bool)
 
 
-def _holds_lists(values: pd.Series) -> bool:
+def holds_lists(values: pd.Series) -> bool:
     """Whether a column holds lists: operation results are lists on every row or on none, so
     the first value says."""
     if values.dtype != object:
         return False
     present = values.notna().to_numpy()
     first = values.iloc[int(present.argmax())] if present.any() else None
-    return _is_listy(first) or isinstance(first, dict)
+    return is_listy(first) or isinstance(first, dict)
 
 
 def _null_literal(value: Any) -> bool:
@@ -98,8 +98,8 @@ def _mask(result: Any, index: pd.Index) -> pd.Series:
 
 def per_value(values: pd.Series, function: Callable[[Any], bool]) -> pd.Series:
     """`function` on each distinct value, mapped back to the records (the per-value kernels)."""
-    if _holds_lists(values):
-        values = values.where(~values.map(_is_listy), None)  # a list is not a value to test
+    if holds_lists(values):  # an operation's lists (one per row or none): not values to test
+        return pd.Series(False, index=values.index)
     codes, distinct = pd.factorize(values.astype(object))
     answers = np.array([bool(function(value)) for value in distinct] + [False], dtype=bool)
     return pd.Series(answers[codes], index=values.index)  # code -1 (missing) takes the last, False
@@ -162,7 +162,7 @@ def _as_text(values: Any) -> Any:
     return text(values)
 
 
-def _numbers_as_text(values: pd.Series) -> pd.Series:
+def numbers_as_text(values: pd.Series) -> pd.Series:
     """CORE's _regex_str_conversion: numbers as text (whole ones without ".0"), text as it is,
     anything else as str() gives it."""
     plain = values.astype(object).where(values.notna(), None)
@@ -256,7 +256,7 @@ def _numeric_comparison(compare: Callable[[Any, Any], Any]) -> Operator:
 
 
 def _lengths(values: pd.Series) -> pd.Series:
-    return _numbers_as_text(values).astype("string").str.len()
+    return numbers_as_text(values).astype("string").str.len()
 
 
 def longer_than(operand: Operand) -> pd.Series:
@@ -276,7 +276,7 @@ def shorter_than(operand: Operand) -> pd.Series:
 # -- containment ------------------------------------------------------------------------------
 
 
-def _is_listy(value: Any) -> bool:
+def is_listy(value: Any) -> bool:
     return isinstance(value, (list, set, tuple, np.ndarray))
 
 
@@ -284,18 +284,18 @@ def _contained(values: pd.Series, comparator: Any, *, lower: bool = False) -> pd
     """Each value in the comparator: a literal list, a column's values, or a list per record."""
     if lower:
         values = values.astype("string").str.lower()
-    if isinstance(comparator, pd.Series) and _holds_lists(comparator):
+    if isinstance(comparator, pd.Series) and holds_lists(comparator):
         return _in_own_list(values, comparator, lower=lower)
     if isinstance(comparator, pd.Series):
         pool = comparator.astype("string").str.lower() if lower else comparator
         return values.isin(pool.dropna().tolist())
-    pool = list(comparator) if _is_listy(comparator) else [comparator]
+    pool = list(comparator) if is_listy(comparator) else [comparator]
     if lower:
         pool = [str(p).lower() for p in pool]
     return values.isin(pool).fillna(False).astype(bool)
 
 
-def _identities(values: pd.Series) -> np.ndarray:
+def object_ids(values: pd.Series) -> np.ndarray:
     """Which object each row holds (id), read in one pass over the column's objects."""
     return np.fromiter(map(id, values.to_numpy(dtype=object)), dtype=np.int64, count=len(values))
 
@@ -304,7 +304,7 @@ def _list_members(lists: pd.Series) -> tuple[np.ndarray, pd.Series]:
     """A list column as (each row's list number, the members indexed by list number). An
     operation's result is one list object for all rows or one per group, so each distinct
     object is exploded once, not once per row."""
-    codes, _ = pd.factorize(_identities(lists))
+    codes, _ = pd.factorize(object_ids(lists))
     _, first_rows = np.unique(codes, return_index=True)
     members = pd.Series(lists.to_numpy()[first_rows], dtype=object).explode()
     return codes, members
@@ -342,7 +342,7 @@ def is_not_contained_by_case_insensitive(operand: Operand) -> pd.Series:
 def contains(operand: Operand) -> pd.Series:
     target = operand.values
     comparator = operand.comparator
-    if _holds_lists(target):  # an operation's list per record: is the comparator among its members
+    if holds_lists(target):  # an operation's list per record: is the comparator among its members
         if isinstance(comparator, pd.Series):
             return _in_own_list(comparator, target, lower=False)
         codes, members = _list_members(target)
@@ -366,18 +366,18 @@ def contains_all(operand: Operand) -> pd.Series:
     comparator = operand.comparator
     if isinstance(comparator, pd.Series):
         first = comparator.iloc[0] if len(comparator) else None
-        wanted = list(first) if _is_listy(first) else list(comparator.dropna().unique())
+        wanted = list(first) if is_listy(first) else list(comparator.dropna().unique())
     else:
-        wanted = list(_flattened(operand.frame, comparator if _is_listy(comparator) else [comparator]))
+        wanted = list(_flattened(operand.frame, comparator if is_listy(comparator) else [comparator]))
     present = set(operand.values.dropna().unique())
     return _mask(set(wanted).issubset(present), operand.frame.index)
 
 
 def _flattened(frame: pd.DataFrame, items: Any) -> Iterator[Any]:
     for item in items:
-        if _is_listy(item):
+        if is_listy(item):
             yield from _flattened(frame, item)
-        elif isinstance(item, str) and item in frame.columns and len(frame) and _is_listy(frame[item].iloc[0]):
+        elif isinstance(item, str) and item in frame.columns and len(frame) and is_listy(frame[item].iloc[0]):
             yield from frame[item].iloc[0]
         else:
             yield item
@@ -390,7 +390,7 @@ def not_contains_all(operand: Operand) -> pd.Series:
 def _elements(values: pd.Series) -> pd.MultiIndex:
     """(row position, element) pairs: a list's members, or the value itself (a null one too)."""
     rows = pd.Series(values.to_numpy(), dtype=object)
-    if not _holds_lists(rows):
+    if not holds_lists(rows):
         return pd.MultiIndex.from_arrays([np.arange(len(rows)), rows.fillna(_NULL).to_numpy(dtype=object)])
     codes, members = _list_members(rows)
     null_list = pd.Series(rows.isna().to_numpy(), index=codes).groupby(level=0).first()
@@ -437,10 +437,10 @@ def _regex(search: bool, part: bool) -> Callable[[Operand], pd.Series]:
         """(present, matches) per record, worked out on the distinct values (a value frame
         holds every value of a dataset, most of them repeated)."""
         values = operand.values
-        if _holds_lists(values):
-            values = values.where(~values.map(_is_listy), None)
+        if holds_lists(values):  # an operation's lists: no text to match
+            values = pd.Series(None, index=values.index, dtype=object)
         codes, distinct = pd.factorize(values.astype(object))
-        text = _numbers_as_text(pd.Series(distinct, dtype=object))
+        text = numbers_as_text(pd.Series(distinct, dtype=object))
         present = ~is_null(text)
         pattern = re.compile(str(operand.comparator))
         prefix, suffix = operand.params.get("prefix"), operand.params.get("suffix")
@@ -505,7 +505,7 @@ def _columns(operand: Operand) -> list[str]:
     names = [operand.target]
     for item in operand.params.get("comparator_names") or ():
         first = operand.frame[item].iloc[0] if item in operand.frame.columns and len(operand.frame) else None
-        names.extend(str(n) for n in first) if _is_listy(first) else names.append(item)
+        names.extend(str(n) for n in first) if is_listy(first) else names.append(item)
     return [n for n in dict.fromkeys(names) if n in operand.frame.columns]
 
 
@@ -716,7 +716,7 @@ def target_is_sorted_by(operand: Operand) -> pd.Series:
     different precision that overlap."""
     within = [with_domain(w, operand.domain) for w in _within(operand)]
     valid = pd.Series(True, index=pd.RangeIndex(len(operand.frame)))
-    for entry in operand.comparator if _is_listy(operand.comparator) else [operand.comparator]:
+    for entry in operand.comparator if is_listy(operand.comparator) else [operand.comparator]:
         comparator = with_domain(str(entry["name"]), operand.domain)
         if comparator not in operand.frame.columns:
             raise NotApplicable(f"{comparator} not in dataset")
@@ -734,19 +734,19 @@ def is_ordered_subset_of(operand: Operand) -> pd.Series:
     """CORE's is_ordered_subset_of: every name in the target list is in the comparator list,
     in the comparator's order. Worked out once per distinct pair of lists (an operation's
     results are one list for all rows)."""
-    target_codes, _ = pd.factorize(_identities(operand.values))
+    target_codes, _ = pd.factorize(object_ids(operand.values))
     comparator = operand.comparator
     if not isinstance(comparator, pd.Series):
         comparator = pd.Series([comparator] * len(operand.frame), index=operand.frame.index, dtype=object)
-    comparator_codes, _ = pd.factorize(_identities(comparator))
+    comparator_codes, _ = pd.factorize(object_ids(comparator))
     _, first_rows, pair_of_row = np.unique(
         np.stack([target_codes, comparator_codes], axis=1), axis=0, return_index=True, return_inverse=True
     )
     answers = np.zeros(len(first_rows), dtype=bool)
     for pair, row in enumerate(first_rows):
         names, order = operand.values.iloc[row], comparator.iloc[row]
-        places = {name: place for place, name in enumerate(order if _is_listy(order) else [])}
-        positions = [places.get(name) for name in (names if _is_listy(names) else [])]
+        places = {name: place for place, name in enumerate(order if is_listy(order) else [])}
+        positions = [places.get(name) for name in (names if is_listy(names) else [])]
         answers[pair] = None not in positions and positions == sorted(positions)
     return pd.Series(answers[pair_of_row.ravel()], index=operand.frame.index)
 
