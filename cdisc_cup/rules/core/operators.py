@@ -96,19 +96,27 @@ def _mask(result: Any, index: pd.Index) -> pd.Series:
     return pd.Series(np.asarray(result, dtype=bool), index=index)
 
 
+def distinct_values(values: pd.Series) -> tuple[np.ndarray, list[Any]]:
+    """Each record's code (-1: missing) into the column's distinct values (text columns are
+    factorized by Arrow, without a Python object per record)."""
+    codes, distinct = pd.factorize(values if pd.api.types.is_string_dtype(values.dtype) else values.astype(object))
+    return codes, list(distinct)
+
+
 def per_value(values: pd.Series, function: Callable[[Any], bool]) -> pd.Series:
     """`function` on each distinct value, mapped back to the records (the per-value kernels)."""
     if holds_lists(values):  # an operation's lists (one per row or none): not values to test
         return pd.Series(False, index=values.index)
-    codes, distinct = pd.factorize(values.astype(object))
+    codes, distinct = distinct_values(values)
     answers = np.array([bool(function(value)) for value in distinct] + [False], dtype=bool)
     return pd.Series(answers[codes], index=values.index)  # code -1 (missing) takes the last, False
 
 
 def per_distinct(values: pd.Series, function: Callable[[Any], Any]) -> pd.Series:
     """`function` of each distinct value (missing ones stay missing), mapped back to the records."""
-    codes, distinct = pd.factorize(values.astype(object))
-    answers = np.array([*(function(value) for value in distinct), None], dtype=object)
+    codes, distinct = distinct_values(values)
+    answers = np.empty(len(distinct) + 1, dtype=object)  # the last, None, for code -1 (missing)
+    answers[: len(distinct)] = [function(value) for value in distinct]
     return pd.Series(answers[codes], index=values.index, dtype=object)
 
 
@@ -439,7 +447,7 @@ def _regex(search: bool, part: bool) -> Callable[[Operand], pd.Series]:
         values = operand.values
         if holds_lists(values):  # an operation's lists: no text to match
             values = pd.Series(None, index=values.index, dtype=object)
-        codes, distinct = pd.factorize(values.astype(object))
+        codes, distinct = distinct_values(values)
         text = numbers_as_text(pd.Series(distinct, dtype=object))
         present = ~is_null(text)
         pattern = re.compile(str(operand.comparator))
