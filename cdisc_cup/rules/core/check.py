@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from cdisc_cup.rules.core.model import NotRunnableError
@@ -61,10 +62,12 @@ def _any(children: list[Mapping[str, Any]], frame: pd.DataFrame, domain: str) ->
 
 
 def _combine(masks: list[pd.Series], frame: pd.DataFrame, *, all_of: bool) -> pd.Series:
-    result = pd.Series(all_of, index=frame.index)
+    """The masks and-ed (or or-ed) as arrays: every mask is in the frame's record order."""
+    result = np.full(len(frame), all_of, dtype=bool)
     for mask in masks:
-        result = (result & mask) if all_of else (result | mask)
-    return result
+        values = mask.to_numpy(dtype=bool, na_value=False)
+        result = (result & values) if all_of else (result | values)
+    return pd.Series(result, index=frame.index)
 
 
 def evaluate_leaf(leaf: Mapping[str, Any], frame: pd.DataFrame, domain: str) -> pd.Series:

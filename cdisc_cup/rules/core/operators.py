@@ -90,7 +90,7 @@ def _null_literal(value: Any) -> bool:
 
 def _mask(result: Any, index: pd.Index) -> pd.Series:
     if isinstance(result, pd.Series):
-        return result.fillna(False).astype(bool).set_axis(index)
+        return pd.Series(result.to_numpy(dtype=bool, na_value=False), index=index)
     if np.ndim(result) == 0:
         return pd.Series(bool(result), index=index)
     return pd.Series(np.asarray(result, dtype=bool), index=index)
