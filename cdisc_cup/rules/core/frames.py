@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from cdisc_cup.rules.core.identity import NotEvaluated, derived, identify, identities, location
@@ -134,11 +135,19 @@ def _values(dataset: Dataset) -> pd.DataFrame:
 
 
 def _melted(dataset: Dataset) -> pd.DataFrame:
+    """The records column after column (pandas' melt order), built from the columns' arrays."""
     frame = records(dataset)
-    long = frame.astype(object).melt(var_name="variable_name", value_name="variable_value", ignore_index=False)
-    long["variable_value"] = long["variable_value"].where(long["variable_value"].notna(), None)
-    long.insert(0, "row_number", long.index + 1)
-    return long
+    count, width = len(frame), len(frame.columns)
+    positions = pd.Index(np.tile(np.arange(count), width))
+    values = [frame[column].to_numpy(dtype=object, na_value=None) for column in frame.columns]
+    return pd.DataFrame(
+        {
+            "row_number": pd.Series(positions + 1, index=positions),
+            "variable_name": pd.Series(np.repeat(np.asarray(frame.columns, dtype=object), count), index=positions),
+            # text where every value is text, else Python objects (numbers beside text), as melt gives
+            "variable_value": pd.Series(np.concatenate(values) if values else [], index=positions),
+        }
+    )
 
 
 def match_datasets(rule: CoreRule) -> tuple[MatchDataset, ...]:
@@ -183,11 +192,13 @@ def _values_with_variables(rule: CoreRule, dataset: Dataset, study: Study) -> pd
 
 
 def _values_and_metadata(dataset: Dataset) -> pd.DataFrame:
+    """Each value with its variable's metadata: the metadata row of each column repeated for
+    its values (the value frame is column after column)."""
     long = _values(dataset)
-    positions = long.index
-    merged = long.merge(variable_metadata(dataset), how="left", on="variable_name")
-    merged.index = positions
-    return merged
+    metadata = variable_metadata(dataset).drop_duplicates("variable_name").set_index("variable_name")
+    per_column = metadata.reindex(records(dataset).columns)
+    repeated = per_column.loc[per_column.index.repeat(len(records(dataset)))].reset_index(drop=True)
+    return pd.concat([long.reset_index(drop=True), repeated], axis=1).set_axis(long.index)
 
 
 def _values_with_dataset(rule: CoreRule, dataset: Dataset, study: Study) -> pd.DataFrame:

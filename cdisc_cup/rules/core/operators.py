@@ -221,7 +221,7 @@ def _equality(operand: Operand, *, lower: bool = False) -> tuple[pd.Series, pd.S
         equal = pd.Series(False, index=target.index)
     else:
         try:
-            equal = left.astype(object) == right
+            equal = left.eq(right)  # text columns compare natively (Arrow), objects one by one
         except TypeError:
             equal = pd.Series(False, index=target.index)
     return _mask(equal, target.index), _mask(both_null, target.index)
