@@ -3,7 +3,8 @@ rule in a rules folder, run natively, compared with what CORE reports (results/r
 
 A case passes when we report exactly the (dataset, record, variable) triples CORE lists
 (nothing for a positive case). A rule passes when all its cases pass; it is "not run" when it
-needs what is not available offline (the loader's reason) and "failed" otherwise, with the
+needs what is not available offline (the loader's reason, or the run's: an IG version whose
+Library metadata is not shipped, CT packages by version) and "failed" otherwise, with the
 first difference. Writes benchmarks/CORE_PARITY.md.
 
     python benchmarks/core_parity.py ../shared/core-rules/Published
@@ -21,16 +22,15 @@ from pathlib import Path
 import pandas as pd
 
 from cdisc_cup.pipeline import study_of_csv_folder
-from cdisc_cup.rules.core.engine import run_core_rules
+from cdisc_cup.rules.core.engine import NOT_CHECKED, NOT_RUN, run_core_rules
 from cdisc_cup.rules.core.loader import load_core_rule, rule_files
-from cdisc_cup.rules.core.model import CoreRule
+from cdisc_cup.rules.core.model import CoreRule, NotRunnableError
 
 DEFAULT_REPORT = Path(__file__).with_name("CORE_PARITY.md")
 # The rule types the issue's bar is about (the define checks compare with define.xml).
 JUDGED_TYPES = ("Record Data", "Dataset Metadata Check", "Variable Metadata Check", "Domain Presence Check")
 
 Triple = tuple[str, str, str]
-NOT_RUN = "not run: "  # how the engine marks a rule that needs what is not available offline
 
 
 @dataclass(frozen=True)
@@ -50,27 +50,44 @@ def expected_triples(case: Path) -> set[Triple]:
     return set(zip(table["Dataset"].str.strip().str.upper(), record, table["Variable"].str.strip(), strict=True))
 
 
-def found_triples(rule: CoreRule, case: Path) -> tuple[set[Triple], str]:
-    """What we report on the case's data, and why a dataset was not checked (if so)."""
+@dataclass(frozen=True)
+class CaseRun:
+    found: set[Triple]  # what we report on the case's data
+    failed: str  # errors of the run
+    not_run: str  # why the rule could not run on some dataset (needs what is not offline)
+    skipped: str  # datasets whose frame could not be built (CORE skips them too), with why
+
+
+def run_case(rule: CoreRule, case: Path) -> CaseRun:
     study = study_of_csv_folder(case / "data")
     outcome = run_core_rules(study, [rule])
     runs = outcome.rule_runs
-    failed = runs[(runs["status"] == "failed") | runs["reason"].astype(str).str.startswith(NOT_RUN)]
+    reasons = runs["reason"].astype(str)
+    failed = reasons[runs["status"] == "failed"]
+    not_run = reasons[reasons.str.startswith(NOT_RUN)].str.removeprefix(NOT_RUN)
+    skipped = runs["dataset"] + ": " + reasons.str.removeprefix(NOT_CHECKED)
     records = outcome.results["record"].map(lambda r: "" if pd.isna(r) else str(int(r)))
     found = set(zip(outcome.results["dataset"].str.upper(), records, outcome.results["variable"], strict=True))
-    return found, "; ".join(failed["reason"].astype(str))
+    return CaseRun(
+        found,
+        "; ".join(failed),
+        "; ".join(dict.fromkeys(not_run)),
+        "; ".join(skipped[reasons.str.startswith(NOT_CHECKED)]),
+    )
 
 
-def _difference(case: Path, expected: set[Triple], found: set[Triple], failed: str) -> str:
+def _difference(case: Path, expected: set[Triple], run: CaseRun) -> str:
     name = f"{case.parent.name}/{case.name}"
-    if failed:
-        return f"{name}: failed: {failed}"
-    missing, extra = sorted(expected - found), sorted(found - expected)
+    if run.failed:
+        return f"{name}: failed: {run.failed}"
+    missing, extra = sorted(expected - run.found), sorted(run.found - expected)
     parts = []
     if missing:
         parts.append(f"missing {len(missing)} (first {missing[0]})")
     if extra:
         parts.append(f"extra {len(extra)} (first {extra[0]})")
+    if run.skipped:
+        parts.append(f"not run on {run.skipped}")
     return f"{name}: " + ", ".join(parts)
 
 
@@ -88,18 +105,18 @@ def rule_parity(rule_file: Path) -> RuleParity:
         return RuleParity(loaded.rule_id, loaded.rule_type, "not run", "no test case with data and results")
     for case in cases:
         try:
-            found, failed = found_triples(loaded, case)
+            run = run_case(loaded, case)
+        except NotRunnableError as error:  # needs what is not available offline, found at run time
+            return RuleParity(loaded.rule_id, loaded.rule_type, "not run", error.reason, len(cases))
         except Exception as error:  # a case's data the reader cannot take: the rule fails here, the run goes on
             return RuleParity(
                 loaded.rule_id, loaded.rule_type, "fail", f"{case.parent.name}/{case.name}: {error}", len(cases)
             )
-        if failed.startswith(NOT_RUN):
-            return RuleParity(loaded.rule_id, loaded.rule_type, "not run", failed.removeprefix(NOT_RUN), len(cases))
+        if run.not_run:
+            return RuleParity(loaded.rule_id, loaded.rule_type, "not run", run.not_run, len(cases))
         expected = expected_triples(case)
-        if found != expected or failed:
-            return RuleParity(
-                loaded.rule_id, loaded.rule_type, "fail", _difference(case, expected, found, failed), len(cases)
-            )
+        if run.found != expected or run.failed:
+            return RuleParity(loaded.rule_id, loaded.rule_type, "fail", _difference(case, expected, run), len(cases))
     return RuleParity(loaded.rule_id, loaded.rule_type, "pass", "", len(cases))
 
 

@@ -19,6 +19,7 @@ import click
 from cdisc_cup import __version__, ct
 from cdisc_cup.errors import EXIT_FINDINGS, EXIT_INTERRUPTED, CdiscCupError, first_problems
 from cdisc_cup.progress import Progress, Verbosity
+from cdisc_cup.rules.core.model import OUR_RULES
 from cdisc_cup.rules.igmeta import IG_NAMES, IG_VERSIONS
 
 EXIT_CODES = """\b
@@ -31,6 +32,17 @@ Exit codes:
 FINDINGS_CODE = "\n  1    findings at or above --fail-on"
 # Problems shown on the terminal; the complete list goes to a file beside the output.
 SHOWN_PROBLEMS = 20
+
+
+class RuleSource(click.ParamType):
+    """A --rules value: an existing rule file or folder, or the word for our own catalogue."""
+
+    name = "path"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Path | str:
+        if value == OUR_RULES:
+            return OUR_RULES
+        return click.Path(exists=True, path_type=Path).convert(value, param, ctx)
 
 
 def exit_codes(findings: bool = False) -> str:
@@ -314,10 +326,11 @@ FAIL_ON = {"error": ("Error",), "warning": ("Error", "Warning"), "notice": ("Err
 @click.option(
     "--rules",
     "rule_paths",
-    type=click.Path(exists=True, path_type=Path),
+    type=RuleSource(),
     multiple=True,
     help="Rules to run instead of ours (repeatable): a CDISC CORE rule.yml, a folder of CORE rule folders "
-    "(such as core-rules/Published) or a file of our own rules (specs/rules/*.yaml format).",
+    "(such as core-rules/Published), a file of our own rules (specs/rules/*.yaml format), or the word "
+    f"{OUR_RULES} for our own catalogue (--rules {OUR_RULES} --rules core-rules/Published runs both).",
 )
 @click.option(
     "--select",
@@ -336,7 +349,7 @@ def validate(
     terminology: tuple[str, ...],
     spec_dir: Path | None,
     verbosity: Verbosity,
-    rule_paths: tuple[Path, ...],
+    rule_paths: tuple[Path | str, ...],
     select: tuple[str, ...],
 ) -> None:
     """Check the SAS XPORT (*.xpt) datasets under FOLDER, with their define.xml, against the rules.
@@ -345,8 +358,9 @@ def validate(
     folder below it is found and checked (a study's SDTM and ADaM folders together). Prints a
     summary per rule and dataset and writes the findings as JSON, CSV, Excel and HTML.
     FOLDER may also be a folder of CSV datasets described by _datasets.csv and _variables.csv
-    (CDISC CORE's test-case layout). --rules runs CDISC CORE's published rules natively; a
-    rule that needs what is not available offline is listed as not run, with the reason.
+    (CDISC CORE's test-case layout). --rules runs CDISC CORE's published rules natively
+    instead of ours (add --rules cdisc-cup to run ours too); a rule that needs what is not
+    available offline is listed as not run, with the reason.
 
     \b
     Example:
@@ -356,6 +370,7 @@ def validate(
       cdisc-cup validate legacy/ --standard sdtmig-3.2 --standard adamig-1.1
       cdisc-cup validate out --ct sdtm-2025-03-28
       cdisc-cup validate out --rules ../shared/core-rules/Published
+      cdisc-cup validate out --rules cdisc-cup --rules ../shared/core-rules/Published
       cdisc-cup validate CORE-000192/negative/01/data --rules core-rules/Published --select CORE-000192
     """
     from cdisc_cup.pipeline import validate_submission

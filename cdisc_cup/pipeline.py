@@ -775,7 +775,7 @@ def validate_submission(
     spec_dir: Path | None = None,
     force: bool = False,
     progress: Progress | None = None,
-    rule_paths: Sequence[Path] = (),
+    rule_paths: Sequence[Path | str] = (),
     select: Sequence[str] = (),
 ) -> ValidateOutcome:
     """Validate every dataset folder under `root`, one report per study.

@@ -87,8 +87,10 @@ def ig_dataset_variables(standard: str, dataset: str, version: str | None = None
     return table[(table["standard"] == standard) & (table["version"] == chosen) & (table["dataset"] == dataset)]
 
 
+@cache
 def sdtm_class(dataset: str) -> str | None:
-    """The SDTMIG class of a domain, upper case as in define.xml (EVENTS); SUPP-- is RELATIONSHIP."""
+    """The SDTMIG class of a domain, upper case as in define.xml (EVENTS); SUPP-- is RELATIONSHIP.
+    Cached: a run asks it per rule and dataset (the CORE rules ~4000 times), the table is fixed."""
     if dataset.startswith("SUPP") or dataset == "RELREC":
         return "RELATIONSHIP"
     table = ig_variables()

@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from cdisc_cup.rules.core.model import NotRunnableError
-from cdisc_cup.rules.core.operators import COLUMN_OPERATORS, OPERATORS, Operand
+from cdisc_cup.rules.core.operators import COLUMN_OPERATORS, OPERATORS, Operand, with_domain
 from cdisc_cup.rules.model import NotApplicable
 
 # Leaf keys that are parameters of the operator (the rest: name, operator, value).
@@ -31,15 +32,6 @@ PARAMETERS = (
     "date_component",
     "round_values",
 )
-
-
-def with_domain(value: Any, domain: str) -> Any:
-    """CORE's replace_prefix: a leading `--` is the domain (once); lists item by item."""
-    if isinstance(value, str) and value.startswith("--") and domain:
-        return domain + value[2:]
-    if isinstance(value, list):
-        return [with_domain(item, domain) for item in value]
-    return value
 
 
 def evaluate(check: Mapping[str, Any], frame: pd.DataFrame, domain: str) -> pd.Series:
@@ -70,10 +62,12 @@ def _any(children: list[Mapping[str, Any]], frame: pd.DataFrame, domain: str) ->
 
 
 def _combine(masks: list[pd.Series], frame: pd.DataFrame, *, all_of: bool) -> pd.Series:
-    result = pd.Series(all_of, index=frame.index)
+    """The masks and-ed (or or-ed) as arrays: every mask is in the frame's record order."""
+    result = np.full(len(frame), all_of, dtype=bool)
     for mask in masks:
-        result = (result & mask) if all_of else (result | mask)
-    return result
+        values = mask.to_numpy(dtype=bool, na_value=False)
+        result = (result & values) if all_of else (result | values)
+    return pd.Series(result, index=frame.index)
 
 
 def evaluate_leaf(leaf: Mapping[str, Any], frame: pd.DataFrame, domain: str) -> pd.Series:

@@ -13,13 +13,16 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from cdisc_cup.findings import FINDING_COLUMNS, RULE_COLUMNS, RULE_RUN_COLUMNS, RuleStatus, empty_table
 from cdisc_cup.rules.core.check import evaluate, with_domain
-from cdisc_cup.rules.core.frames import RuleFrame, rule_frames
+from cdisc_cup.rules.core.frames import FrameNotBuilt, RuleFrame, rule_frames
+from cdisc_cup.rules.core.identity import derived
 from cdisc_cup.rules.core.model import CoreRule, NotRunnable, NotRunnableError
 from cdisc_cup.rules.core.operations import apply_operations
+from cdisc_cup.rules.core.operators import holds_lists, is_listy, numbers_as_text, object_ids
 from cdisc_cup.rules.engine import dataset_class
 from cdisc_cup.rules.model import NotApplicable, Study
 from cdisc_cup.xpt.model import Dataset
@@ -27,6 +30,10 @@ from cdisc_cup.xpt.model import Dataset
 # CORE's result rows, as results/results.csv lists them (Record: 1-based, "" per dataset).
 RESULT_COLUMNS = ["rule_id", "dataset", "record", "variable", "value"]
 NOT_IN_DATASET = "Not in dataset"
+# How a rule-run's reason starts when the rule needs what is not available offline (the rule
+# is not run), and when a dataset's frame could not be built (CORE skips the dataset).
+NOT_RUN = "not run: "
+NOT_CHECKED = "not run on this dataset: "
 # FA holds findings about events or interventions: CORE's FINDINGS ABOUT class, within FINDINGS.
 FINDINGS_ABOUT = frozenset({"FA", "SR"})
 # Datasets CORE's test cases use that the SDTMIG 3.4 metadata we ship does not list: TX
@@ -44,8 +51,12 @@ class CoreResults:
     rules: pd.DataFrame  # RULE_COLUMNS: the CORE rules as run, with their citations
 
 
-def dataset_classes(study: Study, dataset: Dataset) -> set[str]:
+def dataset_classes(study: Study, dataset: Dataset) -> frozenset[str]:
     """The classes a dataset counts as in a CORE Scope (SDTMIG classes; FA also FINDINGS ABOUT)."""
+    return derived(study, ("classes", dataset.name), lambda: _classes(study, dataset))
+
+
+def _classes(study: Study, dataset: Dataset) -> frozenset[str]:
     found = EXTRA_CLASSES.get(dataset.name) or dataset_class(study, dataset)
     if found is None and dataset.name.startswith("AP") and len(dataset.name) == 4:
         # an associated-persons dataset (SDTMIG-AP 1.0 section 3) has the class of its domain
@@ -53,7 +64,7 @@ def dataset_classes(study: Study, dataset: Dataset) -> set[str]:
     classes = {found.upper().replace("-", " ")} if found else set()
     if dataset.name[:2] in FINDINGS_ABOUT:
         classes |= {"FINDINGS ABOUT", "FINDINGS"}
-    return classes
+    return frozenset(classes)
 
 
 def _named(name: str, patterns: Sequence[str]) -> bool:
@@ -103,30 +114,23 @@ def report_variables(rule: CoreRule, domain: str) -> list[str]:
     return list(dict.fromkeys(with_domain(name, domain) for name in names))
 
 
-def with_listed_variables(variables: list[str], hit: pd.DataFrame, dataset: Dataset) -> list[str]:
-    """Output variables, then the dataset's variables an operation result lists (CORE reports
-    $TIMING_VARIABLES and each timing variable it names)."""
+def with_listed_variables(variables: list[str], hit: pd.DataFrame) -> list[str]:
+    """Output variables, then the variables of the frame an operation result lists (CORE
+    reports $TIMING_VARIABLES and each timing variable it names; on a metadata frame, whose
+    columns are not the dataset's variables, only the list)."""
     expanded = list(variables)
     for variable in variables:
-        if variable in hit.columns and hit[variable].dtype == object:
-            as_tuples = hit[variable].map(lambda v: tuple(v) if isinstance(v, list) else v)
-            for listed in pd.unique(as_tuples):
-                if isinstance(listed, tuple):
-                    expanded += [str(n) for n in listed if n in dataset.frame.columns and n not in expanded]
+        if variable in hit.columns and holds_lists(hit[variable]):
+            _, first_rows = np.unique(object_ids(hit[variable]), return_index=True)  # each list once
+            for listed in hit[variable].iloc[first_rows]:
+                if is_listy(listed):
+                    expanded += [str(n) for n in listed if n in hit.columns and n not in expanded]
     return expanded
 
 
-def _shown(value: Any) -> str:
-    """A value as CORE's results.csv shows it: null blank, whole numbers without ".0"."""
-    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
 def _text(values: pd.Series) -> pd.Series:
-    return values.astype(object).map(_shown).astype(str)
+    """Values as CORE's results.csv shows them: null blank, whole numbers without ".0"."""
+    return numbers_as_text(values).fillna("").astype(str)
 
 
 def _hits(
@@ -136,7 +140,7 @@ def _hits(
     hit = frame.loc[mask.to_numpy()]
     if rule.sensitivity == "Dataset":
         hit = hit.iloc[:1]
-    variables = with_listed_variables(report_variables(rule, rule_frame.domain), hit, rule_frame.dataset)
+    variables = with_listed_variables(report_variables(rule, rule_frame.domain), hit)
     records = (
         pd.Series(hit.index + 1, index=hit.index)
         if rule.sensitivity != "Dataset" and not is_domain_presence(rule)
@@ -157,7 +161,9 @@ def _hits(
     usubjid = _text(hit["USUBJID"]) if "USUBJID" in hit.columns else pd.Series("", index=hit.index)
     # "ARMNRS=SCREEN FAILURE; RFENDTC=2013-10-29": values may hold commas themselves
     labelled = {variable: variable + "=" + values for variable, values in shown.items()}
-    joined = pd.DataFrame(labelled).agg("; ".join, axis=1) if labelled else pd.Series("", index=hit.index)
+    joined = pd.Series("", index=hit.index, dtype=object)
+    for position, values in enumerate(labelled.values()):
+        joined = values if position == 0 else joined + "; " + values
     findings = pd.DataFrame(
         {
             "rule_id": rule.rule_id,
@@ -188,9 +194,16 @@ def run_core_rule(
     try:
         for rule_frame in rule_frames(rule, study):
             name = rule_frame.dataset.name
+            if isinstance(rule_frame, FrameNotBuilt):
+                reason = f"{NOT_CHECKED}{rule_frame.reason}"
+                runs.append(_status(rule.rule_id, name, RuleStatus.NOT_APPLICABLE, reason=reason))
+                continue
             try:
                 frame = apply_operations(rule, rule_frame, study)
                 mask = evaluate(rule.check, frame, rule_frame.domain)
+            except NotRunnableError as error:  # this dataset needs what is not shipped (an IG version ...)
+                runs.append(_status(rule.rule_id, name, RuleStatus.NOT_APPLICABLE, reason=f"{NOT_RUN}{error.reason}"))
+                continue
             except NotApplicable as reason:
                 runs.append(_status(rule.rule_id, name, RuleStatus.NOT_APPLICABLE, reason=str(reason)))
                 continue
@@ -202,7 +215,7 @@ def run_core_rule(
             else:
                 runs.append(_status(rule.rule_id, name, RuleStatus.RAN))
     except NotRunnableError as error:
-        runs.append(_status(rule.rule_id, "", RuleStatus.NOT_APPLICABLE, reason=f"not run: {error.reason}"))
+        runs.append(_status(rule.rule_id, "", RuleStatus.NOT_APPLICABLE, reason=f"{NOT_RUN}{error.reason}"))
     except Exception as error:  # one broken rule must not hide the findings of the others
         runs.append(_status(rule.rule_id, "", RuleStatus.FAILED, reason=f"{type(error).__name__}: {error}"))
     if not runs:
@@ -218,7 +231,7 @@ def run_core_rules(study: Study, rules: Iterable[CoreRule | NotRunnable]) -> Cor
     rules = list(rules)
     for rule in rules:
         if isinstance(rule, NotRunnable):
-            runs.append(_status(rule.rule_id, "", RuleStatus.NOT_APPLICABLE, reason=f"not run: {rule.reason}"))
+            runs.append(_status(rule.rule_id, "", RuleStatus.NOT_APPLICABLE, reason=f"{NOT_RUN}{rule.reason}"))
             continue
         rows, found, statuses = run_core_rule(rule, study)
         results += rows
@@ -244,7 +257,7 @@ def core_catalogue(rules: Iterable[CoreRule | NotRunnable]) -> pd.DataFrame:
                 "title": rule.message,
                 "severity": rule.severity if runnable else "Error",
                 "standard": "SDTMIG 3.4",
-                "rationale": rule.description if runnable else f"not run: {rule.reason}",
+                "rationale": rule.description if runnable else f"{NOT_RUN}{rule.reason}",
                 "references": rule.authority if runnable else "",
                 "p21": "",
                 "core": rule.rule_id,

@@ -15,14 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
-import yaml
 
-from cdisc_cup.rules.core.identity import NotEvaluated, identify, identities, location
+from cdisc_cup.rules.core.identity import NotEvaluated, derived, identify, identities, location
 from cdisc_cup.rules.core.merges import MatchDataset, merge_match_datasets
 from cdisc_cup.rules.core.model import CoreRule, NotRunnableError
 from cdisc_cup.rules.model import Study
@@ -41,6 +39,15 @@ class RuleFrame:
     @property
     def in_scope(self) -> Dataset:
         return self.checked if self.checked is not None else self.dataset
+
+
+@dataclass(frozen=True)
+class FrameNotBuilt:
+    """A dataset in the rule's scope whose frame cannot be made (a join key or a variable an
+    operation groups by is missing, a join fails): CORE skips it; the report says why."""
+
+    dataset: Dataset
+    reason: str
 
 
 def _leaves(node: Any) -> Iterator[Mapping[str, Any]]:
@@ -71,8 +78,9 @@ def _mentions(rule: CoreRule, name: str) -> bool:
 
 
 def records(dataset: Dataset) -> pd.DataFrame:
-    """The dataset's records indexed by their position (0-based), as every frame starts."""
-    return dataset.frame.reset_index(drop=True)
+    """The dataset's records indexed by their position (0-based), as every frame starts (one
+    frame per dataset, never changed: operations add their columns to a copy)."""
+    return derived(dataset, "records", lambda: dataset.frame.reset_index(drop=True))
 
 
 def dataset_metadata(dataset: Dataset) -> pd.DataFrame:
@@ -123,35 +131,43 @@ def _values(dataset: Dataset) -> pd.DataFrame:
     """One row per value: CORE melts the records to row_number, variable_name, variable_value.
 
     The index is the record's position, so a finding on a value is reported on its record."""
+    return derived(dataset, "values", lambda: _melted(dataset))
+
+
+def _melted(dataset: Dataset) -> pd.DataFrame:
+    """The records column after column (pandas' melt order), built from the columns' arrays."""
     frame = records(dataset)
-    long = frame.astype(object).melt(var_name="variable_name", value_name="variable_value", ignore_index=False)
-    long["variable_value"] = long["variable_value"].where(long["variable_value"].notna(), None)
-    long.insert(0, "row_number", long.index + 1)
-    return long
-
-
-@cache
-def _published_matches(source: Path) -> tuple[MatchDataset, ...]:
-    document = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
-    return tuple(MatchDataset.from_rule(entry) for entry in document.get("Match Datasets") or ())
+    count, width = len(frame), len(frame.columns)
+    positions = pd.Index(np.tile(np.arange(count), width))
+    values = [frame[column].to_numpy(dtype=object, na_value=None) for column in frame.columns]
+    return pd.DataFrame(
+        {
+            "row_number": pd.Series(positions + 1, index=positions),
+            "variable_name": pd.Series(np.repeat(np.asarray(frame.columns, dtype=object), count), index=positions),
+            # text where every value is text, else Python objects (numbers beside text), as melt gives
+            "variable_value": pd.Series(np.concatenate(values) if values else [], index=positions),
+        }
+    )
 
 
 def match_datasets(rule: CoreRule) -> tuple[MatchDataset, ...]:
-    """The rule's Match Datasets with `Child` and `Join Type`.
-
-    TODO(loader): the model's MatchDataset has no `child`/`join_type` yet, so they are read
-    from the rule's own rule.yml when it has one."""
-    if rule.match_datasets and rule.source is not None and rule.source.is_file():
-        return _published_matches(rule.source)
+    """The rule's Match Datasets, with `Child` and `Join Type`, as the joins take them."""
     return tuple(MatchDataset.from_model(entry) for entry in rule.match_datasets)
 
 
 def _record_frame(rule: CoreRule, dataset: Dataset, study: Study) -> pd.DataFrame:
+    """The records with the Match Datasets joined; rules with the same joins (and naming the
+    same NAME.COLUMN columns) share one joined frame per study."""
     matches = match_datasets(rule)
-    frame = records(dataset)
     if not matches:
-        return frame
-    return merge_match_datasets(frame, dataset, study, matches, referenced_names(rule))
+        return records(dataset)
+    prefixes = tuple(f"{match.name}." for match in matches)
+    renamed = frozenset(name for name in referenced_names(rule) if name.startswith(prefixes))
+    return derived(
+        study,
+        ("joined", dataset.name, matches, renamed),
+        lambda: merge_match_datasets(records(dataset), dataset, study, matches, renamed),
+    )
 
 
 def _variable_frame(rule: CoreRule, dataset: Dataset, study: Study) -> pd.DataFrame:
@@ -172,15 +188,25 @@ def _domain_frame(rule: CoreRule, dataset: Dataset, study: Study) -> pd.DataFram
 
 
 def _values_with_variables(rule: CoreRule, dataset: Dataset, study: Study) -> pd.DataFrame:
+    return derived(dataset, "values with variables", lambda: _values_and_metadata(dataset))
+
+
+def _values_and_metadata(dataset: Dataset) -> pd.DataFrame:
+    """Each value with its variable's metadata: the metadata row of each column repeated for
+    its values (the value frame is column after column)."""
     long = _values(dataset)
-    positions = long.index
-    merged = long.merge(variable_metadata(dataset), how="left", on="variable_name")
-    merged.index = positions
-    return merged
+    metadata = variable_metadata(dataset).drop_duplicates("variable_name").set_index("variable_name")
+    per_column = metadata.reindex(records(dataset).columns)
+    repeated = per_column.loc[per_column.index.repeat(len(records(dataset)))].reset_index(drop=True)
+    return pd.concat([long.reset_index(drop=True), repeated], axis=1).set_axis(long.index)
 
 
 def _values_with_dataset(rule: CoreRule, dataset: Dataset, study: Study) -> pd.DataFrame:
-    long = _values(dataset)
+    return derived(dataset, "values with dataset", lambda: _values_and_dataset(dataset))
+
+
+def _values_and_dataset(dataset: Dataset) -> pd.DataFrame:
+    long = _values(dataset).copy(deep=False)
     for column, value in dataset_metadata(dataset).iloc[0].items():
         long[column] = value
     return long
@@ -206,8 +232,8 @@ NOT_BUILT = {
 }
 
 
-def rule_frames(rule: CoreRule, study: Study) -> Iterator[RuleFrame]:
-    """The frame the rule's check runs on, for each dataset in its scope."""
+def rule_frames(rule: CoreRule, study: Study) -> Iterator[RuleFrame | FrameNotBuilt]:
+    """The frame the rule's check runs on, for each dataset in its scope (or why not)."""
     from cdisc_cup.rules.core.engine import datasets_in_scope  # the engine imports this module
 
     builder = BUILDERS.get(rule.rule_type)
@@ -223,9 +249,10 @@ def rule_frames(rule: CoreRule, study: Study) -> Iterator[RuleFrame]:
     for dataset in in_scope:
         try:
             frame = builder(rule, dataset, study)
-        except (KeyError, NotEvaluated):
-            # CORE skips the dataset ("column not found in data", a failed join): no frame,
-            # so no findings. TODO(engine): report the skip per dataset; raising here would
-            # end the rule's loop over its datasets.
+        except KeyError as missing:  # "column not found in data": CORE skips the dataset
+            yield FrameNotBuilt(dataset, str(missing.args[0]) if missing.args else str(missing))
+            continue
+        except NotEvaluated as reason:
+            yield FrameNotBuilt(dataset, str(reason))
             continue
         yield RuleFrame(dataset, frame, identify(dataset).wildcard)

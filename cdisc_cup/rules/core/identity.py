@@ -9,8 +9,10 @@ Associated Persons dataset of QS (it has APID). Scope, Match Datasets and the op
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import weakref
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import pandas as pd
 
@@ -18,6 +20,22 @@ from cdisc_cup.rules.model import NotApplicable, Study
 from cdisc_cup.xpt.model import Dataset
 
 SUPPLEMENTARY_PREFIXES = ("SUPP", "SQ")
+T = TypeVar("T")
+# Values derived from a Dataset or a Study (both fixed during a run), by id(owner); an entry
+# goes when its owner does, so a later object with the same id never sees it.
+_DERIVED: dict[int, dict[Hashable, Any]] = {}
+
+
+def derived(owner: object, key: Hashable, compute: Callable[[], T]) -> T:
+    """`compute()` once per owner and key: 330 rules ask for the same identities, classes and
+    frames of the same datasets, which are never changed while the rules run."""
+    memo = _DERIVED.get(id(owner))
+    if memo is None:
+        memo = _DERIVED[id(owner)] = {}
+        weakref.finalize(owner, _DERIVED.pop, id(owner), None)
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
 
 
 class NotEvaluated(NotApplicable):
@@ -89,6 +107,10 @@ class DatasetIdentity:
 
 
 def identify(dataset: Dataset) -> DatasetIdentity:
+    return derived(dataset, "identity", lambda: _identity(dataset))
+
+
+def _identity(dataset: Dataset) -> DatasetIdentity:
     frame = dataset.frame
     name = dataset.name.upper()
     rdomain = _first_value(frame, "RDOMAIN") if name.startswith(SUPPLEMENTARY_PREFIXES) else None
@@ -96,8 +118,7 @@ def identify(dataset: Dataset) -> DatasetIdentity:
 
 
 def identities(study: Study) -> Iterator[tuple[Dataset, DatasetIdentity]]:
-    for dataset in study.datasets.values():
-        yield dataset, identify(dataset)
+    yield from derived(study, "identities", lambda: [(d, identify(d)) for d in study.datasets.values()])
 
 
 def find_dataset(study: Study, domain: str) -> Dataset | None:

@@ -99,7 +99,13 @@ def domain_label(domain: str) -> str:
 
 
 def _variables(source: str, *, library_class: str | None = None, dataset: str = "") -> list[LibraryVariable]:
-    """A class's own variables (dataset ""), or a dataset's (any class)."""
+    """A class's own variables (dataset ""), or a dataset's (any class): a new list each time,
+    of variables read from the table once (rules ask for them per dataset)."""
+    return list(_table_variables(source, library_class, dataset))
+
+
+@cache
+def _table_variables(source: str, library_class: str | None, dataset: str) -> tuple[LibraryVariable, ...]:
     table = _table(VARIABLES_FILE)
     rows = table[(table["source"] == source) & (table["dataset"] == dataset)]
     if library_class is not None:
@@ -110,7 +116,7 @@ def _variables(source: str, *, library_class: str | None = None, dataset: str = 
             rows["variable"], rows["label"], rows["role"], rows["core"], rows["ordinal"], strict=True
         )
     ]
-    return sorted(found, key=lambda variable: variable.ordinal)
+    return tuple(sorted(found, key=lambda variable: variable.ordinal))
 
 
 def _class_variables(class_name: str, order: OrderKey) -> list[LibraryVariable]:

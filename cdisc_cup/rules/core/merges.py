@@ -70,16 +70,13 @@ class MatchDataset:
 
     @classmethod
     def from_model(cls, entry: Any) -> MatchDataset:
-        """From the loaded rule's entry: the rule.yml mapping, or the model's MatchDataset
-        (whose `is_relationship` is `Child: true`)."""
-        if isinstance(entry, Mapping):
-            return cls.from_rule(entry)
+        """From the loaded rule's entry (`cdisc_cup.rules.core.model.MatchDataset`)."""
         return cls.from_rule(
             {
                 "Name": entry.name,
                 "Keys": list(entry.keys),
-                "Child": getattr(entry, "child", getattr(entry, "is_relationship", False)),
-                "Join Type": getattr(entry, "join_type", None) or "inner",
+                "Child": entry.child,
+                "Join Type": entry.join_type,
                 "Wildcard": entry.wildcard or "**",
             }
         )

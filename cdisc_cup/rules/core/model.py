@@ -14,6 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+# The `--rules` value that stands for our own catalogue (the spec folder's rules, else the
+# shipped ones), so `--rules cdisc-cup --rules core-rules/Published` runs both.
+OUR_RULES = "cdisc-cup"
+
 
 class NotRunnableError(Exception):
     """Raised where a rule turns out to need something we cannot do offline; `reason` says what."""
@@ -51,12 +55,16 @@ class Citation:
 
 @dataclass(frozen=True)
 class MatchDataset:
-    """One `Match Datasets` entry: a dataset merged into the frame by its keys."""
+    """One `Match Datasets` entry: a dataset merged into the frame by its keys (a name, or a
+    Left/Right mapping); `child`: the checked dataset is a relationship dataset (SUPP--, CO,
+    RELREC) whose records each get the parent record they point at; `join_type` inner or left."""
 
     name: str
     keys: tuple[Any, ...]
     is_relationship: bool = False
     wildcard: str | None = None
+    child: bool = False
+    join_type: str = "inner"
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from cdisc_cup.rules.core.identity import (
     DatasetIdentity,
     NotEvaluated,
     blank_as_missing,
+    derived,
     find_dataset,
     identify,
     identities,
@@ -146,18 +147,32 @@ def _expanded(grouping: Sequence[str], frame: pd.DataFrame, domain: str) -> list
 
 
 def distinct(operation: Operation, frame: pd.DataFrame, source: Source, study: Study) -> pd.DataFrame:
-    """The distinct values of `name` (per group: in order of first appearance, blanks left out)."""
+    """The distinct values of `name` (per group: in order of first appearance, blanks left out).
+    Worked out once per source frame: rules in scope of many datasets read DM's the same way."""
+    key = (
+        "distinct",
+        operation.target,
+        repr(operation.params.get("filter")),
+        bool(operation.params.get("value_is_reference")),
+        tuple(operation.grouping),
+    )
+    found = derived(source.frame, key, lambda: _distinct_values(operation, source, study))
+    if not operation.grouping:
+        return _broadcast(frame, operation.id, found)
+    return _join_groups(frame, operation.id, found.rename(columns={"__distinct": operation.id}), operation.grouping)
+
+
+def _distinct_values(operation: Operation, source: Source, study: Study) -> list[Any] | pd.DataFrame:
     data = _filtered(source.frame, operation.params.get("filter"))
     target = operation.target or ""
     values = _referenced_columns(data, target, study) if operation.params.get("value_is_reference") else data[target]
     values = blank_as_missing(values)
     grouping = operation.grouping
     if not grouping:
-        return _broadcast(frame, operation.id, list(pd.unique(values.dropna())))
-    pairs = data[grouping].apply(blank_as_missing).assign(**{operation.id: values})
-    pairs = pairs.drop_duplicates(subset=[*grouping, operation.id])
-    grouped = pairs.groupby(grouping, sort=True)[operation.id].agg(lambda group: list(group.dropna())).reset_index()
-    return _join_groups(frame, operation.id, grouped, grouping)
+        return list(pd.unique(values.dropna()))
+    pairs = data[grouping].apply(blank_as_missing).assign(__distinct=values)
+    pairs = pairs.drop_duplicates(subset=[*grouping, "__distinct"])
+    return pairs.groupby(grouping, sort=True)["__distinct"].agg(lambda group: list(group.dropna())).reset_index()
 
 
 def _referenced_columns(data: pd.DataFrame, target: str, study: Study) -> pd.Series:
@@ -485,14 +500,18 @@ NOT_SHIPPED = {
 }
 
 
+def operation_unavailable(operator: str) -> str:
+    """Why an operation CORE has is not run here ("needs MedDRA, not available offline")."""
+    needs = NOT_SHIPPED.get(operator)
+    return f"needs {needs}, not available offline" if needs else "is not implemented"
+
+
 def run_operation(entry: Mapping[str, Any], frame: pd.DataFrame, rule_frame: RuleFrame, study: Study) -> pd.DataFrame:
     """One operation of the rule on the frame (which holds the earlier operations' columns)."""
     operation = resolve(entry, identify(rule_frame.in_scope))
     function = OPERATIONS.get(operation.operator)
     if function is None:
-        needs = NOT_SHIPPED.get(operation.operator)
-        reason = f"needs {needs}, not available offline" if needs else "is not implemented"
-        raise NotRunnableError(f"operation {operation.operator} {reason}")
+        raise NotRunnableError(f"operation {operation.operator} {operation_unavailable(operation.operator)}")
     try:
         return function(operation, frame, _source(operation, frame, rule_frame, study), study)
     except KeyError as missing:  # CORE skips the dataset: "column not found in data"
@@ -501,7 +520,7 @@ def run_operation(entry: Mapping[str, Any], frame: pd.DataFrame, rule_frame: Rul
 
 def apply_operations(rule: CoreRule, rule_frame: RuleFrame, study: Study) -> pd.DataFrame:
     """The frame with one column per operation, in the rule's order (later ones may use earlier)."""
-    frame = rule_frame.frame.copy()
+    frame = rule_frame.frame.copy(deep=False)  # the frame may be shared by rules: columns go on a copy
     for entry in rule.operations:
         frame = run_operation(entry, frame, rule_frame, study)
     return frame

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from cdisc_cup.rules.core.frames import dataset_metadata, rule_frames, variable_max_sizes, variable_metadata
+from cdisc_cup.rules.core.engine import run_core_rules
+from cdisc_cup.rules.core.frames import (
+    FrameNotBuilt,
+    RuleFrame,
+    dataset_metadata,
+    rule_frames,
+    variable_max_sizes,
+    variable_metadata,
+)
 from cdisc_cup.rules.core.model import CoreRule, MatchDataset, NotRunnableError, Scope
 from cdisc_cup.rules.model import Study
 from tests.rules.core.casedata import case_dir, expected, load_case
@@ -71,7 +79,7 @@ def _rule(rule_type: str, **fields: object) -> CoreRule:
 
 
 def _frames(rule: CoreRule, study: Study) -> dict[str, pd.DataFrame]:
-    return {found.dataset.name: found.frame for found in rule_frames(rule, study)}
+    return {found.dataset.name: found.frame for found in rule_frames(rule, study) if isinstance(found, RuleFrame)}
 
 
 def test_domain_presence_frame_names_each_domains_file() -> None:
@@ -115,3 +123,31 @@ def test_record_frame_joins_match_datasets_from_the_rule() -> None:
 def test_an_unsupported_rule_type_says_what_it_needs() -> None:
     with pytest.raises(NotRunnableError, match=r"define\.xml"):
         list(rule_frames(_rule("Define Item Metadata Check against Library Metadata"), Study({}, {})))
+
+
+def test_a_child_match_joins_the_parent_record_without_reading_the_rule_file() -> None:
+    # Child comes from the model (no rule.yml behind this rule): each SUPPLB record gets its LB record.
+    study = load_case(case_dir("CORE-000712", "negative"))
+    child = MatchDataset("SUPP--", ("USUBJID", "IDVAR", "IDVARVAL"), child=True)
+    frame = _frames(_rule("Record Data", match_datasets=(child,)), study)["SUPPLB"]
+    assert "LBTESTCD" in frame.columns
+    plain = _frames(_rule("Record Data", match_datasets=(MatchDataset("SUPP--", ("USUBJID",)),)), study)
+    assert "LBTESTCD" not in plain.get("SUPPLB", pd.DataFrame()).columns
+
+
+def test_a_frame_that_cannot_be_built_is_reported_with_the_reason() -> None:
+    # DV has no DVXYZ, the key the rule joins DM on: CORE skips DV; the run says why.
+    study = load_case(case_dir("CORE-000086", "negative"))
+    rule = _rule(
+        "Record Data",
+        scope=Scope(domains_include=("DV",)),
+        match_datasets=(MatchDataset("DM", ({"Left": "DVXYZ", "Right": "USUBJID"},)),),
+        check={"all": [{"name": "USUBJID", "operator": "non_empty"}]},
+    )
+    (skipped,) = list(rule_frames(rule, study))
+    assert isinstance(skipped, FrameNotBuilt)
+    assert skipped.dataset.name == "DV"
+    runs = run_core_rules(study, [rule]).rule_runs
+    (row,) = runs.to_dict("records")
+    assert (row["dataset"], row["status"]) == ("DV", "not applicable")
+    assert row["reason"] == "not run on this dataset: Match Datasets key DVXYZ is not in the data"

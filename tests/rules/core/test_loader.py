@@ -9,7 +9,8 @@ import pytest
 
 from cdisc_cup.errors import InputErrors
 from cdisc_cup.rules.core.loader import chosen_rules, load_core_rule, load_core_rules
-from cdisc_cup.rules.core.model import CoreRule, NotRunnable
+from cdisc_cup.rules.core.model import OUR_RULES, CoreRule, NotRunnable
+from cdisc_cup.rules.loader import default_rule_files, rules_for
 
 from .casedata import CORE_RULES
 
@@ -60,3 +61,50 @@ def test_select_keeps_the_named_rules_and_rejects_unknown_ids() -> None:
     with pytest.raises(InputErrors) as raised:
         chosen_rules(None, [CORE_RULES], ["CORE-999999"])
     assert "no rule CORE-999999" in raised.value.problems[0].message
+
+
+def test_the_word_cdisc_cup_adds_our_catalogue_to_the_core_rules() -> None:
+    core_rule = CORE_RULES / "CORE-000192"
+    own_only, core_only = chosen_rules(None, [core_rule])
+    assert own_only == ()
+    both_own, both_core = chosen_rules(None, [OUR_RULES, core_rule])
+    assert [r.rule_id for r in both_core] == [r.rule_id for r in core_only] == ["CORE-000192"]
+    assert [r.rule_id for r in both_own] == [r.rule_id for r in rules_for(None)]
+    assert len(both_own) > 100
+
+
+def test_our_catalogue_and_one_of_its_files_run_each_rule_once() -> None:
+    own, core = chosen_rules(None, [OUR_RULES, default_rule_files()[0]])
+    ids = [r.rule_id for r in own]
+    assert core == []
+    assert len(ids) == len(set(ids)) == len(rules_for(None))
+
+
+def test_match_datasets_carry_child_and_join_type() -> None:
+    rule = load_core_rule(CORE_RULES / "CORE-000712" / "rule.yml")
+    assert isinstance(rule, CoreRule)
+    (match,) = rule.match_datasets
+    assert (match.name, match.child, match.join_type) == ("SUPP--", True, "inner")
+    assert match.keys == ("USUBJID", "IDVAR", "IDVARVAL")
+
+
+def test_a_library_operation_the_shipped_subset_answers_loads_as_runnable() -> None:
+    rule = load_core_rule(CORE_RULES / "CORE-000334" / "rule.yml")
+    assert isinstance(rule, CoreRule)
+    assert [o["operator"] for o in rule.operations] == ["expected_variables", "get_column_order_from_dataset"]
+
+
+@pytest.mark.parametrize(
+    ("operator", "reason"),
+    [
+        ("valid_meddra_code_references", "operation valid_meddra_code_references needs MedDRA, not available offline"),
+        ("made_up_operation", "operation made_up_operation is not implemented"),
+    ],
+)
+def test_an_operation_we_cannot_run_is_not_runnable_with_the_reason(tmp_path: Path, operator: str, reason: str) -> None:
+    source = (CORE_RULES / "CORE-000334" / "rule.yml").read_text(encoding="utf-8")
+    rule_file = tmp_path / "rule.yml"
+    rule_file.write_text(source.replace("operator: expected_variables", f"operator: {operator}", 1), encoding="utf-8")
+    loaded = load_core_rule(rule_file)
+    assert isinstance(loaded, NotRunnable)
+    assert loaded.reason == reason

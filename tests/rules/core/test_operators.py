@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -103,3 +104,88 @@ def test_any_ignores_a_branch_about_a_missing_variable_all_does_not() -> None:
         hits({"all": check["any"]}, frame)
     assert hits({"not": {"name": "AEOCCUR", "operator": "non_empty"}}, frame) == [1]
     assert hits({"name": "AESTAT", "operator": "not_exists"}, frame) == [0, 1]
+
+
+def test_contains_all_of_a_list_naming_an_operation_result_uses_its_members() -> None:
+    # CORE-000334: `value: [$expected_variables]` is CORE's flatten_list, the list's members.
+    names = pd.Series(["STUDYID", "AETERM", "AESTDTC"], dtype="string")
+    frame = pd.DataFrame({"variable_name": names, "$expected": pd.Series([["AETERM", "AESTDTC"]] * 3, dtype=object)})
+    check = {"name": "variable_name", "operator": "not_contains_all", "value": ["$expected"]}
+    assert hits(check, frame) == []
+    assert hits({**check, "value": ["$expected", "AEDECOD"]}, frame) == [0, 1, 2]
+    assert hits({"name": "variable_name", "operator": "contains_all", "value": ["$expected"]}, frame) == [0, 1, 2]
+
+
+@pytest.mark.parametrize("dtype", [object, "string"])
+def test_equality_with_null_text_objects_by_reference(dtype: object) -> None:
+    # CORE-000206's leaf: IDVARVAL not equal to the value of the variable IDVAR names, with
+    # null text as None, pd.NA or NaN: two nulls are never unequal, a null and a value are.
+    frame = pd.DataFrame(
+        {
+            "IDVAR": pd.Series(["AESPID", "AESPID", "AESPID", "AESEQ", "AESEQ", None], dtype=dtype),
+            "IDVARVAL": pd.Series(["A1", None, pd.NA, "2", "3.0", "1"], dtype=dtype),
+            "AESPID": pd.Series(["A1", "A2", None, None, None, None], dtype=dtype),
+            "AESEQ": [1.0, 2.0, 3.0, 2.0, 3.0, np.nan],
+        }
+    )
+    check = {"name": "IDVARVAL", "operator": "not_equal_to", "value": "IDVAR", "value_is_reference": True}
+    assert hits({**check, "type_insensitive": True}, frame) == [1, 5]
+    assert hits({**check, "operator": "equal_to", "type_insensitive": True}, frame) == [0, 3, 4]
+
+
+def test_target_is_not_sorted_by_flags_records_out_of_date_order_and_overlapping_dates() -> None:
+    # CORE-000535 on SE: SESEQ must follow SESTDTC within the subject.
+    frame = pd.DataFrame(
+        {
+            "USUBJID": ["S1", "S1", "S1", "S2", "S2", "S2"],
+            "SESEQ": [1.0, 2.0, 3.0, 1.0, 2.0, 3.0],
+            "SESTDTC": ["2006-05-01", "2006-06-13", "2006-05-31", "2005-10", "2005-10-08", "2005-11-02"],
+        }
+    )
+    check = {
+        "name": "--SEQ",
+        "operator": "target_is_not_sorted_by",
+        "value": [{"name": "--STDTC", "sort_order": "asc", "null_position": "last"}],
+        "within": "USUBJID",
+    }
+    # S1: SEQ 2 and 3 are in the wrong date order; S2: 2005-10 overlaps 2005-10-08
+    assert hits(check, frame, "SE") == [1, 2, 3, 4]
+    frame.loc[2, "SESTDTC"] = "2006-07-01"
+    frame.loc[3, "SESTDTC"] = "2005-09-30"
+    assert hits(check, frame, "SE") == []
+
+
+def test_does_not_have_next_corresponding_record_compares_with_the_next_record_of_the_group() -> None:
+    # CORE-000352: each element ends when the next one starts (SEENDTC = next SESTDTC).
+    frame = pd.DataFrame(
+        {
+            "USUBJID": ["S1", "S1", "S1", "S2", "S2"],
+            "SESEQ": [2.0, 1.0, 3.0, 1.0, 2.0],
+            "SESTDTC": ["2012-11-30", "2012-11-23", "2013-05-13", "2012-10-30", "2012-11-16"],
+            "SEENDTC": ["2013-05-13", "2012-11-30", "", "2012-11-15", "2013-01-14"],
+        }
+    )
+    check = {
+        "name": "SEENDTC",
+        "operator": "does_not_have_next_corresponding_record",
+        "value": "SESTDTC",
+        "within": "USUBJID",
+        "ordering": "SESEQ",
+    }
+    assert hits(check, frame, "SE") == [3]
+
+
+def test_is_not_ordered_subset_of_a_list_per_record() -> None:
+    # CORE-000852: the dataset's variables in the Library's order.
+    library = ["STUDYID", "DOMAIN", "USUBJID", "LBSEQ", "LBTESTCD", "LBDTC"]
+    frame = pd.DataFrame(
+        {
+            "$dataset": pd.Series(
+                [["STUDYID", "DOMAIN", "LBSEQ"], ["LBDTC", "STUDYID"], ["STUDYID", "LBXYZ"]], dtype=object
+            ),
+            "$library": pd.Series([library] * 3, dtype=object),
+        }
+    )
+    check = {"name": "$dataset", "operator": "is_not_ordered_subset_of", "value": "$library"}
+    assert hits(check, frame, "LB") == [1, 2]
+    assert hits({**check, "operator": "is_ordered_subset_of"}, frame, "LB") == [0]

@@ -9,7 +9,7 @@ from pathlib import Path
 from .casedata import CORE_RULES
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benchmarks"))
-from core_parity import markdown, run_parity
+from core_parity import markdown, rule_parity, run_parity
 
 # One rule per family of operator: emptiness, equality, containment, regex, uniqueness, dates,
 # numbers, Dataset sensitivity, `any` over missing variables, a prefix operator.
@@ -21,6 +21,7 @@ SUBSET = {
     "CORE-000542",  # type-insensitive not_equal_to
     "CORE-000580",  # unique sets with a variable the dataset lacks
     "CORE-000760",  # date_greater_than
+    "CORE-000334",  # a Library operation (expected_variables) and not_contains_all of its list
 }
 
 
@@ -32,3 +33,11 @@ def test_the_subset_passes_exactly() -> None:
     assert all(o.cases >= 2 for o in outcomes)
     report = markdown(outcomes, "pytest", 0.0)
     assert f"Rules: {len(SUBSET)}; pass {len(SUBSET)}, fail 0, not run 0." in report
+
+
+def test_a_rule_the_shipped_library_cannot_answer_at_run_time_is_not_run_with_the_reason() -> None:
+    # CORE-000272's cases are SDTMIG 3.1, whose Library metadata the package does not ship:
+    # the loader cannot know, the run finds out; the harness counts it as not run, not failed.
+    outcome = rule_parity(CORE_RULES / "CORE-000272" / "rule.yml")
+    assert outcome.outcome == "not run"
+    assert outcome.detail == "needs CDISC Library metadata of IG version 3.1; shipped: SDTMIG 3.2, 3.3, 3.4"

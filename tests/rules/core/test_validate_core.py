@@ -59,3 +59,17 @@ def test_the_csv_reader_types_and_labels_as_the_variables_file_says() -> None:
     assert dm.variable("STUDYID").label == "Study Identifier"
     assert dm.variable("STUDYID").length == 12
     assert dm.frame["ARMNRS"].iloc[0] == "SCREEN FAILURE"
+
+
+def test_our_rules_and_cores_together_in_one_report(tmp_path: Path) -> None:
+    case = case_dir("CORE-000192", "negative")
+    rule = str(CORE_RULES / "CORE-000192")
+    _, core_only = validate(tmp_path / "core", case / "data", "--rules", rule)
+    _, both = validate(tmp_path / "both", case / "data", "--rules", "cdisc-cup", "--rules", rule)
+    core_ids = {f["rule_id"] for f in core_only["findings"]}
+    both_ids = {f["rule_id"] for f in both["findings"]}
+    assert core_ids == {"CORE-000192"}
+    assert "CORE-000192" in both_ids
+    assert {"SD5001", "SD5029"} <= both_ids  # our required-variable and ARM/ARMCD rules fire on DM too
+    listed = {r["rule_id"] for r in both["rules"]}
+    assert "CORE-000192" in listed and "SD5001" in listed
