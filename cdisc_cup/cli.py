@@ -146,21 +146,32 @@ def main() -> None:
     """
 
 
+def output_folder_options(replaces: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """--out and --force of the commands that write a conversion's layout; `replaces` names
+    what such a run replaces in a folder it did not make."""
+
+    def add(command: Callable[..., None]) -> Callable[..., None]:
+        command = click.option(
+            "--force",
+            is_flag=True,
+            help=f"Write into a non-empty folder cdisc-cup did not make (replaces only {replaces}).",
+        )(command)
+        return click.option(
+            "--out",
+            "out_dir",
+            type=click.Path(path_type=Path),
+            default=Path("out"),
+            show_default=True,
+            help="Output folder: new, empty, or written by an earlier cdisc-cup run (only what that run wrote is "
+            "replaced).",
+        )(command)
+
+    return add
+
+
 @main.command(epilog=exit_codes())
 @click.argument("raw_dir", type=click.Path(path_type=Path, exists=True, file_okay=False))
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path),
-    default=Path("out"),
-    show_default=True,
-    help="Output folder: new, empty, or written by an earlier cdisc-cup run (only what that run wrote is replaced).",
-)
-@click.option(
-    "--force",
-    is_flag=True,
-    help="Write into a non-empty folder cdisc-cup did not make (replaces only m5/, reports/, tables/, index.html).",
-)
+@output_folder_options("m5/, reports/, tables/, index.html")
 @click.option(
     "--format",
     "formats",
@@ -221,19 +232,7 @@ def convert(
 
 @main.command(epilog=exit_codes())
 @click.argument("sdtm_dir", type=click.Path(path_type=Path, exists=True, file_okay=False))
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path),
-    default=Path("out"),
-    show_default=True,
-    help="Output folder: new, empty, or written by an earlier cdisc-cup run (only what that run wrote is replaced).",
-)
-@click.option(
-    "--force",
-    is_flag=True,
-    help="Write into a non-empty folder cdisc-cup did not make (replaces only m5/, reports/, index.html).",
-)
+@output_folder_options("m5/, reports/, index.html")
 @common_options
 @report_errors
 def adam(sdtm_dir: Path, out_dir: Path, force: bool, spec_dir: Path | None, verbosity: Verbosity) -> None:
