@@ -18,6 +18,7 @@ import click
 
 from cdisc_cup import __version__, ct
 from cdisc_cup.errors import EXIT_FINDINGS, EXIT_INTERRUPTED, CdiscCupError, first_problems
+from cdisc_cup.memory import use_system_allocator
 from cdisc_cup.progress import Progress, Verbosity
 from cdisc_cup.rules.core.model import OUR_RULES
 from cdisc_cup.rules.igmeta import IG_NAMES, IG_VERSIONS
@@ -144,6 +145,7 @@ def main() -> None:
       cdisc-cup convert sample_data --out out
       cdisc-cup validate out
     """
+    use_system_allocator()
 
 
 def output_folder_options(replaces: str) -> Callable[[Callable[..., None]], Callable[..., None]]:

@@ -8,6 +8,9 @@ these dominate a conversion (issue #9), so the handful the pipeline needs are he
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Literal
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -18,12 +21,33 @@ _NUMBER = r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$"
 
 
 def arrow_text(values: pd.Series) -> pa.Array:
-    """The column as an Arrow string array (zero-copy when pandas already holds Arrow)."""
-    return pa.array(values.astype("string"), type=pa.large_string())
+    """The column as one contiguous Arrow string array (zero-copy when pandas already holds
+    it in one piece). pandas may hold a column in several chunks, and some kernels then
+    answer per chunk: `dictionary_encode` gives each chunk its own codes."""
+    text = pa.array(values.astype("string"), type=pa.large_string())
+    if isinstance(text, pa.ChunkedArray):
+        return text.chunk(0) if text.num_chunks == 1 else text.combine_chunks()
+    return text
 
 
 def text_series(array: pa.Array, index: pd.Index) -> pd.Series:
     return pd.Series(array, dtype="str", index=index)
+
+
+def empty_for_missing(values: pd.Series) -> pa.Array:
+    """The text with "" for a missing value. Arrow gives a missing value no characters, so
+    dropping the validity bitmap is that, without copying the characters; only a column
+    whose missing slots hold characters (possible in Arrow, not made by this program) is
+    filled value by value."""
+    text = arrow_text(values)
+    if text.null_count == 0:
+        return text
+    _, offsets, data = text.buffers()
+    bounds = np.frombuffer(offsets, dtype=np.int64, count=len(text) + 1, offset=8 * text.offset)
+    missing = pc.is_null(text).to_numpy(zero_copy_only=False)
+    if np.diff(bounds)[missing].any():
+        return pc.fill_null(text, "")
+    return pa.Array.from_buffers(pa.large_string(), len(text), [None, offsets, data], null_count=0, offset=text.offset)
 
 
 def constant_text(value: str | None, index: pd.Index) -> pd.Series:
@@ -55,9 +79,11 @@ def byte_lengths(values: pd.Series, *, trailing_blanks: bool = True) -> np.ndarr
 
 
 def is_blank(values: pd.Series) -> np.ndarray:
-    """Missing, or text that is empty after trimming blanks (a CDISC null in XPT)."""
-    trimmed = pc.utf8_trim_whitespace(arrow_text(values))
-    return pc.fill_null(pc.equal(trimmed, ""), True).to_numpy(zero_copy_only=False)
+    """Missing, or text that is empty or only blanks (a CDISC null in XPT). Classifying
+    reads a value up to its first other character; trimming would copy every value."""
+    text = arrow_text(values)
+    blank = pc.or_(pc.equal(pc.binary_length(text), 0), pc.utf8_is_space(text))
+    return pc.fill_null(blank, True).to_numpy(zero_copy_only=False)
 
 
 def has_unprintable(values: pd.Series) -> np.ndarray:
@@ -67,8 +93,6 @@ def has_unprintable(values: pd.Series) -> np.ndarray:
     searched value by value (by RE2) for the records that hold it.
     """
     text = arrow_text(values)
-    if isinstance(text, pa.ChunkedArray):
-        text = text.combine_chunks()
     if len(text):
         _, offsets, data = text.buffers()
         bounds = np.frombuffer(offsets, dtype=np.int64, count=len(text) + 1, offset=8 * text.offset)
@@ -100,6 +124,64 @@ def text_codes(values: pd.Series) -> np.ndarray:
     equal codes for equal values, to find records sharing keys in one hash pass."""
     trimmed = pc.fill_null(pc.utf8_trim_whitespace(arrow_text(values)), "")
     return pc.dictionary_encode(trimmed).indices.to_numpy(zero_copy_only=False)
+
+
+def key_codes(frames: Sequence[pd.DataFrame], by: Sequence[str], *, missing_matches: bool = True) -> list[np.ndarray]:
+    """One integer per record of each frame for its `by` values, equal across the frames
+    exactly when the values are: joins, groups and lookups then hash integers, not text.
+    Numbers compare as numbers (VISITNUM 101 and 101.0). A missing value equals a missing
+    one (as in a pandas merge or `drop_duplicates`), or with `missing_matches=False` gets
+    -1 and matches nothing (a lookup by a missing key finds no record)."""
+    lengths = [len(frame) for frame in frames]
+    combined = np.zeros(sum(lengths), dtype=np.int64)
+    absent = np.zeros(sum(lengths), dtype=bool)
+    for column in by:
+        codes, distinct = pd.factorize(
+            pd.concat([frame[column] for frame in frames], ignore_index=True), use_na_sentinel=not missing_matches
+        )
+        absent |= codes < 0
+        combined = pd.factorize(combined * (len(distinct) + 1) + codes)[0] if len(by) > 1 else codes.astype(np.int64)
+    if not missing_matches and len(by) > 1:
+        combined[absent] = -1
+    return np.split(combined, np.cumsum(lengths)[:-1])
+
+
+def stable_order(frame: pd.DataFrame, columns: Sequence[str], ascending: Sequence[bool] | None = None) -> np.ndarray:
+    """The positions of the records sorted by `columns`: `sort_values(kind="stable",
+    na_position="last")` (ties keep the records' order, a missing value sorts last whether
+    the column ascends or descends), sorting the ranks of each column's distinct values, a
+    few hundred dates or 100,000 subjects, rather than the values: small integers sort in
+    one radix pass, text compared value by value does not."""
+    ascending = [True] * len(columns) if ascending is None else list(ascending)
+    key = np.zeros(len(frame), dtype=np.int64)
+    span = 1  # the key's values are below this
+    for column, up in zip(columns, ascending, strict=True):
+        codes, distinct = pd.factorize(frame[column], sort=True)
+        rank = np.where(codes < 0, len(distinct), codes if up else len(distinct) - 1 - codes)
+        if span * (len(distinct) + 1) >= 2**62:  # the next digit would overflow: renumber densely
+            key = pd.factorize(key, sort=True)[0]
+            span = int(key.max()) + 1 if len(key) else 1
+        key, span = key * (len(distinct) + 1) + rank, span * (len(distinct) + 1)
+    small = key.astype(np.int16) if span <= np.iinfo(np.int16).max else key
+    return np.argsort(small, kind="stable")
+
+
+def extreme_per_key(keys: np.ndarray, values: pd.Series, how: Literal["min", "max"]) -> pd.Series:
+    """The least or greatest value per integer key (ISO dates: the earliest or latest),
+    indexed by key; a key with no value is absent, and so are records with key -1. The
+    values' ranks are compared, so a group reduces integers, not text."""
+    codes, distinct = pd.factorize(values, sort=True)
+    present = (codes >= 0) & (keys >= 0)
+    ranks = pd.Series(codes[present]).groupby(keys[present]).agg(how)
+    return pd.Series(distinct.take(ranks.to_numpy()), index=ranks.index, dtype=values.dtype)
+
+
+def distinct_map(values: pd.Series, mapping: Mapping[str, str]) -> pd.Series:
+    """`values.map(mapping)` as text, looking up each distinct value once (a codelist
+    mapping of 1.7 million administrations has three raw codes)."""
+    codes, distinct = pd.factorize(values)
+    mapped = pd.Series(distinct, dtype="string").map(mapping).astype("string")
+    return pd.Series(mapped.array.take(codes, allow_fill=True), index=values.index, dtype="string")
 
 
 def lookup(keys: pd.Series, table_keys: pd.Series, table_values: pd.Series) -> pd.Series:

@@ -38,6 +38,7 @@ from cdisc_cup.errors import ConformanceErrors, InputErrors, OutputError, Proble
 from cdisc_cup.findings import Validation, explanation_table
 from cdisc_cup.mapping.conform import check_datasets
 from cdisc_cup.mapping.engine import build_sdtm, study_for_export, without_uncollected
+from cdisc_cup.memory import release_freed_memory
 from cdisc_cup.outputs import Manifest, OutputFolder
 from cdisc_cup.progress import Progress
 from cdisc_cup.provenance import RawTable, submission_frame
@@ -458,19 +459,23 @@ def convert(
         raw = read_raw_export(raw_dir, study)
         for name in unknown_files(raw_dir, study):
             progress.note(f"not read (no raw-file spec): {name}")
+    release_freed_memory()  # the CSV reader's buffers
     with progress.step("map SDTM"):
         study = study_for_sdtm(study_for_export(study, raw))
         sdtm = build_sdtm(study, raw)
+    release_freed_memory()
     with progress.step("reconcile raw records"):
         accounting = reconcile(raw, sdtm)
     created = creation_time(raw)
     del raw  # accounted for: its memory is better spent on ADaM and validation
+    release_freed_memory()
     with progress.step("check SDTM against specs"):
         lengths = check_datasets({s.name: s for s in study.sdtm}, sdtm, study.terminology)
         parts = [Submission("SDTM", study.sdtm, sdtm, lengths)]
     if study.adam:
         with progress.step("derive ADaM"):
             adam = derive_adam(study, parts[0].submitted)
+        release_freed_memory()
         with progress.step("check ADaM against specs"):
             lengths = check_datasets({s.name: s for s in study.adam}, adam, study.terminology)
             parts.append(Submission("ADaM", study.adam, adam, lengths))
@@ -482,6 +487,10 @@ def convert(
         layout = OutputLayout(staging, study.studyid)
         submissions = tuple(part.in_folder(layout.folder(part.standard)) for part in parts)
         result = ConversionResult(study, layout, submissions, reconciliation=accounting.summary)
+        with progress.step("write reconciliation and audit trail"):
+            write_reconciliation(accounting, layout.reports)
+        del accounting  # written: the raw export's columns no spec reads go with it
+        release_freed_memory()
         for submission in submissions:
             with progress.step(f"write {submission.standard} XPT", f"{len(submission.specs)} datasets"):
                 result.xpt_files |= write_datasets(submission, created)
@@ -523,6 +532,7 @@ def convert(
                 study, folders, layout, rules_for(spec_dir), checked, core_rules=core_rules
             )
             del folders  # only for the checks; frees a copy of every dataset
+            release_freed_memory()
             write_findings_reports(
                 result.validation, layout.reports / "validation", title=f"Conformance findings: {study.studyid}"
             )
@@ -538,8 +548,6 @@ def convert(
                 write_reviewer_guide(
                     study, s.standard, s.folder, s.submitted, conformance, documents[s.standard], notes
                 )
-        with progress.step("write reconciliation and audit trail"):
-            write_reconciliation(accounting, layout.reports)
         write_conversion_index(study, layout, result.validation)
         with progress.step("check the links of define.xml"):
             check_package(result.defines.values())

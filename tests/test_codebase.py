@@ -41,6 +41,7 @@ LAYERS: dict[str, int] = {
             "comparison",
             "columns",
             "progress",
+            "memory",
             "conditions",
             "provenance",
         ],

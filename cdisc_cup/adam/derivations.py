@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_cup.adam.dates import complete_date, impute_date, relative_day, text_or_null
-from cdisc_cup.columns import parse_numbers
+from cdisc_cup.columns import key_codes, parse_numbers, stable_order
 
 FLAG_Y = "Y"
 
@@ -123,38 +123,15 @@ def _new_vars(new_vars: Mapping[str, str] | Sequence[str]) -> dict[str, str]:
     return {name: name for name in new_vars}
 
 
-def _key_codes(frames: Sequence[pd.DataFrame], by: Sequence[str]) -> list[np.ndarray]:
-    """One integer per record of each frame for its `by` values, equal across the frames
-    exactly when the values are (a missing value equals a missing one, as in a pandas merge
-    or `drop_duplicates`): joins and groups then hash integers, not text."""
-    lengths = [len(frame) for frame in frames]
-    combined = np.zeros(sum(lengths), dtype=np.int64)
-    for column in by:
-        codes, distinct = pd.factorize(
-            pd.concat([frame[column] for frame in frames], ignore_index=True), use_na_sentinel=False
-        )
-        combined = pd.factorize(combined * len(distinct) + codes)[0] if len(by) > 1 else codes.astype(np.int64)
-    return np.split(combined, np.cumsum(lengths)[:-1])
-
-
 def _ranked(rows: pd.DataFrame, order: Order | None) -> np.ndarray:
-    """The positions of the records in `order`: `sort_values(kind="stable",
-    na_position="last")` (ties keep the records' order, a missing value sorts last whether
-    the column ascends or descends), sorting the ranks of each column's distinct values, a
-    few hundred dates, rather than the values: small integers sort in one radix pass."""
+    """The positions of the records in `order` (each item ascending, or `Desc`)."""
     columns, ascending = _order_columns(order)
-    key = np.zeros(len(rows), dtype=np.int64)
-    for column, up in zip(columns, ascending, strict=True):
-        codes, distinct = pd.factorize(rows[column], sort=True)
-        rank = np.where(codes < 0, len(distinct), codes if up else len(distinct) - 1 - codes)
-        key = pd.factorize(key * (len(distinct) + 1) + rank, sort=True)[0] if len(columns) > 1 else rank
-    small = key.astype(np.int16) if len(key) and key.max() < np.iinfo(np.int16).max else key
-    return np.argsort(small, kind="stable")
+    return stable_order(rows, columns, ascending)
 
 
 def _extremes(rows: pd.DataFrame, *, by_vars: Sequence[str], order: Order | None, mode: Mode) -> np.ndarray:
     """The positions of the first or last record of each by group in `order`, in that order."""
-    (groups,) = _key_codes([rows], by_vars)
+    (groups,) = key_codes([rows], by_vars)
     ranked = _ranked(rows, order)
     return ranked[~pd.Series(groups[ranked]).duplicated(keep=mode).to_numpy()]
 
@@ -165,7 +142,7 @@ def _aligned(dataset: pd.DataFrame, values: pd.DataFrame, *, by: Sequence[str]) 
     (`merge(how="left", validate="m:1")`, the same missing values and dtypes) by one hash
     lookup of the keys, without copying the dataset's own columns as a merge does; each
     ADSL step would otherwise copy the whole of ADSL (issue #19)."""
-    table, records = _key_codes([values, dataset], by)
+    table, records = key_codes([values, dataset], by)
     positions = pd.Index(table).get_indexer(records)
     columns = values.drop(columns=list(by)).reset_index(drop=True).reindex(positions)
     return columns.set_axis(dataset.index), pd.Series(positions >= 0, index=dataset.index)

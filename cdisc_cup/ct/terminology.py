@@ -25,6 +25,8 @@ from types import MappingProxyType
 import pandas as pd
 import yaml
 
+from cdisc_cup.constants import SAFE_YAML_LOADER
+
 SPONSOR_FILE = ("ct", "sponsor.yaml")
 SDTM = "SDTMIG"
 ADAM = "ADaMIG"
@@ -109,7 +111,7 @@ def _package_codelists(chosen: tuple[str, ...]) -> dict[str, Codelist]:
 
 def _yaml_codelists(text: str, origin: str) -> dict[str, Codelist]:
     """Codelists from a sponsor YAML file; `origin` names the file in error messages."""
-    document = yaml.safe_load(text) or {}
+    document = yaml.load(text, Loader=SAFE_YAML_LOADER) or {}
     entries = document.get("codelists") if isinstance(document, dict) else None
     if not isinstance(entries, list):
         raise ValueError(f"{origin}: expected a top-level 'codelists:' list")

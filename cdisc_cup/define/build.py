@@ -81,7 +81,9 @@ class _Registry:
         return self.comments.setdefault(text, oid)
 
     def codelist(self, codelist_id: str, values: pd.Series, data_type: str) -> str:
-        self.codelist_values.setdefault(codelist_id, []).append(values)
+        # The terms used, in order of first use: the distinct values are enough (a codelist of
+        # 1.7 million administrations has three).
+        self.codelist_values.setdefault(codelist_id, []).append(values.dropna().drop_duplicates())
         self.codelist_types.setdefault(codelist_id, "text" if data_type not in ("integer", "float") else data_type)
         return f"CL.{codelist_id}"
 
@@ -351,10 +353,11 @@ class _DefineBuilder:
         value_list = etree.Element(dfn("ValueListDef"))
         value_list.set("OID", f"VL.{spec.name}.{variable.name}")
         defs, clauses = [], []
+        discriminators = {name: frame[name].astype(str) for name in {level.where_variable for level in levels}}
         for order, level in enumerate(levels, start=1):
             oid = f"{item_oid(spec.name, variable.name)}.{level.key}"
             where_oid = f"WC.{spec.name}.{level.where_variable}.{level.key}"
-            rows = frame[level.where_variable].astype(str).eq(level.where_value)
+            rows = discriminators[level.where_variable].eq(level.where_value)
             subset = frame.loc[rows, variable.name]
             ref = etree.SubElement(value_list, odm("ItemRef"))
             method_oid = self._method(spec, variable) if variable.origin == "Derived" else None

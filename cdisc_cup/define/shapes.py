@@ -222,7 +222,7 @@ def value_levels(spec: DatasetSpec, frame: pd.DataFrame) -> dict[str, list[Value
     where_variable = discriminator(spec)
     if where_variable is None or where_variable not in frame.columns:
         return {}
-    present = set(frame[where_variable].dropna().astype(str))
+    present = set(frame[where_variable].dropna().astype(str).unique())  # a few names, not every record
     label_source = _label_variable(spec, where_variable)
     # The label as the data have it (TSPARM is derived from TSPARMCD), else the block's constant.
     labels = (

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from cdisc_cup import conditions
-from cdisc_cup.columns import lookup, parse_numbers
+from cdisc_cup.columns import extreme_per_key, key_codes, lookup, parse_numbers, stable_order
 from cdisc_cup.conditions import Condition
 from cdisc_cup.derivations.dates import complete_dates, day_after, study_day, with_time
 from cdisc_cup.derivations.text import ascii_text
@@ -39,6 +39,13 @@ class DerivationInput:
     # What the block's records are made from (record-level only): its raw records, or the
     # records of the SDTM datasets it comes from (their variables are its columns).
     rows: pd.DataFrame | None = None
+    # Where each record's lookup key is found in an earlier dataset, by (dataset, by): a
+    # dataset's study days and epochs all look up DM by USUBJID. Kept while `by` is unchanged.
+    matches: dict[tuple[str, tuple[str, ...]], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
+
+    def forget(self, variable: str) -> None:
+        """The records' `variable` has new values: lookups by it must match again."""
+        self.matches = {key: found for key, found in self.matches.items() if variable not in key[1]}
 
     def raw_column(self, name: str) -> pd.Series:
         """A column of the block's records, or `file.COLUMN` of another raw file joined by subject."""
@@ -74,6 +81,19 @@ class DerivationInput:
         """The value of `variable` in the record of `dataset` with this record's `by` values;
         a key that names two records there is a spec error (the lookup needs more `by`)."""
         source = self.dataset(dataset)
+        found = self.matches.get((dataset, tuple(by)))
+        if found is None:
+            found = self._match(dataset, source, variable, by)
+            if dataset != self.spec.name:  # this dataset's records change as it is built
+                self.matches[(dataset, tuple(by))] = found
+        present, positions = found
+        values = source[variable].array[present].take(positions, allow_fill=True)
+        return pd.Series(values, index=self.frame.index, name=variable)
+
+    def _match(
+        self, dataset: str, source: pd.DataFrame, variable: str, by: Sequence[str]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Which records of `source` have a key, and the position among them of each record's."""
         own_keys, source_keys = shared_keys(by, self.frame, source)
         present = source_keys >= 0
         repeated = pd.Series(source_keys[present]).duplicated().to_numpy()
@@ -91,8 +111,7 @@ class DerivationInput:
             )
         positions = pd.Index(source_keys[present]).get_indexer(own_keys)
         positions[own_keys < 0] = -1
-        values = source[variable].array[present].take(positions, allow_fill=True)
-        return pd.Series(values, index=self.frame.index, name=variable)
+        return present, positions
 
 
 def shared_keys(by: Sequence[str], *frames: pd.DataFrame) -> list[np.ndarray]:
@@ -101,9 +120,17 @@ def shared_keys(by: Sequence[str], *frames: pd.DataFrame) -> list[np.ndarray]:
     `by`, one key for all records. Numbers are compared as numbers (VISITNUM 101 and 101.0)."""
     if not by:
         return [np.zeros(len(frame), dtype=np.int64) for frame in frames]
-    stacked = pd.concat([frame[list(by)] for frame in frames], ignore_index=True)
-    codes = stacked.groupby(list(by), sort=False, dropna=True).ngroup().fillna(-1).to_numpy(dtype=np.int64)
-    return np.split(codes, np.cumsum([len(frame) for frame in frames])[:-1])
+    return key_codes(frames, by, missing_matches=False)
+
+
+def _extreme_per_record(
+    own_keys: np.ndarray, keys: np.ndarray, values: pd.Series, how: Literal["min", "max"], index: pd.Index
+) -> pd.Series:
+    """For each record (its key in `own_keys`), the min or max of the `values` whose key is
+    the same: the first dose of a subject, the last date of a visit."""
+    extremes = extreme_per_key(keys, values, how)
+    positions = extremes.index.get_indexer(own_keys)
+    return pd.Series(extremes.array.take(positions, allow_fill=True), index=index, dtype="string")
 
 
 DerivationFunction = Callable[..., pd.Series]
@@ -148,15 +175,14 @@ def _per_subject(
     with `time`, a date with its time (ISO 8601 `2014-07-02T11:45`) where the record has one,
     so the latest of a day is the one with a time (RFPENDTC)."""
     frame = data.raw[source].frame
-    subjects = frame[data.study.subject_key]
     complete = dates.where(dates.str.len() == 10)
     if time is not None:
         complete = with_time(complete, frame[time])
     if where is not None:
         chosen = conditions.evaluate(where, conditions.Subjects(read=lambda _, name: frame[name], index=frame.index))
         complete = complete.where(chosen)
-    by_subject = complete.groupby(subjects).agg(how)
-    return data.rows[data.study.subject_key].map(by_subject).astype("string")
+    keys, own_keys = shared_keys([data.study.subject_key], frame, data.rows)
+    return _extreme_per_record(own_keys, keys, complete.astype("string"), how, data.rows.index)
 
 
 @derivation("reference_start", "record", "from", "date", "where")
@@ -199,7 +225,7 @@ def derive_last_contact(
     that date counts with its time (`2014-07-02T11:45`), so the last contact of a day is the
     record with a time."""
     key = data.study.subject_key
-    parts = []
+    subjects, parts = [], []
     for reference in dates:
         file_name, _, column = reference.rpartition(".")
         frame = data.raw[file_name].frame if file_name else data.rows
@@ -209,10 +235,12 @@ def derive_last_contact(
         complete = earliest_day.where(earliest_day.str.len() == 10)
         if times and reference in times:
             complete = with_time(complete, frame[times[reference]])
-        parts.append(pd.DataFrame({"subject": frame[key], "date": complete}))
-    stacked = pd.concat(parts, ignore_index=True).dropna()
-    latest = stacked.groupby("subject")["date"].max()
-    return lookup(data.rows[key], pd.Series(latest.index), pd.Series(latest.to_numpy())).astype("string")
+        subjects.append(frame[[key]])
+        parts.append(complete.astype("string"))
+    own_keys, *keys = shared_keys([key], data.rows, *subjects)
+    return _extreme_per_record(
+        own_keys, np.concatenate(keys), pd.concat(parts, ignore_index=True), "max", data.rows.index
+    )
 
 
 @derivation("first_present", "record", "columns")
@@ -326,11 +354,17 @@ def derive_seq(
     by = [*within, *order, BLOCK]
     if ties == "values":
         by += [name for name in data.spec.variable_names if name not in by and name in frame.columns]
-    # Only the columns that order the records are sorted: moving every column of a large
-    # dataset costs more than the ranking itself.
-    ranked = frame[list(dict.fromkeys(by))].sort_values(by, kind="stable", na_position="last")
-    sequence = ranked.groupby(list(within), sort=False).cumcount() + 1
-    return sequence.reindex(frame.index).astype("Float64")
+    ranked = stable_order(frame, list(dict.fromkeys(by)))
+    (groups,) = shared_keys(within, frame)
+    # Sorted by `within` first, the records of a group are adjacent: each one's number is its
+    # distance from where its group starts, plus one.
+    in_order = groups[ranked]
+    positions = np.arange(len(ranked))
+    starts = np.r_[True, in_order[1:] != in_order[:-1]] if len(ranked) else np.zeros(0, dtype=bool)
+    sequence = np.empty(len(ranked))
+    sequence[ranked] = positions - np.maximum.accumulate(np.where(starts, positions, 0)) + 1
+    sequence[groups < 0] = np.nan
+    return pd.Series(sequence, index=frame.index).astype("Float64")
 
 
 @derivation("study_day", "dataset", "date")
@@ -374,10 +408,11 @@ def derive_parent_seq(data: DerivationInput) -> pd.Series:
     parent_name = data.spec.parent
     parent = data.built[parent_name]
     seq_variable = f"{parent_name}SEQ"
-    key = parent[SOURCE_FILE].astype("string") + ":" + parent[LINE].astype("string")
-    by_source = pd.Series(parent[seq_variable].to_numpy(), index=key.to_numpy())
-    own_key = data.frame[SOURCE_FILE].astype("string") + ":" + data.frame[LINE].astype("string")
-    return own_key.map(by_source).astype("Int64").astype("string")
+    own_keys, parent_keys = shared_keys([SOURCE_FILE, LINE], data.frame, parent)
+    positions = pd.Index(parent_keys).get_indexer(own_keys)  # a raw record gives one parent record
+    positions[own_keys < 0] = -1
+    seq = parent[seq_variable].array.take(positions, allow_fill=True)
+    return pd.Series(seq, index=data.frame.index).astype("Int64").astype("string")
 
 
 @derivation("lookup", "dataset", "dataset", "variable", "by")
@@ -408,13 +443,12 @@ def _extreme_date(
     references = [reference.split(".", 1) for reference in dates]
     sources = [data.dataset(dataset) for dataset, _ in references]
     own_keys, *source_keys = shared_keys(by, data.frame, *sources)
-    parts = []
-    for (_, variable), source, keys in zip(references, sources, source_keys, strict=True):
-        values = source[variable].astype("string")
-        parts.append(pd.DataFrame({"key": keys, "date": values.where(values.str.len() == 10)}))
-    dated = pd.concat(parts, ignore_index=True).dropna()
-    extremes = dated[dated["key"] >= 0].groupby("key")["date"].agg(how)
-    return pd.Series(extremes.reindex(own_keys).to_numpy(), index=data.frame.index, dtype="string")
+    values = pd.concat(
+        [source[variable].astype("string") for (_, variable), source in zip(references, sources, strict=True)],
+        ignore_index=True,
+    )
+    complete = values.where(values.str.len() == 10)
+    return _extreme_per_record(own_keys, np.concatenate(source_keys), complete, how, data.frame.index)
 
 
 @derivation("earliest_date", "dataset", "dates", "by")

@@ -46,29 +46,36 @@ def _value_problems(
     return problems
 
 
-def _codelists_by_record(spec: DatasetSpec, frame: pd.DataFrame, variable: str) -> pd.Series:
-    """The codelist of each record: a record block may name its own (value-level metadata)."""
+def _codelist_scopes(spec: DatasetSpec, frame: pd.DataFrame, variable: str) -> dict[str, np.ndarray]:
+    """The records each codelist of the variable applies to, in order of first record: a
+    record block may name its own (value-level metadata). Decided per block, not per record."""
     if BLOCK not in frame.columns:
-        return pd.Series(spec.variable(variable).codelist, index=frame.index, dtype="object")
-    return frame[BLOCK].map(dict(enumerate(spec.codelists_by_block(variable)))).astype("object")
+        codelist = spec.variable(variable).codelist
+        return {codelist: np.ones(len(frame), dtype=bool)} if codelist else {}
+    blocks_of: dict[str, list[int]] = {}
+    for number, codelist in enumerate(spec.codelists_by_block(variable)):
+        if codelist is not None:
+            blocks_of.setdefault(str(codelist), []).append(number)
+    blocks = frame[BLOCK].to_numpy()
+    scopes = {codelist: np.isin(blocks, numbers) for codelist, numbers in blocks_of.items()}
+    return dict(sorted(((c, s) for c, s in scopes.items() if s.any()), key=lambda item: int(item[1].argmax())))
 
 
 def _codelist_problems(
     spec: DatasetSpec, frame: pd.DataFrame, variable: str, terminology: ct.Terminology
 ) -> list[Problem]:
-    codelist_ids = _codelists_by_record(spec, frame, variable)
     problems: list[Problem] = []
-    for codelist_id in codelist_ids.dropna().unique():
-        codelist = terminology.codelist(str(codelist_id))
+    present = frame[variable].notna().to_numpy()
+    for codelist_id, scope in _codelist_scopes(spec, frame, variable).items():
+        codelist = terminology.codelist(codelist_id)
         if codelist.extensible:
             continue  # sponsor terms are allowed; define.xml marks them def:ExtendedValue
-        in_scope = (codelist_ids == codelist_id) & frame[variable].notna()
-        outside = in_scope & ~is_in(frame[variable], pd.Series(sorted(codelist.values())))
+        outside = scope & present & ~is_in(frame[variable], pd.Series(sorted(codelist.values())))
         problems += _value_problems(
             spec,
             frame,
             variable,
-            outside.fillna(False),
+            outside,
             "value not in codelist",
             f"a term of the non-extensible codelist {codelist.id} ({codelist.nci_code})",
         )

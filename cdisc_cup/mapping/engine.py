@@ -18,14 +18,15 @@ from collections.abc import Collection, Mapping
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from cdisc_cup import conditions
-from cdisc_cup.columns import constant_text, is_blank
+from cdisc_cup.columns import constant_text, distinct_map, is_blank, key_codes, stable_order
 from cdisc_cup.derivations.text import number_text
 from cdisc_cup.errors import MAX_LOCATED, InputErrors, Problem, SpecErrors
 from cdisc_cup.mapping.catalogue import CATALOGUE, DerivationInput
-from cdisc_cup.provenance import BLOCK, LINE, SOURCE_FILE, TRACE_COLUMNS, RawTable, submission_frame
+from cdisc_cup.provenance import BLOCK, LINE, SOURCE_FILE, TRACE_COLUMNS, RawTable, source_files, submission_frame
 from cdisc_cup.spec.model import Condition, DatasetSpec, RecordBlock, StudySpec, ValueSource, VariableSpec
 from cdisc_cup.spec.schema import source_kind
 
@@ -169,7 +170,7 @@ def _map_codes(
     raw = data.raw_column(source["column"]) if "column" in source else data.frame[source["variable"]]
     raw = raw.astype("string")
     mapping = {str(k): v for k, v in source["map"].items()}
-    mapped = raw.map(mapping).astype("string")
+    mapped = distinct_map(raw, mapping)
     if otherwise is not None:
         mapped = mapped.fillna(otherwise.astype("string"))
     unmapped = raw.notna() & mapped.isna()
@@ -252,8 +253,8 @@ def _datasets_rows(spec: DatasetSpec, block: RecordBlock, built: Mapping[str, pd
     """The records of a block from SDTM datasets: theirs stacked (without their trace), or the
     distinct combinations of the `distinct` variables. A column the block reads that they do
     not have is a spec error naming the block."""
-    stacked = pd.concat([submission_frame(built[name]) for name in block.datasets], ignore_index=True)
-    readable = set(block.distinct or stacked.columns) & set(stacked.columns)
+    available = set().union(*(built[name].columns for name in block.datasets)) - set(TRACE_COLUMNS)
+    readable = set(block.distinct) & available if block.distinct else available
     read = [*_raw_columns(block.where), *(c for source in block.values.values() for c in _raw_columns(source))]
     read += [c for v in spec.variables if v.name not in block.values for c in _raw_columns(v.value)]
     missing = [name for name in dict.fromkeys([*block.distinct, *read]) if name not in readable]
@@ -270,9 +271,14 @@ def _datasets_rows(spec: DatasetSpec, block: RecordBlock, built: Mapping[str, pd
                 for name in missing
             ]
         )
-    if block.distinct:
-        return stacked[list(block.distinct)].drop_duplicates().reset_index(drop=True)
-    return stacked
+    if not block.distinct:
+        return pd.concat([submission_frame(built[name]) for name in block.datasets], ignore_index=True)
+    # Only the variables the records are made of are stacked (SV: three of EX's 20).
+    distinct = list(block.distinct)
+    stacked = pd.concat([built[name].reindex(columns=distinct) for name in block.datasets], ignore_index=True)
+    (keys,) = key_codes([stacked], distinct)
+    first = np.sort(np.unique(keys, return_index=True)[1])  # drop_duplicates: the first of each, in order
+    return stacked.take(first).reset_index(drop=True)
 
 
 def _block_records(
@@ -303,12 +309,11 @@ def build_dataset(
             source = _source_for(block.values, variable)
             if source is not None and _is_record_level(source):
                 records[variable.name] = _typed(_evaluate(source, variable, data, study, table), variable)
-        if table is not None:
-            records[SOURCE_FILE] = table.spec.file
-            records[LINE] = rows[LINE]
-        else:  # made from SDTM datasets or from the spec: no raw record behind it
-            records[SOURCE_FILE] = pd.Series(pd.NA, index=rows.index, dtype="string")
-            records[LINE] = pd.Series(pd.NA, index=rows.index, dtype="Int64")
+                data.forget(variable.name)
+        files = [raw_table.spec.file for raw_table in raw.values()]
+        # Made from SDTM datasets or from the spec, a record has no raw file or line behind it.
+        records[SOURCE_FILE] = source_files(files, table.spec.file if table is not None else None, len(rows))
+        records[LINE] = rows[LINE] if table is not None else pd.Series(pd.NA, index=rows.index, dtype="Int64")
         records[BLOCK] = number
         parts.append(records)
     frame = (
@@ -348,6 +353,7 @@ def _dataset_level(
             derived = _typed(_evaluate(source, variable, data, study, None), variable)
             values = values.where(~frame[BLOCK].isin(numbers), derived)
         frame[variable.name] = _typed(values, variable)
+        data.forget(variable.name)
     return frame
 
 
@@ -357,7 +363,10 @@ def _sorted(spec: DatasetSpec, frame: pd.DataFrame) -> pd.DataFrame:
     seq = f"{spec.name}SEQ"
     by_subject = seq in frame.columns and "USUBJID" in frame.columns
     order = ["USUBJID", seq] if by_subject else [k for k in spec.keys if k in frame.columns]
-    return frame.sort_values(order, kind="stable", na_position="last").reset_index(drop=True)
+    positions = stable_order(frame, order)
+    if (positions == np.arange(len(positions))).all():  # in order already: moving no column
+        return frame.reset_index(drop=True)
+    return frame.take(positions).reset_index(drop=True)
 
 
 def _raw_columns(source: Any) -> list[str]:

@@ -133,7 +133,7 @@ def trace(name: str, frame: pd.DataFrame) -> pd.DataFrame:
             "record": range(1, len(frame) + 1),
             "usubjid": frame["USUBJID"] if "USUBJID" in frame.columns else pd.NA,  # TS has none
             "seq": frame[seq] if seq else pd.NA,
-            "raw_file": frame[SOURCE_FILE],
+            "raw_file": frame[SOURCE_FILE].astype("string"),
             "raw_line": frame[LINE],
         }
     )

@@ -1,6 +1,6 @@
 """Load and validate the spec folder: every problem in every file is reported at once.
 
-YAML is read with `yaml.safe_load` (no object construction from tags), file names listed in
+YAML is read with the safe loader (no object construction from tags), file names listed in
 study.yaml are resolved inside the spec folder only, and each document is checked against
 the cerberus schemas in `cdisc_cup.spec.schema`. A problem names the file, the key path
 (`variables[3].length`) and what was expected.
@@ -18,6 +18,7 @@ import yaml
 from cerberus import Validator
 
 from cdisc_cup import conditions
+from cdisc_cup.constants import SAFE_YAML_LOADER
 from cdisc_cup.errors import Problem, SpecErrors
 from cdisc_cup.spec.model import (
     COMPARATORS,
@@ -68,7 +69,7 @@ def read_yaml(path: Path, problems: list[Problem]) -> Any:
         problems.append(Problem(str(path), f"spec file cannot be read: {exc}"))
         return None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=SAFE_YAML_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

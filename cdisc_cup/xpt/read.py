@@ -32,6 +32,7 @@ import pyreadstat
 # special missing values from XPORT files; without it .A-.Z would come back as plain NaN.
 from pyreadstat._readstat_parser import parser_entry_point
 
+from cdisc_cup.columns import empty_for_missing, text_series
 from cdisc_cup.errors import InputErrors, Problem, display_path
 from cdisc_cup.xpt.model import SPECIAL_MISSING_CODES, Dataset, SpecialMissing, XptVariable
 from cdisc_cup.xpt.write import sas_numbers
@@ -301,11 +302,12 @@ def as_read_back(
 
 
 def _as_read_text(values: pd.Series) -> pd.Series:
-    """Text as a reader returns it; the column itself (no copy) when it already is that."""
-    text = values if values.dtype == "str" else values.astype("str")
-    if text.isna().any() or text.str.endswith(" ").any():
-        text = text.fillna("").str.rstrip(" ")
-    return text
+    """Text as a reader returns it, sharing the column's memory where it can: at 100,000
+    patients the datasets hold 1.3 GB, and validation holds this copy beside them."""
+    text = empty_for_missing(values)
+    if pc.any(pc.ends_with(text, " ")).as_py():
+        text = pc.utf8_rtrim(text, characters=" ")
+    return text_series(text, values.index)
 
 
 @dataclass(frozen=True)

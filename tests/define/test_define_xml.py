@@ -411,6 +411,7 @@ def test_convert_writes_define_and_its_model_without_parsing_a_define_file(
 ) -> None:
     """The model the rules and Dataset-JSON get is read from the tree just built; the bytes
     written are those convert wrote (same document)."""
+    stamp = read_define(converted_sample.defines["SDTM"]).created  # read before the spy watches
     parsed: list[str] = []
     real_parse = etree.parse
 
@@ -423,7 +424,6 @@ def test_convert_writes_define_and_its_model_without_parsing_a_define_file(
     layout = OutputLayout(tmp_path, converted_sample.study.studyid)
     layout.sdtm.mkdir(parents=True)
     layout.adam.mkdir(parents=True)
-    stamp = read_define(converted_sample.defines["SDTM"]).created
     created = datetime.fromisoformat(stamp)
     study = converted_sample.study
     defines = {
