@@ -404,14 +404,16 @@ def _extreme_date(
     data: DerivationInput, dates: Sequence[str], by: Sequence[str], how: Literal["min", "max"]
 ) -> pd.Series:
     """Per record, the min or max of the complete dates of the named `DATASET.VARIABLE`s among
-    the records with its `by` values (ISO text sorts as dates do)."""
+    the records with its `by` values (ISO text sorts as dates do); a datetime counts by its
+    date (a DSDTC collected at 10:45 is a complete date with a time)."""
     references = [reference.split(".", 1) for reference in dates]
     sources = [data.dataset(dataset) for dataset, _ in references]
     own_keys, *source_keys = shared_keys(by, data.frame, *sources)
     parts = []
     for (_, variable), source, keys in zip(references, sources, source_keys, strict=True):
         values = source[variable].astype("string")
-        parts.append(pd.DataFrame({"key": keys, "date": values.where(values.str.len() == 10)}))
+        complete = values.str.fullmatch(r"\d{4}-\d{2}-\d{2}(T.*)?").fillna(False)
+        parts.append(pd.DataFrame({"key": keys, "date": values.str[:10].where(complete)}))
     dated = pd.concat(parts, ignore_index=True).dropna()
     extremes = dated[dated["key"] >= 0].groupby("key")["date"].agg(how)
     return pd.Series(extremes.reindex(own_keys).to_numpy(), index=data.frame.index, dtype="string")

@@ -105,6 +105,43 @@ def test_aeseq_sets_apart_the_ties_only(pilot: ConversionResult, agreements: dic
     assert set(frame.loc[left, "USUBJID"]) <= undated
 
 
+def _visit_span(frame: pd.DataFrame, date: str) -> pd.DataFrame:
+    """Per subject and visit, the first and last complete date of `date`."""
+    dated = frame.assign(day=frame[date].astype("string").str[:10])
+    dated = dated[dated["day"].str.len() == 10]
+    return dated.groupby(["USUBJID", "VISITNUM"])["day"].agg(["min", "max"])
+
+
+def test_the_sv_explanations_hold(pilot: ConversionResult, agreements: dict[str, agreement.Agreement]) -> None:
+    """comparison.yaml's SV reasons, on the data: pharmaverse's visits we lack have no DS, EX or
+    VS record in its SDTM; it dates each visit we both have by its vital signs, else by its
+    DSDTC; and each visit dated otherwise has a FINAL LAB VISIT record outside its vital signs."""
+    theirs = {
+        name: read_xpt_dataset(comparison.PHARMAVERSE / "sdtm" / f"{name}.xpt").frame
+        for name in ("sv", "ds", "ex", "vs")
+    }
+    ours = read_xpt_dataset(pilot.layout.sdtm / "sv.xpt").frame.set_index(["USUBJID", "VISITNUM"])
+    visits = theirs["sv"].set_index(["USUBJID", "VISITNUM"])
+    only_theirs = visits.index.difference(ours.index)
+    assert len(only_theirs) == agreements["SV"].unpaired[1] > 0
+    for name in ("ds", "ex", "vs"):
+        assert not only_theirs.isin(theirs[name].set_index(["USUBJID", "VISITNUM"]).index).any(), name
+    paired = visits.loc[visits.index.intersection(ours.index)]
+    by_vs, by_ds = _visit_span(theirs["vs"], "VSDTC"), _visit_span(theirs["ds"], "DSDTC")
+    span = by_vs.reindex(paired.index).fillna(by_ds.reindex(paired.index))
+    assert span["min"].eq(paired["SVSTDTC"]).all() and span["max"].eq(paired["SVENDTC"]).all()
+    differing = paired[
+        (ours.loc[paired.index, "SVSTDTC"] != paired["SVSTDTC"])
+        | (ours.loc[paired.index, "SVENDTC"] != paired["SVENDTC"])
+    ]
+    assert len(differing) == 7
+    final_lab = theirs["ds"][theirs["ds"]["DSTERM"] == "FINAL LAB VISIT"]
+    lab_day = final_lab.assign(day=final_lab["DSDTC"].str[:10]).set_index(["USUBJID", "VISITNUM"])["day"]
+    vs_span = by_vs.reindex(differing.index)
+    outside = (lab_day.reindex(differing.index) < vs_span["min"]) | (lab_day.reindex(differing.index) > vs_span["max"])
+    assert outside.all()
+
+
 def test_a_reason_the_data_contradict_stops_the_comparison(pilot: ConversionResult) -> None:
     """Setting a variable apart needs a reason that holds: AESEV is not empty in pharmaverse's
     AE, and RFXENDTC's differences are not dates past the raw data."""
