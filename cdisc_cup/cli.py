@@ -422,8 +422,9 @@ def define(out_dir: Path, spec_dir: Path | None, verbosity: Verbosity) -> None:
     """Regenerate define.xml and define.html beside the SDTM and ADaM XPTs of OUT_DIR.
 
     The documents they link to are rewritten with them: the annotated CRF and the reviewer's
-    guides (with the findings of the conversion's reports/validation/findings.json). Each
-    define.xml is checked against the Define-XML 2.1 schema, the XPT files and its links.
+    guides (with the findings of the conversion's reports/validation/findings.json; the ADRG
+    of an `adam` output names the SDTM folder that run read). Each define.xml is checked
+    against the Define-XML 2.1 schema, the XPT files and its links.
 
     \b
     Example:

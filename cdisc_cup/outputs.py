@@ -28,9 +28,9 @@ import os
 import shutil
 import signal
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cdisc_cup.errors import OutputError, Problem, display_path, first_problems
@@ -51,6 +51,9 @@ class Manifest:
     command: str
     entries: tuple[str, ...]  # top-level names written
     files: frozenset[str]  # every file written, relative, with "/" separators
+    # What the run read that its files describe and a later command rewriting them must know
+    # (`adam`: the SDTM folder, which the output does not hold), as the command recorded it.
+    inputs: Mapping[str, object] = field(default_factory=dict)
 
     @staticmethod
     def read(folder: Path) -> Manifest | None:
@@ -69,6 +72,7 @@ class Manifest:
             command=str(document.get("command", "")),
             entries=tuple(str(e) for e in document.get("entries", [])),
             files=frozenset(str(f) for f in document.get("files", [])),
+            inputs=inputs if isinstance(inputs := document.get("inputs", {}), dict) else {},
         )
 
 
@@ -163,9 +167,10 @@ class OutputFolder:
         return [f for entry in replaced for f in _files_under(self.path, entry) if f not in manifest.files]
 
     @contextmanager
-    def staged(self, version: str, created: str) -> Iterator[Path]:
+    def staged(self, version: str, created: str, inputs: Mapping[str, object] | None = None) -> Iterator[Path]:
         """A staging folder to write everything into; swapped into place when the block
-        ends without an error, removed (and a folder made by this run too) when it does not."""
+        ends without an error, removed (and a folder made by this run too) when it does not.
+        `inputs` goes into the manifest (`Manifest.inputs`)."""
         self.check()
         made_root = not self.path.exists()
         try:
@@ -176,7 +181,7 @@ class OutputFolder:
             raise OutputError([Problem(self.where, f"cannot be written: {error.strerror}")]) from error
         try:
             yield staging
-            self._write_manifest(staging, version, created)
+            self._write_manifest(staging, version, created, inputs or {})
             with _sigint_held():
                 self._swap_in(staging)
         except BaseException:
@@ -185,7 +190,7 @@ class OutputFolder:
                 _remove_if_empty(self.path)
             raise
 
-    def _write_manifest(self, staging: Path, version: str, created: str) -> None:
+    def _write_manifest(self, staging: Path, version: str, created: str, inputs: Mapping[str, object]) -> None:
         written = sorted(p.name for p in staging.iterdir())
         unexpected = [name for name in written if name not in self.entries]
         if unexpected:  # a programming error: every command declares what it writes
@@ -198,6 +203,7 @@ class OutputFolder:
             "command": self.command,
             "entries": written,
             "files": files,
+            **({"inputs": dict(inputs)} if inputs else {}),
         }
         (staging / MANIFEST).write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
 

@@ -23,7 +23,7 @@ from lxml import etree
 
 from cdisc_cup import __version__
 from cdisc_cup.adam import derive_adam
-from cdisc_cup.adam.spec import shape_to_spec, study_for_datasets, study_for_sdtm
+from cdisc_cup.adam.spec import shape_to_spec, study_for_datasets, study_for_sdtm, study_for_written_adam
 from cdisc_cup.compare.folders import compare_paths
 from cdisc_cup.compare.keys import KeyOption
 from cdisc_cup.comparison import Comparison, Tolerance
@@ -39,7 +39,7 @@ from cdisc_cup.findings import Validation, explanation_table
 from cdisc_cup.mapping.conform import check_datasets
 from cdisc_cup.mapping.engine import build_sdtm, study_for_export, without_uncollected
 from cdisc_cup.memory import release_freed_memory
-from cdisc_cup.outputs import Manifest, OutputFolder
+from cdisc_cup.outputs import MANIFEST, Manifest, OutputFolder
 from cdisc_cup.progress import Progress
 from cdisc_cup.provenance import RawTable, submission_frame
 from cdisc_cup.readers.csv_datasets import is_csv_dataset_folder, read_csv_folder, read_env
@@ -556,6 +556,8 @@ def convert(
 
 # What `adam` writes at the top of its output folder.
 ADAM_ENTRIES = ("m5", "reports", "index.html")
+ADAM_COMMAND = "adam"
+SDTM_INPUT = "sdtm"  # the manifest's record of the SDTM folder an `adam` run read
 
 
 def read_sdtm_folder(sdtm_dir: Path, progress: Progress) -> tuple[dict[str, pd.DataFrame], DatasetFolder]:
@@ -614,7 +616,7 @@ def derive_from_sdtm(
     rules: nothing is swapped in unless the whole run succeeded)."""
     progress = progress or Progress.silent()
     sdtm_dir, out_dir = Path(sdtm_dir), Path(out_dir)
-    output = OutputFolder(out_dir, ADAM_ENTRIES, "adam", force=force)
+    output = OutputFolder(out_dir, ADAM_ENTRIES, ADAM_COMMAND, force=force)
     output.check()
     with progress.step("load specs"):
         study = load_study(spec_dir)
@@ -629,7 +631,9 @@ def derive_from_sdtm(
         lengths = check_datasets({s.name: s for s in study.adam}, adam, study.terminology)
     created = source_date_epoch() or input_time(sdtm_folder)
     started = datetime.now().astimezone().replace(microsecond=0).isoformat()
-    with output.staged(__version__, started) as staging:
+    source = SdtmSource(display_path(sdtm_dir), tuple(sorted(sdtm)), sdtm_folder.define is not None)
+    # The manifest keeps the SDTM folder read: `define` rewrites this ADRG, which names it.
+    with output.staged(__version__, started, {SDTM_INPUT: source.record()}) as staging:
         layout = OutputLayout(staging, study.studyid)
         submission = Submission("ADaM", study.adam, adam, lengths, layout.adam)
         result = ConversionResult(study, layout, (submission,))
@@ -638,7 +642,6 @@ def derive_from_sdtm(
         with progress.step("check the written XPT files"):
             written = written_datasets(submission, result.xpt_files)
         notes = {name: split_note(files) for name, files in result.xpt_files.items() if files.is_split}
-        source = SdtmSource(display_path(sdtm_dir), tuple(sorted(sdtm)), sdtm_folder.define is not None)
         documents = write_documents(study, "ADaM", layout.adam, submission.submitted, notes, source)
         with progress.step("write define.xml and define.html"):
             define = write_submission_define(study, submission, created, notes, documents)
@@ -864,9 +867,10 @@ def validate_submission(
     return ValidateOutcome(studies)
 
 
-def _conversion_output(out_dir: Path) -> None:
+def _conversion_output(out_dir: Path) -> Manifest:
     """`define` and `tables` rewrite files inside a conversion's output: only one cdisc-cup wrote."""
-    if Manifest.read(Path(out_dir)) is None:
+    manifest = Manifest.read(Path(out_dir))
+    if manifest is None:
         raise OutputError(
             [
                 Problem(
@@ -876,20 +880,50 @@ def _conversion_output(out_dir: Path) -> None:
                 )
             ]
         )
+    return manifest
 
 
-def study_as_written(study: StudySpec, layout: OutputLayout) -> StudySpec:
-    """The specs as the conversion that wrote this output applied them: the optional variables
-    it left out (its export did not collect them) are read off its SDTM datasets and left out
-    again, with the same define.xml comment, and so are their ADaM successors."""
-    files = xpt_files(layout.sdtm) if layout.sdtm.is_dir() else []
-    written = {path.stem.upper(): {v.name for v in read_xpt_header(path)[1]} for path in files}  # headers only
+def sdtm_source_of(out_dir: Path, manifest: Manifest) -> SdtmSource:
+    """The SDTM the output's ADaM was derived from, as its ADRG names it: the folder an `adam`
+    run read (its manifest keeps it), else the output's own tabulations."""
+    if manifest.command != ADAM_COMMAND:
+        return THIS_SUBMISSION
+    source = SdtmSource.of_record(manifest.inputs.get(SDTM_INPUT))
+    if source is not None:
+        return source
+    raise InputErrors(
+        [
+            Problem(
+                display_path(Path(out_dir) / MANIFEST),
+                "does not say which SDTM folder cdisc-cup adam read, so the ADRG, which names it, cannot be rewritten",
+                expected="an output folder of this version of cdisc-cup adam (run it again)",
+            )
+        ],
+        source="output folder",
+    )
+
+
+def study_as_written(study: StudySpec, layout: OutputLayout, command: str = "convert") -> StudySpec:
+    """The specs as the run that wrote this output applied them. `convert`: the optional
+    variables it left out (its export did not collect them) are read off its SDTM datasets and
+    left out again, with the same define.xml comment, and so are their ADaM successors. `adam`
+    (the SDTM folder it read is not in the output): the ADaM datasets it wrote say which
+    optional copies of SDTM variables it left out."""
+    if command == ADAM_COMMAND:
+        return study_for_written_adam(study, _written_variables(layout.adam))
+    written = _written_variables(layout.sdtm)
     specs = []
     for spec in study.sdtm:
         names = written.get(spec.name)
         absent = [v.name for v in spec.variables if v.optional and names is not None and v.name not in names]
         specs.append(without_uncollected(study, spec, absent) if absent else spec)
     return study_for_sdtm(replace(study, sdtm=tuple(specs)))
+
+
+def _written_variables(folder: Path) -> dict[str, set[str]]:
+    """Dataset -> variable names of a folder's XPT files (headers only)."""
+    files = xpt_files(folder) if folder.is_dir() else []
+    return {path.stem.upper(): {v.name for v in read_xpt_header(path)[1]} for path in files}
 
 
 def conversion_conformance(layout: OutputLayout) -> Conformance:
@@ -913,10 +947,11 @@ def regenerate_defines(out_dir: Path, spec_dir: Path | None = None) -> dict[str,
     """define.xml and define.html again, from the XPT files of a conversion's output, and the
     documents they link to (aCRF, reviewer's guides), so every link and page stays right; the
     guides report the validation of the conversion (its findings.json)."""
-    _conversion_output(out_dir)
+    manifest = _conversion_output(out_dir)
     study = load_study(spec_dir)
     layout = OutputLayout(Path(out_dir), study.studyid)
-    study = study_as_written(study, layout)
+    study = study_as_written(study, layout, manifest.command)
+    source = sdtm_source_of(out_dir, manifest)
     found = {
         standard: (folder, specs)
         for standard, folder, specs in (("SDTM", layout.sdtm, study.sdtm), ("ADaM", layout.adam, study.adam))
@@ -940,10 +975,10 @@ def regenerate_defines(out_dir: Path, spec_dir: Path | None = None) -> dict[str,
     for standard, (folder, specs) in found.items():
         datasets = read_dataset_folder(folder)
         frames = {name: dataset.frame for name, dataset in datasets.items()}
-        documents = write_documents(study, standard, folder, frames, {})
+        documents = write_documents(study, standard, folder, frames, {}, source)
         document = define_of_folder(study, specs, datasets, folder, standard=standard, documents=documents)
         model = write_define(document, folder)
-        write_reviewer_guide(study, standard, folder, frames, conformance, documents, {})
+        write_reviewer_guide(study, standard, folder, frames, conformance, documents, {}, source)
         # The link rules are not run here (no documents recorded): package_problems checks the
         # same links on the files just written, so each broken link is one problem.
         problems += define_problems(DatasetFolder(folder, standard.lower(), datasets, model), rules)
@@ -956,10 +991,10 @@ def regenerate_defines(out_dir: Path, spec_dir: Path | None = None) -> dict[str,
 
 def regenerate_tables(out_dir: Path, spec_dir: Path | None = None) -> list[Path]:
     """The paper's tables and figure again, from the ADaM XPT files of a conversion's output."""
-    _conversion_output(out_dir)
+    manifest = _conversion_output(out_dir)
     study = load_study(spec_dir)
     layout = OutputLayout(Path(out_dir), study.studyid)
-    study = study_as_written(study, layout)
+    study = study_as_written(study, layout, manifest.command)
     loaded = read_dataset_folder(layout.adam) if layout.adam.is_dir() and xpt_files(layout.adam) else {}
     missing = [name for name in ("ADSL", "ADAE") if name not in loaded]
     if missing:

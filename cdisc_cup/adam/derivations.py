@@ -640,8 +640,9 @@ def derive_vars_duration(
 ) -> pd.DataFrame:
     """admiral `derive_vars_duration` in whole units: days (both ends counted with
     `add_one`, as TRTDURD and ADURN) or completed years of 365.25 days (floored, as an age:
-    DIAGYRS). `new_var_unit` gets the unit, upper case as admiral writes it (ADURU = DAYS),
-    where the duration is known and null where it is not."""
+    DIAGYRS). `new_var_unit` gets the unit as CDISC CT's codelist UNIT spells it (DAYS, YEARS:
+    submission values are upper case), where the duration is known and null where it is not;
+    admiral writes the unit as its call spells out_unit (default "DAYS")."""
     _require(dataset, "derive_vars_duration", start_date=start_date, end_date=end_date)
     days = (dataset[end_date] - dataset[start_date]).dt.days + (1 if add_one else 0)
     whole = (days if out_unit == "days" else np.floor(days / 365.25)).astype("Int64")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 
 import pandas as pd
@@ -51,6 +51,17 @@ def study_for_datasets(study: StudySpec, sdtm: Mapping[str, pd.DataFrame]) -> St
     if problems:
         raise InputErrors(problems, source="SDTM folder")
     return study
+
+
+def study_for_written_adam(study: StudySpec, written: Mapping[str, Collection[str]]) -> StudySpec:
+    """The study's ADaM specs as an earlier `cdisc-cup adam` run applied them, read off the
+    variables of the ADaM datasets it wrote (`written`: dataset -> variable names): an optional
+    Predecessor variable a written dataset lacks was left out because the SDTM folder read
+    lacked its source (`study_for_datasets`), and is left out again with the same comment. The
+    SDTM folder itself is not in that output, and may have changed since."""
+    copied = [(spec, name, source) for spec in study.adam for name, source in predecessors(spec).items()]
+    submitted = {source for spec, name, source in copied if spec.name not in written or name in written[spec.name]}
+    return _without_unsubmitted(study, submitted, {source.split(".")[0] for _, _, source in copied})
 
 
 def _without_unsubmitted(study: StudySpec, submitted: set[str], sdtm_names: set[str]) -> StudySpec:

@@ -200,6 +200,17 @@ def numbers_differ(base: pd.Series, compare: pd.Series, tolerance: Tolerance) ->
     return ~equal, distance
 
 
+def values_differ(
+    variable_type: str, base: pd.Series, compare: pd.Series, tolerance: Tolerance
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Per matched record (the two columns aligned by position), whether its values differ as
+    SAS reads them: Char exactly, Num beyond the tolerance; and for Num |compare - base|. One
+    definition for the report's counts and for whoever needs to know which records differ."""
+    if variable_type == "Char":
+        return base.ne(compare).to_numpy(dtype=bool), None
+    return numbers_differ(base, compare, tolerance)
+
+
 def _value_difference(
     variable: XptVariable,
     base: pd.Series,
@@ -209,11 +220,7 @@ def _value_difference(
     max_examples: int,
 ) -> ValueDifference | None:
     """One variable over the matched records (`base` and `compare` aligned by position)."""
-    if variable.type == "Char":
-        differ = base.ne(compare).to_numpy(dtype=bool)
-        distance = None
-    else:
-        differ, distance = numbers_differ(base, compare, tolerance)
+    differ, distance = values_differ(variable.type, base, compare, tolerance)
     count = int(differ.sum())
     if not count:
         return None

@@ -439,7 +439,8 @@ def _extreme_date(
     data: DerivationInput, dates: Sequence[str], by: Sequence[str], how: Literal["min", "max"]
 ) -> pd.Series:
     """Per record, the min or max of the complete dates of the named `DATASET.VARIABLE`s among
-    the records with its `by` values (ISO text sorts as dates do)."""
+    the records with its `by` values (ISO text sorts as dates do); a datetime counts by its
+    date (a DSDTC collected at 10:45 is a complete date with a time)."""
     references = [reference.split(".", 1) for reference in dates]
     sources = [data.dataset(dataset) for dataset, _ in references]
     own_keys, *source_keys = shared_keys(by, data.frame, *sources)
@@ -447,8 +448,9 @@ def _extreme_date(
         [source[variable].astype("string") for (_, variable), source in zip(references, sources, strict=True)],
         ignore_index=True,
     )
-    complete = values.where(values.str.len() == 10)
-    return _extreme_per_record(own_keys, np.concatenate(source_keys), complete, how, data.frame.index)
+    complete = values.str.fullmatch(r"\d{4}-\d{2}-\d{2}(T.*)?").fillna(False).astype(bool)
+    days = values.str[:10].where(complete)
+    return _extreme_per_record(own_keys, np.concatenate(source_keys), days, how, data.frame.index)
 
 
 @derivation("earliest_date", "dataset", "dates", "by")

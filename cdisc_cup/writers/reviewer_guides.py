@@ -89,6 +89,20 @@ class SdtmSource:
     datasets: tuple[str, ...] = ()
     define: bool = False  # the folder read has a define.xml
 
+    def record(self) -> dict[str, object]:
+        """As the output's manifest keeps it, for `define` to write the same ADRG later."""
+        return {"folder": self.folder, "datasets": list(self.datasets), "define": self.define}
+
+    @staticmethod
+    def of_record(record: object) -> SdtmSource | None:
+        """The source `record` wrote, or None when `record` is not one (an older manifest)."""
+        if not isinstance(record, Mapping):
+            return None
+        folder, datasets, define = record.get("folder"), record.get("datasets"), record.get("define")
+        if not (isinstance(folder, str) and isinstance(datasets, list) and isinstance(define, bool)):
+            return None
+        return SdtmSource(folder, tuple(str(name) for name in datasets), define)
+
     def sentence(self) -> str:
         if not self.folder:
             return (

@@ -20,6 +20,7 @@ import yaml
 from agreement import Agreement, CheckContext, agreement, cannot_agree_of, subset
 
 from cdisc_cup.pipeline import convert
+from cdisc_cup.spec import load_study
 from cdisc_cup.xpt.model import Dataset
 from cdisc_cup.xpt.read import read_xpt_dataset
 
@@ -54,7 +55,7 @@ def notes() -> dict:
 
 def agreements(sdtm: Path, subjects: set[str] | None = None) -> list[Agreement]:
     """Each dataset of comparison.yaml, ours in `sdtm` against pharmaverse's (of `subjects`)."""
-    context = CheckContext(sdtm)
+    context = CheckContext(sdtm, load_study(HERE / "specs").terminology)
     return [
         agreement(
             subset(_read(sdtm, name), subjects),
@@ -80,35 +81,41 @@ def markdown(results: list[Agreement]) -> str:
         "explanations in `comparison.yaml`). Records are paired by natural keys, tried in turn",
         "(`agreement.py`); a value agrees when equal as SAS reads it (`cdisc_cup.compare`); a record",
         "only one side has counts as that many differing values. Why each variable differs was",
-        "decided from the raw data. A variable that *cannot* agree (pharmaverse leaves it empty",
-        "while the raw data holds it, or its values come from data this raw data lacks) is listed",
-        "below with the reason, which the script checks on the data; the agreement is given over",
-        "all compared values and over the values that can agree.",
+        "decided from the raw data. Values that *cannot* agree (pharmaverse leaves a variable empty",
+        "while the raw data holds it, its values come from data this raw data lacks, or the order",
+        "of tied records is decided by a variable the raw data lacks) are listed below with the",
+        "reason, which the script checks on the data; the agreement is given over all compared",
+        "values and over the values that can agree.",
         "",
         "| dataset | records (ours / pharmaverse / paired) | values compared | agree | values that can agree | agree | "
         "unexplained differences |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in results:
-        explained = {**datasets[r.dataset].get("explanations", {}), **r.cannot}
-        unexplained = sum(count for name, count in r.differing.items() if name not in explained)
+        unexplained = sum(r.unexplained(datasets[r.dataset].get("explanations", {})).values())
         if "unpaired" not in datasets[r.dataset]:
             unexplained += sum(r.unpaired) * len(r.unpaired_in)
         total, agree = r.values()
-        can_total, can_agree = r.values(r.can_agree)
+        can_total, can_agree = r.can_agree_values()
         lines.append(
             f"| {r.dataset} | {' / '.join(map(str, r.records))} | {total} | {_percent(total, agree)} "
             f"| {can_total} | {_percent(can_total, can_agree)} | {unexplained} |"
         )
-    lines += ["", str(notes()["notes"]).strip(), "", "## Variables that cannot agree", ""]
+    lines += ["", str(notes()["notes"]).strip(), "", "## Values that cannot agree", ""]
     lines += [
-        "| dataset | variable | values compared | agree | why (checked on the data) |",
-        "| --- | --- | ---: | ---: | --- |",
+        "Each reason is checked on the data (the check's name in brackets, `agreement.py`), and the check",
+        "decides which values it covers: all of the variable's, or those of some records (set apart).",
+        "",
+        "| dataset | variable | values compared | agree | set apart | of them agree | why (checked on the data) |",
+        "| --- | --- | ---: | ---: | ---: | ---: | --- |",
     ]
     for r in results:
         for name, why in r.cannot.items():
             total, agree = r.values([name])
-            lines.append(f"| {r.dataset} | {name} | {total} | {agree} | {why.reason} ({why.check}) |")
+            apart, apart_agree = r.set_apart[name]
+            lines.append(
+                f"| {r.dataset} | {name} | {total} | {agree} | {apart} | {apart_agree} | {why.reason} ({why.check}) |"
+            )
     for r in results:
         explanations = datasets[r.dataset].get("explanations", {})
         keys = "; then ".join(", ".join(k) for k in r.key_sets)
@@ -128,8 +135,7 @@ def markdown(results: list[Agreement]) -> str:
             continue
         lines += ["", "| variable | differing values | why | examples |", "| --- | ---: | --- | --- |"]
         for name, count in sorted(r.differing.items()):
-            why = "cannot agree (above)" if name in r.cannot else str(explanations.get(name, "NOT EXPLAINED")).strip()
-            lines.append(f"| {name} | {count} | {why} | {r.examples.get(name, '')} |")
+            lines.append(f"| {name} | {count} | {r.why(name, explanations)} | {r.examples.get(name, '')} |")
     return "\n".join(lines) + "\n"
 
 

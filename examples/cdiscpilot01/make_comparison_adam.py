@@ -46,14 +46,14 @@ def section(title: str, results: list[Agreement], notes: dict) -> list[str]:
     lines = [f"## {title}", ""]
     for r in results:
         total, agree = r.values()
-        can_total, can_agree = r.values(r.can_agree)
+        can_total, can_agree = r.can_agree_values()
         keys = "; then ".join(" + ".join(k) for k in r.key_sets)
         lines += [
             f"### {r.dataset} (key {keys})",
             "",
             f"Records: ours {r.records[0]}, pharmaverse {r.records[1]}, paired {r.records[2]}. "
             f"Values compared: {total}; agreeing: {agree} ({_percent(total, agree)}). "
-            f"Of the variables that can agree: {can_total}; agreeing: {can_agree} ({_percent(can_total, can_agree)}).",
+            f"Of the values that can agree: {can_total}; agreeing: {can_agree} ({_percent(can_total, can_agree)}).",
             "",
             "| variable group | values compared | agree |",
             "| --- | ---: | ---: |",
@@ -74,12 +74,14 @@ def section(title: str, results: list[Agreement], notes: dict) -> list[str]:
         ]
         if r.cannot:
             lines += [
-                "Variables that cannot agree (left out of the second figure above):",
+                "Values that cannot agree (set apart from the second figure above; the check decides which"
+                " values its reason covers: all of the variable's, or those of some records):",
                 "",
-                "| variable | values compared | agree | why (checked on the data) |",
-                "| --- | ---: | ---: | --- |",
+                "| variable | values compared | agree | set apart | of them agree | why (checked on the data) |",
+                "| --- | ---: | ---: | ---: | ---: | --- |",
                 *(
-                    f"| {n} | {r.values([n])[0]} | {r.values([n])[1]} | {c.reason} ({c.check}) |"
+                    f"| {n} | {r.values([n])[0]} | {r.values([n])[1]} | {r.set_apart[n][0]} | {r.set_apart[n][1]} "
+                    f"| {c.reason} ({c.check}) |"
                     for n, c in r.cannot.items()
                 ),
                 "",
@@ -90,9 +92,7 @@ def section(title: str, results: list[Agreement], notes: dict) -> list[str]:
             lines += ["| variable | differing values | why | examples |", "| --- | ---: | --- | --- |"]
             explanations = notes[r.dataset].get("explanations", {})
             for name, count in r.differing.items():
-                why = str(explanations.get(name, "NOT EXPLAINED")).strip()
-                why = "cannot agree (above)" if name in r.cannot else why
-                lines.append(f"| {name} | {count} | {why} | {r.examples.get(name, '')} |")
+                lines.append(f"| {name} | {count} | {r.why(name, explanations)} | {r.examples.get(name, '')} |")
         else:
             lines.append("Every compared value agrees.")
         lines.append("")
@@ -116,8 +116,9 @@ def main(work: Path) -> None:
     notes = yaml.safe_load(NOTES.read_text(encoding="utf-8"))
     from_theirs = derive_from_sdtm(PHARMAVERSE / "sdtm", work / "adam", HERE / "specs")
     from_raw = convert(PHARMAVERSE / "raw", work / "convert", HERE / "specs")
-    derived = compared(from_theirs.adam_dir, KEYS, notes, CheckContext())
-    chained = compared(from_raw.adam_dir, NATURAL_KEYS, notes["from_raw"], CheckContext(from_raw.sdtm_dir))
+    ct = from_theirs.study.terminology
+    derived = compared(from_theirs.adam_dir, KEYS, notes, CheckContext(terminology=ct))
+    chained = compared(from_raw.adam_dir, NATURAL_KEYS, notes["from_raw"], CheckContext(from_raw.sdtm_dir, ct))
     lines = [
         "# CDISCPILOT01: cdisc-cup's ADaM against pharmaverse's",
         "",
@@ -126,9 +127,9 @@ def main(work: Path) -> None:
         "`ad_adsl.R` and `ad_adae.R` run on pharmaverse's SDTM; ours is the specs",
         "`examples/cdiscpilot01/specs/adam/adsl.yaml` and `adae.yaml`. Values are compared with `cdisc_cup.compare`",
         "(as SAS reads them; SAS dates as numbers), records paired as in COMPARISON.md (`agreement.py`); a",
-        "record only one side has counts as that many differing values. A variable that cannot agree is",
+        "record only one side has counts as that many differing values. Values that cannot agree are",
         "listed with the reason (checked on the data), and the agreement is given over all compared",
-        "values and over those of the variables that can agree.",
+        "values and over those that can agree.",
         "",
         *section("1. From pharmaverse's SDTM (`cdisc-cup adam`)", derived, notes),
         *section("2. From our SDTM of the raw CRF data (`cdisc-cup convert`)", chained, notes["from_raw"]),

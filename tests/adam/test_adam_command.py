@@ -4,6 +4,7 @@ with the pilot's specs and compared with admiral's ADaM of the same SDTM) and fr
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -13,8 +14,9 @@ import pytest
 from click.testing import CliRunner
 
 from cdisc_cup.cli import main
-from cdisc_cup.errors import InputErrors
-from cdisc_cup.pipeline import ConversionResult, derive_from_sdtm
+from cdisc_cup.errors import InputErrors, display_path
+from cdisc_cup.outputs import MANIFEST
+from cdisc_cup.pipeline import ConversionResult, derive_from_sdtm, regenerate_defines
 from cdisc_cup.xpt.read import read_xpt_dataset
 from tests.conftest import REPO, SHARED
 
@@ -89,6 +91,53 @@ def test_the_adrg_names_the_sdtm_folder_it_read(
     assert "of this submission" not in guide
     own = (converted_sample.adam_dir / "adrg.html").read_text(encoding="utf-8")
     assert "derived from the SDTM datasets of this submission only" in own
+
+
+GUIDE_AND_DEFINE = ("adrg.html", "adrg.pdf", "define.xml", "define.html")
+
+
+def _guide_and_define(adam: Path) -> dict[str, bytes]:
+    return {name: (adam / name).read_bytes() for name in GUIDE_AND_DEFINE}
+
+
+def test_define_on_an_adam_output_writes_the_adrg_and_define_adam_wrote(
+    pilot_run: tuple[Path, str], converted_sample: ConversionResult, tmp_path: Path
+) -> None:
+    """`cdisc-cup define` on the folder `adam` wrote gives the same ADRG (naming the SDTM folder
+    read, which the manifest keeps) and the same define.xml, byte for byte: for pharmaverse's
+    SDTM (whose ADaM keeps the optional copies ADAE.AESPID and ADSL.BRTHDTC: the ADaM files,
+    not the SDTM specs, say which were left out) and for the CUP's own SDTM output."""
+    pilot = tmp_path / "pilot"
+    shutil.copytree(pilot_run[0], pilot)
+    sample = derive_from_sdtm(converted_sample.sdtm_dir, tmp_path / "sample")
+    for out, specs, adam, folder in (
+        (pilot, PILOT_SPECS, pilot / ADAM_FOLDER, PHARMAVERSE / "sdtm"),
+        (tmp_path / "sample", None, sample.adam_dir, converted_sample.sdtm_dir),
+    ):
+        before = _guide_and_define(adam)
+        result = CliRunner().invoke(main, ["define", str(out), *(["--specs", str(specs)] if specs else [])])
+        assert result.exit_code == 0, result.output
+        assert _guide_and_define(adam) == before, out
+        assert f"read from {display_path(folder)}".encode() in before["adrg.html"]
+
+
+def test_define_on_an_adam_output_without_the_sdtm_folder_recorded_is_refused(
+    pilot_run: tuple[Path, str], tmp_path: Path
+) -> None:
+    """An output whose manifest does not say which SDTM folder `adam` read (an older version's)
+    gets one message and keeps its files, rather than an ADRG that names no source."""
+    out = tmp_path / "out"
+    shutil.copytree(pilot_run[0], out)
+    manifest = out / MANIFEST
+    document = json.loads(manifest.read_text(encoding="utf-8"))
+    del document["inputs"]
+    manifest.write_text(json.dumps(document), encoding="utf-8")
+    guide = (out / ADAM_FOLDER / "adrg.html").read_bytes()
+    with pytest.raises(InputErrors) as raised:
+        regenerate_defines(out, PILOT_SPECS)
+    assert len(raised.value.problems) == 1
+    assert "does not say which SDTM folder cdisc-cup adam read" in str(raised.value.problems[0])
+    assert (out / ADAM_FOLDER / "adrg.html").read_bytes() == guide
 
 
 def test_adam_of_our_own_sdtm_output_is_the_adam_of_convert(converted_sample: ConversionResult, tmp_path: Path) -> None:

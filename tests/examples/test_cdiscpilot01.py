@@ -20,13 +20,18 @@ from cdisc_cup.xpt.read import read_xpt_dataset
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "cdiscpilot01"
 RAW = REPO.parent / "shared" / "pharmaverse" / "raw"
+# Issue #18: at least 99% of the compared values that can agree agree, for DM, AE, DS, EX and
+# VS and for ADSL and ADAE (from pharmaverse's SDTM and from ours).
+ISSUE_TARGET = 0.99
+TARGET_DATASETS = {"DM", "AE", "DS", "EX", "VS", "ADSL", "ADAE"}
 # The least share of compared values that agree with pharmaverse's SDTM (just below the values
-# COMPARISON.md reports): over the values that can agree, issue #18's measure (at least 99% for
-# DM, AE, DS, EX and VS), and over all compared values.
-CAN_AGREE = {"DM": 0.998, "AE": 0.992, "DS": 0.999, "EX": 1.0, "VS": 0.999, "SUPPAE": 0.997, "SV": 0.79}
+# COMPARISON.md reports): over the values that can agree, issue #18's measure, and over all
+# compared values.
+CAN_AGREE = {"DM": 0.998, "AE": 0.998, "DS": 0.999, "EX": 1.0, "VS": 0.999, "SUPPAE": 0.997, "SV": 0.79}
 ALL_VALUES = {"DM": 0.958, "AE": 0.926, "DS": 0.999, "EX": 1.0, "VS": 0.999, "SUPPAE": 0.997, "SV": 0.79}
-# The variables set apart as unable to agree (comparison.yaml): a change here is a decision.
-CANNOT_AGREE = {"DM": {"RFICDTC", "RFPENDTC"}, "AE": {"AELLTCD", "AESOCCD"}}
+# The variables with values set apart as unable to agree (comparison.yaml): a change here is a
+# decision.
+CANNOT_AGREE = {"DM": {"RFICDTC", "RFPENDTC"}, "AE": {"AELLTCD", "AESOCCD", "AESEQ"}}
 # The share of pharmaverse's records we make: SV lacks the visits of forms the raw data lacks.
 RECORDS = {"SV": 0.79}
 
@@ -58,6 +63,8 @@ def test_the_pilot_datasets_are_written_with_define_and_validation(pilot: Conver
 @pytest.mark.parametrize("dataset", sorted(CAN_AGREE))
 def test_the_pilot_agrees_with_pharmaverse(agreements: dict[str, agreement.Agreement], dataset: str) -> None:
     found = agreements[dataset]
+    if dataset in TARGET_DATASETS:
+        assert found.share_can_agree >= ISSUE_TARGET, found.differing
     _, theirs, paired = found.records
     assert paired >= RECORDS.get(dataset, 1.0) * theirs
     assert set(found.cannot) == CANNOT_AGREE.get(dataset, set())
@@ -71,12 +78,68 @@ def test_every_difference_is_explained(agreements: dict[str, agreement.Agreement
     paired with pharmaverse's (by subject, term and collection date), not left over."""
     notes = comparison.notes()["datasets"]
     for name, found in agreements.items():
-        explained = {*notes[name].get("explanations", {}), *found.cannot}
-        assert set(found.differing) <= explained, name
+        assert not found.unexplained(notes[name].get("explanations", {})), name
         assert not any(found.unpaired) or "unpaired" in notes[name], name
     ae = agreements["AE"]
     assert ae.records == (1191, 1191, 1191) and ae.differing["AESTDTC"] == 15
     assert "| DM |" in comparison.markdown(list(agreements.values()))
+
+
+def test_aeseq_sets_apart_the_ties_only(pilot: ConversionResult, agreements: dict[str, agreement.Agreement]) -> None:
+    """Of AESEQ only the records that tie in collection and start date on both sides are set
+    apart (pharmaverse orders them by AESPID, which the raw data lacks): about half of them
+    agree by chance, and every other difference is in a subject with an event whose start date
+    the raw form leaves empty (the explanation left in comparison.yaml)."""
+    ae = agreements["AE"]
+    apart, apart_agree = ae.set_apart["AESEQ"]
+    assert 0 < apart < ae.compared["AESEQ"] and 0 < apart_agree < apart
+    ours, _ = ae.paired
+    frame = ours.frame.reset_index(drop=True)
+    undated = set(frame.loc[frame["AESTDTC"].astype("string").str.strip().isin(["", pd.NA]), "USUBJID"])
+    tied = agreement.CHECKS["ties_broken_by_theirs_only"](
+        ae, "AESEQ", *_datasets("ae", pilot.layout.sdtm), agreement.CheckContext()
+    )
+    assert tied is not None and int(tied.sum()) == apart
+    left = ae.differing_records("AESEQ") & ~tied
+    assert left.sum() == ae.not_set_apart("AESEQ") > 0
+    assert set(frame.loc[left, "USUBJID"]) <= undated
+
+
+def _visit_span(frame: pd.DataFrame, date: str) -> pd.DataFrame:
+    """Per subject and visit, the first and last complete date of `date`."""
+    dated = frame.assign(day=frame[date].astype("string").str[:10])
+    dated = dated[dated["day"].str.len() == 10]
+    return dated.groupby(["USUBJID", "VISITNUM"])["day"].agg(["min", "max"])
+
+
+def test_the_sv_explanations_hold(pilot: ConversionResult, agreements: dict[str, agreement.Agreement]) -> None:
+    """comparison.yaml's SV reasons, on the data: pharmaverse's visits we lack have no DS, EX or
+    VS record in its SDTM; it dates each visit we both have by its vital signs, else by its
+    DSDTC; and each visit dated otherwise has a FINAL LAB VISIT record outside its vital signs."""
+    theirs = {
+        name: read_xpt_dataset(comparison.PHARMAVERSE / "sdtm" / f"{name}.xpt").frame
+        for name in ("sv", "ds", "ex", "vs")
+    }
+    ours = read_xpt_dataset(pilot.layout.sdtm / "sv.xpt").frame.set_index(["USUBJID", "VISITNUM"])
+    visits = theirs["sv"].set_index(["USUBJID", "VISITNUM"])
+    only_theirs = visits.index.difference(ours.index)
+    assert len(only_theirs) == agreements["SV"].unpaired[1] > 0
+    for name in ("ds", "ex", "vs"):
+        assert not only_theirs.isin(theirs[name].set_index(["USUBJID", "VISITNUM"]).index).any(), name
+    paired = visits.loc[visits.index.intersection(ours.index)]
+    by_vs, by_ds = _visit_span(theirs["vs"], "VSDTC"), _visit_span(theirs["ds"], "DSDTC")
+    span = by_vs.reindex(paired.index).fillna(by_ds.reindex(paired.index))
+    assert span["min"].eq(paired["SVSTDTC"]).all() and span["max"].eq(paired["SVENDTC"]).all()
+    differing = paired[
+        (ours.loc[paired.index, "SVSTDTC"] != paired["SVSTDTC"])
+        | (ours.loc[paired.index, "SVENDTC"] != paired["SVENDTC"])
+    ]
+    assert len(differing) == 7
+    final_lab = theirs["ds"][theirs["ds"]["DSTERM"] == "FINAL LAB VISIT"]
+    lab_day = final_lab.assign(day=final_lab["DSDTC"].str[:10]).set_index(["USUBJID", "VISITNUM"])["day"]
+    vs_span = by_vs.reindex(differing.index)
+    outside = (lab_day.reindex(differing.index) < vs_span["min"]) | (lab_day.reindex(differing.index) > vs_span["max"])
+    assert outside.all()
 
 
 def test_a_reason_the_data_contradict_stops_the_comparison(pilot: ConversionResult) -> None:
@@ -97,6 +160,33 @@ def test_a_reason_the_data_contradict_stops_the_comparison(pilot: ConversionResu
             later,
             agreement.CheckContext(pilot.layout.sdtm),
         )
+
+
+def test_a_reason_that_covers_other_values_stops_the_comparison(pilot: ConversionResult) -> None:
+    """The two record-level reasons hold only where the data show them: a CT term in another
+    letter case needs such values (RFXENDTC has none), and a tie broken by pharmaverse alone
+    needs a variable ours lacks (AETERM is ours too) that pharmaverse's numbers follow."""
+    dm = read_xpt_dataset(pilot.layout.sdtm / "dm.xpt")
+    case = {"RFXENDTC": agreement.CannotAgree("spelt otherwise", "case_of_ct_value", {"codelist": "UNIT"})}
+    with pytest.raises(SystemExit, match="of 0 values that differ only in letter case"):
+        agreement.agreement(dm, read_xpt_dataset(comparison.PHARMAVERSE / "sdtm" / "dm.xpt"), (("USUBJID",),), case)
+    ours, theirs = _datasets("ae", pilot.layout.sdtm)
+    keys = (("USUBJID", "AETERM", "AESTDTC", "AEDTC"), ("USUBJID", "AETERM", "AEDTC"))
+
+    def ties(order: list[str], breaker: str) -> dict[str, agreement.CannotAgree]:
+        options = {"by": ["USUBJID"], "order": order, "theirs_breaks_ties_by": breaker}
+        return {"AESEQ": agreement.CannotAgree("tied", "ties_broken_by_theirs_only", options)}
+
+    assert agreement.agreement(ours, theirs, keys, ties(["AEDTC", "AESTDTC"], "AESPID")).set_apart["AESEQ"][0] > 0
+    with pytest.raises(SystemExit, match="AETERM is not pharmaverse's only"):
+        agreement.agreement(ours, theirs, keys, ties(["AEDTC", "AESTDTC"], "AETERM"))
+    with pytest.raises(SystemExit, match="is not the rank by USUBJID, AEENDTC, AESPID"):
+        agreement.agreement(ours, theirs, keys, ties(["AEENDTC"], "AESPID"))
+
+
+def _datasets(name: str, ours: Path) -> tuple:
+    """(ours, pharmaverse's) of one SDTM dataset."""
+    return read_xpt_dataset(ours / f"{name}.xpt"), read_xpt_dataset(comparison.PHARMAVERSE / "sdtm" / f"{name}.xpt")
 
 
 def _shuffled_subset(tmp_path: Path, keep_every: int) -> tuple[Path, set[str]]:
@@ -133,12 +223,14 @@ def test_shuffled_subset_converts_like_the_full_run(pilot: ConversionResult, tmp
 
 
 # ADaM against admiral's (COMPARISON_ADAM.md), just below the measured shares: (over the values
-# that can agree, over all values). From pharmaverse's SDTM every difference is ADURU's spelling.
-ADAM_FROM_THEIR_SDTM = {"ADSL": (1.0, 1.0), "ADAE": (0.993, 0.993)}
-ADAM_FROM_OUR_SDTM = {"ADSL": (0.999, 0.972), "ADAE": (0.989, 0.951)}
+# that can agree, over all values). From pharmaverse's SDTM every difference is ADURU's letter
+# case (days against the CT term DAYS), set apart.
+ADAM_FROM_THEIR_SDTM = {"ADSL": (1.0, 1.0), "ADAE": (1.0, 0.993)}
+ADAM_FROM_OUR_SDTM = {"ADSL": (0.999, 0.972), "ADAE": (0.998, 0.951)}
+ADAM_CANNOT_AGREE_FROM_THEIRS = {"ADAE": {"ADURU"}}
 ADAM_CANNOT_AGREE = {
     "ADSL": {"RFICDTC", "RFPENDTC", "LSTALVDT"},
-    "ADAE": {"RFICDTC", "RFPENDTC", "LSTALVDT", "AELLTCD", "AESOCCD"},
+    "ADAE": {"RFICDTC", "RFPENDTC", "LSTALVDT", "AELLTCD", "AESOCCD", "ADURU", "AESEQ"},
 }
 
 
@@ -149,21 +241,37 @@ def test_the_pilot_adam_agrees_with_admirals(pilot: ConversionResult, tmp_path: 
     from_theirs = adam_comparison.derive_from_sdtm(
         comparison.PHARMAVERSE / "sdtm", tmp_path / "adam", EXAMPLE / "specs"
     )
+    ct = pilot.study.terminology
     runs = (
-        (adam_comparison.KEYS, notes, from_theirs.adam_dir, agreement.CheckContext(), ADAM_FROM_THEIR_SDTM, {}),
+        (
+            adam_comparison.KEYS,
+            notes,
+            from_theirs.adam_dir,
+            agreement.CheckContext(terminology=ct),
+            ADAM_FROM_THEIR_SDTM,
+            ADAM_CANNOT_AGREE_FROM_THEIRS,
+        ),
         (
             adam_comparison.NATURAL_KEYS,
             notes["from_raw"],
             pilot.adam_dir,
-            agreement.CheckContext(pilot.sdtm_dir),
+            agreement.CheckContext(pilot.sdtm_dir, ct),
             ADAM_FROM_OUR_SDTM,
             ADAM_CANNOT_AGREE,
         ),
     )
+    found_in = {}
     for keys, section, adam, context, least, cannot in runs:
         for found in adam_comparison.compared(adam, keys, section, context):
             assert (found.records[2], set(found.cannot)) == (found.records[1], cannot.get(found.dataset, set()))
             can_agree, all_values = least[found.dataset]
-            assert found.share_can_agree >= can_agree and found.share >= all_values, found.differing
-            explained = {*section[found.dataset].get("explanations", {}), *found.cannot}
-            assert set(found.differing) <= explained, found.dataset
+            assert found.share_can_agree >= max(can_agree, ISSUE_TARGET), found.differing
+            assert found.share >= all_values, found.differing
+            assert not found.unexplained(section[found.dataset].get("explanations", {})), found.dataset
+            found_in[adam, found.dataset] = found
+    # ADURU: only its letter case is set apart; from our SDTM the units of the 4 events ours
+    # cannot date (no start date in the raw form) differ otherwise and stay counted.
+    for adam, otherwise in ((from_theirs.adam_dir, 0), (pilot.adam_dir, 4)):
+        adae = found_in[adam, "ADAE"]
+        assert adae.set_apart["ADURU"] == (adae.differing["ADURU"] - otherwise, 0)
+        assert adae.not_set_apart("ADURU") == otherwise

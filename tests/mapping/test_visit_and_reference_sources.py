@@ -148,3 +148,24 @@ def test_last_contact_counts_a_date_with_its_time_and_every_form() -> None:
     found = last_contact(data, dates=dates, times={"disposition.DSDTCOL": "DSTMCOL"})
     assert found.tolist() == ["2014-07-02T11:45", "2013-09-01", pd.NA]
     assert last_contact(data, dates=dates).tolist() == ["2014-07-02", "2013-09-01", pd.NA]
+
+
+def test_earliest_and_latest_date_count_a_datetime_by_its_date() -> None:
+    """SV's span of a visit and TS's study end: a collection datetime is a complete date (its
+    time left out of a date variable), a partial date does not count, other visits are not read."""
+    ds = pd.DataFrame(
+        {
+            "USUBJID": ["1", "1", "1", "2"],
+            "VISITNUM": [5.0, 5.0, 6.0, 5.0],
+            "DSDTC": ["2013-11-01T10:45", "2013-11", "2013-12-01", "2014-01-02T08:00"],
+        }
+    )
+    vs = pd.DataFrame({"USUBJID": ["1", "2"], "VISITNUM": [5.0, 5.0], "VSDTC": ["2013-11-09", "2013-12-30"]})
+    visits = pd.DataFrame({"USUBJID": ["1", "2", "3"], "VISITNUM": [5.0, 5.0, 5.0]})
+    spec = SimpleNamespace(name="SV", path=Path("sv.yaml"))
+    data = DerivationInput(None, spec, {}, {"DS": ds, "VS": vs}, visits)
+    dates, by = ["DS.DSDTC", "VS.VSDTC"], ["USUBJID", "VISITNUM"]
+    earliest, latest = CATALOGUE["earliest_date"].function, CATALOGUE["latest_date"].function
+    assert earliest(data, dates=dates, by=by).tolist() == ["2013-11-01", "2013-12-30", pd.NA]
+    assert latest(data, dates=dates, by=by).tolist() == ["2013-11-09", "2014-01-02", pd.NA]
+    assert latest(data, dates=["DS.DSDTC"]).tolist() == ["2014-01-02"] * 3
