@@ -455,6 +455,7 @@ def _adverse_events(
     patients: pd.DataFrame,
     course: pd.DataFrame,
     dates: _DateText,
+    long_verbatim: bool,
 ) -> pd.DataFrame:
     """The AE form lines: ordinary AEs, one fatal AE per death, one withdrawal AE per
     discontinuation for "other" reasons, and a few AEs on the window's edges."""
@@ -536,7 +537,7 @@ def _adverse_events(
 
     edges = _edge_events(course, patients)
     events = pd.concat([ordinary, fatal, withdrawal, edges], ignore_index=True)
-    return _describe_events(rng, events, patients, course, dates)
+    return _describe_events(rng, events, patients, course, dates, long_verbatim)
 
 
 def _edge_events(course: pd.DataFrame, patients: pd.DataFrame) -> pd.DataFrame:
@@ -569,6 +570,7 @@ def _describe_events(
     patients: pd.DataFrame,
     course: pd.DataFrame,
     dates: _DateText,
+    long_verbatim: bool,
 ) -> pd.DataFrame:
     """Grade, seriousness, causality, action, outcome, stop date and text of every AE."""
     m = len(events)
@@ -631,8 +633,8 @@ def _describe_events(
     }
     criteria["SMIE"] = (rng.random(m) < 0.2) | ~np.logical_or.reduce(list(criteria.values()))
     verbatim = _verbatim(rng, pt)
-    if m:
-        verbatim[np.argmin(onset)] += _LONG_REMARK  # one verbatim over 200 bytes
+    if m and long_verbatim:
+        verbatim[np.argmin(onset)] += _LONG_REMARK  # one verbatim over 200 characters
 
     frame = pd.DataFrame(
         {
@@ -688,9 +690,14 @@ def _verbatim(rng: np.random.Generator, pt: np.ndarray) -> np.ndarray:
     return text.astype(object)
 
 
-def make_export(n_patients: int, seed: int) -> dict[str, pd.DataFrame]:
+def make_export(n_patients: int, seed: int, long_verbatim: bool = True) -> dict[str, pd.DataFrame]:
     """The four forms of an export of ``n_patients``, as frames of export text (contract
-    columns plus extra EDC columns, in the contract's column order; ``write_export`` shuffles)."""
+    columns plus extra EDC columns, in the contract's column order; ``write_export`` shuffles).
+
+    ``long_verbatim``: one AE verbatim is longer than 200 characters (the contract sets no
+    limit; SDTMIG 3.4 section 4.5.3.2 splits such text into SUPPAE). Without it every other
+    byte of the export stays the same.
+    """
     rng = np.random.default_rng(seed)
     dates = _DateText.build()
     patients = _patients(rng, n_patients)
@@ -713,7 +720,7 @@ def make_export(n_patients: int, seed: int) -> dict[str, pd.DataFrame]:
     died = course["deathdat"] > NO_DATE // 2
     window_end = np.where(course["dosed"], course["last_exposure"] + AE_WINDOW_DAYS, course["eotdat"])
     course["obs_end"] = np.where(died, np.minimum(window_end, course["deathdat"]), window_end)
-    ae = _adverse_events(rng, patients, course, dates)
+    ae = _adverse_events(rng, patients, course, dates, long_verbatim)
 
     pat_out = pd.DataFrame(
         {
@@ -815,6 +822,9 @@ def write_export(forms: dict[str, pd.DataFrame], out: Path, seed: int) -> None:
         columns = list(frame.columns)
         frame = frame[[columns[i] for i in rng.permutation(len(columns))]]
         line_end = "\r\n" if crlf[name] else "\n"
+        if crlf[name]:  # a Windows EDC writes its own line end inside quoted fields too
+            multiline = [c for c in frame.columns if frame[c].str.contains("\n", regex=False).any()]
+            frame = frame.assign(**{c: frame[c].str.replace("\n", "\r\n", regex=False) for c in multiline})
         quoting = csv.QUOTE_ALL if name == quote_all else csv.QUOTE_MINIMAL
         encoding = "utf-8-sig" if bom[name] else "utf-8"
         options = {"sep": ";", "index": False, "quotechar": '"', "quoting": quoting}
@@ -831,8 +841,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--patients", type=int, default=400, help="number of patients")
     parser.add_argument("--out", type=Path, required=True, help="export folder to write")
     parser.add_argument("--seed", type=int, default=1, help="random seed (same seed, same bytes)")
+    parser.add_argument(
+        "--no-long-verbatim",
+        action="store_true",
+        help="leave out the one AE verbatim over 200 characters (cdisc-cup does not yet split it into SUPPAE)",
+    )
     args = parser.parse_args(argv)
-    write_export(make_export(args.patients, args.seed), args.out, args.seed)
+    write_export(make_export(args.patients, args.seed, not args.no_long_verbatim), args.out, args.seed)
 
 
 if __name__ == "__main__":
