@@ -1,7 +1,8 @@
-"""Text for SAS XPORT v5, which holds ASCII only."""
+"""Text for SAS XPORT v5, which holds printable ASCII only."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import pandas as pd
@@ -45,17 +46,24 @@ GERMAN_TRANSLITERATION = str.maketrans(
 )
 
 
+# Control characters: a line break or tab inside a quoted CSV field (a verbatim the site typed
+# on two lines) is legal CSV but no printable ASCII; with the blanks around it, it becomes one space.
+CONTROL_CHARACTERS = r"[\x00-\x1f\x7f]"
+_CONTROL_RUN = re.compile(rf"\s*{CONTROL_CHARACTERS}+\s*")
+
+
 def _to_ascii(text: str) -> str:
     """Accents are dropped (é -> e); a character with no ASCII form and no name here (Ж) is
     kept, so the conformance check refuses it with its location instead of losing it silently."""
-    decomposed = unicodedata.normalize("NFKD", text.translate(GERMAN_TRANSLITERATION))
+    decomposed = unicodedata.normalize("NFKD", _CONTROL_RUN.sub(" ", text).translate(GERMAN_TRANSLITERATION))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def ascii_text(values: pd.Series) -> pd.Series:
-    """Transliterate to ASCII; only the distinct non-ASCII values are visited."""
+    """Transliterate to printable ASCII; only the distinct values that need it are visited."""
     text = values.astype("string")
-    needs = text.notna() & ~text.str.isascii().fillna(True)
+    unprintable = ~text.str.isascii().fillna(True) | text.str.contains(CONTROL_CHARACTERS).fillna(False)
+    needs = text.notna() & unprintable
     if not needs.any():
         return text
     distinct = text[needs].unique()

@@ -54,6 +54,13 @@ def test_ascii_text_transliterates_german_and_keeps_what_has_no_ascii_form() -> 
     ]
 
 
+def test_ascii_text_makes_a_line_break_inside_a_quoted_field_one_space() -> None:
+    # adverse_events.csv may quote a verbatim typed on two lines ("Aszites<CR><LF>Nachtrag");
+    # XPT v5 holds printable ASCII only, so the line break and the blanks around it become a space.
+    text = ascii_text(series("Aszites\nNachtrag: s. Arztbrief", "Ödem  \r\n  li.", "IgG\tkappa", "Sturz"))
+    assert list(text) == ["Aszites Nachtrag: s. Arztbrief", "Oedem li.", "IgG kappa", "Sturz"]
+
+
 def test_number_text_drops_a_trailing_zero_but_not_decimals() -> None:
     assert list(number_text(pd.Series([80.0, 75.5, None])).fillna("-")) == ["80", "75.5", "-"]
 
