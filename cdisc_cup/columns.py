@@ -8,13 +8,18 @@ these dominate a conversion (issue #9), so the handful the pipeline needs are he
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+
+# Threads for work that runs per column (numpy and Arrow release the GIL).
+THREADS = min(os.cpu_count() or 1, 8)
 
 # What `pd.to_numeric` accepts as a decimal number (no thousands marks, "." as decimal).
 _NUMBER = r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$"
@@ -146,6 +151,19 @@ def key_codes(frames: Sequence[pd.DataFrame], by: Sequence[str], *, missing_matc
     return np.split(combined, np.cumsum(lengths)[:-1])
 
 
+def sorted_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """`pd.factorize(values, sort=True)`: each value's rank among the distinct values (-1
+    missing) and the distinct values in order, the few distinct values sorted by Arrow in
+    C rather than compared in Python."""
+    codes, distinct = pd.factorize(values)
+    if not len(distinct):
+        return codes, distinct
+    order = pd.Series(distinct).argsort().to_numpy()
+    rank = np.empty(len(distinct), dtype=np.int64)
+    rank[order] = np.arange(len(distinct))
+    return np.where(codes < 0, -1, rank[codes]), distinct.take(order)
+
+
 def stable_order(frame: pd.DataFrame, columns: Sequence[str], ascending: Sequence[bool] | None = None) -> np.ndarray:
     """The positions of the records sorted by `columns`: `sort_values(kind="stable",
     na_position="last")` (ties keep the records' order, a missing value sorts last whether
@@ -156,21 +174,31 @@ def stable_order(frame: pd.DataFrame, columns: Sequence[str], ascending: Sequenc
     key = np.zeros(len(frame), dtype=np.int64)
     span = 1  # the key's values are below this
     for column, up in zip(columns, ascending, strict=True):
-        codes, distinct = pd.factorize(frame[column], sort=True)
-        rank = np.where(codes < 0, len(distinct), codes if up else len(distinct) - 1 - codes)
-        if span * (len(distinct) + 1) >= 2**62:  # the next digit would overflow: renumber densely
+        codes, distinct = sorted_codes(frame[column])
+        count = len(distinct)
+        rank = np.where(codes < 0, count, codes if up else count - 1 - codes)
+        if span * (count + 1) >= 2**62:  # the next digit would overflow: renumber densely
             key = pd.factorize(key, sort=True)[0]
             span = int(key.max()) + 1 if len(key) else 1
-        key, span = key * (len(distinct) + 1) + rank, span * (len(distinct) + 1)
+        key, span = key * (count + 1) + rank, span * (count + 1)
     small = key.astype(np.int16) if span <= np.iinfo(np.int16).max else key
     return np.argsort(small, kind="stable")
+
+
+def take_rows(frame: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
+    """`frame.take(positions)` with a fresh index, the columns gathered on every core (Arrow
+    and numpy release the GIL): at 1.7 million administrations, moving EX's 20 columns into
+    key order takes longer than working out the order."""
+    with ThreadPoolExecutor(THREADS) as pool:
+        columns = pool.map(lambda name: frame[name].array.take(positions), frame.columns)
+        return pd.DataFrame(dict(zip(frame.columns, columns, strict=True)))
 
 
 def extreme_per_key(keys: np.ndarray, values: pd.Series, how: Literal["min", "max"]) -> pd.Series:
     """The least or greatest value per integer key (ISO dates: the earliest or latest),
     indexed by key; a key with no value is absent, and so are records with key -1. The
     values' ranks are compared, so a group reduces integers, not text."""
-    codes, distinct = pd.factorize(values, sort=True)
+    codes, distinct = sorted_codes(values)
     present = (codes >= 0) & (keys >= 0)
     ranks = pd.Series(codes[present]).groupby(keys[present]).agg(how)
     return pd.Series(distinct.take(ranks.to_numpy()), index=ranks.index, dtype=values.dtype)

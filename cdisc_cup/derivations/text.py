@@ -72,8 +72,11 @@ def ascii_text(values: pd.Series) -> pd.Series:
 
 
 def number_text(values: pd.Series) -> pd.Series:
-    """Numbers as SDTM result text: 80 not 80.0, 75.5 stays 75.5."""
+    """Numbers as SDTM result text: 80 not 80.0, 75.5 stays 75.5. Each distinct number is
+    written once (pandas formats numbers as text one by one)."""
     numbers = pd.to_numeric(values, errors="coerce").astype("Float64")
-    whole = (numbers % 1 == 0).fillna(False)
-    text = numbers.astype("string")
-    return text.where(~whole, numbers.round().astype("Int64").astype("string"))
+    codes, distinct = pd.factorize(numbers)
+    distinct = pd.Series(distinct, dtype="Float64")
+    whole = (distinct % 1 == 0).fillna(False)
+    text = distinct.astype("string").where(~whole, distinct.round().astype("Int64").astype("string"))
+    return pd.Series(text.array.take(codes, allow_fill=True), index=values.index, dtype="string")

@@ -225,22 +225,32 @@ def derive_last_contact(
     that date counts with its time (`2014-07-02T11:45`), so the last contact of a day is the
     record with a time."""
     key = data.study.subject_key
-    subjects, parts = [], []
+    latest_per_file = []
     for reference in dates:
         file_name, _, column = reference.rpartition(".")
         frame = data.raw[file_name].frame if file_name else data.rows
-        values = frame[column].astype("string")
-        length = values.str.len()
-        earliest_day = values.where(length != 7, values + "-01").where(length != 4, values + "-01-01")
-        complete = earliest_day.where(earliest_day.str.len() == 10)
+        complete = _earliest_day(frame[column])
         if times and reference in times:
             complete = with_time(complete, frame[times[reference]])
-        subjects.append(frame[[key]])
-        parts.append(complete.astype("string"))
-    own_keys, *keys = shared_keys([key], data.rows, *subjects)
-    return _extreme_per_record(
-        own_keys, np.concatenate(keys), pd.concat(parts, ignore_index=True), "max", data.rows.index
-    )
+        # Each file's latest date per subject first: the files hold millions of dates, the
+        # subjects are a hundred thousand.
+        subjects, subject_values = pd.factorize(frame[key])
+        latest = extreme_per_key(subjects, complete, "max")
+        latest_per_file.append(pd.DataFrame({key: subject_values.take(latest.index), "date": latest.to_numpy()}))
+    stacked = pd.concat(latest_per_file, ignore_index=True)
+    own_keys, keys = shared_keys([key], data.rows, stacked)
+    return _extreme_per_record(own_keys, keys, stacked["date"].astype("string"), "max", data.rows.index)
+
+
+def _earliest_day(dates: pd.Series) -> pd.Series:
+    """A date as the first day it allows (2021-02 as 2021-02-01, 2021 as 2021-01-01), a
+    complete date as it is, anything else missing; worked out once per distinct date."""
+    codes, distinct = pd.factorize(dates.astype("string"))
+    text = pd.Series(distinct, dtype="string")
+    length = text.str.len()
+    earliest = text.where(length != 7, text + "-01").where(length != 4, text + "-01-01")
+    earliest = earliest.where(earliest.str.len() == 10)
+    return pd.Series(earliest.array.take(codes, allow_fill=True), index=dates.index, dtype="string")
 
 
 @derivation("first_present", "record", "columns")
