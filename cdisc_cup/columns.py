@@ -8,18 +8,13 @@ these dominate a conversion (issue #9), so the handful the pipeline needs are he
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-
-# Threads for work that runs per column (numpy and Arrow release the GIL).
-THREADS = min(os.cpu_count() or 1, 8)
 
 # What `pd.to_numeric` accepts as a decimal number (no thousands marks, "." as decimal).
 _NUMBER = r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$"
@@ -183,15 +178,6 @@ def stable_order(frame: pd.DataFrame, columns: Sequence[str], ascending: Sequenc
         key, span = key * (count + 1) + rank, span * (count + 1)
     small = key.astype(np.int16) if span <= np.iinfo(np.int16).max else key
     return np.argsort(small, kind="stable")
-
-
-def take_rows(frame: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
-    """`frame.take(positions)` with a fresh index, the columns gathered on every core (Arrow
-    and numpy release the GIL): at 1.7 million administrations, moving EX's 20 columns into
-    key order takes longer than working out the order."""
-    with ThreadPoolExecutor(THREADS) as pool:
-        columns = pool.map(lambda name: frame[name].array.take(positions), frame.columns)
-        return pd.DataFrame(dict(zip(frame.columns, columns, strict=True)))
 
 
 def extreme_per_key(keys: np.ndarray, values: pd.Series, how: Literal["min", "max"]) -> pd.Series:

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_cup import conditions
-from cdisc_cup.columns import constant_text, distinct_map, is_blank, key_codes, stable_order, take_rows
+from cdisc_cup.columns import constant_text, distinct_map, is_blank, key_codes, stable_order
 from cdisc_cup.derivations.text import number_text
 from cdisc_cup.errors import MAX_LOCATED, InputErrors, Problem, SpecErrors
 from cdisc_cup.mapping.catalogue import CATALOGUE, DerivationInput
@@ -366,7 +366,9 @@ def _sorted(spec: DatasetSpec, frame: pd.DataFrame) -> pd.DataFrame:
     positions = stable_order(frame, order)
     if (positions == np.arange(len(positions))).all():  # in order already: moving no column
         return frame.reset_index(drop=True)
-    return take_rows(frame, positions)
+    # On one thread: taking the columns on several was faster but left each thread's
+    # allocator holding freed memory (350 MB more at 100,000 patients).
+    return frame.take(positions).reset_index(drop=True)
 
 
 def _raw_columns(source: Any) -> list[str]:
