@@ -366,7 +366,13 @@ def derive_vars_extreme_event(
         reads = [*by_vars, *event.set_values_to.values()]
         rows = _rows(event.dataset, event.condition, reads, name=name, option=f"{option}.condition")
         values = {**{b: rows[b] for b in by_vars}, **{n: rows[s] for n, s in event.set_values_to.items()}}
-        candidates.append(pd.DataFrame(values).assign(**event.constants, **{tmp_event_nr_var: number}))
+        candidate = pd.DataFrame(values).assign(**event.constants, **{tmp_event_nr_var: number})
+        # Each event's own first or last per by group first: the extreme of the stacked events
+        # is the extreme of theirs (ties are broken by event order either way), and stacking
+        # every candidate (LSTALVDT: each administration's start and end) costs memory. An
+        # order variable the event does not set is missing for all its records.
+        own_order = [item for item in order if _order_columns([item])[0][0] in candidate.columns]
+        candidates.append(candidate.iloc[_extremes(candidate, by_vars=by_vars, order=own_order, mode=mode)])
     stacked = pd.concat(candidates, ignore_index=True)
     _require(stacked, f"{name}(candidates)", order=_order_columns(order)[0])
     rows = _select(stacked, name=name, by_vars=by_vars, reads=new_vars, filter_add=None, order=order, mode=mode)
