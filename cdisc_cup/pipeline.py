@@ -512,6 +512,7 @@ def convert(
                 for s in submissions
             }
             result.defines = {standard: define.path for standard, define in defines.items() if define.path is not None}
+        release_freed_memory()  # before validation, the largest step, holds the written copies too
         if "json" in formats:
             with progress.step("write Dataset-JSON"):
                 for submission in submissions:

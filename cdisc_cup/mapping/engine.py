@@ -297,36 +297,42 @@ def build_dataset(
     spec: DatasetSpec, study: StudySpec, raw: Mapping[str, RawTable], built: Mapping[str, pd.DataFrame]
 ) -> pd.DataFrame:
     """One SDTM dataset with its trace columns, in spec variable order, sorted by key."""
-    parts = []
-    for number, block in enumerate(spec.records):
-        source_rows, table = _block_records(spec, block, raw, built)
-        data = DerivationInput(study, spec, raw, built, frame=pd.DataFrame(index=source_rows.index), rows=source_rows)
-        selected = _condition_mask(block.where, data.frame, data)
-        rows = source_rows[selected]
-        records = pd.DataFrame(index=rows.index)
-        data = DerivationInput(study, spec, raw, built, frame=records, rows=rows)
-        for variable in spec.variables:
-            source = _source_for(block.values, variable)
-            if source is not None and _is_record_level(source):
-                records[variable.name] = _typed(_evaluate(source, variable, data, study, table), variable)
-                data.forget(variable.name)
-        files = [raw_table.spec.file for raw_table in raw.values()]
-        # Made from SDTM datasets or from the spec, a record has no raw file or line behind it.
-        records[SOURCE_FILE] = source_files(files, table.spec.file if table is not None else None, len(rows))
-        records[LINE] = rows[LINE] if table is not None else pd.Series(pd.NA, index=rows.index, dtype="Int64")
-        records[BLOCK] = number
-        parts.append(records)
+    parts = [_block_part(spec, study, raw, built, number) for number in range(len(spec.records))]
     frame = (
         pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[*spec.variable_names, *TRACE_COLUMNS])
     )
+    del parts  # the stacked columns are these blocks' memory: sorting frees it column by column
     for variable in spec.variables:
         if variable.name not in frame.columns:
             frame[variable.name] = pd.Series(
                 pd.NA, index=frame.index, dtype="Float64" if variable.type == "Num" else "string"
             )
-    frame = _dataset_level(spec, study, raw, built, frame)
-    frame = frame[[*spec.variable_names, *TRACE_COLUMNS]]
-    return _sorted(spec, frame)
+    frame = _dataset_level(spec, study, raw, built, frame)[[*spec.variable_names, *TRACE_COLUMNS]]
+    return _sorted(spec, frame)  # empties `frame`, column by column
+
+
+def _block_part(
+    spec: DatasetSpec, study: StudySpec, raw: Mapping[str, RawTable], built: Mapping[str, pd.DataFrame], number: int
+) -> pd.DataFrame:
+    """The records of one record block, with their record-level variables and trace."""
+    block = spec.records[number]
+    source_rows, table = _block_records(spec, block, raw, built)
+    data = DerivationInput(study, spec, raw, built, frame=pd.DataFrame(index=source_rows.index), rows=source_rows)
+    selected = _condition_mask(block.where, data.frame, data)
+    rows = source_rows[selected]
+    records = pd.DataFrame(index=rows.index)
+    data = DerivationInput(study, spec, raw, built, frame=records, rows=rows)
+    for variable in spec.variables:
+        source = _source_for(block.values, variable)
+        if source is not None and _is_record_level(source):
+            records[variable.name] = _typed(_evaluate(source, variable, data, study, table), variable)
+            data.forget(variable.name)
+    files = [raw_table.spec.file for raw_table in raw.values()]
+    # Made from SDTM datasets or from the spec, a record has no raw file or line behind it.
+    records[SOURCE_FILE] = source_files(files, table.spec.file if table is not None else None, len(rows))
+    records[LINE] = rows[LINE] if table is not None else pd.Series(pd.NA, index=rows.index, dtype="Int64")
+    records[BLOCK] = number
+    return records
 
 
 def _dataset_level(
@@ -366,9 +372,11 @@ def _sorted(spec: DatasetSpec, frame: pd.DataFrame) -> pd.DataFrame:
     positions = stable_order(frame, order)
     if (positions == np.arange(len(positions))).all():  # in order already: moving no column
         return frame.reset_index(drop=True)
-    # On one thread: taking the columns on several was faster but left each thread's
-    # allocator holding freed memory (350 MB more at 100,000 patients).
-    return frame.take(positions).reset_index(drop=True)
+    # A column at a time, each let go once moved, so the dataset is never held twice; on one
+    # thread: taking the columns on several was faster but left each thread's allocator
+    # holding freed memory (350 MB more at 100,000 patients).
+    moved = {name: frame.pop(name).array.take(positions) for name in list(frame.columns)}
+    return pd.DataFrame(moved)
 
 
 def _raw_columns(source: Any) -> list[str]:
