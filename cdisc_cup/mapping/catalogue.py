@@ -407,7 +407,9 @@ def derive_last_before_exposure_flag(data: DerivationInput, date: str, by: Seque
     eligible = when.notna() & first_dose.notna() & (when <= first_dose)
     keys = ["USUBJID", *by]
     candidates = frame.loc[eligible, keys].assign(_when=when[eligible])
-    latest = candidates.sort_values([*keys, "_when"], kind="stable").groupby(keys, sort=False).tail(1).index
+    # A missing `by` value is a group of its own (a test with no planned time point), not left out.
+    ordered = candidates.sort_values([*keys, "_when"], kind="stable")
+    latest = ordered.groupby(keys, sort=False, dropna=False).tail(1).index
     flag = pd.Series(pd.NA, index=frame.index, dtype="string")
     return flag.mask(frame.index.isin(latest), "Y")
 

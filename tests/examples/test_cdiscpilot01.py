@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from lxml import etree
 
+from cdisc_cup.findings import explanation_table, explanations_of
 from cdisc_cup.pipeline import ConversionResult, convert
 from cdisc_cup.xpt.read import read_xpt_dataset
 
@@ -58,6 +60,39 @@ def test_the_pilot_datasets_are_written_with_define_and_validation(pilot: Conver
     assert {p.stem for p in pilot.layout.adam.glob("*.xpt")} == {"adsl", "adae"}  # the pilot's ADaM specs
     dm = read_xpt_dataset(sdtm / "dm.xpt").frame
     assert len(dm) == 306 and dm["USUBJID"].is_unique
+
+
+def test_every_finding_left_in_the_pilot_is_explained(pilot: ConversionResult) -> None:
+    """The pilot's own findings (screen failures coded Scrnfail, AESER against its criteria as
+    collected) have the sponsor's explanation; CT5002 and SD5002 are gone, not explained away."""
+    assert pilot.validation is not None
+    findings = pilot.validation.findings
+    assert set(findings["rule_id"]) == {"SD5031", "SD5054", "SD5056"}
+    explained = explanations_of(findings, explanation_table(pilot.study.explanations))
+    assert (explained != "").all(), findings.loc[explained == "", ["rule_id", "dataset", "variable"]]
+
+
+def test_vslobxfl_flags_the_last_measurement_before_the_first_dose(pilot: ConversionResult) -> None:
+    """One flag per subject, test and time point, a test without time points included (HEIGHT,
+    measured at screening only, is flagged there: its last value before exposure)."""
+    vs = read_xpt_dataset(pilot.layout.sdtm / "vs.xpt").frame
+    dm = read_xpt_dataset(pilot.layout.sdtm / "dm.xpt").frame.set_index("USUBJID")
+    flagged = vs[vs["VSLOBXFL"] == "Y"]
+    keys = ["USUBJID", "VSTESTCD", "VSTPTNUM"]
+    assert not flagged.duplicated(keys).any()
+    assert (flagged["VSDTC"] <= flagged["USUBJID"].map(dm["RFXSTDTC"])).all()
+    assert {"HEIGHT", "WEIGHT", "TEMP", "SYSBP"} <= set(flagged["VSTESTCD"])
+    dosed = vs[vs["USUBJID"].map(dm["RFXSTDTC"]).fillna("") != ""]
+    before = dosed[dosed["VSDTC"] <= dosed["USUBJID"].map(dm["RFXSTDTC"])]
+    assert len(flagged) == len(before.drop_duplicates(keys))
+
+
+def test_other_disposition_events_are_sponsor_terms_of_othevent(pilot: ConversionResult) -> None:
+    define = etree.parse(str(pilot.layout.sdtm / "define.xml"))
+    namespaces = {"odm": "http://www.cdisc.org/ns/odm/v1.3", "def": "http://www.cdisc.org/ns/def/v2.1"}
+    items = define.xpath('//odm:CodeList[@OID="CL.OTHEVENT"]/odm:EnumeratedItem', namespaces=namespaces)
+    extended = {item.get("CodedValue") for item in items if item.get(f"{{{namespaces['def']}}}ExtendedValue") == "Yes"}
+    assert extended == {"FINAL LAB VISIT", "FINAL RETRIEVAL VISIT"} == {item.get("CodedValue") for item in items}
 
 
 @pytest.mark.parametrize("dataset", sorted(CAN_AGREE))
