@@ -24,6 +24,10 @@ FDA_FILE_LIMIT = 5 * 10**9
 # (the safe loader); libyaml's C build of it parses the 20 spec files several times faster.
 SAFE_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+# Threads for column work that runs in Arrow and numpy kernels (they release the GIL):
+# decoding XPT columns, writing XPT files, running the rules. One per core, at most 8.
+WORKER_THREADS = min(os.cpu_count() or 1, 8)
+
 # SAS counts dates in days and datetimes in seconds from 1 January 1960.
 SAS_EPOCH = pd.Timestamp("1960-01-01")
 SAS_EPOCH_DAY = np.datetime64("1960-01-01", "D")

@@ -13,7 +13,6 @@ broken rule must not hide the findings of the others). A study's own rules (a ru
 from __future__ import annotations
 
 import fnmatch
-import os
 import string
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_cup import __version__, ct
+from cdisc_cup.constants import WORKER_THREADS
 from cdisc_cup.define.model import DefineModel
 from cdisc_cup.define.references import LinkedDocument
 from cdisc_cup.errors import display_path
@@ -215,11 +215,6 @@ def _sponsor_mismatch(rule: Rule, study: Study) -> str | None:
     return f"a rule of study {rule.study}; the datasets are of study {seen}"
 
 
-# Rules run on every core: their operators spend most of their time in Arrow and numpy
-# kernels, which release the GIL, so two rules on two cores take little more than one.
-RULE_THREADS = min(os.cpu_count() or 1, 4)
-
-
 def _planned_runs(study: Study, rules: Iterable[Rule]) -> list[tuple[Rule, Dataset | None] | dict[str, object]]:
     """What each rule does, in catalogue order: a (rule, dataset) run, or the status of a rule
     that does not apply (another study's, no dataset it applies to, another IG version)."""
@@ -247,13 +242,14 @@ def _planned_runs(study: Study, rules: Iterable[Rule]) -> list[tuple[Rule, Datas
 
 
 def run_rules(study: Study, rules: Iterable[Rule]) -> RuleResults:
-    """Every rule on every dataset it applies to. The runs share the cores; findings and
+    """Every rule on every dataset it applies to. The runs share the cores (the operators
+    spend their time in Arrow and numpy kernels, which release the GIL); findings and
     statuses come back in catalogue order, whatever order the runs finish in."""
 
     def outcome(step: tuple[Rule, Dataset | None] | dict[str, object]) -> tuple[pd.DataFrame | None, dict[str, object]]:
         return (None, step) if isinstance(step, dict) else run_rule(step[0], study, step[1])
 
-    with ThreadPoolExecutor(RULE_THREADS) as pool:
+    with ThreadPoolExecutor(WORKER_THREADS) as pool:
         outcomes = list(pool.map(outcome, _planned_runs(study, rules)))
     parts = [found for found, _ in outcomes if found is not None]
     statuses = [status for _, status in outcomes]

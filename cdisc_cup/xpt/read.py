@@ -15,7 +15,6 @@ same names, labels, lengths, formats and values. For that:
 
 from __future__ import annotations
 
-import os
 import struct
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +32,7 @@ import pyreadstat
 from pyreadstat._readstat_parser import parser_entry_point
 
 from cdisc_cup.columns import empty_for_missing, text_series
+from cdisc_cup.constants import WORKER_THREADS
 from cdisc_cup.errors import InputErrors, Problem, display_path
 from cdisc_cup.xpt.model import SPECIAL_MISSING_CODES, Dataset, SpecialMissing, XptVariable
 from cdisc_cup.xpt.write import sas_numbers
@@ -89,7 +89,6 @@ _HEADER = b"HEADER RECORD*******"
 _MEMBER, _NAMESTR, _OBS = ("MEMBER", "MEMBV8"), ("NAMESTR", "NAMSTV8"), ("OBS", "OBSV8")
 _NEXT_MEMBER = _HEADER + b"MEMB"  # both versions' member headers
 _CARD = 80
-_THREADS = min(os.cpu_count() or 1, 8)
 
 
 @dataclass(frozen=True)
@@ -120,7 +119,7 @@ def _records(content: bytes, meta: pyreadstat.metadata_container) -> pd.DataFram
         for name, field in zip(meta.column_names, fields, strict=True)
     }
     # numpy and Arrow release the GIL while they copy and decode: columns run on every core.
-    with ThreadPoolExecutor(_THREADS) as pool:
+    with ThreadPoolExecutor(WORKER_THREADS) as pool:
         numbers = {name: pool.submit(_numbers, block) for name, (is_char, block) in blocks.items() if not is_char}
         columns = _texts({name: block for name, (is_char, block) in blocks.items() if is_char}, pool)
         columns.update({name: future.result() for name, future in numbers.items()})

@@ -139,7 +139,7 @@ def test_rules_on_one_thread_give_the_same_findings_in_the_same_order(
 ) -> None:
     """The rules share the cores; what they find, and the order of findings and statuses, is
     that of one rule after another in catalogue order (the pilot SDTM: some 350 findings of 500-odd rule runs)."""
-    monkeypatch.setattr(engine, "RULE_THREADS", 1)
+    monkeypatch.setattr(engine, "WORKER_THREADS", 1)
     serial = validate_folder(PILOT / "sdtm")
     assert len(sdtm_results.findings) > 300 and len(sdtm_results.rule_runs) > 500
     pd.testing.assert_frame_equal(serial.findings, sdtm_results.findings)
