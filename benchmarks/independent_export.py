@@ -23,7 +23,7 @@ converter must accept the export without an Error finding. The same seed gives t
 
 Run: ``python benchmarks/independent_export.py --patients 400 --out /tmp/export --seed 7``.
 ``--no-long-verbatim`` leaves out the one AE verbatim over 200 characters (allowed by the
-contract; cdisc-cup does not yet split it into SUPPAE as SDTMIG 3.4 section 4.5.3.2 says).
+contract; cdisc-cup splits it into SUPPAE as SDTMIG 3.4 section 4.5.3.2 says).
 Everything is vectorised with numpy/pandas: 100,000 patients take seconds, not minutes.
 """
 

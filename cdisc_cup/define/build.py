@@ -218,7 +218,7 @@ class _DefineBuilder:
             ],
         )
         _text(group, odm("Description"), spec.label)
-        levels = value_levels(spec, frame)
+        levels = value_levels(self.study, spec, frame)
         item_defs: list[etree._Element] = []
         value_lists: list[etree._Element] = []
         where_clauses: dict[str, etree._Element] = {}  # shared by the variables of one test
@@ -260,11 +260,9 @@ class _DefineBuilder:
         etree.SubElement(leaf, dfn("title")).text = f"{spec.name.lower()}.xpt"
         return _Described(group, item_defs, value_lists, list(where_clauses.values()))
 
-    def _pages(
-        self, spec: DatasetSpec, variable: VariableSpec, where: tuple[str, str] | None = None
-    ) -> tuple[int, ...]:
+    def _pages(self, dataset: str, variable: str, where: tuple[str, str] | None = None) -> tuple[int, ...]:
         """The aCRF pages that show a variable (of the records `where` selects)."""
-        return self.crf.pages(spec.name, variable.name, where) if self.crf is not None else ()
+        return self.crf.pages(dataset, variable, where) if self.crf is not None else ()
 
     def _ig_standard(self, spec: DatasetSpec) -> str:
         name, _, version = spec.standard.rpartition(" ")
@@ -303,7 +301,7 @@ class _DefineBuilder:
         item = self._item_element(item_oid(spec.name, variable.name), variable.name, shape, comment_oid)
         _text(item, odm("Description"), variable.label)
         self._codelist_ref(item, spec, variable, variable.codelist, codelist_values, shape)
-        _origin(item, variable, self.crf, self._pages(spec, variable))
+        _origin(item, variable, self.crf, self._pages(spec.name, variable.name))
         if has_value_list:
             etree.SubElement(item, dfn("ValueListRef")).set("ValueListOID", f"VL.{spec.name}.{variable.name}")
         return item
@@ -375,10 +373,17 @@ class _DefineBuilder:
                 shape = item_shape(replace(variable, data_type=level.data_type), subset, None)
             else:
                 shape = item_shape(variable, subset, None, infer=variable.type == "Char")
-            item = self._item_element(oid, level.where_value if spec.is_supplemental else variable.name, shape, None)
+            comment_oid = (
+                self.registry.comment(f"COM.{spec.name}.{variable.name}.{level.key}", level.comment)
+                if level.comment
+                else None
+            )
+            name = level.where_value if spec.is_supplemental else variable.name
+            item = self._item_element(oid, name, shape, comment_oid)
             _text(item, odm("Description"), level.description)
             self._codelist_ref(item, spec, variable, level.codelist, subset, shape)
-            _origin(item, variable, self.crf, self._pages(spec, variable, (level.where_variable, level.where_value)))
+            shown = level.crf or (spec.name, variable.name, (level.where_variable, level.where_value))
+            _origin(item, variable, self.crf, self._pages(*shown))
             defs.append(item)
             clauses.append(self._where_clause(spec, level, where_oid))
         return value_list, defs, clauses

@@ -7,7 +7,8 @@ is built; Dataset-JSON then reads them from the define model instead of measurin
 Value-level metadata (def:ValueListDef, def:WhereClauseDef) comes from the record blocks of
 a dataset spec: SUPP-- QVAL by QNAM, Findings results by --TESTCD, ADaM AVAL by PARAMCD, and
 any variable whose codelist or data type changes from block to block, such as TS.TSVAL by
-TSPARMCD (FDA Study Data TCG section 4.1.4.5).
+TSPARMCD (FDA Study Data TCG section 4.1.4.5). The QNAMs of text continued beyond 200
+characters (AETERM1, ...; SDTMIG 3.4 section 4.5.3.2) are described where the data have them.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import pandas as pd
 
 from cdisc_cup.columns import byte_lengths
 from cdisc_cup.constants import SAS_EPOCH_DAY
-from cdisc_cup.spec.model import DatasetSpec, VariableSpec
+from cdisc_cup.spec.model import ContinuedText, DatasetSpec, RecordBlock, StudySpec, VariableSpec
 
 # Findings/BDS results whose meaning depends on the test or parameter (value-level metadata).
 RESULT_SUFFIXES = ("ORRES", "ORRESU", "STRESC", "STRESN", "STRESU")
@@ -159,16 +160,20 @@ class ValueLevel:
     codelist: str | None
     description: str
     data_type: str | None = None  # the block's own DataType (TSVAL of SSTDTC: date), else inferred
+    comment: str | None = None  # what the item is, when its block does not say (a text's continuation)
+    # The aCRF field that shows it, when that is not the variable's own in its block:
+    # (dataset, variable, where) of the text a continuation continues.
+    crf: tuple[str, str, tuple[str, str] | None] | None = None
 
     @property
     def key(self) -> str:
         return re.sub(r"[^A-Za-z0-9_]+", "_", self.where_value).strip("_") or "NULL"
 
 
-def _effective_values(spec: DatasetSpec) -> list[dict[str, Mapping]]:
-    """Per record block, the value source of each variable: block values over the defaults."""
+def _blocks(spec: DatasetSpec) -> list[tuple[RecordBlock, dict[str, Mapping]]]:
+    """Each record block with the value source of each variable: block values over the defaults."""
     defaults = {v.name: v.value for v in spec.variables if v.value is not None}
-    return [{**defaults, **block.values} for block in spec.records]
+    return [(block, {**defaults, **block.values}) for block in spec.records]
 
 
 def _constant(source: Mapping | None) -> str | None:
@@ -185,7 +190,8 @@ def discriminator(spec: DatasetSpec) -> str | None:
     It must be a constant in every record block, so each block describes one of its values.
     """
     prefix = spec.name[:2]
-    blocks = _effective_values(spec)
+    # A continuation block's QNAMs (AETERM1, ...) are the engine's, one per part of a text.
+    blocks = [values for block, values in _blocks(spec) if block.kind != "continuation"]
     if not blocks:
         return None
     for candidate in ("QNAM", "PARAMCD", f"{prefix}TESTCD", f"{prefix}PARMCD", f"{prefix}CAT"):
@@ -217,7 +223,7 @@ def _value_level_targets(spec: DatasetSpec, where_variable: str) -> list[str]:
     return [name for name in spec.variable_names if name in targets and name != where_variable]
 
 
-def value_levels(spec: DatasetSpec, frame: pd.DataFrame) -> dict[str, list[ValueLevel]]:
+def value_levels(study: StudySpec, spec: DatasetSpec, frame: pd.DataFrame) -> dict[str, list[ValueLevel]]:
     """Value-level items by variable, one per discriminator value present in the data."""
     where_variable = discriminator(spec)
     if where_variable is None or where_variable not in frame.columns:
@@ -236,15 +242,46 @@ def value_levels(spec: DatasetSpec, frame: pd.DataFrame) -> dict[str, list[Value
             continue
         variable = spec.variable(target)
         found: dict[str, ValueLevel] = {}
-        for block in _effective_values(spec):
-            value = _constant(block.get(where_variable))
+        for block, values in _blocks(spec):
+            if block.kind == "continuation":
+                if target == "QVAL":
+                    text = study.continued_text(spec, block)
+                    found.update((level.where_value, level) for level in _continuations(text, present, labels))
+                continue
+            value = _constant(values.get(where_variable))
             if value is None or value not in present or value in found:
                 continue
-            source = block.get(target) or {}
-            label = labels.get(value) or _constant(block.get(label_source)) or value
+            source = values.get(target) or {}
+            label = labels.get(value) or _constant(values.get(label_source)) or value
             description = label if spec.is_supplemental else f"{variable.label}, {label}"
             codelist_id = source.get("codelist", variable.codelist)
             found[value] = ValueLevel(target, where_variable, value, codelist_id, description, source.get("data_type"))
         if found:
             levels[target] = list(found.values())
     return levels
+
+
+def _continuations(text: ContinuedText, present: set[str], labels: pd.Series) -> list[ValueLevel]:
+    """QVAL of each continuation QNAM of a text the data have (AETERM1 where a verbatim is
+    over 200 characters, none otherwise), with what SDTMIG 3.4 section 4.5.3.2 makes of it and
+    the aCRF field of the text it continues."""
+    if text.spec.is_supplemental:  # a qualifier of the SUPP-- dataset itself
+        continued, crf = (
+            f"{text.spec.name}.QVAL where QNAM = {text.name}",
+            (text.spec.name, "QVAL", ("QNAM", text.name)),
+        )
+    else:
+        continued, crf = f"{text.spec.name}.{text.name}", (text.spec.name, text.name, None)
+    limit = text.variable.max_text_length
+    comment = (
+        f"{continued} holds the first {limit} characters or fewer of the text collected, ended between words; "
+        f"the rest follows in records of at most {limit} characters, split between words: QNAM {text.qnams[0]} "
+        f"the first, {text.qnams[1]} the next and so on. {continued} and its continuations joined with a blank "
+        "give the text collected (SDTMIG 3.4 section 4.5.3.2, Text Strings Greater than 200 Characters in "
+        "Other Variables)."
+    )
+    return [
+        ValueLevel("QVAL", "QNAM", qnam, None, labels.get(qnam) or text.label, comment=comment, crf=crf)
+        for qnam in text.qnams
+        if qnam in present
+    ]

@@ -6,6 +6,9 @@ import re
 import unicodedata
 
 import pandas as pd
+import pyarrow.compute as pc
+
+from cdisc_cup.columns import arrow_text, extract_parts
 
 GREEK_NAMES = ("alpha", "beta", "gamma", "delta", "epsilon", "kappa", "lambda", "sigma")
 
@@ -80,3 +83,44 @@ def number_text(values: pd.Series) -> pd.Series:
     whole = (distinct % 1 == 0).fillna(False)
     text = distinct.astype("string").where(~whole, distinct.round().astype("Int64").astype("string"))
     return pd.Series(text.array.take(codes, allow_fill=True), index=values.index, dtype="string")
+
+
+def split_between_words(values: pd.Series, limit: int, max_parts: int) -> list[pd.Series]:
+    """Text in parts of at most `limit` characters, as SDTMIG 3.4 section 4.5.3.2 stores text
+    longer than a variable holds: "the text should be split between words to improve
+    readability". Part 0 is every value (shortened where it is longer); part n holds, for the
+    values that reach it, the text after part n-1, null for the others. After `max_parts`
+    parts the last holds all the rest, longer than `limit`, for the caller to report.
+
+    A part ends at the last blank that keeps it within `limit` and the blanks there are left
+    out (XPT drops a part's trailing blanks, and FDA business rule FDAB015 refuses leading
+    ones), so the parts joined with one blank give the text back; only a word longer than
+    `limit` is cut inside, and only the trailing blanks of a long value are lost. One Arrow
+    pass per part (a handful), over the values still too long, never a loop over records.
+    """
+    text = values.astype("string")
+    at_word = rf"(?s)^(?P<head>.{{0,{limit - 1}}}\S)\s+(?P<tail>\S.*)$"
+    inside_word = rf"(?s)^(?P<head>.{{{limit}}})\s*(?P<tail>.+)$"
+    parts: list[pd.Series] = []
+    rest = text
+    while len(parts) < max_parts - 1:
+        too_long = _longer_than(rest, limit)
+        if not too_long.any():
+            break
+        long_text = rest[too_long].str.rstrip()
+        split = extract_parts(long_text, at_word).astype("string")
+        no_blank = split["head"].isna().to_numpy()
+        if no_blank.any():  # no blank within the limit: a word longer than the variable
+            split[no_blank] = extract_parts(long_text[no_blank], inside_word).astype("string")
+        fits = ~_longer_than(long_text, limit)  # too long only by its trailing blanks
+        split.loc[fits, "head"], split.loc[fits, "tail"] = long_text[fits], pd.NA
+        parts.append(rest.mask(too_long, split["head"]).reindex(text.index))
+        rest = split["tail"].dropna()
+    parts.append(rest.reindex(text.index))
+    return parts
+
+
+def _longer_than(values: pd.Series, limit: int) -> pd.Series:
+    """Whether each value has more than `limit` characters (missing: no), by Arrow."""
+    lengths = pc.fill_null(pc.utf8_length(arrow_text(values)), 0).to_numpy(zero_copy_only=False)
+    return pd.Series(lengths > limit, index=values.index)

@@ -16,7 +16,7 @@ import pandas as pd
 
 from cdisc_cup import ct
 from cdisc_cup.columns import byte_lengths, is_in
-from cdisc_cup.constants import MAX_CHAR_LENGTH, MAX_LABEL_LENGTH, MAX_NAME_LENGTH
+from cdisc_cup.constants import MAX_LABEL_LENGTH, MAX_NAME_LENGTH
 from cdisc_cup.errors import MAX_LOCATED, ConformanceErrors, Problem
 from cdisc_cup.provenance import BLOCK, LINE, SOURCE_FILE
 from cdisc_cup.spec.model import DatasetSpec
@@ -140,7 +140,7 @@ def check_dataset(spec: DatasetSpec, frame: pd.DataFrame, terminology: ct.Termin
             "value has characters SAS XPORT v5 cannot hold",
             "ASCII text (German letters are transliterated; this character has no ASCII form)",
         )
-        limit = min(variable.length or MAX_CHAR_LENGTH, MAX_CHAR_LENGTH)
+        limit = variable.max_text_length
         value_lengths = byte_lengths(text)
         lengths[name] = max(int(value_lengths.max()) if len(value_lengths) else 0, 1)
         too_long = value_lengths > limit

@@ -23,11 +23,21 @@ import pandas as pd
 
 from cdisc_cup import conditions
 from cdisc_cup.columns import constant_text, distinct_map, is_blank, key_codes, stable_order
-from cdisc_cup.derivations.text import number_text
+from cdisc_cup.derivations.text import number_text, split_between_words
 from cdisc_cup.errors import MAX_LOCATED, InputErrors, Problem, SpecErrors
 from cdisc_cup.mapping.catalogue import CATALOGUE, DerivationInput
 from cdisc_cup.provenance import BLOCK, LINE, SOURCE_FILE, TRACE_COLUMNS, RawTable, source_files, submission_frame
-from cdisc_cup.spec.model import Condition, DatasetSpec, RecordBlock, StudySpec, ValueSource, VariableSpec
+from cdisc_cup.spec.model import (
+    CONTINUATION_VARIABLES,
+    MAX_CONTINUATIONS,
+    Condition,
+    ContinuedText,
+    DatasetSpec,
+    RecordBlock,
+    StudySpec,
+    ValueSource,
+    VariableSpec,
+)
 from cdisc_cup.spec.schema import source_kind
 
 # Keys of a value source that are not parameters of its derivation (value-level metadata).
@@ -39,7 +49,7 @@ def _row_problems(spec: DatasetSpec, block: RecordBlock) -> list[Problem]:
     derivations (which read SDTM datasets), whether its own or the variables' defaults."""
     problems = []
     for variable in spec.variables:
-        source = _source_for(block.values, variable)
+        source = _source_for(block, variable)
         if source is None:
             continue
         kind = source_kind(dict(source))
@@ -85,6 +95,12 @@ def check_sources(study: StudySpec) -> None:
             and _raw_columns(dict(source))
         ]
         problems += _unknown_codelists(study, spec, sources)
+        problems += [
+            problem
+            for block in spec.records
+            if block.kind == "continuation"
+            for problem in _continuation_source_problems(study, spec, block)
+        ]
         for key_path, source in sources:
             if source_kind(dict(source)) != "derivation":
                 continue
@@ -112,6 +128,26 @@ def check_sources(study: StudySpec) -> None:
             ]
     if problems:
         raise SpecErrors(problems)
+
+
+def _continuation_source_problems(study: StudySpec, spec: DatasetSpec, block: RecordBlock) -> list[Problem]:
+    """A continued text comes from the records of one raw block, by a record-level source:
+    its continuation records are made from those raw records, and its own block keeps the
+    first part while the records are built (before the dataset-level derivations)."""
+    text = study.continued_text(spec, block)
+    where = f"{text.spec.name}.{text.name}" if text.spec is not spec else f"QVAL of QNAM {text.name}"
+    origins = [origin for origin in text.blocks if origin.kind == "raw"]
+    source = dict(_source_for(origins[0], text.variable) or {}) if origins else {}
+    known = source_kind(source) != "derivation" or source["derivation"] in CATALOGUE
+    if len(origins) != 1 or len(text.blocks) != 1:
+        message = f"the text of {where} comes from {len(text.blocks)} record blocks, {len(origins)} of a raw file"
+        expected = "a text made by one record block of a raw file (from:)"
+    elif known and not _is_record_level(source):
+        message = f"the text of {where} is derived once the dataset is built, too late to keep its first part"
+        expected = "a text read from raw columns: a column, a map or a record-level derivation (ascii_text)"
+    else:
+        return []
+    return [Problem(str(spec.path), message, column=f"{block.location}.continues", value=text.name, expected=expected)]
 
 
 def _unknown_codelists(study: StudySpec, spec: DatasetSpec, sources: list[tuple[str, ValueSource]]) -> list[Problem]:
@@ -245,8 +281,12 @@ def _typed(values: pd.Series, variable: VariableSpec) -> pd.Series:
     return text.mask(blank, pd.NA) if blank.any() else text
 
 
-def _source_for(block_values: Mapping[str, ValueSource], variable: VariableSpec) -> ValueSource | None:
-    return block_values.get(variable.name, variable.value)
+def _source_for(block: RecordBlock, variable: VariableSpec) -> ValueSource | None:
+    """The block's own source of the variable, else the variable's. A continuation block's
+    QNAM, QLABEL and QVAL have none: they come from the text it continues."""
+    if block.kind == "continuation" and variable.name in CONTINUATION_VARIABLES:
+        return None
+    return block.values.get(variable.name, variable.value)
 
 
 def _datasets_rows(spec: DatasetSpec, block: RecordBlock, built: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
@@ -316,16 +356,24 @@ def _block_part(
 ) -> pd.DataFrame:
     """The records of one record block, with their record-level variables and trace."""
     block = spec.records[number]
-    source_rows, table = _block_records(spec, block, raw, built)
-    data = DerivationInput(study, spec, raw, built, frame=pd.DataFrame(index=source_rows.index), rows=source_rows)
-    selected = _condition_mask(block.where, data.frame, data)
-    rows = source_rows[selected]
+    given: dict[str, pd.Series] = {}
+    if block.kind == "continuation":
+        rows, table, given = _continuation_records(spec, study, raw, built, block)
+    else:
+        source_rows, table = _block_records(spec, block, raw, built)
+        data = DerivationInput(study, spec, raw, built, frame=pd.DataFrame(index=source_rows.index), rows=source_rows)
+        rows = source_rows[_condition_mask(block.where, data.frame, data)]
     records = pd.DataFrame(index=rows.index)
     data = DerivationInput(study, spec, raw, built, frame=records, rows=rows)
     for variable in spec.variables:
-        source = _source_for(block.values, variable)
-        if source is not None and _is_record_level(source):
-            records[variable.name] = _typed(_evaluate(source, variable, data, study, table), variable)
+        source = _source_for(block, variable)
+        if variable.name in given:
+            records[variable.name] = given[variable.name]
+        elif source is not None and _is_record_level(source):
+            values = _typed(_evaluate(source, variable, data, study, table), variable)
+            if _continues_elsewhere(spec, block, variable):
+                values = split_between_words(values, variable.max_text_length, 2)[0]
+            records[variable.name] = values
             data.forget(variable.name)
     files = [raw_table.spec.file for raw_table in raw.values()]
     # Made from SDTM datasets or from the spec, a record has no raw file or line behind it.
@@ -333,6 +381,85 @@ def _block_part(
     records[LINE] = rows[LINE] if table is not None else pd.Series(pd.NA, index=rows.index, dtype="Int64")
     records[BLOCK] = number
     return records
+
+
+def _continues_elsewhere(spec: DatasetSpec, block: RecordBlock, variable: VariableSpec) -> bool:
+    """Whether the block's value of the variable keeps only its first part, the rest going to
+    continuation records: a variable `continued_in` a SUPP-- dataset (AE.AETERM), or the QVAL
+    of a qualifier a continuation block of its own dataset continues (SUPPMH MMSUBTYP)."""
+    if variable.continued_in is not None:
+        return True
+    return variable.name == "QVAL" and block.constant("QNAM") in spec.continued_qnams
+
+
+def _continuation_records(
+    spec: DatasetSpec,
+    study: StudySpec,
+    raw: Mapping[str, RawTable],
+    built: Mapping[str, pd.DataFrame],
+    block: RecordBlock,
+) -> tuple[pd.DataFrame, RawTable, dict[str, pd.Series]]:
+    """A continuation block's records (SDTMIG 3.4 section 4.5.3.2): one per part after the
+    first of the text it continues, QNAM AETERM1, AETERM2, ... with the continued variable's
+    label, each made from that text's raw record, so that it keeps its raw file and line (the
+    audit trail; IDVARVAL, the parent's --SEQ of the same raw record). The text is evaluated
+    as its own block does and split by the same function, so the parts join up."""
+    text = study.continued_text(spec, block)
+    (origin,) = text.blocks  # one raw block (check_sources)
+    table = raw[origin.source or ""]
+    data = DerivationInput(study, text.spec, raw, built, frame=pd.DataFrame(index=table.frame.index), rows=table.frame)
+    rows = table.frame[_condition_mask(origin.where, data.frame, data)]
+    data = DerivationInput(study, text.spec, raw, built, frame=pd.DataFrame(index=rows.index), rows=rows)
+    source = _source_for(origin, text.variable)
+    full = _typed(_evaluate(source or {}, text.variable, data, study, table), text.variable)
+    # The first part stays with the text's own record; one more part than QNAMs shows text
+    # that does not fit them.
+    limit = text.variable.max_text_length
+    parts = split_between_words(full, limit, MAX_CONTINUATIONS + 2)
+    for beyond in parts[MAX_CONTINUATIONS + 1 :]:
+        _refuse_beyond_continuations(spec, text, limit, table, rows, beyond.dropna(), full)
+    continuations = [part.dropna() for part in parts[1 : MAX_CONTINUATIONS + 1]]
+    none = np.empty(0, dtype=np.intp)
+    positions = np.concatenate([none, *(rows.index.get_indexer(part.index) for part in continuations)])
+    numbers = np.concatenate([none, *(np.full(len(part), n) for n, part in enumerate(continuations))])
+    records = rows.take(positions).reset_index(drop=True)
+    index = records.index
+    values = [part.array for part in continuations]
+    given = {
+        "QNAM": pd.Series(np.asarray(text.qnams, dtype=object)[numbers], index=index, dtype="string"),
+        "QLABEL": constant_text(text.label, index),
+        "QVAL": pd.Series(np.concatenate([np.empty(0, dtype=object), *values]), index=index, dtype="string"),
+    }
+    return records, table, given
+
+
+def _refuse_beyond_continuations(
+    spec: DatasetSpec,
+    text: ContinuedText,
+    limit: int,
+    table: RawTable,
+    rows: pd.DataFrame,
+    beyond: pd.Series,
+    full: pd.Series,
+) -> None:
+    """Text that needs more continuations than a QNAM has digits for (one, SDTMIG 3.4 section
+    4.5.3.2) is an input problem naming its raw line, never cut off silently."""
+    if beyond.empty:
+        return
+    located, qnams = beyond.index[:MAX_LOCATED], text.qnams
+    raise InputErrors(
+        [
+            Problem(
+                str(table.path),
+                f"text of {len(full[label])} characters is too long for {spec.name}: its continuations "
+                f"would need more QNAMs than {qnams[0]} to {qnams[-1]}",
+                line=int(rows.at[label, LINE]),
+                value=str(full[label])[:60] + "...",
+                expected=f"at most {len(qnams) + 1} parts of {limit} characters (SDTMIG 3.4 section 4.5.3.2)",
+            )
+            for label in located
+        ]
+    )
 
 
 def _dataset_level(
@@ -348,7 +475,7 @@ def _dataset_level(
     for variable in spec.variables:
         blocks_by_source: dict[str, tuple[ValueSource, list[int]]] = {}
         for number, block in enumerate(spec.records):
-            source = _source_for(block.values, variable)
+            source = _source_for(block, variable)
             if source is not None and not _is_record_level(source):
                 entry = blocks_by_source.setdefault(repr(sorted(source.items())), (source, []))
                 entry[1].append(number)
@@ -394,7 +521,7 @@ def _optional_raw_columns(spec: DatasetSpec) -> dict[str, list[tuple[str, str]]]
     for variable in spec.variables:
         if variable.optional:
             for block in spec.records:
-                for column in _raw_columns(_source_for(block.values, variable)):
+                for column in _raw_columns(_source_for(block, variable)):
                     file_name, _, name = column.rpartition(".")
                     found.setdefault(variable.name, []).append((file_name or block.source, name))
     return found

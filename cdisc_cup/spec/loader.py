@@ -22,6 +22,7 @@ from cdisc_cup.constants import SAFE_YAML_LOADER
 from cdisc_cup.errors import Problem, SpecErrors
 from cdisc_cup.spec.model import (
     COMPARATORS,
+    CONTINUATION_VARIABLES,
     AnalysisDatasetSpec,
     AnalysisResultSpec,
     DatasetSpec,
@@ -151,7 +152,8 @@ def _check_block(block: Mapping[str, Any], key_path: str, path: Path) -> list[Pr
                 "a record block takes its records from exactly one place",
                 column=key_path,
                 value=", ".join(kinds) or None,
-                expected="one of from (a raw file), from_datasets (SDTM datasets built before) or rows (the spec)",
+                expected="one of from (a raw file), from_datasets (SDTM datasets built before), rows (the spec) "
+                "or continues (the text beyond 200 characters of a variable or QNAM)",
             )
         )
     if "rows" in block and "where" in block:
@@ -217,6 +219,7 @@ def _record_blocks(entry: Mapping[str, Any], key_path: str) -> list[RecordBlock]
             datasets=tuple(entry.get("from_datasets") or ()),
             distinct=tuple(entry.get("distinct") or ()),
             location=key_path,
+            continues=entry.get("continues"),
         )
     ]
 
@@ -301,6 +304,7 @@ def load_dataset_spec(path: Path, problems: list[Problem] | None = None) -> Data
                 data_type=v.get("data_type"),
                 optional=v.get("optional", False),
                 dictionary=v.get("dictionary"),
+                continued_in=v.get("continued_in"),
             )
             for v in document["variables"]
         ),
@@ -408,6 +412,112 @@ def _check_study_references(study: StudySpec, study_path: Path) -> list[Problem]
     names = [s.name for s in (*study.sdtm, *study.adam)]
     for dup in sorted({n for n in names if names.count(n) > 1}):
         problems.append(Problem(str(study_path), "dataset specified twice", value=dup))
+    return problems + _continuation_problems(study)
+
+
+def _continuation_problems(study: StudySpec) -> list[Problem]:
+    """Text over 200 characters (SDTMIG 3.4 section 4.5.3.2) is declared on both sides: the
+    variable says which SUPP-- dataset it is `continued_in`, and that dataset has a block that
+    `continues` it. Both must agree, and the continuation QNAMs must be free."""
+    by_name = {spec.name: spec for spec in study.sdtm}
+    problems = []
+    for spec in study.sdtm:
+        for index, variable in enumerate(spec.variables):
+            mismatch = _continued_in_mismatch(spec, variable, by_name)
+            if mismatch is not None:
+                message, expected = mismatch
+                problems.append(
+                    Problem(
+                        str(spec.path),
+                        message,
+                        column=f"variables[{index}].continued_in",
+                        value=variable.continued_in,
+                        expected=expected,
+                    )
+                )
+        problems += [
+            problem
+            for block in spec.records
+            if block.kind == "continuation"
+            for problem in _continuation_block_problems(study, spec, block, by_name)
+        ]
+    return problems
+
+
+def _continued_in_mismatch(
+    spec: DatasetSpec, variable: VariableSpec, by_name: Mapping[str, DatasetSpec]
+) -> tuple[str, str] | None:
+    """(message, expected) when the dataset a variable is `continued_in` does not take its text."""
+    if variable.continued_in is None:
+        return None
+    target = by_name.get(variable.continued_in)
+    if target is None:
+        return "the text continues in a dataset the study does not build", "an SDTM dataset of study.yaml sdtm"
+    if target.parent != spec.name:
+        return f"the text continues in {target.name}, whose parent is not {spec.name}", f"parent: {spec.name}"
+    if not any(block.continues == variable.name for block in target.records):
+        return (
+            f"{target.name} has no record block that continues {variable.name}",
+            f"a block `continues: {variable.name}` in {target.name}'s records",
+        )
+    return None
+
+
+def _continuation_block_problems(
+    study: StudySpec, spec: DatasetSpec, block: RecordBlock, by_name: Mapping[str, DatasetSpec]
+) -> list[Problem]:
+    """A continuation block lives in a SUPP-- dataset and names a parent variable that says it
+    continues here, or a QNAM of this dataset with a constant QLABEL; its QNAMs are no other
+    block's, and the engine alone sets QNAM, QLABEL and QVAL."""
+    key_path, name = f"{block.location}.continues", block.continues or ""
+
+    def problem(message: str, expected: str, column: str = key_path, value: str | None = name) -> Problem:
+        return Problem(str(spec.path), message, column=column, value=value, expected=expected)
+
+    parent = by_name.get(spec.parent or "")
+    if parent is None:
+        return [problem("only a SUPP-- dataset continues text", "a dataset with parent: (its parent domain)")]
+    missing = [v for v in CONTINUATION_VARIABLES if v not in spec.variable_names]
+    if missing:
+        return [problem(f"a continuation block needs {', '.join(missing)}", "the variables of a SUPP-- dataset")]
+    problems = [
+        problem(
+            "the engine sets QNAM, QLABEL and QVAL of a continuation block",
+            "no value for it",
+            f"{block.location}.values.{v}",
+            v,
+        )
+        for v in CONTINUATION_VARIABLES
+        if v in block.values
+    ]
+    if name in parent.variable_names:
+        if parent.variable(name).continued_in != spec.name:
+            problems.append(
+                problem(
+                    f"{parent.name}.{name} does not say that its text continues here",
+                    f"continued_in: {spec.name} on {parent.name}.{name}",
+                )
+            )
+    elif spec.qnam_block(name) is None:
+        return [
+            *problems,
+            problem(
+                f"names neither a variable of {parent.name} nor the QNAM of a block of {spec.name}",
+                f"a variable of {parent.name} with continued_in: {spec.name}, or a QNAM given as a constant",
+            ),
+        ]
+    elif spec.qnam_block(name).constant("QLABEL") is None:
+        problems.append(
+            problem(f"the block of QNAM {name} gives QLABEL no constant", "a constant QLABEL, the continuations' label")
+        )
+    if sum(other.continues == name for other in spec.records) > 1:
+        problems.append(problem("two blocks continue the same text", "one block per continued text"))
+    continuation_qnams = set(study.continued_text(spec, block).qnams)
+    taken = sorted({q for other in spec.records if (q := other.constant("QNAM")) in continuation_qnams})
+    problems += [
+        problem(f"QNAM {qnam} of another block is a QNAM the continuations of {name} take", "another QNAM", value=qnam)
+        for qnam in taken
+    ]
     return problems
 
 

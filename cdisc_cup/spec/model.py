@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from cdisc_cup import ct
+from cdisc_cup.constants import MAX_CHAR_LENGTH
 
 ValueSource = Mapping[str, Any]
 Condition = Mapping[str, Any]
@@ -96,6 +97,14 @@ class VariableSpec:
     data_type: str | None = None  # Define-XML DataType override (date, datetime, integer, float)
     optional: bool = False  # left out when the export lacks every raw column it reads
     dictionary: str | None = None  # an external dictionary of study.yaml `dictionaries` (ISO 3166)
+    # The SUPP-- dataset that holds the text beyond the variable's length (AE.AETERM: SUPPAE,
+    # whose block `continues: AETERM` makes its records; SDTMIG 3.4 section 4.5.3.2).
+    continued_in: str | None = None
+
+    @property
+    def max_text_length(self) -> int:
+        """The characters a value may have: the spec's length, never more than XPT v5's 200."""
+        return min(self.length or MAX_CHAR_LENGTH, MAX_CHAR_LENGTH)
 
 
 @dataclass(frozen=True)
@@ -107,7 +116,20 @@ class Dictionary:
     href: str | None = None
 
 
-BlockKind = Literal["raw", "datasets", "row"]
+BlockKind = Literal["raw", "datasets", "row", "continuation"]
+
+# SDTMIG 3.4 section 4.5.3.2: the QNAMs of text beyond 200 characters append "a 1-digit
+# integer, beginning with 1" to the variable's name, so a text has at most 9 continuations.
+MAX_CONTINUATIONS = 9
+# The variables of a continuation block's records that the engine sets from the text.
+CONTINUATION_VARIABLES = ("QNAM", "QLABEL", "QVAL")
+
+
+def continuation_qnam(name: str, number: int) -> str:
+    """The QNAM of the `number`th continuation of a variable's or qualifier's text: AETERM1;
+    "in cases where the standard domain variable name is already 8 characters in length,
+    sponsors should replace the last character with a digit" (MMSUBTYP: MMSUBTY1)."""
+    return f"{name[:7]}{number}" if len(name) == 8 else f"{name}{number}"
 
 
 @dataclass(frozen=True)
@@ -122,6 +144,10 @@ class RecordBlock:
       SE from DM, SV from the visits of EX, VS and RS. Their variables are the block's columns.
     - `row`: one record defined in the spec itself, for the trial design datasets, which have
       no raw source (TS, TA, TE, TV, TI). A `rows:` list in the YAML makes one block per row.
+    - `continuation`: in a SUPP-- dataset, one record per 200 characters beyond the first of a
+      text (`continues`): a variable of the parent domain that is `continued_in` this dataset
+      (AETERM), or the QVAL of this dataset's block with that QNAM (MMSUBTYP). Its records are
+      made from the raw records of that text; QNAM, QLABEL and QVAL are the engine's.
     """
 
     source: str | None = None  # raw file name (RawFileSpec.name) of a `raw` block
@@ -130,9 +156,18 @@ class RecordBlock:
     datasets: tuple[str, ...] = ()  # the SDTM datasets of a `datasets` block
     distinct: tuple[str, ...] = ()  # their variables whose distinct combinations are the records
     location: str = ""  # the block's key path in its spec file, for messages: records[0].rows[3]
+    continues: str | None = None  # a `continuation` block: the variable or QNAM whose text it continues
+
+    def constant(self, name: str) -> str | None:
+        """The text constant the block gives a variable (QNAM: AERELPOM), if it gives one."""
+        source = self.values.get(name) or {}
+        value = source.get("constant") if "when" not in source else None
+        return value if isinstance(value, str) else None
 
     @property
     def kind(self) -> BlockKind:
+        if self.continues is not None:
+            return "continuation"
         if self.source is not None:
             return "raw"
         return "datasets" if self.datasets else "row"
@@ -176,6 +211,16 @@ class DatasetSpec:
     def is_supplemental(self) -> bool:
         return self.parent is not None
 
+    def qnam_block(self, qnam: str) -> RecordBlock | None:
+        """The SUPP-- block whose records have this QNAM (a constant of the block)."""
+        return next((block for block in self.records if block.constant("QNAM") == qnam), None)
+
+    @property
+    def continued_qnams(self) -> frozenset[str]:
+        """The QNAMs whose QVAL a continuation block of this SUPP-- dataset continues (MMSUBTYP):
+        their own records keep the first part of the text."""
+        return frozenset(block.continues for block in self.records if block.continues is not None)
+
     def without(self, names: Collection[str], reason: str) -> DatasetSpec:
         """The spec with the named variables left out and the reason added to its description,
         which is the dataset's define.xml comment: a reviewer reads why they are not submitted."""
@@ -184,6 +229,25 @@ class DatasetSpec:
             variables=tuple(v for v in self.variables if v.name not in names),
             description=" ".join(text for text in (self.description, reason) if text),
         )
+
+
+@dataclass(frozen=True)
+class ContinuedText:
+    """A text that continues in SUPP-- records (SDTMIG 3.4 section 4.5.3.2): the dataset and
+    variable that hold its first part, the record blocks that make it, the name its
+    continuation QNAMs are formed from (AETERM: AETERM1, ...) and their QLABEL, "the original
+    domain variable label"."""
+
+    spec: DatasetSpec  # AE, or the SUPP-- dataset itself for a qualifier (SUPPMH)
+    variable: VariableSpec  # AETERM, or QVAL
+    blocks: tuple[RecordBlock, ...]  # the parent's blocks that give the variable a value, or the QNAM's block
+    name: str  # AETERM, MMSUBTYP
+    label: str  # Reported Term for the Adverse Event, Multiple Myeloma Subtype
+
+    @property
+    def qnams(self) -> tuple[str, ...]:
+        """Every QNAM its continuations may have, in order: AETERM1 ... AETERM9."""
+        return tuple(continuation_qnam(self.name, number) for number in range(1, MAX_CONTINUATIONS + 1))
 
 
 # The comparisons a where clause of an analysis may use: Define-XML RangeCheck comparators.
@@ -327,6 +391,21 @@ class StudySpec:
             adam=self.standards.get("adam_ct"),
             extra=sponsor if sponsor is not None and sponsor.is_file() else None,
         )
+
+    def continued_text(self, spec: DatasetSpec, block: RecordBlock) -> ContinuedText:
+        """What a continuation block of a SUPP-- dataset continues: a variable of its parent
+        domain (AE.AETERM), else the QVAL of its own block with that QNAM (MMSUBTYP)."""
+        name = block.continues or ""
+        parent = self.dataset(spec.parent) if spec.parent else None
+        if parent is not None and name in parent.variable_names:
+            variable = parent.variable(name)
+            blocks = tuple(b for b in parent.records if b.values.get(name, variable.value) is not None)
+            return ContinuedText(parent, variable, blocks, name, variable.label)
+        own = spec.qnam_block(name)
+        if own is None:
+            raise KeyError(name)
+        label = own.constant("QLABEL") or name
+        return ContinuedText(spec, spec.variable("QVAL"), (own,), name, label)
 
     def dataset(self, name: str) -> DatasetSpec:
         for spec in (*self.sdtm, *self.adam):

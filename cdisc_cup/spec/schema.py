@@ -68,9 +68,10 @@ VALUE_SOURCE: dict[str, Any] = {
 ROW_VALUE: dict[str, Any] = {"nullable": True, "anyof": [{"type": ["string", "number"]}, VALUE_SOURCE]}
 
 # Where a block's records come from is one of `from` (a raw file), `from_datasets` (SDTM
-# datasets built before) or `rows` (the spec itself); the loader checks that exactly one is
-# given (`BLOCK_KINDS`), with one message instead of cerberus' three.
-BLOCK_KINDS = ("from", "from_datasets", "rows")
+# datasets built before), `rows` (the spec itself) or `continues` (the text beyond 200
+# characters of a variable or qualifier, SUPP-- only); the loader checks that exactly one is
+# given (`BLOCK_KINDS`), with one message instead of cerberus' four.
+BLOCK_KINDS = ("from", "from_datasets", "rows", "continues")
 RECORD_BLOCK: dict[str, Any] = {
     "type": "dict",
     "schema": {
@@ -84,6 +85,9 @@ RECORD_BLOCK: dict[str, Any] = {
         },
         "where": CONDITION,
         "values": {"type": "dict", "keysrules": SAS_NAME, "valuesrules": VALUE_SOURCE},
+        # The records of the text it continues: those records' raw records, no selection of
+        # its own (the loader checks what it names, `cdisc_cup.spec.loader`).
+        "continues": {**SAS_NAME, "excludes": ["where", "distinct"]},
     },
 }
 
@@ -223,6 +227,9 @@ VARIABLE: dict[str, Any] = {
         "optional": {"type": "boolean"},
         # An external dictionary (study.yaml `dictionaries`) instead of a CDISC codelist.
         "dictionary": {"type": "string"},
+        # The SUPP-- dataset the text beyond the variable's length continues in (SDTMIG 3.4
+        # section 4.5.3.2); only text can continue. The loader checks that dataset.
+        "continued_in": {**SAS_NAME, "regex": r"^SUPP[A-Z0-9]{1,4}$", "dependencies": {"type": ["Char"]}},
     },
 }
 

@@ -179,3 +179,59 @@ def test_the_guides_text_is_checked_and_optional(specs: Path) -> None:
     assert any("guides.yaml" in p and "design" in p and "source" in p for p in problems), problems
     (specs / "guides.yaml").unlink()
     assert load_study(specs).guide_text.design == ()
+
+
+# --- text over 200 characters: continued_in and continues (SDTMIG 3.4 section 4.5.3.2) ---
+
+
+def test_a_continuation_block_needs_the_variable_to_say_so(specs: Path) -> None:
+    edit(specs / "sdtm" / "ae.yaml", "     continued_in: SUPPAE,", "")
+    (problem,) = spec_problems(specs)
+    assert "suppae.yaml" in problem and "records[3].continues" in problem
+    assert "AE.AETERM does not say that its text continues here" in problem and "continued_in: SUPPAE" in problem
+
+
+def test_continued_in_needs_a_block_that_continues(specs: Path) -> None:
+    edit(specs / "sdtm" / "suppae.yaml", "  - continues: AETERM\n", "")
+    (problem,) = spec_problems(specs)
+    assert "ae.yaml" in problem and ".continued_in" in problem
+    assert "SUPPAE has no record block that continues AETERM" in problem
+
+
+def test_continued_in_names_a_supp_of_the_dataset(specs: Path) -> None:
+    edit(specs / "sdtm" / "ae.yaml", "continued_in: SUPPAE", "continued_in: SUPPMH")
+    problems = spec_problems(specs)
+    assert any("continues in SUPPMH, whose parent is not AE" in p for p in problems), problems
+    edit(specs / "sdtm" / "ae.yaml", "continued_in: SUPPMH", "continued_in: AE")
+    assert any("continued_in" in p and "SUPP" in p for p in spec_problems(specs))
+
+
+def test_only_text_continues(specs: Path) -> None:
+    edit(
+        specs / "sdtm" / "ae.yaml",
+        "name: AESEQ, label: Sequence Number, type: Num, length: 8,",
+        "name: AESEQ, label: Sequence Number, type: Num, length: 8, continued_in: SUPPAE,",
+    )
+    assert any("continued_in" in p and "Char" in p for p in spec_problems(specs))
+
+
+def test_a_continuation_block_names_a_variable_or_qnam_and_selects_nothing(specs: Path) -> None:
+    edit(specs / "sdtm" / "suppmh.yaml", "continues: MMSUBTYP", "continues: MMSUBTYX")
+    (problem,) = spec_problems(specs)
+    assert "names neither a variable of MH nor the QNAM of a block of SUPPMH" in problem
+    edit(
+        specs / "sdtm" / "suppmh.yaml",
+        "continues: MMSUBTYX",
+        "continues: MMSUBTYP\n    where: {column: MMTYPE, present: true}",
+    )
+    assert any("'where', 'distinct' must not be present with 'continues'" in p for p in spec_problems(specs))
+
+
+def test_the_engine_sets_qnam_qlabel_and_qval(specs: Path) -> None:
+    edit(
+        specs / "sdtm" / "suppae.yaml",
+        "  - continues: AETERM\n",
+        "  - continues: AETERM\n    values: {QVAL: {column: AETEXT}}\n",
+    )
+    (problem,) = spec_problems(specs)
+    assert "records[3].values.QVAL" in problem and "the engine sets QNAM, QLABEL and QVAL" in problem
