@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
 import os
 from functools import cache
 
@@ -36,9 +37,14 @@ def _c_library() -> ctypes.CDLL | None:
 
 
 def release_freed_memory() -> None:
-    """Give the memory of the datasets a stage has let go back to the system (glibc's
-    `malloc_trim`), so the next stage's peak does not sit on top of it; nothing where the
-    C library has no such call (macOS, musl, Windows)."""
+    """Give the memory of the datasets a stage has let go back to the system, so the next
+    stage's peak does not sit on top of it.
+
+    A frame a stage drops is often still held by a reference cycle (pandas objects refer to
+    each other), which only Python's cycle collector frees: at 100,000 patients 350 MB were
+    still held so when validation began. Then glibc's `malloc_trim` returns the freed pages
+    (nothing where the C library has no such call: macOS, musl, Windows)."""
+    gc.collect()
     library = _c_library()
     if library is not None:
         library.malloc_trim(0)

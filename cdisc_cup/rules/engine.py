@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import fnmatch
 import string
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -241,13 +243,48 @@ def _planned_runs(study: Study, rules: Iterable[Rule]) -> list[tuple[Rule, Datas
     return planned
 
 
+# Rule runs side by side may hold at most this many records between them: a run on a
+# larger dataset runs alone. An operator holds a few working columns of its dataset, so two
+# runs on the 1.9 million administrations of a 100,000-patient study would together add
+# 400 MB at the conversion's peak (issue #19: 2.5 GB).
+RECORDS_IN_FLIGHT = 1_500_000
+
+
+class _RecordBudget:
+    """Lets a rule run start while the records of the runs in flight stay within the budget
+    (one run always may: a dataset larger than the budget runs by itself)."""
+
+    def __init__(self, budget: int) -> None:
+        self._budget = budget
+        self._in_flight = 0
+        self._changed = threading.Condition()
+
+    @contextmanager
+    def held(self, records: int) -> Iterator[None]:
+        with self._changed:
+            self._changed.wait_for(lambda: self._in_flight == 0 or self._in_flight + records <= self._budget)
+            self._in_flight += records
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._in_flight -= records
+                self._changed.notify_all()
+
+
 def run_rules(study: Study, rules: Iterable[Rule]) -> RuleResults:
     """Every rule on every dataset it applies to. The runs share the cores (the operators
-    spend their time in Arrow and numpy kernels, which release the GIL); findings and
-    statuses come back in catalogue order, whatever order the runs finish in."""
+    spend their time in Arrow and numpy kernels, which release the GIL) within a budget of
+    records; findings and statuses come back in catalogue order, whatever order the runs
+    finish in."""
+    budget = _RecordBudget(RECORDS_IN_FLIGHT)
 
     def outcome(step: tuple[Rule, Dataset | None] | dict[str, object]) -> tuple[pd.DataFrame | None, dict[str, object]]:
-        return (None, step) if isinstance(step, dict) else run_rule(step[0], study, step[1])
+        if isinstance(step, dict):
+            return None, step
+        rule, dataset = step
+        with budget.held(len(dataset.frame) if dataset is not None else 0):
+            return run_rule(rule, study, dataset)
 
     with ThreadPoolExecutor(WORKER_THREADS) as pool:
         outcomes = list(pool.map(outcome, _planned_runs(study, rules)))
