@@ -518,9 +518,11 @@ def run_operation(entry: Mapping[str, Any], frame: pd.DataFrame, rule_frame: Rul
         raise NotEvaluated(f"operation {operation.id} needs {missing}, not in the data") from missing
 
 
-def apply_operations(rule: CoreRule, rule_frame: RuleFrame, study: Study) -> pd.DataFrame:
-    """The frame with one column per operation, in the rule's order (later ones may use earlier)."""
-    frame = rule_frame.frame.copy(deep=False)  # the frame may be shared by rules: columns go on a copy
+def apply_operations(rule: CoreRule, rule_frame: RuleFrame, study: Study, part: pd.DataFrame) -> pd.DataFrame:
+    """The `part` of the rule frame with one column per operation, in the rule's order (later
+    ones may use earlier). An operation's value for a row does not depend on the other rows of
+    the part (operations read whole datasets from the study), so a part gets its rows' values."""
+    frame = part.copy(deep=False)  # the frame may be shared by rules: columns go on a copy
     for entry in rule.operations:
         frame = run_operation(entry, frame, rule_frame, study)
     return frame

@@ -79,7 +79,12 @@ def _rule(rule_type: str, **fields: object) -> CoreRule:
 
 
 def _frames(rule: CoreRule, study: Study) -> dict[str, pd.DataFrame]:
-    return {found.dataset.name: found.frame for found in rule_frames(rule, study) if isinstance(found, RuleFrame)}
+    """Each dataset's whole frame (a value frame's parts put together)."""
+    return {
+        found.dataset.name: pd.concat(list(found.parts()))
+        for found in rule_frames(rule, study)
+        if isinstance(found, RuleFrame)
+    }
 
 
 def test_domain_presence_frame_names_each_domains_file() -> None:
@@ -98,6 +103,7 @@ def test_value_frame_has_a_row_per_value_reported_on_its_record() -> None:
     frame = _frames(_rule("Value Check with Variable Metadata"), study)["CE"]
     ce = study.datasets["CE"].frame
     assert len(frame) == ce.size
+    assert frame["variable_name"].drop_duplicates().tolist() == ce.columns.tolist()  # melt order
     studyid = frame[frame["variable_name"] == "STUDYID"]
     assert (studyid["row_number"] == studyid.index + 1).all()
     assert (studyid["variable_data_type"] == "Char").all()
