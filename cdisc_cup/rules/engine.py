@@ -38,6 +38,7 @@ from cdisc_cup.findings import (
     empty_findings,
     empty_table,
 )
+from cdisc_cup.rules.core.beside import BESIDE_FROM_RECORDS, Beside, can_fork
 from cdisc_cup.rules.igmeta import IG_NAMES, chosen_version, ig_label, sdtm_class
 from cdisc_cup.rules.loader import shipped_rules
 from cdisc_cup.rules.model import NotApplicable, Rule, Study
@@ -344,28 +345,43 @@ def validate_folders(
     together = {name: source for folder in folders for name, source in folder.datasets.items()}
     standards = {name.upper(): folder.standard for folder in folders for name in folder.datasets}
     unreadable = {name: why for folder in folders for name, why in folder.unreadable.items()}
-    parts = [_run(together, standards, None, unreadable, shared, versions, terminology)]
-    if core_rules:
-        tabulation = {name: source for name, source in together.items() if standards[name.upper()] != "adam"}
-        parts.append(_run_core(tabulation, standards, versions, terminology, core_rules))
-    parts += [
-        _run(
-            folder.datasets,
-            {n.upper(): folder.standard for n in folder.datasets},
-            folder.define,
-            {},
-            per_folder,
-            versions,
-            terminology,
-            folder.documents,
-        )
-        for folder in folders
-        if folder.datasets
-    ]
+    tabulation = {name: source for name, source in together.items() if standards[name.upper()] != "adam"}
+    beside = None
+    if core_rules and can_fork() and _records(tabulation) >= BESIDE_FROM_RECORDS:
+        # CORE's rules on the other core while ours run (cdisc_cup.rules.core.beside)
+        beside = Beside(lambda: _run_core(tabulation, standards, versions, terminology, core_rules))
+    try:
+        ours = _run(together, standards, None, unreadable, shared, versions, terminology)
+        per_folder_parts = [
+            _run(
+                folder.datasets,
+                {n.upper(): folder.standard for n in folder.datasets},
+                folder.define,
+                {},
+                per_folder,
+                versions,
+                terminology,
+                folder.documents,
+            )
+            for folder in folders
+            if folder.datasets
+        ]
+        if beside is not None:
+            core = [beside.result()]
+        else:
+            core = [_run_core(tabulation, standards, versions, terminology, core_rules)] if core_rules else []
+    finally:
+        if beside is not None:
+            beside.stop()
+    parts = [ours, *core, *per_folder_parts]
     return RuleResults(
         pd.concat([p.findings for p in parts], ignore_index=True),
         pd.concat([p.rule_runs for p in parts], ignore_index=True),
     )
+
+
+def _records(datasets: Mapping[str, Any]) -> int:
+    return sum(len(as_view(name, source).frame) for name, source in datasets.items())
 
 
 def _run(

@@ -18,8 +18,16 @@ import pandas as pd
 
 from cdisc_cup.findings import FINDING_COLUMNS, RULE_COLUMNS, RULE_RUN_COLUMNS, RuleStatus, empty_table
 from cdisc_cup.rules.core.check import evaluate, row_local, with_domain
-from cdisc_cup.rules.core.frames import FrameNotBuilt, RuleFrame, join_key, rule_frames
-from cdisc_cup.rules.core.identity import derived, forget
+from cdisc_cup.rules.core.frames import (
+    DISTINCT_VALUES,
+    VALUE_BUILDERS,
+    FrameNotBuilt,
+    RuleFrame,
+    join_key,
+    release,
+    rule_frames,
+)
+from cdisc_cup.rules.core.identity import derived
 from cdisc_cup.rules.core.model import CoreRule, NotRunnable, NotRunnableError
 from cdisc_cup.rules.core.operations import apply_operations
 from cdisc_cup.rules.core.operators import holds_lists, is_listy, numbers_as_text, object_ids
@@ -294,16 +302,24 @@ def run_core_rule(
     return run.results, run.findings, run.runs
 
 
+def _shared_frames(rule: CoreRule) -> Hashable | None:
+    """What a rule shares with others run side by side: joined frames (`join_key`), or a
+    value frame's distinct values; None: nothing."""
+    if rule.rule_type in VALUE_BUILDERS:
+        return DISTINCT_VALUES
+    return join_key(rule)
+
+
 def _run_side_by_side(rules: Sequence[CoreRule], study: Study) -> list[RuleRun]:
-    """Rules with one `join_key` run dataset by dataset (each dataset in study order, as each
-    rule's scope lists it); a dataset's joined frame goes once they are past it."""
+    """Rules sharing frames run dataset by dataset (each dataset in study order, as each
+    rule's scope lists it); what they share of a dataset goes once they are past it."""
     runs = [RuleRun(rule, study) for rule in rules]
     scopes = [{id(dataset) for dataset in datasets_in_scope(rule, study)} for rule in rules]
     for dataset in study.datasets.values():
         for run, scope in zip(runs, scopes, strict=True):
             if id(dataset) in scope:
                 run.step()
-        forget(study, lambda key, name=dataset.name: isinstance(key, tuple) and key[:2] == ("joined", name))
+        release(study, dataset)
     for run in runs:
         run.run_out()
     return runs
@@ -316,7 +332,7 @@ def run_core_rules(study: Study, rules: Iterable[CoreRule | NotRunnable]) -> Cor
     by_join: dict[Hashable, list[CoreRule]] = {}
     for position, rule in enumerate(rules):
         if isinstance(rule, CoreRule):
-            by_join.setdefault(join_key(rule) or position, []).append(rule)
+            by_join.setdefault(_shared_frames(rule) or position, []).append(rule)
     done = {id(run.rule): run for together in by_join.values() for run in _run_side_by_side(together, study)}
     results: list[pd.DataFrame] = []
     findings: list[pd.DataFrame] = []

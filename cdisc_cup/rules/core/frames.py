@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_cup.rules.core.check import evaluate
-from cdisc_cup.rules.core.identity import NotEvaluated, derived, identify, identities, location
+from cdisc_cup.rules.core.identity import NotEvaluated, derived, forget, identify, identities, location
 from cdisc_cup.rules.core.merges import MatchDataset, merge_match_datasets
 from cdisc_cup.rules.core.model import CoreRule, NotRunnableError
 from cdisc_cup.rules.model import NotApplicable, Study
@@ -180,17 +180,29 @@ class ValuePart:
 
     def distinct(self) -> tuple[pd.DataFrame, np.ndarray]:
         """(a row per distinct value, each record's row in it): the row of a value is that of
-        its first record; missing values share the last row."""
-        codes, uniques = pd.factorize(records(self.dataset)[self.variable], use_na_sentinel=True)
-        count = len(uniques)
-        codes = np.where(codes < 0, count, codes)
-        first = np.zeros(count + 1, dtype=np.int64)
-        firsts = pd.Series(codes).drop_duplicates()  # keeps each value's first record
-        first[firsts.to_numpy()] = firsts.index.to_numpy()
-        values = np.empty(count + 1, dtype=object)
-        values[:count] = pd.Series(uniques).to_numpy(dtype=object, na_value=None)
-        values[count] = None
+        its first record; missing values share the last row. The value checks running side
+        by side share the distinct values of a dataset until `release`."""
+        values, first, codes = derived(
+            self.dataset, (DISTINCT_VALUES, self.variable), lambda: _distinct(records(self.dataset)[self.variable])
+        )
         return self._frame(values, first), codes
+
+
+DISTINCT_VALUES = "distinct values"
+
+
+def _distinct(column: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(the distinct values and None, the first record of each, each record's code into them)."""
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    count = len(uniques)
+    codes = np.where(codes < 0, count, codes)
+    first = np.zeros(count + 1, dtype=np.int64)
+    firsts = pd.Series(codes).drop_duplicates()  # keeps each value's first record
+    first[firsts.to_numpy()] = firsts.index.to_numpy()
+    values = np.empty(count + 1, dtype=object)
+    values[:count] = pd.Series(uniques).to_numpy(dtype=object, na_value=None)
+    values[count] = None
+    return values, first, codes
 
 
 def value_parts(dataset: Dataset, metadata: Callable[[str], Mapping[str, Any]]) -> Iterator[ValuePart]:
@@ -240,6 +252,13 @@ def _record_frame(rule: CoreRule, dataset: Dataset, study: Study) -> pd.DataFram
         joined_frame_key(dataset, key),
         lambda: merge_match_datasets(records(dataset), dataset, study, matches, renamed),
     )
+
+
+def release(study: Study, dataset: Dataset) -> None:
+    """Let go of what the rules run side by side kept of the dataset (its joined frames, its
+    distinct values) once they are past it."""
+    forget(study, lambda key: isinstance(key, tuple) and key[:2] == ("joined", dataset.name))
+    forget(dataset, lambda key: isinstance(key, tuple) and key[0] == DISTINCT_VALUES)
 
 
 def _by_keys_only(match: MatchDataset) -> bool:
