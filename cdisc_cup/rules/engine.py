@@ -38,7 +38,7 @@ from cdisc_cup.findings import (
     empty_findings,
     empty_table,
 )
-from cdisc_cup.rules.core.beside import BESIDE_FROM_RECORDS, Beside, can_fork
+from cdisc_cup.rules.core.beside import BESIDE_FROM_RECORDS, Beside, Turns, can_fork
 from cdisc_cup.rules.igmeta import IG_NAMES, chosen_version, ig_label, sdtm_class
 from cdisc_cup.rules.loader import shipped_rules
 from cdisc_cup.rules.model import NotApplicable, Rule, Study
@@ -336,6 +336,9 @@ def validate_folders(
     rules (`cdisc_cup.rules.core`, CoreRule or NotRunnable) on its SDTM datasets together:
     they are SDTMIG rules, and CORE checks a study against one standard at a time, so an
     ADaM dataset is not in their scope (ADSL is not a dataset with a wrong DOMAIN)."""
+    # imported here: the CORE engine builds on this module (dataset classes, Study)
+    from cdisc_cup.rules.core.engine import core_results, run_rule_groups
+
     rules = shipped_rules() if rules is None else rules
     folders = [folder if folder.decided else folder.decide() for folder in folders]
     versions = {folder.standard: str(folder.ig_version) for folder in folders}
@@ -346,10 +349,12 @@ def validate_folders(
     standards = {name.upper(): folder.standard for folder in folders for name in folder.datasets}
     unreadable = {name: why for folder in folders for name, why in folder.unreadable.items()}
     tabulation = {name: source for name, source in together.items() if standards[name.upper()] != "adam"}
-    beside = None
-    if core_rules and can_fork() and _records(tabulation) >= BESIDE_FROM_RECORDS:
-        # CORE's rules on the other core while ours run (cdisc_cup.rules.core.beside)
-        beside = Beside(lambda: _run_core(tabulation, standards, versions, terminology, core_rules))
+    core_study = _core_study(tabulation, standards, versions, terminology) if core_rules else None
+    beside = turns = None
+    if core_study is not None and can_fork() and _records(tabulation) >= BESIDE_FROM_RECORDS:
+        # CORE's rules on the other core while ours run, then on both (cdisc_cup.rules.core.beside)
+        turns = Turns()
+        beside = Beside(lambda: run_rule_groups(core_study, core_rules, iter(turns)))
     try:
         ours = _run(together, standards, None, unreadable, shared, versions, terminology)
         per_folder_parts = [
@@ -366,10 +371,13 @@ def validate_folders(
             for folder in folders
             if folder.datasets
         ]
-        if beside is not None:
-            core = [beside.result()]
-        else:
-            core = [_run_core(tabulation, standards, versions, terminology, core_rules)] if core_rules else []
+        core = []
+        if core_study is not None:
+            outcomes = run_rule_groups(core_study, core_rules, iter(turns) if turns is not None else None)
+            if beside is not None:
+                outcomes |= beside.result()
+            found = core_results(core_rules, outcomes)
+            core = [RuleResults(found.findings, found.rule_runs)]
     finally:
         if beside is not None:
             beside.stop()
@@ -401,20 +409,12 @@ def _run(
     return run_rules(study, rules)
 
 
-def _run_core(
-    datasets: Mapping[str, Any],
-    standards: Mapping[str, str],
-    versions: Mapping[str, str],
-    terminology: ct.Terminology,
-    core_rules: Sequence[Any],
-) -> RuleResults:
-    # imported here: the CORE engine builds on this module (dataset classes, Study)
-    from cdisc_cup.rules.core.engine import run_core_rules
-
+def _core_study(
+    datasets: Mapping[str, Any], standards: Mapping[str, str], versions: Mapping[str, str], terminology: ct.Terminology
+) -> Study:
+    """The study CORE's rules run on (its SDTM datasets; no define.xml: CORE reads the data)."""
     views = {name.upper(): as_view(name, source) for name, source in datasets.items()}
-    study = Study(views, dict(standards), None, {}, dict(versions), terminology)
-    found = run_core_rules(study, core_rules)
-    return RuleResults(found.findings, found.rule_runs)
+    return Study(views, dict(standards), None, {}, dict(versions), terminology)
 
 
 def terminology_of(folders: Sequence[DatasetFolder]) -> ct.Terminology:

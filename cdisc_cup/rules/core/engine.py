@@ -325,32 +325,68 @@ def _run_side_by_side(rules: Sequence[CoreRule], study: Study) -> list[RuleRun]:
     return runs
 
 
-def run_core_rules(study: Study, rules: Iterable[CoreRule | NotRunnable]) -> CoreResults:
-    """Every rule on the study; a NotRunnable is listed as not run with its reason. The rules
-    sharing joins run side by side (`RuleRun`); the results are in the rules' order."""
-    rules = list(rules)
-    by_join: dict[Hashable, list[CoreRule]] = {}
+# What a rule run leaves: its result rows, findings and statuses (picklable, so that a forked
+# process running some of the rules can send them back).
+RuleOutcome = tuple[list[pd.DataFrame], list[pd.DataFrame], list[dict[str, object]]]
+
+
+def rule_groups(study: Study, rules: Sequence[CoreRule | NotRunnable]) -> list[list[int]]:
+    """The runnable rules (by position) in the groups that run side by side, the groups with
+    the most records in scope first: processes taking groups in turn end close together."""
+    groups: dict[Hashable, list[int]] = {}
     for position, rule in enumerate(rules):
         if isinstance(rule, CoreRule):
-            by_join.setdefault(_shared_frames(rule) or position, []).append(rule)
-    done = {id(run.rule): run for together in by_join.values() for run in _run_side_by_side(together, study)}
+            groups.setdefault(_shared_frames(rule) or position, []).append(position)
+
+    def records_in_scope(group: list[int]) -> int:
+        chosen = [rule for position in group if isinstance(rule := rules[position], CoreRule)]
+        return sum(len(dataset.frame) for rule in chosen for dataset in datasets_in_scope(rule, study))
+
+    return sorted(groups.values(), key=records_in_scope, reverse=True)
+
+
+def run_rule_groups(
+    study: Study, rules: Sequence[CoreRule | NotRunnable], turns: Iterator[int] | None = None
+) -> dict[int, RuleOutcome]:
+    """The outcome of each rule (by position) of the groups this process takes: every group,
+    or those whose number `turns` hands it (turns shared with another process split the work)."""
+    groups = rule_groups(study, rules)
+    outcomes: dict[int, RuleOutcome] = {}
+    for turn in turns if turns is not None else range(len(groups)):
+        if turn >= len(groups):
+            break
+        together = [rule for position in groups[turn] if isinstance(rule := rules[position], CoreRule)]
+        for position, run in zip(groups[turn], _run_side_by_side(together, study), strict=True):
+            outcomes[position] = (run.results, run.findings, run.runs)
+    return outcomes
+
+
+def core_results(rules: Sequence[CoreRule | NotRunnable], outcomes: Mapping[int, RuleOutcome]) -> CoreResults:
+    """The rules' outcomes put together in the rules' order; a NotRunnable listed as not run."""
     results: list[pd.DataFrame] = []
     findings: list[pd.DataFrame] = []
     runs: list[dict[str, object]] = []
-    for rule in rules:
+    for position, rule in enumerate(rules):
         if isinstance(rule, NotRunnable):
             runs.append(_status(rule.rule_id, "", RuleStatus.NOT_APPLICABLE, reason=f"{NOT_RUN}{rule.reason}"))
             continue
-        run = done[id(rule)]
-        results += run.results
-        findings += run.findings
-        runs += run.runs
+        rows, found, statuses = outcomes[position]
+        results += rows
+        findings += found
+        runs += statuses
     return CoreResults(
         findings=pd.concat(findings, ignore_index=True) if findings else empty_table(FINDING_COLUMNS),
         rule_runs=pd.DataFrame(runs, columns=RULE_RUN_COLUMNS),
         results=pd.concat(results, ignore_index=True) if results else empty_table(RESULT_COLUMNS),
         rules=core_catalogue(rules),
     )
+
+
+def run_core_rules(study: Study, rules: Iterable[CoreRule | NotRunnable]) -> CoreResults:
+    """Every rule on the study; a NotRunnable is listed as not run with its reason. The rules
+    sharing frames run side by side (`RuleRun`); the results are in the rules' order."""
+    rules = list(rules)
+    return core_results(rules, run_rule_groups(study, rules))
 
 
 def core_catalogue(rules: Iterable[CoreRule | NotRunnable]) -> pd.DataFrame:

@@ -92,8 +92,11 @@ def merge_match_datasets(
     study: Study,
     matches: Sequence[MatchDataset],
     referenced: frozenset[str],
+    named: frozenset[str] | None = None,
 ) -> pd.DataFrame:
-    """The dataset's records with every `Match Datasets` entry joined, in the rule's order."""
+    """The dataset's records with every `Match Datasets` entry joined, in the rule's order.
+    `named`: of a dataset joined on keys, only the columns arriving under one of these names
+    (`--X`: any name ending in X) and the keys are brought (None: all of them)."""
     current = identify(dataset)
     result = frame
     merged_domains: set[str | None] = set()
@@ -111,7 +114,7 @@ def merge_match_datasets(
             elif match.name.startswith(("SUPP", "SQ")):
                 result = _merge_supp(result, right)
             else:
-                result = _merge_on_keys(result, current, right, match)
+                result = _merge_on_keys(result, current, right, match, named)
             merged_domains.add(key)
     return result
 
@@ -159,7 +162,11 @@ def _sided(match: MatchDataset, side: str, domain: str | None) -> list[str]:
 
 
 def _merge_on_keys(
-    left: pd.DataFrame, current: DatasetIdentity, right: pd.DataFrame, match: MatchDataset
+    left: pd.DataFrame,
+    current: DatasetIdentity,
+    right: pd.DataFrame,
+    match: MatchDataset,
+    named: frozenset[str] | None = None,
 ) -> pd.DataFrame:
     left_keys = _sided(match, "left", current.domain)
     right_keys = _sided(match, "right", match.name)
@@ -168,6 +175,9 @@ def _merge_on_keys(
         raise KeyError(f"Match Datasets key {', '.join(missing)} is not in the data")
     how = "left" if match.join_type == "left" else "inner"
     suffix = f".{match.name}"
+    if named is not None:
+        arriving = {c: f"{c}{suffix}" if c in left.columns else c for c in right.columns}
+        right = right[[c for c in right.columns if c in right_keys or _is_named(arriving[c], named)]]
     onto_one = _onto_one_record(left, right, left_keys, right_keys, how, suffix)
     if onto_one is not None:
         return onto_one
@@ -177,6 +187,10 @@ def _merge_on_keys(
     )
     merged.index = pd.Index(merged.pop(_POSITION), name=positions.name)
     return merged
+
+
+def _is_named(column: str, named: frozenset[str]) -> bool:
+    return column in named or any(name.startswith("--") and column.endswith(name[2:]) for name in named)
 
 
 def _onto_one_record(

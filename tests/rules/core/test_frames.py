@@ -121,9 +121,31 @@ def test_value_frame_with_dataset_metadata_repeats_the_dataset_row() -> None:
 
 def test_record_frame_joins_match_datasets_from_the_rule() -> None:
     study = load_case(case_dir("CORE-000086", "negative"))
-    rule = _rule("Record Data", match_datasets=(MatchDataset("DM", ("USUBJID",)),))
+    check = {"all": [{"name": "DVSTDTC", "operator": "date_less_than", "value": "RFICDTC"}]}
+    rule = _rule("Record Data", check=check, match_datasets=(MatchDataset("DM", ("USUBJID",)),))
     frame = _frames(rule, study)["DV"]
     assert "RFICDTC" in frame.columns
+    assert frame["RFICDTC"].notna().all()  # each record's subject's
+    # DM's variables the rule cannot read are not brought onto every record, but its keys are
+    assert "ARM" not in frame.columns and "DOMAIN.DM" not in frame.columns
+    # with operations, which may read variables the data name, every DM variable is
+    with_operation = _rule(
+        "Record Data",
+        check=check,
+        match_datasets=(MatchDataset("DM", ("USUBJID",)),),
+        operations=({"id": "$dvs", "operator": "distinct", "domain": "DV", "name": "DVTERM"},),
+    )
+    assert {"ARM", "DOMAIN.DM"} <= set(_frames(with_operation, study)["DV"].columns)
+
+
+def test_a_check_that_cannot_run_on_the_joined_columns_gets_no_join() -> None:
+    study = load_case(case_dir("CORE-000086", "negative"))
+    check = {"all": [{"name": "DVENDTC", "operator": "non_empty"}]}  # DV has no DVENDTC
+    rule = _rule("Record Data", check=check, match_datasets=(MatchDataset("DM", ("USUBJID",)),))
+    frame = _frames(rule, study)["DV"]
+    assert frame.empty and "USUBJID" in frame.columns
+    (run,) = run_core_rules(study, [rule]).rule_runs.query("dataset == 'DV'").itertuples()
+    assert run.status == "not applicable" and run.reason == "DVENDTC not in dataset"
 
 
 def test_an_unsupported_rule_type_says_what_it_needs() -> None:
