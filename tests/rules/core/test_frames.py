@@ -128,14 +128,13 @@ def test_record_frame_joins_match_datasets_from_the_rule() -> None:
     assert frame["RFICDTC"].notna().all()  # each record's subject's
     # DM's variables the rule cannot read are not brought onto every record, but its keys are
     assert "ARM" not in frame.columns and "DOMAIN.DM" not in frame.columns
-    # with operations, which may read variables the data name, every DM variable is
-    with_operation = _rule(
-        "Record Data",
-        check=check,
-        match_datasets=(MatchDataset("DM", ("USUBJID",)),),
-        operations=({"id": "$dvs", "operator": "distinct", "domain": "DV", "name": "DVTERM"},),
-    )
-    assert {"ARM", "DOMAIN.DM"} <= set(_frames(with_operation, study)["DV"].columns)
+    # an operation's variable too; one listing variables may make the check read any: all come
+    distinct = {"id": "$terms", "operator": "distinct", "domain": "DV", "name": "DVTERM", "group": ["ARM"]}
+    with_distinct = _rule("Record Data", check=check, match_datasets=rule.match_datasets, operations=(distinct,))
+    assert "ARM" in _frames(with_distinct, study)["DV"].columns
+    listing = {"id": "$columns", "operator": "get_column_order_from_dataset", "domain": "DV"}
+    with_listing = _rule("Record Data", check=check, match_datasets=rule.match_datasets, operations=(listing,))
+    assert {"ARM", "SEX", "DOMAIN.DM"} <= set(_frames(with_listing, study)["DV"].columns)
 
 
 def test_a_check_that_cannot_run_on_the_joined_columns_gets_no_join() -> None:
