@@ -212,8 +212,11 @@ def _onto_one_record(
     keyed = pd.MultiIndex.from_frame(right[right_keys]) if len(pairs) > 1 else pd.Index(right[right_keys[0]])
     if not keyed.is_unique:
         return None
-    asked = pd.MultiIndex.from_frame(left[left_keys]) if len(pairs) > 1 else pd.Index(left[left_keys[0]])
-    found = keyed.get_indexer(asked)
+    if len(pairs) > 1:
+        found = keyed.get_indexer(pd.MultiIndex.from_frame(left[left_keys]))
+    else:  # each distinct key looked up once (Arrow factorizes the text)
+        codes, distinct = pd.factorize(left[left_keys[0]])
+        found = keyed.get_indexer(distinct)[codes]
     matched = found >= 0
     if how == "left" and not matched.all():
         return None
