@@ -23,6 +23,7 @@ from cdisc_cup.rules.core.frames import (
     VALUE_BUILDERS,
     FrameNotBuilt,
     RuleFrame,
+    WholeValues,
     join_key,
     release,
     rule_frames,
@@ -209,7 +210,7 @@ def _checked_parts(rule: CoreRule, rule_frame: RuleFrame, study: Study) -> Itera
         return
     screened = row_local(rule.check, rule.operations)
     for part in rule_frame.variable_parts():
-        if not screened:
+        if not screened or isinstance(part, WholeValues):
             yield part.rows()
             continue
         distinct, codes = part.distinct()

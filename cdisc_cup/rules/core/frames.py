@@ -40,7 +40,7 @@ class RuleFrame:
     # Presence Check, whose findings belong to the study (CORE reports them on "STUDY").
     checked: Dataset | None = None
     # A value frame's parts, one per variable, built as the check reaches them (`value_parts`).
-    variable_parts: Callable[[], Iterator[ValuePart]] | None = None
+    variable_parts: Callable[[], Iterator[ValuePart | WholeValues]] | None = None
 
     @property
     def in_scope(self) -> Dataset:
@@ -205,10 +205,46 @@ def _distinct(column: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return values, first, codes
 
 
-def value_parts(dataset: Dataset, metadata: Callable[[str], Mapping[str, Any]]) -> Iterator[ValuePart]:
-    """A value frame's parts, one per variable, each with its `metadata(variable)` columns."""
-    for column in records(dataset).columns:
-        yield ValuePart(dataset, column, metadata(column))
+@dataclass(frozen=True)
+class WholeValues:
+    """A small dataset's value frame, built and checked at once (as CORE melts it): a part per
+    variable costs more in pandas' per-call overhead than it saves below a million values."""
+
+    dataset: Dataset
+    parts: tuple[ValuePart, ...]
+
+    def rows(self) -> pd.DataFrame:
+        """The records column after column, each value with its variable's metadata."""
+        frame = records(self.dataset)
+        count, width = len(frame), len(frame.columns)
+        positions = pd.Index(np.tile(np.arange(count), width))
+        values = [frame[column].to_numpy(dtype=object, na_value=None) for column in frame.columns]
+        long = pd.DataFrame(
+            {
+                "row_number": pd.Series(positions + 1, index=positions),
+                "variable_name": pd.Series(np.repeat(np.asarray(frame.columns, dtype=object), count), index=positions),
+                # text where every value is text, else Python objects (numbers beside text), as melt gives
+                "variable_value": pd.Series(np.concatenate(values) if values else [], index=positions),
+            }
+        )
+        metadata = pd.DataFrame([dict(part.metadata) for part in self.parts], index=frame.columns)
+        repeated = metadata.iloc[np.repeat(np.arange(width), count)].reset_index(drop=True)
+        return pd.concat([long.reset_index(drop=True), repeated], axis=1).set_axis(positions)
+
+
+# From how many values (records x variables) a value frame comes a variable at a time.
+VALUES_PER_PART_FROM = 1_000_000
+
+
+def value_parts(dataset: Dataset, metadata: Callable[[str], Mapping[str, Any]]) -> Iterator[ValuePart | WholeValues]:
+    """A value frame's parts: one per variable (each with its `metadata(variable)` columns),
+    or the whole frame at once for a dataset of fewer than VALUES_PER_PART_FROM values."""
+    frame = records(dataset)
+    parts = tuple(ValuePart(dataset, column, metadata(column)) for column in frame.columns)
+    if frame.size < VALUES_PER_PART_FROM:
+        yield WholeValues(dataset, parts)
+    else:
+        yield from parts
 
 
 def match_datasets(rule: CoreRule) -> tuple[MatchDataset, ...]:
@@ -216,19 +252,22 @@ def match_datasets(rule: CoreRule) -> tuple[MatchDataset, ...]:
     return tuple(MatchDataset.from_model(entry) for entry in rule.match_datasets)
 
 
-JoinKey = tuple[tuple[MatchDataset, ...], frozenset[str], frozenset[str] | None]
+JoinKey = tuple[tuple[MatchDataset, ...], frozenset[str]]
+# From how many records a dataset's joins bring only the columns a rule can read, after an
+# empty join says the check can run: below, one join of every column, shared by the rules
+# with the same Match Datasets, costs less than a join per rule.
+JOIN_SHORTCUTS_FROM = 100_000
 
 
 def join_key(rule: CoreRule) -> JoinKey | None:
     """What a Record Data rule's joined frames depend on besides the dataset: its Match
-    Datasets, the NAME.COLUMN names it uses, and the names it can read (`_readable_names`) (None: no
-    joins). Rules with one key share the frames."""
+    Datasets and the NAME.COLUMN names it uses (None: no joins). Rules with one key run side
+    by side and share the frames."""
     matches = match_datasets(rule)
     if rule.rule_type != "Record Data" or not matches:
         return None
     prefixes = tuple(f"{match.name}." for match in matches)
-    renamed = frozenset(name for name in referenced_names(rule) if name.startswith(prefixes))
-    return matches, renamed, _readable_names(rule)
+    return matches, frozenset(name for name in referenced_names(rule) if name.startswith(prefixes))
 
 
 def _strings(node: Any) -> Iterator[str]:
@@ -296,21 +335,25 @@ def _record_frame(rule: CoreRule, dataset: Dataset, study: Study) -> pd.DataFram
     """The records with the Match Datasets joined; rules with the same `join_key` share one
     joined frame (the engine lets go of it when they are done with the dataset).
 
-    A join only by keys (DM on USUBJID, SE on USUBJID) is first made with no records: when the
-    check already cannot run on those columns (a variable the dataset lacks), that empty frame
-    says so and the join is not made (SV with SE on USUBJID: 3.4 million rows at 100,000
-    patients, for a check of a variable SV does not have)."""
+    From JOIN_SHORTCUTS_FROM records, a join only by keys (DM on USUBJID, SE on USUBJID) is
+    first made with no records: when the check already cannot run on those columns (a
+    variable the dataset lacks), that empty frame says so and the join is not made (SV with SE
+    on USUBJID: 3.4 million rows at 100,000 patients, for a check of a variable SV does not
+    have); and it brings only the columns the rule can read (`_readable_names`)."""
     key = join_key(rule)
     if key is None:
         return records(dataset)
-    matches, renamed, named = key
-    if not rule.operations and all(_by_keys_only(match) for match in matches):
-        empty = merge_match_datasets(records(dataset).iloc[:0], dataset, study, matches, renamed, named)
-        if _not_applicable(rule, empty, identify(dataset).wildcard):
-            return empty
+    matches, renamed = key
+    named = None
+    if len(dataset.frame) >= JOIN_SHORTCUTS_FROM and all(_by_keys_only(match) for match in matches):
+        named = _readable_names(rule)
+        if not rule.operations:
+            empty = merge_match_datasets(records(dataset).iloc[:0], dataset, study, matches, renamed, named)
+            if _not_applicable(rule, empty, identify(dataset).wildcard):
+                return empty
     return derived(
         study,
-        joined_frame_key(dataset, key),
+        joined_frame_key(dataset, (key, named)),
         lambda: merge_match_datasets(records(dataset), dataset, study, matches, renamed, named),
     )
 
@@ -355,14 +398,14 @@ def _domain_frame(rule: CoreRule, dataset: Dataset, study: Study) -> pd.DataFram
     return pd.DataFrame([files])
 
 
-def _values_with_variables(dataset: Dataset) -> Iterator[ValuePart]:
+def _values_with_variables(dataset: Dataset) -> Iterator[ValuePart | WholeValues]:
     """Each value with its variable's metadata (a variable without any gets nulls)."""
     metadata = variable_metadata(dataset).drop_duplicates("variable_name").set_index("variable_name")
     per_variable = metadata.reindex(records(dataset).columns)
     return value_parts(dataset, lambda column: per_variable.loc[column])
 
 
-def _values_with_dataset(dataset: Dataset) -> Iterator[ValuePart]:
+def _values_with_dataset(dataset: Dataset) -> Iterator[ValuePart | WholeValues]:
     """Each value with the dataset's metadata row."""
     row = dataset_metadata(dataset).iloc[0]
     return value_parts(dataset, lambda column: row)
@@ -376,7 +419,7 @@ BUILDERS: dict[str, FrameBuilder] = {
     "Domain Presence Check": _domain_frame,
 }
 # The value frames come a variable at a time (`value_parts`).
-VALUE_BUILDERS: dict[str, Callable[[Dataset], Iterator[ValuePart]]] = {
+VALUE_BUILDERS: dict[str, Callable[[Dataset], Iterator[ValuePart | WholeValues]]] = {
     "Value Check with Variable Metadata": _values_with_variables,
     "Value Check with Dataset Metadata": _values_with_dataset,
 }

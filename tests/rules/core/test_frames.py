@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from cdisc_cup.rules.core import frames
 from cdisc_cup.rules.core.engine import run_core_rules
 from cdisc_cup.rules.core.frames import (
     FrameNotBuilt,
@@ -119,8 +120,11 @@ def test_value_frame_with_dataset_metadata_repeats_the_dataset_row() -> None:
     assert blank["variable_value"].isna().all()
 
 
-def test_record_frame_joins_match_datasets_from_the_rule() -> None:
+def test_record_frame_joins_match_datasets_from_the_rule(monkeypatch: pytest.MonkeyPatch) -> None:
     study = load_case(case_dir("CORE-000086", "negative"))
+    rule = _rule("Record Data", match_datasets=(MatchDataset("DM", ("USUBJID",)),))
+    assert {"RFICDTC", "ARM", "DOMAIN.DM"} <= set(_frames(rule, study)["DV"].columns)  # a small study: all
+    monkeypatch.setattr(frames, "JOIN_SHORTCUTS_FROM", 0)  # as for a large one
     check = {"all": [{"name": "DVSTDTC", "operator": "date_less_than", "value": "RFICDTC"}]}
     rule = _rule("Record Data", check=check, match_datasets=(MatchDataset("DM", ("USUBJID",)),))
     frame = _frames(rule, study)["DV"]
@@ -137,8 +141,9 @@ def test_record_frame_joins_match_datasets_from_the_rule() -> None:
     assert {"ARM", "SEX", "DOMAIN.DM"} <= set(_frames(with_listing, study)["DV"].columns)
 
 
-def test_a_check_that_cannot_run_on_the_joined_columns_gets_no_join() -> None:
+def test_a_check_that_cannot_run_on_the_joined_columns_gets_no_join(monkeypatch: pytest.MonkeyPatch) -> None:
     study = load_case(case_dir("CORE-000086", "negative"))
+    monkeypatch.setattr(frames, "JOIN_SHORTCUTS_FROM", 0)  # as for a large study
     check = {"all": [{"name": "DVENDTC", "operator": "non_empty"}]}  # DV has no DVENDTC
     rule = _rule("Record Data", check=check, match_datasets=(MatchDataset("DM", ("USUBJID",)),))
     frame = _frames(rule, study)["DV"]

@@ -12,7 +12,7 @@ import pytest
 
 from cdisc_cup.pipeline import ConversionResult
 from cdisc_cup.rules import engine as rules_engine
-from cdisc_cup.rules.core import engine as core_engine
+from cdisc_cup.rules.core import frames
 from cdisc_cup.rules.core.check import row_local
 from cdisc_cup.rules.core.engine import run_core_rules
 from cdisc_cup.rules.core.frames import DISTINCT_VALUES
@@ -70,9 +70,9 @@ def test_value_checks_worked_out_per_distinct_value_find_what_every_value_finds(
     pilot = DatasetFolder(read.path, "sdtm", read.datasets, None, read.unreadable).decide()
     rules = load_core_rules([CORE_RULES / rule_id for rule_id in VALUE_CHECKS])
     assert all(row_local(rule.check, rule.operations) for rule in rules if isinstance(rule, CoreRule))
+    every_value = run_core_rules(_study(pilot), rules)  # small: each dataset's whole value frame at once
+    monkeypatch.setattr(frames, "VALUES_PER_PART_FROM", 0)  # as for 100,000 patients: a variable at a time
     screened = run_core_rules(_study(pilot), rules)
-    monkeypatch.setattr(core_engine, "row_local", lambda check, operations: False)
-    every_value = run_core_rules(_study(pilot), rules)
     assert (screened.findings["rule_id"] == "CORE-000867").sum() > 0  # DS values with a leading space
     pd.testing.assert_frame_equal(screened.findings, every_value.findings)
     pd.testing.assert_frame_equal(screened.rule_runs, every_value.rule_runs)
