@@ -2,9 +2,10 @@
 
     python benchmarks/run.py --patients 1000 10000 100000 [--work DIR] [--results benchmarks/RESULTS.md]
 
-For each size: generate the export once (seed 1, cached in the work folder), run `convert` and
-`validate` as separate processes, and measure wall time and peak RSS of each, the per-step
-seconds `convert` prints, records written and rows/s. The anchor is the time
+For each size: generate the export once (seed 1, cached in the work folder), run `convert`,
+`validate` and `validate` with CDISC CORE's rules beside ours (`--rules cdisc-cup --rules
+CORE`, issue #17; `--no-core-rules` leaves it out) as separate processes, and measure wall time
+and peak RSS of each, the per-step seconds `convert` prints, records written and rows/s. The anchor is the time
 `pyreadstat.write_xport` needs to write the very same SDTM and ADaM datasets, measured in the
 same run, so a slower or faster machine moves both numbers together. The report is rewritten
 after every size, so a run stopped half-way still leaves the sizes it finished.
@@ -35,6 +36,8 @@ GENERATOR_STAMP = ".generator"  # hidden: the converter reports any other file i
 STUDY_FOLDER = Path("m5") / "datasets" / "isa-cup-de"
 SDTM_FOLDER = STUDY_FOLDER / "tabulations" / "sdtm"
 ADAM_FOLDER = STUDY_FOLDER / "analysis" / "adam" / "datasets"
+# CDISC CORE's published rules, as the worktrees of the project find them (../shared).
+CORE_RULES = REPO.parent / "shared" / "core-rules" / "Published"
 
 # The steps `convert` reports on stderr, in pipeline order; a line's text after the name
 # (e.g. "10 datasets") is detail, not part of the step.
@@ -70,6 +73,8 @@ TARGET_PEAK_GIB = 2.5e9 / 2**30
 TARGET_ANCHOR_RATIO = 1.2
 TARGET_SCALING = 11.0
 TARGET_VALIDATE_SECONDS = 15.0
+# Issue #17: the SDTM folder validated with all runnable CORE rules plus ours.
+TARGET_CORE_VALIDATE_SECONDS = 30.0
 
 # A fresh interpreter runs the measured command as its only child, so RUSAGE_CHILDREN's
 # ru_maxrss (the largest resident set among the waited-for descendants, KiB on Linux) is that
@@ -126,8 +131,10 @@ class SizeResult:
     patients: int
     convert: Measurement | None = None
     validate: Measurement | None = None
+    validate_core: Measurement | None = None  # validate with CORE's rules beside ours
     stages: dict[str, float] = field(default_factory=dict)
     validate_stages: dict[str, float] = field(default_factory=dict)
+    validate_core_stages: dict[str, float] = field(default_factory=dict)
     anchor: list[dict[str, float]] = field(default_factory=list)
     failure: str = ""
 
@@ -213,7 +220,7 @@ def measure_anchor(folders: list[Path]) -> list[dict[str, float]]:
     return json.loads(completed.stdout)
 
 
-def run_size(patients: int, work: Path, timeout: float | None) -> SizeResult:
+def run_size(patients: int, work: Path, timeout: float | None, core_rules: Path | None = None) -> SizeResult:
     result = SizeResult(patients)
     raw = export_folder(work, patients)
     out = work / f"out-{patients}p"
@@ -239,6 +246,19 @@ def run_size(patients: int, work: Path, timeout: float | None) -> SizeResult:
         result.failure = f"validate did not finish within {timeout:.0f} s and was stopped"
         return result
     result.validate_stages = parse_stages(result.validate.stderr, VALIDATE_STAGES)
+    if core_rules is None:
+        return result
+    with_core = [*cli, "validate", str(out / SDTM_FOLDER), "--report-dir", str(work / f"validate-core-{patients}p")]
+    try:
+        result.validate_core = measure(
+            [*with_core, "--rules", "cdisc-cup", "--rules", str(core_rules), "--fail-on", "never"],
+            work / f"validate-core-{patients}p.json",
+            timeout,
+        )
+    except subprocess.TimeoutExpired:
+        result.failure = f"validate with CORE rules did not finish within {timeout:.0f} s and was stopped"
+        return result
+    result.validate_core_stages = parse_stages(result.validate_core.stderr, VALIDATE_STAGES)
     return result
 
 
@@ -306,6 +326,15 @@ def size_section(result: SizeResult) -> list[str]:
             f"| validate peak RSS (GiB) | {gib(result.validate.peak_kib):.2f} |",
         ]
         lines += [f"| validate: {name} (s) | {seconds:.2f} |" for name, seconds in result.validate_stages.items()]
+    if result.validate_core is not None:
+        lines += [
+            f"| validate with CORE rules wall (s) | {result.validate_core.wall:.2f} |",
+            f"| validate with CORE rules peak RSS (GiB) | {gib(result.validate_core.peak_kib):.2f} |",
+        ]
+        lines += [
+            f"| validate with CORE rules: {name} (s) | {seconds:.2f} |"
+            for name, seconds in result.validate_core_stages.items()
+        ]
     if result.failure:
         lines += ["", f"Note: {result.failure}."]
     per_dataset = ", ".join(f"{d['name']} {d['records']:,}" for d in result.anchor)
@@ -341,6 +370,12 @@ def targets_section(results: dict[int, SizeResult]) -> list[str]:
         lines.append(
             f"| validate wall | ≤ {TARGET_VALIDATE_SECONDS:.0f} s | {target.validate.wall:.1f} s | "
             f"{status(target.validate.wall <= TARGET_VALIDATE_SECONDS)} |"
+        )
+    if target.validate_core is not None:
+        wall = target.validate_core.wall
+        lines.append(
+            f"| validate with CORE rules wall (issue #17) | ≤ {TARGET_CORE_VALIDATE_SECONDS:.0f} s | {wall:.1f} s | "
+            f"{status(wall <= TARGET_CORE_VALIDATE_SECONDS)} |"
         )
     return [*lines, ""]
 
@@ -389,14 +424,23 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("benchmark-work"), help="exports and outputs (cached)")
     parser.add_argument("--results", type=Path, default=REPO / "benchmarks" / "RESULTS.md", help="report file")
     parser.add_argument("--timeout", type=float, default=None, help="stop a command after this many seconds")
+    parser.add_argument(
+        "--core-rules", type=Path, default=CORE_RULES, help="CDISC CORE's rules for 'validate with CORE rules'"
+    )
+    parser.add_argument(
+        "--no-core-rules", action="store_true", help="do not measure validate with CORE's rules beside ours"
+    )
     args = parser.parse_args()
+    core_rules = None if args.no_core_rules else args.core_rules
+    if core_rules is not None and not core_rules.is_dir():
+        sys.exit(f"no CORE rules at {core_rules} (--core-rules DIR, or --no-core-rules)")
     args.work.mkdir(parents=True, exist_ok=True)
     command = "python benchmarks/run.py " + " ".join(sys.argv[1:])
     sizes = sorted(set(args.patients))
     results: dict[int, SizeResult] = {}
     for patients in sizes:
         started = time.perf_counter()
-        results[patients] = run_size(patients, args.work, args.timeout)
+        results[patients] = run_size(patients, args.work, args.timeout, core_rules)
         write_report(args.results, command, sizes, results)
         outcome = results[patients].failure or "done"
         print(f"{patients} patients: {outcome} ({time.perf_counter() - started:.0f} s)", file=sys.stderr)

@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -52,21 +53,51 @@ def test_runner_reports_stages_and_totals(tmp_path: Path) -> None:
         "pyreadstat.write_xport anchor (s)",
         "convert / anchor",
         "validate wall (s)",
+        "validate with CORE rules wall (s)",  # CORE's rules beside ours, issue #17
+        "validate with CORE rules peak RSS (GiB)",
     ):
         assert number(rows[measure][0]) > 0, measure
+    core_report = work / f"validate-core-{PATIENTS}p" / "findings.csv"
+    assert "CORE-" in core_report.read_text(encoding="utf-8")  # the CORE rules ran and reported
     assert (work / f"export-{PATIENTS}p" / "patients.csv").is_file()
     dm_records = re.search(r"DM ([\d,]+)", report)
     assert dm_records is not None and number(dm_records.group(1)) == PATIENTS
 
 
-def test_an_export_cached_by_another_generator_version_is_made_again(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _runner(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """benchmarks/run.py as a module."""
     spec = importlib.util.spec_from_file_location("benchmark_runner", RUNNER)
     assert spec is not None and spec.loader is not None
     runner = importlib.util.module_from_spec(spec)
     monkeypatch.setitem(sys.modules, spec.name, runner)  # its dataclasses look their module up
     spec.loader.exec_module(runner)
+    return runner
+
+
+def test_the_targets_table_has_the_core_validate_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    runner = _runner(monkeypatch)
+
+    def measured(wall: float) -> object:
+        return runner.Measurement(wall=wall, peak_kib=2**20, returncode=0, stderr="", stdout="")
+
+    result = runner.SizeResult(
+        runner.TARGET_PATIENTS,
+        convert=measured(40.0),
+        validate=measured(12.0),
+        validate_core=measured(31.0),
+        stages={"map SDTM": 1.0},
+        anchor=[{"name": "DM", "records": 1, "columns": 1, "seconds": 40.0}],
+    )
+    rows = table_rows("\n".join(runner.targets_section({runner.TARGET_PATIENTS: result})), "## Targets")
+    assert rows["validate with CORE rules wall (issue #17)"][:2] == ["≤ 30 s", "31.0 s"]
+    assert "not met" in rows["validate with CORE rules wall (issue #17)"][2]
+    assert "not met" not in rows["validate wall"][2]
+
+
+def test_an_export_cached_by_another_generator_version_is_made_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runner = _runner(monkeypatch)
     folder = runner.export_folder(tmp_path, 5)
     stamp = folder / runner.GENERATOR_STAMP
     assert stamp.read_text() == runner.generator_stamp()

@@ -42,6 +42,7 @@ from cdisc_cup.findings import (
     empty_findings,
     empty_table,
 )
+from cdisc_cup.rules.core.beside import BESIDE_FROM_RECORDS, Beside, Turns, can_fork
 from cdisc_cup.rules.igmeta import IG_NAMES, chosen_version, ig_label, sdtm_class
 from cdisc_cup.rules.loader import shipped_rules
 from cdisc_cup.rules.model import NotApplicable, Rule, Study
@@ -387,6 +388,9 @@ def validate_folders(
     rules (`cdisc_cup.rules.core`, CoreRule or NotRunnable) on its SDTM datasets together:
     they are SDTMIG rules, and CORE checks a study against one standard at a time, so an
     ADaM dataset is not in their scope (ADSL is not a dataset with a wrong DOMAIN)."""
+    # imported here: the CORE engine builds on this module (dataset classes, Study)
+    from cdisc_cup.rules.core.engine import core_results, run_rule_groups
+
     rules = shipped_rules() if rules is None else rules
     folders = [folder if folder.decided else folder.decide() for folder in folders]
     versions = {folder.standard: str(folder.ig_version) for folder in folders}
@@ -396,28 +400,48 @@ def validate_folders(
     together = {name: source for folder in folders for name, source in folder.datasets.items()}
     standards = {name.upper(): folder.standard for folder in folders for name in folder.datasets}
     unreadable = {name: why for folder in folders for name, why in folder.unreadable.items()}
-    parts = [_run(together, standards, None, unreadable, shared, versions, terminology)]
-    if core_rules:
-        tabulation = {name: source for name, source in together.items() if standards[name.upper()] != "adam"}
-        parts.append(_run_core(tabulation, standards, versions, terminology, core_rules))
-    parts += [
-        _run(
-            folder.datasets,
-            {n.upper(): folder.standard for n in folder.datasets},
-            folder.define,
-            {},
-            per_folder,
-            versions,
-            terminology,
-            folder.documents,
-        )
-        for folder in folders
-        if folder.datasets
-    ]
+    tabulation = {name: source for name, source in together.items() if standards[name.upper()] != "adam"}
+    core_study = _core_study(tabulation, standards, versions, terminology) if core_rules else None
+    beside = turns = None
+    if core_study is not None and can_fork() and _records(tabulation) >= BESIDE_FROM_RECORDS:
+        # CORE's rules on the other core while ours run, then on both (cdisc_cup.rules.core.beside)
+        turns = Turns()
+        beside = Beside(lambda: run_rule_groups(core_study, core_rules, iter(turns)))
+    try:
+        ours = _run(together, standards, None, unreadable, shared, versions, terminology)
+        per_folder_parts = [
+            _run(
+                folder.datasets,
+                {n.upper(): folder.standard for n in folder.datasets},
+                folder.define,
+                {},
+                per_folder,
+                versions,
+                terminology,
+                folder.documents,
+            )
+            for folder in folders
+            if folder.datasets
+        ]
+        core = []
+        if core_study is not None:
+            outcomes = run_rule_groups(core_study, core_rules, iter(turns) if turns is not None else None)
+            if beside is not None:
+                outcomes |= beside.result()
+            found = core_results(core_rules, outcomes)
+            core = [RuleResults(found.findings, found.rule_runs)]
+    finally:
+        if beside is not None:
+            beside.stop()
+    parts = [ours, *core, *per_folder_parts]
     return RuleResults(
         pd.concat([p.findings for p in parts], ignore_index=True),
         pd.concat([p.rule_runs for p in parts], ignore_index=True),
     )
+
+
+def _records(datasets: Mapping[str, Any]) -> int:
+    return sum(len(as_view(name, source).frame) for name, source in datasets.items())
 
 
 def _run(
@@ -437,20 +461,12 @@ def _run(
     return run_rules(study, rules)
 
 
-def _run_core(
-    datasets: Mapping[str, Any],
-    standards: Mapping[str, str],
-    versions: Mapping[str, str],
-    terminology: ct.Terminology,
-    core_rules: Sequence[Any],
-) -> RuleResults:
-    # imported here: the CORE engine builds on this module (dataset classes, Study)
-    from cdisc_cup.rules.core.engine import run_core_rules
-
+def _core_study(
+    datasets: Mapping[str, Any], standards: Mapping[str, str], versions: Mapping[str, str], terminology: ct.Terminology
+) -> Study:
+    """The study CORE's rules run on (its SDTM datasets; no define.xml: CORE reads the data)."""
     views = {name.upper(): as_view(name, source) for name, source in datasets.items()}
-    study = Study(views, dict(standards), None, {}, dict(versions), terminology)
-    found = run_core_rules(study, core_rules)
-    return RuleResults(found.findings, found.rule_runs)
+    return Study(views, dict(standards), None, {}, dict(versions), terminology)
 
 
 def terminology_of(folders: Sequence[DatasetFolder]) -> ct.Terminology:

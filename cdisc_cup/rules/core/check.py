@@ -9,7 +9,7 @@ Operations block added.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -92,3 +92,62 @@ def resolve(value: Any, frame: pd.DataFrame, *, literal: bool) -> Any:
     if not literal and isinstance(value, str) and value in frame.columns:
         return frame[value]
     return value
+
+
+# Operators whose answer on a row depends on that row's values only (and on literals or
+# operation results, which are the same on every row or per group of the row's values).
+ROW_LOCAL_OPERATORS = frozenset(
+    {
+        "exists",
+        "not_exists",
+        "empty",
+        "non_empty",
+        "equal_to",
+        "not_equal_to",
+        "equal_to_case_insensitive",
+        "not_equal_to_case_insensitive",
+        "matches_regex",
+        "not_matches_regex",
+        "starts_with",
+        "ends_with",
+    }
+)
+# Operators testing a value against a set: row-local when the set is a literal or an ungrouped
+# operation's list; a set taken from a column is that column's values on every row of the frame.
+CONTAINMENT_OPERATORS = frozenset(
+    {
+        "is_contained_by",
+        "is_not_contained_by",
+        "is_contained_by_case_insensitive",
+        "is_not_contained_by_case_insensitive",
+    }
+)
+
+
+def _leaves(node: Any) -> list[Mapping[str, Any]]:
+    if isinstance(node, Mapping):
+        for key in ("all", "any"):
+            if key in node:
+                return [leaf for child in node[key] for leaf in _leaves(child)]
+        if "not" in node:
+            return _leaves(node["not"])
+        return [node]
+    return []
+
+
+def row_local(check: Mapping[str, Any], operations: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether the check's answer on a row of a value frame depends on that row alone (not on
+    its row_number, nor on other rows), so it holds for a record exactly when it holds for the
+    record's value: the value frame can be checked once per distinct value."""
+    if "row_number" in repr((check, operations)):
+        return False
+    ungrouped = {str(entry.get("id")) for entry in operations if not entry.get("group")}
+    for leaf in _leaves(check):
+        name = str(leaf.get("operator"))
+        if name in CONTAINMENT_OPERATORS:
+            value = leaf.get("value")
+            if not (isinstance(value, list) or (isinstance(value, str) and value in ungrouped)):
+                return False
+        elif name not in ROW_LOCAL_OPERATORS:
+            return False
+    return True

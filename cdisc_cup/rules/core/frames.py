@@ -13,32 +13,45 @@ for the record and value frames, the row of the metadata frame otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from cdisc_cup.rules.core.identity import NotEvaluated, derived, identify, identities, location
+from cdisc_cup.rules.core.check import evaluate
+from cdisc_cup.rules.core.identity import NotEvaluated, derived, forget, identify, identities, location
 from cdisc_cup.rules.core.merges import MatchDataset, merge_match_datasets
 from cdisc_cup.rules.core.model import CoreRule, NotRunnableError
-from cdisc_cup.rules.model import Study
+from cdisc_cup.rules.model import NotApplicable, Study
 from cdisc_cup.xpt.model import Dataset
 
 
 @dataclass(frozen=True)
 class RuleFrame:
     dataset: Dataset  # cdisc_cup.xpt.model.Dataset the findings belong to
-    frame: pd.DataFrame  # what the check sees; index = record positions in `dataset` (0-based)
+    # What the check sees; index = record positions in `dataset` (0-based). None for a value
+    # frame, which comes in `variable_parts`.
+    frame: pd.DataFrame | None
     domain: str  # what `--` stands for: AE in AE, QS in QS1, FA in APFA, "" in SUPPAE and RELREC
     # The dataset in scope the frame was made for; differs from `dataset` only for a Domain
     # Presence Check, whose findings belong to the study (CORE reports them on "STUDY").
     checked: Dataset | None = None
+    # A value frame's parts, one per variable, built as the check reaches them (`value_parts`).
+    variable_parts: Callable[[], Iterator[ValuePart | WholeValues]] | None = None
 
     @property
     def in_scope(self) -> Dataset:
         return self.checked if self.checked is not None else self.dataset
+
+    def parts(self) -> Iterator[pd.DataFrame]:
+        """The whole frame in parts, in frame order (one part but for a value frame)."""
+        if self.variable_parts is not None:
+            yield from (part.rows() for part in self.variable_parts())
+        elif self.frame is not None:
+            yield self.frame
 
 
 @dataclass(frozen=True)
@@ -127,27 +140,111 @@ def variable_max_sizes(dataset: Dataset, names: pd.Series) -> pd.Series:
     return names.map(lengths).fillna(0).astype(int)
 
 
-def _values(dataset: Dataset) -> pd.DataFrame:
-    """One row per value: CORE melts the records to row_number, variable_name, variable_value.
+@dataclass(frozen=True)
+class ValuePart:
+    """One variable's rows of a value frame, as CORE melts the records (row_number,
+    variable_name, variable_value, then the `metadata` columns), built for the records asked.
 
-    The index is the record's position, so a finding on a value is reported on its record."""
-    return derived(dataset, "values", lambda: _melted(dataset))
+    A value frame comes a part per variable (in pandas' melt order: column after column)
+    because the whole would hold every value of the dataset at once (EX of 100,000 patients:
+    29 million Python objects, several GB); `distinct` lets a check that reads each row on its
+    own (`check.row_local`) be worked out once per distinct value."""
+
+    dataset: Dataset
+    variable: str
+    metadata: Mapping[str, Any]
+
+    def _frame(self, values: np.ndarray, positions: np.ndarray | pd.RangeIndex) -> pd.DataFrame:
+        index = pd.Index(positions)
+        part = pd.DataFrame(
+            {
+                "row_number": pd.Series(index + 1, index=index),
+                "variable_name": pd.Series(np.full(len(index), self.variable, dtype=object), index=index),
+                # text where every value is text, else Python objects (numbers beside text), as melt gives
+                "variable_value": pd.Series(values, index=index),
+            }
+        )
+        for name, value in self.metadata.items():
+            part[name] = value
+        return part
+
+    def rows(self, positions: np.ndarray | None = None) -> pd.DataFrame:
+        """The part's rows of the records at `positions` (0-based, ascending; None: every
+        record); the index is the record's position, so a finding is reported on its record."""
+        column = records(self.dataset)[self.variable]
+        if positions is None:
+            positions = pd.RangeIndex(len(column))
+        else:
+            column = column.iloc[positions]
+        return self._frame(column.to_numpy(dtype=object, na_value=None), positions)
+
+    def distinct(self) -> tuple[pd.DataFrame, np.ndarray]:
+        """(a row per distinct value, each record's row in it): the row of a value is that of
+        its first record; missing values share the last row. The value checks running side
+        by side share the distinct values of a dataset until `release`."""
+        values, first, codes = derived(
+            self.dataset, (DISTINCT_VALUES, self.variable), lambda: _distinct(records(self.dataset)[self.variable])
+        )
+        return self._frame(values, first), codes
 
 
-def _melted(dataset: Dataset) -> pd.DataFrame:
-    """The records column after column (pandas' melt order), built from the columns' arrays."""
+DISTINCT_VALUES = "distinct values"
+
+
+def _distinct(column: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(the distinct values and None, the first record of each, each record's code into them)."""
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    count = len(uniques)
+    codes = np.where(codes < 0, count, codes)
+    first = np.zeros(count + 1, dtype=np.int64)
+    firsts = pd.Series(codes).drop_duplicates()  # keeps each value's first record
+    first[firsts.to_numpy()] = firsts.index.to_numpy()
+    values = np.empty(count + 1, dtype=object)
+    values[:count] = pd.Series(uniques).to_numpy(dtype=object, na_value=None)
+    values[count] = None
+    return values, first, codes
+
+
+@dataclass(frozen=True)
+class WholeValues:
+    """A small dataset's value frame, built and checked at once (as CORE melts it): a part per
+    variable costs more in pandas' per-call overhead than it saves below a million values."""
+
+    dataset: Dataset
+    parts: tuple[ValuePart, ...]
+
+    def rows(self) -> pd.DataFrame:
+        """The records column after column, each value with its variable's metadata."""
+        frame = records(self.dataset)
+        count, width = len(frame), len(frame.columns)
+        positions = pd.Index(np.tile(np.arange(count), width))
+        values = [frame[column].to_numpy(dtype=object, na_value=None) for column in frame.columns]
+        long = pd.DataFrame(
+            {
+                "row_number": pd.Series(positions + 1, index=positions),
+                "variable_name": pd.Series(np.repeat(np.asarray(frame.columns, dtype=object), count), index=positions),
+                # text where every value is text, else Python objects (numbers beside text), as melt gives
+                "variable_value": pd.Series(np.concatenate(values) if values else [], index=positions),
+            }
+        )
+        metadata = pd.DataFrame([dict(part.metadata) for part in self.parts], index=frame.columns)
+        repeated = metadata.iloc[np.repeat(np.arange(width), count)].reset_index(drop=True)
+        return pd.concat([long.reset_index(drop=True), repeated], axis=1).set_axis(positions)
+
+
+# From how many values (records x variables) a value frame comes a variable at a time.
+VALUES_PER_PART_FROM = 1_000_000
+
+
+def value_parts(dataset: Dataset, metadata: Callable[[str], Mapping[str, Any]]) -> Iterator[ValuePart | WholeValues]:
+    """A value frame's parts: one per variable (each with its `metadata(variable)` columns),
+    or the whole frame at once for a dataset of fewer than VALUES_PER_PART_FROM values."""
     frame = records(dataset)
-    count, width = len(frame), len(frame.columns)
-    positions = pd.Index(np.tile(np.arange(count), width))
-    values = [frame[column].to_numpy(dtype=object, na_value=None) for column in frame.columns]
-    return pd.DataFrame(
-        {
-            "row_number": pd.Series(positions + 1, index=positions),
-            "variable_name": pd.Series(np.repeat(np.asarray(frame.columns, dtype=object), count), index=positions),
-            # text where every value is text, else Python objects (numbers beside text), as melt gives
-            "variable_value": pd.Series(np.concatenate(values) if values else [], index=positions),
-        }
-    )
+    parts = tuple(ValuePart(dataset, column, metadata(column)) for column in frame.columns)
+    if frame.size < VALUES_PER_PART_FROM:
+        yield WholeValues(dataset, parts)
+    else:
+        yield from parts
 
 
 def match_datasets(rule: CoreRule) -> tuple[MatchDataset, ...]:
@@ -155,19 +252,133 @@ def match_datasets(rule: CoreRule) -> tuple[MatchDataset, ...]:
     return tuple(MatchDataset.from_model(entry) for entry in rule.match_datasets)
 
 
-def _record_frame(rule: CoreRule, dataset: Dataset, study: Study) -> pd.DataFrame:
-    """The records with the Match Datasets joined; rules with the same joins (and naming the
-    same NAME.COLUMN columns) share one joined frame per study."""
+JoinKey = tuple[tuple[MatchDataset, ...], frozenset[str]]
+# From how many records a dataset's joins bring only the columns a rule can read, after an
+# empty join says the check can run: below, one join of every column, shared by the rules
+# with the same Match Datasets, costs less than a join per rule.
+JOIN_SHORTCUTS_FROM = 100_000
+
+
+def join_key(rule: CoreRule) -> JoinKey | None:
+    """What a Record Data rule's joined frames depend on besides the dataset: its Match
+    Datasets and the NAME.COLUMN names it uses (None: no joins). Rules with one key run side
+    by side and share the frames."""
     matches = match_datasets(rule)
-    if not matches:
-        return records(dataset)
+    if rule.rule_type != "Record Data" or not matches:
+        return None
     prefixes = tuple(f"{match.name}." for match in matches)
-    renamed = frozenset(name for name in referenced_names(rule) if name.startswith(prefixes))
+    return matches, frozenset(name for name in referenced_names(rule) if name.startswith(prefixes))
+
+
+def _strings(node: Any) -> Iterator[str]:
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, Mapping):
+        for value in node.values():
+            yield from _strings(value)
+    elif isinstance(node, list | tuple):
+        for item in node:
+            yield from _strings(item)
+
+
+# Operations whose results are values, not names of variables to read (a list of variables,
+# such as get_column_order_from_dataset's, makes the check read the variables it names).
+VALUE_OPERATIONS = frozenset(
+    {
+        "distinct",
+        "dy",
+        "record_count",
+        "min_date",
+        "max_date",
+        "variable_exists",
+        "variable_count",
+        "domain_is_custom",
+        "domain_label",
+        "extract_metadata",
+        "codelist_terms",
+    }
+)
+
+
+# Of those, the ones giving a list per row (the engine reports a listed value that names a variable).
+LIST_OPERATIONS = frozenset({"distinct", "codelist_terms"})
+
+
+def _readable_names(rule: CoreRule) -> frozenset[str] | None:
+    """Every column name the rule can read: each text of its check, operations and output
+    variables (`--` standing for any prefix). None when the rule may read columns the data
+    name: an operation listing variables, `value_is_reference`, an operation's values used as
+    variables (grouped by, or reported, where a value that is a variable's name reports it).
+
+    A dataset joined on keys brings only these columns: DM's 25 variables taken for each of
+    5.6 million records (100,000 patients) cost 3 s per rule, and a rule reads two or three."""
+    ids = {str(entry.get("id")) for entry in rule.operations}
+    lists = {str(entry.get("id")) for entry in rule.operations if entry.get("operator") in LIST_OPERATIONS}
+    groups = {str(name) for entry in rule.operations for name in entry.get("group") or ()}
+    reported = set(rule.output_variables) or {str(leaf.get("name")) for leaf in _leaves(rule.check)}
+    if (
+        any(entry.get("operator") not in VALUE_OPERATIONS for entry in rule.operations)
+        or "value_is_reference" in repr((rule.check, rule.operations))
+        or ids & groups
+        or lists & reported
+    ):
+        return None
+    return frozenset(_strings(rule.check)) | frozenset(_strings(rule.operations)) | frozenset(rule.output_variables)
+
+
+def joined_frame_key(dataset: Dataset, key: Hashable) -> tuple[str, str, Hashable]:
+    """The key of a dataset's joined frame among the study's derived values."""
+    return ("joined", dataset.name, key)
+
+
+def _record_frame(rule: CoreRule, dataset: Dataset, study: Study) -> pd.DataFrame:
+    """The records with the Match Datasets joined; rules with the same `join_key` share one
+    joined frame (the engine lets go of it when they are done with the dataset).
+
+    From JOIN_SHORTCUTS_FROM records, a join only by keys (DM on USUBJID, SE on USUBJID) is
+    first made with no records: when the check already cannot run on those columns (a
+    variable the dataset lacks), that empty frame says so and the join is not made (SV with SE
+    on USUBJID: 3.4 million rows at 100,000 patients, for a check of a variable SV does not
+    have); and it brings only the columns the rule can read (`_readable_names`)."""
+    key = join_key(rule)
+    if key is None:
+        return records(dataset)
+    matches, renamed = key
+    named = None
+    if len(dataset.frame) >= JOIN_SHORTCUTS_FROM and all(_by_keys_only(match) for match in matches):
+        named = _readable_names(rule)
+        if not rule.operations:
+            empty = merge_match_datasets(records(dataset).iloc[:0], dataset, study, matches, renamed, named)
+            if _not_applicable(rule, empty, identify(dataset).wildcard):
+                return empty
     return derived(
         study,
-        ("joined", dataset.name, matches, renamed),
-        lambda: merge_match_datasets(records(dataset), dataset, study, matches, renamed),
+        joined_frame_key(dataset, (key, named)),
+        lambda: merge_match_datasets(records(dataset), dataset, study, matches, renamed, named),
     )
+
+
+def release(study: Study, dataset: Dataset) -> None:
+    """Let go of what the rules run side by side kept of the dataset (its joined frames, its
+    distinct values) once they are past it."""
+    forget(study, lambda key: isinstance(key, tuple) and key[:2] == ("joined", dataset.name))
+    forget(dataset, lambda key: isinstance(key, tuple) and key[0] == DISTINCT_VALUES)
+
+
+def _by_keys_only(match: MatchDataset) -> bool:
+    """A join whose columns do not depend on the records (not SUPP--, RELREC, nor a child's)."""
+    return not match.child and match.name != "RELREC" and not match.name.startswith(("SUPP", "SQ"))
+
+
+def _not_applicable(rule: CoreRule, frame: pd.DataFrame, domain: str) -> bool:
+    """Whether the check names variables the frame lacks (it is not applicable on the dataset)."""
+    try:
+        evaluate(rule.check, frame, domain)
+    except NotApplicable:
+        return True
+    except Exception:  # an operator that needs records: the join is made and the check run
+        return False
+    return False
 
 
 def _variable_frame(rule: CoreRule, dataset: Dataset, study: Study) -> pd.DataFrame:
@@ -187,29 +398,17 @@ def _domain_frame(rule: CoreRule, dataset: Dataset, study: Study) -> pd.DataFram
     return pd.DataFrame([files])
 
 
-def _values_with_variables(rule: CoreRule, dataset: Dataset, study: Study) -> pd.DataFrame:
-    return derived(dataset, "values with variables", lambda: _values_and_metadata(dataset))
-
-
-def _values_and_metadata(dataset: Dataset) -> pd.DataFrame:
-    """Each value with its variable's metadata: the metadata row of each column repeated for
-    its values (the value frame is column after column)."""
-    long = _values(dataset)
+def _values_with_variables(dataset: Dataset) -> Iterator[ValuePart | WholeValues]:
+    """Each value with its variable's metadata (a variable without any gets nulls)."""
     metadata = variable_metadata(dataset).drop_duplicates("variable_name").set_index("variable_name")
-    per_column = metadata.reindex(records(dataset).columns)
-    repeated = per_column.loc[per_column.index.repeat(len(records(dataset)))].reset_index(drop=True)
-    return pd.concat([long.reset_index(drop=True), repeated], axis=1).set_axis(long.index)
+    per_variable = metadata.reindex(records(dataset).columns)
+    return value_parts(dataset, lambda column: per_variable.loc[column])
 
 
-def _values_with_dataset(rule: CoreRule, dataset: Dataset, study: Study) -> pd.DataFrame:
-    return derived(dataset, "values with dataset", lambda: _values_and_dataset(dataset))
-
-
-def _values_and_dataset(dataset: Dataset) -> pd.DataFrame:
-    long = _values(dataset).copy(deep=False)
-    for column, value in dataset_metadata(dataset).iloc[0].items():
-        long[column] = value
-    return long
+def _values_with_dataset(dataset: Dataset) -> Iterator[ValuePart | WholeValues]:
+    """Each value with the dataset's metadata row."""
+    row = dataset_metadata(dataset).iloc[0]
+    return value_parts(dataset, lambda column: row)
 
 
 FrameBuilder = Callable[[CoreRule, Dataset, Study], pd.DataFrame]
@@ -218,6 +417,9 @@ BUILDERS: dict[str, FrameBuilder] = {
     "Variable Metadata Check": _variable_frame,
     "Dataset Metadata Check": _dataset_frame,
     "Domain Presence Check": _domain_frame,
+}
+# The value frames come a variable at a time (`value_parts`).
+VALUE_BUILDERS: dict[str, Callable[[Dataset], Iterator[ValuePart | WholeValues]]] = {
     "Value Check with Variable Metadata": _values_with_variables,
     "Value Check with Dataset Metadata": _values_with_dataset,
 }
@@ -237,7 +439,8 @@ def rule_frames(rule: CoreRule, study: Study) -> Iterator[RuleFrame | FrameNotBu
     from cdisc_cup.rules.core.engine import datasets_in_scope  # the engine imports this module
 
     builder = BUILDERS.get(rule.rule_type)
-    if builder is None:
+    parts = VALUE_BUILDERS.get(rule.rule_type)
+    if builder is None and parts is None:
         raise NotRunnableError(NOT_BUILT.get(rule.rule_type, f"rule type {rule.rule_type!r} is not supported"))
     in_scope = datasets_in_scope(rule, study)
     if rule.rule_type == "Domain Presence Check":
@@ -247,6 +450,9 @@ def rule_frames(rule: CoreRule, study: Study) -> Iterator[RuleFrame | FrameNotBu
             yield RuleFrame(Dataset(STUDY, "Study", frame, ()), frame, "", checked=in_scope[0])
         return
     for dataset in in_scope:
+        if parts is not None:
+            yield RuleFrame(dataset, None, identify(dataset).wildcard, variable_parts=partial(parts, dataset))
+            continue
         try:
             frame = builder(rule, dataset, study)
         except KeyError as missing:  # "column not found in data": CORE skips the dataset

@@ -38,6 +38,14 @@ def derived(owner: object, key: Hashable, compute: Callable[[], T]) -> T:
     return memo[key]
 
 
+def forget(owner: object, wanted: Callable[[Hashable], bool]) -> None:
+    """Let go of the owner's derived values whose key is `wanted` (a joined frame once no rule
+    will ask for it again: the engine runs the rules sharing it together)."""
+    memo = _DERIVED.get(id(owner), {})
+    for key in [key for key in memo if wanted(key)]:
+        del memo[key]
+
+
 class NotEvaluated(NotApplicable):
     """CORE stops the rule for this dataset and reports no findings for it: a variable the
     joins or the operations need is missing, a domain an operation reads is missing, the

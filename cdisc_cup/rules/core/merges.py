@@ -92,8 +92,11 @@ def merge_match_datasets(
     study: Study,
     matches: Sequence[MatchDataset],
     referenced: frozenset[str],
+    named: frozenset[str] | None = None,
 ) -> pd.DataFrame:
-    """The dataset's records with every `Match Datasets` entry joined, in the rule's order."""
+    """The dataset's records with every `Match Datasets` entry joined, in the rule's order.
+    `named`: of a dataset joined on keys, only the columns arriving under one of these names
+    (`--X`: any name ending in X) and the keys are brought (None: all of them)."""
     current = identify(dataset)
     result = frame
     merged_domains: set[str | None] = set()
@@ -111,7 +114,7 @@ def merge_match_datasets(
             elif match.name.startswith(("SUPP", "SQ")):
                 result = _merge_supp(result, right)
             else:
-                result = _merge_on_keys(result, current, right, match)
+                result = _merge_on_keys(result, current, right, match, named)
             merged_domains.add(key)
     return result
 
@@ -159,23 +162,73 @@ def _sided(match: MatchDataset, side: str, domain: str | None) -> list[str]:
 
 
 def _merge_on_keys(
-    left: pd.DataFrame, current: DatasetIdentity, right: pd.DataFrame, match: MatchDataset
+    left: pd.DataFrame,
+    current: DatasetIdentity,
+    right: pd.DataFrame,
+    match: MatchDataset,
+    named: frozenset[str] | None = None,
 ) -> pd.DataFrame:
     left_keys = _sided(match, "left", current.domain)
     right_keys = _sided(match, "right", match.name)
     missing = [k for k in left_keys if k not in left.columns] + [k for k in right_keys if k not in right.columns]
     if missing:
         raise KeyError(f"Match Datasets key {', '.join(missing)} is not in the data")
+    how = "left" if match.join_type == "left" else "inner"
+    suffix = f".{match.name}"
+    if named is not None:
+        arriving = {c: f"{c}{suffix}" if c in left.columns else c for c in right.columns}
+        right = right[[c for c in right.columns if c in right_keys or _is_named(arriving[c], named)]]
+    onto_one = _onto_one_record(left, right, left_keys, right_keys, how, suffix)
+    if onto_one is not None:
+        return onto_one
     positions = left.index
     merged = left.reset_index(names=_POSITION).merge(
-        right,
-        how="left" if match.join_type == "left" else "inner",
-        left_on=left_keys,
-        right_on=right_keys,
-        suffixes=("", f".{match.name}"),
+        right, how=how, left_on=left_keys, right_on=right_keys, suffixes=("", suffix)
     )
     merged.index = pd.Index(merged.pop(_POSITION), name=positions.name)
     return merged
+
+
+def _is_named(column: str, named: frozenset[str]) -> bool:
+    return column in named or any(name.startswith("--") and column.endswith(name[2:]) for name in named)
+
+
+def _onto_one_record(
+    left: pd.DataFrame, right: pd.DataFrame, left_keys: list[str], right_keys: list[str], how: str, suffix: str
+) -> pd.DataFrame | None:
+    """pandas' merge where each record matches at most one record of `right` (DM on USUBJID),
+    without copying the records: their columns are kept as they are and only `right`'s are
+    taken, by position. DM joined onto every dataset of 100,000 patients is 5.6 million rows;
+    merge copies each dataset's columns besides DM's, and hashes the keys on both sides.
+
+    The same rows (in record order), columns, names and dtypes as `_merge_on_keys`' merge;
+    None (merge them) when right's keys repeat, a key is missing, the key types differ, or a
+    left join leaves a record without a match (its DM columns would change dtype)."""
+    pairs = list(zip(left_keys, right_keys, strict=True))
+    if any(left[lk].dtype != right[rk].dtype for lk, rk in pairs):
+        return None
+    if any(left[lk].isna().any() or right[rk].isna().any() for lk, rk in pairs):
+        return None
+    keyed = pd.MultiIndex.from_frame(right[right_keys]) if len(pairs) > 1 else pd.Index(right[right_keys[0]])
+    if not keyed.is_unique:
+        return None
+    if len(pairs) > 1:
+        found = keyed.get_indexer(pd.MultiIndex.from_frame(left[left_keys]))
+    else:  # each distinct key looked up once (Arrow factorizes the text)
+        codes, distinct = pd.factorize(left[left_keys[0]])
+        found = keyed.get_indexer(distinct)[codes]
+    matched = found >= 0
+    if how == "left" and not matched.all():
+        return None
+    # The names merge gives: a right column sharing a left column's name gets the suffix,
+    # except a key with the same name on both sides, which merge keeps once (left's values).
+    joint_keys = {rk for lk, rk in pairs if lk == rk}
+    names = {c: f"{c}{suffix}" if c in left.columns else c for c in right.columns if c not in joint_keys}
+    if set(names.values()) & set(left.columns) or len(set(names.values())) != len(names):
+        return None
+    kept = left if matched.all() else left.iloc[np.flatnonzero(matched)]
+    taken = right[list(names)].iloc[found[matched]].set_axis(kept.index).rename(columns=names)
+    return pd.concat([kept, taken], axis=1)
 
 
 # --- SUPP--: QNAM/QVAL pivoted onto the parent records -------------------------------------

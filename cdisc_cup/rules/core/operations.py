@@ -172,7 +172,23 @@ def _distinct_values(operation: Operation, source: Source, study: Study) -> list
         return list(pd.unique(values.dropna()))
     pairs = data[grouping].apply(blank_as_missing).assign(__distinct=values)
     pairs = pairs.drop_duplicates(subset=[*grouping, "__distinct"])
-    return pairs.groupby(grouping, sort=True)["__distinct"].agg(lambda group: list(group.dropna())).reset_index()
+    return _lists_per_group(pairs, list(grouping), "__distinct")
+
+
+def _lists_per_group(pairs: pd.DataFrame, grouping: list[str], column: str) -> pd.DataFrame:
+    """One row per group of `grouping` (sorted, rows with a missing key left out, as groupby
+    does) holding the list of the group's `column` values in order, missing ones left out:
+    split from one sorted array instead of a Python call per group (100,000 subjects)."""
+    grouped = pairs.groupby(grouping, sort=True)
+    keys = grouped.size().reset_index()[grouping]
+    codes = grouped.ngroup().fillna(-1).to_numpy(dtype=np.int64)  # rows of no group: -1
+    values = pairs[column]
+    kept = (codes >= 0) & values.notna().to_numpy()
+    order = np.argsort(codes[kept], kind="stable")
+    members = values.to_numpy(dtype=object)[kept][order]
+    ends = np.cumsum(np.bincount(codes[kept], minlength=len(keys)))[:-1]
+    keys[column] = pd.Series([part.tolist() for part in np.split(members, ends)], index=keys.index, dtype=object)
+    return keys
 
 
 def _referenced_columns(data: pd.DataFrame, target: str, study: Study) -> pd.Series:
@@ -259,10 +275,11 @@ def _iso_day(value: Any) -> date | None:
 
 
 def _days(values: pd.Series) -> pd.Series:
-    """Parse each distinct value once: the data has far fewer dates than records."""
-    unique = pd.unique(values.dropna())
-    parsed = {value: _iso_day(value) for value in unique}
-    return values.map(parsed)
+    """The date of each value (NaT where none), each distinct value parsed once: the data has
+    far fewer dates than records (text factorized by Arrow, no Python object per record)."""
+    codes, distinct = pd.factorize(values)
+    parsed = pd.to_datetime(pd.Series([_iso_day(value) for value in distinct], dtype=object))
+    return pd.Series(parsed.array.take(codes, allow_fill=True), index=values.index)
 
 
 def dy(operation: Operation, frame: pd.DataFrame, source: Source, study: Study) -> pd.DataFrame:
@@ -271,11 +288,13 @@ def dy(operation: Operation, frame: pd.DataFrame, source: Source, study: Study) 
     if not dm:
         raise DomainNotFoundError("operation dy needs DM, which is not in the study")
     subjects = pd.concat([d.frame[["USUBJID", "RFSTDTC"]] for d in dm]).drop_duplicates("USUBJID")
-    reference = frame["USUBJID"].map(subjects.set_index("USUBJID")["RFSTDTC"]) if "USUBJID" in frame else None
-    if reference is None:
+    if "USUBJID" not in frame:
         raise KeyError("operation dy needs USUBJID")
-    start = pd.to_datetime(_days(frame[operation.target or ""].astype(object)))
-    origin = pd.to_datetime(_days(reference.astype(object)))
+    # each record's subject's RFSTDTC (none for a subject DM lacks), looked up once per subject
+    codes, seen = pd.factorize(frame["USUBJID"])
+    reference = _days(subjects.set_index("USUBJID")["RFSTDTC"].reindex(seen))
+    origin = pd.Series(reference.array.take(codes, allow_fill=True), index=frame.index)
+    start = _days(frame[operation.target or ""])
     days = (start - origin).dt.days
     study_day = days.where(days < 0, days + 1).astype("Int64").astype(object)
     frame[operation.id] = study_day.where(study_day.notna(), "")
@@ -518,9 +537,11 @@ def run_operation(entry: Mapping[str, Any], frame: pd.DataFrame, rule_frame: Rul
         raise NotEvaluated(f"operation {operation.id} needs {missing}, not in the data") from missing
 
 
-def apply_operations(rule: CoreRule, rule_frame: RuleFrame, study: Study) -> pd.DataFrame:
-    """The frame with one column per operation, in the rule's order (later ones may use earlier)."""
-    frame = rule_frame.frame.copy(deep=False)  # the frame may be shared by rules: columns go on a copy
+def apply_operations(rule: CoreRule, rule_frame: RuleFrame, study: Study, part: pd.DataFrame) -> pd.DataFrame:
+    """The `part` of the rule frame with one column per operation, in the rule's order (later
+    ones may use earlier). An operation's value for a row does not depend on the other rows of
+    the part (operations read whole datasets from the study), so a part gets its rows' values."""
+    frame = part.copy(deep=False)  # the frame may be shared by rules: columns go on a copy
     for entry in rule.operations:
         frame = run_operation(entry, frame, rule_frame, study)
     return frame

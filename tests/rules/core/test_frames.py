@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from cdisc_cup.rules.core import frames
 from cdisc_cup.rules.core.engine import run_core_rules
 from cdisc_cup.rules.core.frames import (
     FrameNotBuilt,
@@ -79,7 +80,12 @@ def _rule(rule_type: str, **fields: object) -> CoreRule:
 
 
 def _frames(rule: CoreRule, study: Study) -> dict[str, pd.DataFrame]:
-    return {found.dataset.name: found.frame for found in rule_frames(rule, study) if isinstance(found, RuleFrame)}
+    """Each dataset's whole frame (a value frame's parts put together)."""
+    return {
+        found.dataset.name: pd.concat(list(found.parts()))
+        for found in rule_frames(rule, study)
+        if isinstance(found, RuleFrame)
+    }
 
 
 def test_domain_presence_frame_names_each_domains_file() -> None:
@@ -98,6 +104,7 @@ def test_value_frame_has_a_row_per_value_reported_on_its_record() -> None:
     frame = _frames(_rule("Value Check with Variable Metadata"), study)["CE"]
     ce = study.datasets["CE"].frame
     assert len(frame) == ce.size
+    assert frame["variable_name"].drop_duplicates().tolist() == ce.columns.tolist()  # melt order
     studyid = frame[frame["variable_name"] == "STUDYID"]
     assert (studyid["row_number"] == studyid.index + 1).all()
     assert (studyid["variable_data_type"] == "Char").all()
@@ -113,11 +120,36 @@ def test_value_frame_with_dataset_metadata_repeats_the_dataset_row() -> None:
     assert blank["variable_value"].isna().all()
 
 
-def test_record_frame_joins_match_datasets_from_the_rule() -> None:
+def test_record_frame_joins_match_datasets_from_the_rule(monkeypatch: pytest.MonkeyPatch) -> None:
     study = load_case(case_dir("CORE-000086", "negative"))
     rule = _rule("Record Data", match_datasets=(MatchDataset("DM", ("USUBJID",)),))
+    assert {"RFICDTC", "ARM", "DOMAIN.DM"} <= set(_frames(rule, study)["DV"].columns)  # a small study: all
+    monkeypatch.setattr(frames, "JOIN_SHORTCUTS_FROM", 0)  # as for a large one
+    check = {"all": [{"name": "DVSTDTC", "operator": "date_less_than", "value": "RFICDTC"}]}
+    rule = _rule("Record Data", check=check, match_datasets=(MatchDataset("DM", ("USUBJID",)),))
     frame = _frames(rule, study)["DV"]
     assert "RFICDTC" in frame.columns
+    assert frame["RFICDTC"].notna().all()  # each record's subject's
+    # DM's variables the rule cannot read are not brought onto every record, but its keys are
+    assert "ARM" not in frame.columns and "DOMAIN.DM" not in frame.columns
+    # an operation's variable too; one listing variables may make the check read any: all come
+    distinct = {"id": "$terms", "operator": "distinct", "domain": "DV", "name": "DVTERM", "group": ["ARM"]}
+    with_distinct = _rule("Record Data", check=check, match_datasets=rule.match_datasets, operations=(distinct,))
+    assert "ARM" in _frames(with_distinct, study)["DV"].columns
+    listing = {"id": "$columns", "operator": "get_column_order_from_dataset", "domain": "DV"}
+    with_listing = _rule("Record Data", check=check, match_datasets=rule.match_datasets, operations=(listing,))
+    assert {"ARM", "SEX", "DOMAIN.DM"} <= set(_frames(with_listing, study)["DV"].columns)
+
+
+def test_a_check_that_cannot_run_on_the_joined_columns_gets_no_join(monkeypatch: pytest.MonkeyPatch) -> None:
+    study = load_case(case_dir("CORE-000086", "negative"))
+    monkeypatch.setattr(frames, "JOIN_SHORTCUTS_FROM", 0)  # as for a large study
+    check = {"all": [{"name": "DVENDTC", "operator": "non_empty"}]}  # DV has no DVENDTC
+    rule = _rule("Record Data", check=check, match_datasets=(MatchDataset("DM", ("USUBJID",)),))
+    frame = _frames(rule, study)["DV"]
+    assert frame.empty and "USUBJID" in frame.columns
+    (run,) = run_core_rules(study, [rule]).rule_runs.query("dataset == 'DV'").itertuples()
+    assert run.status == "not applicable" and run.reason == "DVENDTC not in dataset"
 
 
 def test_an_unsupported_rule_type_says_what_it_needs() -> None:
