@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import lxml.html
+import numpy as np
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
@@ -314,6 +315,18 @@ def test_an_explanation_names_one_of_the_variables_of_a_core_finding() -> None:
         "",
     ]
     assert explanations_of(CORE_FINDINGS, EXPLANATIONS.head(0)).eq("").all()
+
+
+def test_explanations_follow_each_finding_in_a_large_shuffled_table() -> None:
+    """Worked out per distinct rule, dataset and variable, each finding still gets its own
+    explanation, on the table's own index and order."""
+    many = CORE_FINDINGS.sample(n=5_000, replace=True, random_state=7)
+    many.index = np.random.default_rng(3).permutation(len(many)) + 10
+    one_by_one = [explanations_of(many.loc[[label]], EXPLANATIONS).iloc[0] for label in many.index[:200]]
+    found = explanations_of(many, EXPLANATIONS)
+    assert found.index.equals(many.index)
+    assert found.iloc[:200].tolist() == one_by_one
+    assert set(found) == {"No MedDRA codes in the export.", "Start not collected.", ""}
 
 
 def test_reports_say_how_many_findings_of_a_rule_are_explained_and_why(tmp_path: Path) -> None:
