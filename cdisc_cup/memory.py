@@ -18,6 +18,9 @@ from functools import cache
 import pyarrow as pa
 
 POOL_VARIABLE = "ARROW_DEFAULT_MEMORY_POOL"  # Arrow's own setting: a user's choice wins
+# Datasets in Arrow memory from which a release also runs the cycle collector (a 10,000-patient
+# study holds about 120 MB, where seven collections would cost more than the memory is worth).
+COLLECT_FROM_BYTES = 256 * 2**20
 
 
 def use_system_allocator() -> None:
@@ -42,9 +45,12 @@ def release_freed_memory() -> None:
 
     A frame a stage drops is often still held by a reference cycle (pandas objects refer to
     each other), which only Python's cycle collector frees: at 100,000 patients 350 MB were
-    still held so when validation began. Then glibc's `malloc_trim` returns the freed pages
-    (nothing where the C library has no such call: macOS, musl, Windows)."""
-    gc.collect()
+    still held so when validation began. A full collection costs some 35 ms, so it runs only
+    when the datasets are large enough for their memory to matter. Then glibc's `malloc_trim`
+    returns the freed pages (nothing where the C library has no such call: macOS, musl,
+    Windows)."""
+    if pa.total_allocated_bytes() >= COLLECT_FROM_BYTES:
+        gc.collect()
     library = _c_library()
     if library is not None:
         library.malloc_trim(0)

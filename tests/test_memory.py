@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from cdisc_cup.memory import POOL_VARIABLE, release_freed_memory, use_system_allocator
@@ -47,3 +49,23 @@ def test_freed_memory_goes_back_to_the_system() -> None:
     release_freed_memory()
     after = _resident_mib()
     assert kept and before - after > 100, (before, after)
+
+
+def test_a_large_dataset_held_only_by_a_reference_cycle_is_released() -> None:
+    """A stage's frame that refers to itself (as pandas objects often do) is freed by the
+    release, not at some later collection."""
+
+    class Cycle:
+        def __init__(self) -> None:
+            numbers = pa.array(np.arange(40_000_000, dtype=np.int64))  # numpy's memory
+            self.column = pc.multiply(numbers, 2)  # 305 MiB in Arrow's pool
+            self.me = self
+
+    gc.disable()
+    try:
+        Cycle()
+        held = pa.total_allocated_bytes()
+        release_freed_memory()
+        assert held - pa.total_allocated_bytes() >= 300 * 2**20
+    finally:
+        gc.enable()
