@@ -86,6 +86,13 @@ def is_blank(values: pd.Series) -> np.ndarray:
     return pc.fill_null(blank, True).to_numpy(zero_copy_only=False)
 
 
+def not_ascii(values: pd.Series) -> np.ndarray:
+    """Whether text holds a character beyond ASCII (SAS XPORT v5 holds ASCII only); missing
+    is fine. Arrow's kernel, where pandas' `str.isascii` asks Python value by value."""
+    found = pc.invert(pc.string_is_ascii(arrow_text(values)))
+    return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+
+
 def has_unprintable(values: pd.Series) -> np.ndarray:
     """Whether text holds anything but printable ASCII (0x20-0x7E); missing is fine.
 
@@ -146,6 +153,12 @@ def key_codes(frames: Sequence[pd.DataFrame], by: Sequence[str], *, missing_matc
     return np.split(combined, np.cumsum(lengths)[:-1])
 
 
+def first_of_each(codes: np.ndarray) -> np.ndarray:
+    """The position of the first record of each distinct code, in record order
+    (`drop_duplicates`): hashing integers, where `np.unique` would sort them."""
+    return pd.Series(codes).drop_duplicates().index.to_numpy()
+
+
 def sorted_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     """`pd.factorize(values, sort=True)`: each value's rank among the distinct values (-1
     missing) and the distinct values in order, the few distinct values sorted by Arrow in
@@ -185,9 +198,15 @@ def extreme_per_key(keys: np.ndarray, values: pd.Series, how: Literal["min", "ma
     indexed by key; a key with no value is absent, and so are records with key -1. The
     values' ranks are compared, so a group reduces integers, not text."""
     codes, distinct = sorted_codes(values)
+    return extreme_of_ranks(keys, codes, distinct, how).astype(values.dtype)
+
+
+def extreme_of_ranks(keys: np.ndarray, codes: np.ndarray, distinct: pd.Index, how: Literal["min", "max"]) -> pd.Series:
+    """`extreme_per_key` of values given as `sorted_codes`: the least or greatest per key, for
+    callers that rank the same values for both (the first and last date of a visit)."""
     present = (codes >= 0) & (keys >= 0)
     ranks = pd.Series(codes[present]).groupby(keys[present]).agg(how)
-    return pd.Series(distinct.take(ranks.to_numpy()), index=ranks.index, dtype=values.dtype)
+    return pd.Series(distinct.take(ranks.to_numpy()), index=ranks.index)
 
 
 def distinct_map(values: pd.Series, mapping: Mapping[str, str]) -> pd.Series:

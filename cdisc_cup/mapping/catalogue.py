@@ -12,13 +12,23 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from functools import partial
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from cdisc_cup import conditions
-from cdisc_cup.columns import extreme_per_key, key_codes, lookup, parse_numbers, stable_order
+from cdisc_cup.columns import (
+    extreme_of_ranks,
+    extreme_per_key,
+    first_of_each,
+    key_codes,
+    lookup,
+    parse_numbers,
+    sorted_codes,
+    stable_order,
+)
 from cdisc_cup.conditions import Condition
 from cdisc_cup.derivations.dates import complete_dates, day_after, study_day, with_time
 from cdisc_cup.derivations.text import ascii_text
@@ -39,13 +49,34 @@ class DerivationInput:
     # What the block's records are made from (record-level only): its raw records, or the
     # records of the SDTM datasets it comes from (their variables are its columns).
     rows: pd.DataFrame | None = None
-    # Where each record's lookup key is found in an earlier dataset, by (dataset, by): a
-    # dataset's study days and epochs all look up DM by USUBJID. Kept while `by` is unchanged.
-    matches: dict[tuple[str, tuple[str, ...]], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
+    # What several derivations work out alike, by (what, the records' variables it reads):
+    # where each record's key is in an earlier dataset (a dataset's study days and epochs all
+    # look up DM by USUBJID), the keys the records share with a raw file (DM's reference
+    # dates all group the administrations by patient), the dates of a visit (SV's first and
+    # last). Kept while those variables are unchanged.
+    memo: dict[tuple[str, tuple[str, ...]], Any] = field(default_factory=dict, repr=False)
 
     def forget(self, variable: str) -> None:
-        """The records' `variable` has new values: lookups by it must match again."""
-        self.matches = {key: found for key, found in self.matches.items() if variable not in key[1]}
+        """The records' `variable` has new values: what was worked out from it must be again."""
+        self.memo = {key: found for key, found in self.memo.items() if variable not in key[1]}
+
+    def remembered(self, what: str, by: Sequence[str], work: Callable[[], Any]) -> Any:
+        """`work()`, once while the records' `by` variables keep their values."""
+        key = (what, tuple(by))
+        if key not in self.memo:
+            self.memo[key] = work()
+        return self.memo[key]
+
+    def keys_with_raw(self, file_name: str) -> tuple[np.ndarray, np.ndarray]:
+        """Subject keys of a raw file's records and of the block's records, equal for the same
+        subject (`shared_keys` by the study's subject key), worked out once per block."""
+        assert self.rows is not None, "raw files are joined by subject only in record-level derivations"
+        key = self.study.subject_key
+        rows = self.rows
+        if file_name == "":  # the block's own records
+            return self.remembered("own records", (), lambda: (shared_keys([key], rows)[0],) * 2)
+        other = self.raw[file_name].frame
+        return self.remembered(f"raw file {file_name}", (), lambda: tuple(shared_keys([key], other, rows)))
 
     def raw_column(self, name: str) -> pd.Series:
         """A column of the block's records, or `file.COLUMN` of another raw file joined by subject."""
@@ -81,12 +112,12 @@ class DerivationInput:
         """The value of `variable` in the record of `dataset` with this record's `by` values;
         a key that names two records there is a spec error (the lookup needs more `by`)."""
         source = self.dataset(dataset)
-        found = self.matches.get((dataset, tuple(by)))
-        if found is None:
-            found = self._match(dataset, source, variable, by)
-            if dataset != self.spec.name:  # this dataset's records change as it is built
-                self.matches[(dataset, tuple(by))] = found
-        present, positions = found
+        if dataset == self.spec.name:  # this dataset's records change as it is built
+            present, positions = self._match(dataset, source, variable, by)
+        else:
+            present, positions = self.remembered(
+                f"lookup in {dataset}", by, lambda: self._match(dataset, source, variable, by)
+            )
         values = source[variable].array[present].take(positions, allow_fill=True)
         return pd.Series(values, index=self.frame.index, name=variable)
 
@@ -181,7 +212,7 @@ def _per_subject(
     if where is not None:
         chosen = conditions.evaluate(where, conditions.Subjects(read=lambda _, name: frame[name], index=frame.index))
         complete = complete.where(chosen)
-    keys, own_keys = shared_keys([data.study.subject_key], frame, data.rows)
+    keys, own_keys = data.keys_with_raw(source)
     return _extreme_per_record(own_keys, keys, complete.astype("string"), how, data.rows.index)
 
 
@@ -224,7 +255,7 @@ def derive_last_contact(
     `times` names the time-of-day column of a date's file (`{disposition.DSDTCOL: DSTMCOL}`):
     that date counts with its time (`2014-07-02T11:45`), so the last contact of a day is the
     record with a time."""
-    key = data.study.subject_key
+    index = data.rows.index
     latest_per_file = []
     for reference in dates:
         file_name, _, column = reference.rpartition(".")
@@ -232,14 +263,13 @@ def derive_last_contact(
         complete = _earliest_day(frame[column])
         if times and reference in times:
             complete = with_time(complete, frame[times[reference]])
-        # Each file's latest date per subject first: the files hold millions of dates, the
-        # subjects are a hundred thousand.
-        subjects, subject_values = pd.factorize(frame[key])
-        latest = extreme_per_key(subjects, complete, "max")
-        latest_per_file.append(pd.DataFrame({key: subject_values.take(latest.index), "date": latest.to_numpy()}))
+        # Each file's latest date per record first: the files hold millions of dates, the
+        # records are a hundred thousand.
+        keys, own_keys = data.keys_with_raw(file_name)
+        latest_per_file.append(_extreme_per_record(own_keys, keys, complete, "max", index))
+    records = np.tile(np.arange(len(index)), len(dates))
     stacked = pd.concat(latest_per_file, ignore_index=True)
-    own_keys, keys = shared_keys([key], data.rows, stacked)
-    return _extreme_per_record(own_keys, keys, stacked["date"].astype("string"), "max", data.rows.index)
+    return _extreme_per_record(np.arange(len(index)), records, stacked, "max", index)
 
 
 def _earliest_day(dates: pd.Series) -> pd.Series:
@@ -272,8 +302,13 @@ def derive_cycle_visitnum(data: DerivationInput, cycle: str, day: str) -> pd.Ser
 
 @derivation("cycle_visit", "record", "cycle", "day")
 def derive_cycle_visit(data: DerivationInput, cycle: str, day: str) -> pd.Series:
-    """VISIT = `CYCLE n DAY d`, the protocol's name of an administration visit."""
-    return "CYCLE " + data.raw_column(cycle).astype("string") + " DAY " + data.raw_column(day).astype("string")
+    """VISIT = `CYCLE n DAY d`, the protocol's name of an administration visit: named once per
+    distinct cycle and day (1.7 million administrations have a few hundred)."""
+    visits = pd.DataFrame({"cycle": data.raw_column(cycle), "day": data.raw_column(day)})
+    (codes,) = key_codes([visits], ["cycle", "day"])
+    named = visits.take(first_of_each(codes)).astype("string")
+    names = "CYCLE " + named["cycle"] + " DAY " + named["day"]
+    return pd.Series(names.array.take(codes), index=visits.index, dtype="string")
 
 
 @derivation("ascii_text", "record", "column")
@@ -454,6 +489,22 @@ def _extreme_date(
     the records with its `by` values (ISO text sorts as dates do); a datetime counts by its
     date (a DSDTC collected at 10:45 is a complete date with a time)."""
     references = [reference.split(".", 1) for reference in dates]
+    if any(dataset == data.spec.name for dataset, _ in references):  # its dates change as it is built
+        own_keys, keys, codes, distinct = _ranked_dates(data, references, by)
+    else:
+        work = partial(_ranked_dates, data, references, by)
+        own_keys, keys, codes, distinct = data.remembered("dates " + ", ".join(dates), by, work)
+    extremes = extreme_of_ranks(keys, codes, distinct, how)
+    positions = extremes.index.get_indexer(own_keys)
+    return pd.Series(extremes.array.take(positions, allow_fill=True), index=data.frame.index, dtype="string")
+
+
+def _ranked_dates(
+    data: DerivationInput, references: Sequence[Sequence[str]], by: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.Index]:
+    """The records' keys, the keys of the dated records of the datasets referenced, and
+    their days ranked (`sorted_codes`; -1 for a partial date): what the earliest and the
+    latest of the same dates share (SV's SVSTDTC and SVENDTC)."""
     sources = [data.dataset(dataset) for dataset, _ in references]
     own_keys, *source_keys = shared_keys(by, data.frame, *sources)
     values = pd.concat(
@@ -461,8 +512,8 @@ def _extreme_date(
         ignore_index=True,
     )
     complete = values.str.fullmatch(r"\d{4}-\d{2}-\d{2}(T.*)?").fillna(False).astype(bool)
-    days = values.str[:10].where(complete)
-    return _extreme_per_record(own_keys, np.concatenate(source_keys), days, how, data.frame.index)
+    codes, distinct = sorted_codes(values.str[:10].where(complete))
+    return own_keys, np.concatenate(source_keys), codes, distinct
 
 
 @derivation("earliest_date", "dataset", "dates", "by")

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc_cup import ct
-from cdisc_cup.columns import byte_lengths, is_in
+from cdisc_cup.columns import byte_lengths, is_in, not_ascii
 from cdisc_cup.constants import MAX_LABEL_LENGTH, MAX_NAME_LENGTH
 from cdisc_cup.errors import MAX_LOCATED, ConformanceErrors, Problem
 from cdisc_cup.provenance import BLOCK, LINE, SOURCE_FILE
@@ -131,7 +131,7 @@ def check_dataset(spec: DatasetSpec, frame: pd.DataFrame, terminology: ct.Termin
                 problems.append(Problem(spec.name, "numeric variable holds text", column=name, expected="numbers"))
             continue
         text = values.astype("string")
-        non_ascii = text.notna() & ~text.str.isascii().fillna(True)
+        non_ascii = pd.Series(not_ascii(text), index=text.index)
         problems += _value_problems(
             spec,
             frame,

@@ -14,7 +14,8 @@ writing. Records made from SDTM datasets or from the spec have none.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -22,7 +23,8 @@ import numpy as np
 import pandas as pd
 
 from cdisc_cup import conditions
-from cdisc_cup.columns import constant_text, distinct_map, is_blank, key_codes, stable_order
+from cdisc_cup.columns import constant_text, distinct_map, first_of_each, is_blank, key_codes, stable_order
+from cdisc_cup.constants import WORKER_THREADS
 from cdisc_cup.derivations.text import number_text, split_between_words
 from cdisc_cup.errors import MAX_LOCATED, InputErrors, Problem, SpecErrors
 from cdisc_cup.mapping.catalogue import CATALOGUE, DerivationInput
@@ -317,8 +319,7 @@ def _datasets_rows(spec: DatasetSpec, block: RecordBlock, built: Mapping[str, pd
     distinct = list(block.distinct)
     stacked = pd.concat([built[name].reindex(columns=distinct) for name in block.datasets], ignore_index=True)
     (keys,) = key_codes([stacked], distinct)
-    first = np.sort(np.unique(keys, return_index=True)[1])  # drop_duplicates: the first of each, in order
-    return stacked.take(first).reset_index(drop=True)
+    return stacked.take(first_of_each(keys)).reset_index(drop=True)
 
 
 def _block_records(
@@ -327,7 +328,8 @@ def _block_records(
     """What a block's records are made from, one row each, and the raw table behind them."""
     if block.source is not None:
         table = raw[block.source]
-        return table.frame, table
+        # Columns no spec reads are reported, never mapped: the block's `where` need not copy them.
+        return table.frame.drop(columns=table.extra_columns), table
     if block.kind == "datasets":
         return _datasets_rows(spec, block, built), None
     return pd.DataFrame(index=pd.RangeIndex(1)), None
@@ -555,10 +557,50 @@ def study_for_export(study: StudySpec, raw: Mapping[str, RawTable]) -> StudySpec
     return replace(study, sdtm=tuple(specs))
 
 
+# From this many raw records, datasets are built side by side, one per core: below it their
+# Python work contends for the interpreter's lock more than the column work gains.
+SIDE_BY_SIDE_FROM_RECORDS = 250_000
+
+
+class _EarlierDatasets(Mapping[str, pd.DataFrame]):
+    """The datasets listed before one in study.yaml, as its derivations read them (SV the
+    visits of EX, every study day DM): one still being built on another thread is waited for."""
+
+    def __init__(self, building: Mapping[str, Future[pd.DataFrame]], names: Sequence[str]) -> None:
+        self._building, self._names = building, tuple(names)
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self._names:
+            raise KeyError(name)
+        return self._building[name].result()
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
 def build_sdtm(study: StudySpec, raw: Mapping[str, RawTable]) -> dict[str, pd.DataFrame]:
-    """Every SDTM dataset of the study, in spec order (later ones may look up earlier ones)."""
+    """Every SDTM dataset of the study, in spec order (later ones may look up earlier ones).
+
+    A large export's datasets are built side by side, in spec order: a dataset waits only for
+    the earlier ones it reads, which started before it, so the threads never wait on each
+    other in a circle. A problem is raised for the first dataset in spec order that has one,
+    as when they are built one after the other."""
     check_sources(study)
-    built: dict[str, pd.DataFrame] = {}
-    for spec in study.sdtm:
-        built[spec.name] = build_dataset(spec, study, raw, built)
-    return built
+    records = sum(len(table.frame) for table in raw.values())
+    threads = WORKER_THREADS if records >= SIDE_BY_SIDE_FROM_RECORDS else 1
+    building: dict[str, Future[pd.DataFrame]] = {}
+    with ThreadPoolExecutor(threads, thread_name_prefix="map") as pool:
+        for spec in study.sdtm:
+            earlier = _EarlierDatasets(building, list(building))
+            building[spec.name] = pool.submit(build_dataset, spec, study, raw, earlier)
+        try:
+            return {name: dataset.result() for name, dataset in building.items()}
+        except BaseException:
+            pool.shutdown(cancel_futures=True)
+            raise

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from cdisc_cup.errors import InputErrors, SpecErrors
+from cdisc_cup.mapping import engine
 from cdisc_cup.mapping.engine import build_sdtm
 from cdisc_cup.readers.raw import read_raw_export
 from cdisc_cup.spec.loader import default_spec_dir, load_study
@@ -215,3 +216,43 @@ def test_an_ambiguous_lookup_is_a_spec_error(tmp_path: Path) -> None:
     with pytest.raises(SpecErrors) as error:
         build_sdtm(study, read_raw_export(write_export(tmp_path / "export"), study))
     assert "TA has more than one record per STUDYID" in error.value.problems[0].message
+
+
+def test_datasets_built_side_by_side_are_those_built_one_after_the_other(
+    sdtm: dict[str, pd.DataFrame], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From a large export on, datasets are built on both cores; a dataset that reads an
+    earlier one (SV the visits of EX, every study day DM) waits for it, so the datasets are
+    the same, in the same order."""
+    monkeypatch.setattr(engine, "SIDE_BY_SIDE_FROM_RECORDS", 0)
+    study = load_study()
+    export = write_export(tmp_path / "export")
+    side_by_side = build_sdtm(study, read_raw_export(export, study))
+    assert list(side_by_side) == list(sdtm) == [spec.name for spec in study.sdtm]
+    for name, frame in sdtm.items():
+        pd.testing.assert_frame_equal(side_by_side[name], frame, check_exact=True)
+
+
+def test_side_by_side_the_first_dataset_with_a_problem_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two datasets with a problem, built on two threads: the problem reported is the one
+    of the dataset listed first, as when they are built one after the other, whichever
+    thread finds its problem first."""
+    monkeypatch.setattr(engine, "SIDE_BY_SIDE_FROM_RECORDS", 0)
+    specs = _spec_copy(tmp_path)
+    # TA has three records per STUDYID: a lookup by it is ambiguous (AE is listed before CM).
+    ambiguous = "{derivation: lookup, dataset: TA, variable: TAETORD, by: [STUDYID]}"
+    study_days = {"cm": "{derivation: study_day, date: CMDTC}", "ae": "{derivation: study_day, date: AESTDTC}"}
+    for name, study_day in study_days.items():
+        path = specs / "sdtm" / f"{name}.yaml"
+        text = path.read_text()
+        assert study_day in text
+        path.write_text(text.replace(study_day, ambiguous, 1))
+    study = load_study(specs)
+    order = [spec.name for spec in study.sdtm]
+    assert order.index("AE") < order.index("CM")
+    with pytest.raises(SpecErrors) as error:
+        build_sdtm(study, read_raw_export(write_export(tmp_path / "export"), study))
+    problem = error.value.problems[0]
+    assert problem.file == str(specs / "sdtm" / "ae.yaml") and "TA has more than one record" in problem.message
