@@ -23,10 +23,28 @@ POOL_VARIABLE = "ARROW_DEFAULT_MEMORY_POOL"  # Arrow's own setting: a user's cho
 COLLECT_FROM_BYTES = 256 * 2**20
 
 
+# glibc's mallopt(3) parameter M_MMAP_THRESHOLD (malloc.h), and its own environment variable.
+M_MMAP_THRESHOLD = -3
+MMAP_THRESHOLD_VARIABLE = "MALLOC_MMAP_THRESHOLD_"
+# Blocks of at least this size get pages of their own, which go back to the system when freed.
+OWN_PAGES_FROM_BYTES = 4 * 2**20
+
+
 def use_system_allocator() -> None:
-    """Arrow allocates with the C library (`malloc`) unless the user chose a pool."""
+    """Arrow allocates with the C library (`malloc`) unless the user chose a pool, and a
+    column-sized block (4 MiB or more) has pages of its own, unless the user set glibc's
+    threshold.
+
+    glibc raises that threshold each time such a block is freed, up to 32 MiB, so that
+    columns come from its heaps instead; with threads (datasets mapped and rules run side by
+    side) each thread has a heap of its own, and the freed columns scattered among the kept
+    ones stayed resident: 2.5 GB instead of 2.34 GB at 100,000 patients. A fixed threshold
+    costs the page faults of fresh pages (0.5 s there), where 1 MiB cost 3 s."""
     if not os.environ.get(POOL_VARIABLE):
         pa.set_memory_pool(pa.system_memory_pool())
+    library = _c_library()
+    if library is not None and hasattr(library, "mallopt") and not os.environ.get(MMAP_THRESHOLD_VARIABLE):
+        library.mallopt(M_MMAP_THRESHOLD, OWN_PAGES_FROM_BYTES)
 
 
 @cache

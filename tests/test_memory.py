@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import subprocess
 import sys
 
 import numpy as np
@@ -69,3 +70,57 @@ def test_a_large_dataset_held_only_by_a_reference_cycle_is_released() -> None:
         assert held - pa.total_allocated_bytes() >= 300 * 2**20
     finally:
         gc.enable()
+
+
+# Frees column-sized blocks from a thread, among small blocks that stay: the resident memory
+# (MiB) before they were made, with them, and after they were freed.
+_COLUMNS_FREED_IN_A_THREAD = """
+import sys, threading
+import numpy as np
+from cdisc_cup.memory import use_system_allocator
+
+def resident():
+    with open("/proc/self/status", encoding="ascii") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS")) / 1024
+
+if sys.argv[1] == "tuned":
+    use_system_allocator()
+found = []
+
+def stage():
+    np.ones(2**21)  # a 16 MiB column freed: glibc would take it as its new threshold
+    before = resident()
+    columns, kept = [], []
+    for _ in range(40):
+        columns.append(np.ones(6 * 2**17))  # 6 MiB each
+        kept.append(np.ones(1_000))
+    held = resident()
+    del columns
+    found.extend([before, held, resident()])
+
+thread = threading.Thread(target=stage)
+thread.start()
+thread.join()
+print(*found)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or not os.path.exists("/proc/self/status"), reason="glibc")
+@pytest.mark.parametrize("allocator", ["tuned", "glibc's default"])
+def test_freed_columns_go_back_to_the_system_at_once(allocator: str) -> None:
+    """With the CLI's allocator settings, a stage's freed columns are no longer resident when
+    it ends, without a release (glibc's default keeps the 240 MiB in the thread's heap)."""
+    environment = {key: value for key, value in os.environ.items() if key != "MALLOC_MMAP_THRESHOLD_"}
+    completed = subprocess.run(
+        [sys.executable, "-c", _COLUMNS_FREED_IN_A_THREAD, allocator],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=environment,
+    )
+    before, held, after = map(float, completed.stdout.split())
+    assert held - before > 200, (before, held, after)
+    if allocator == "tuned":
+        assert after - before < 20, (before, held, after)
+    else:
+        assert after - before > 200, (before, held, after)
