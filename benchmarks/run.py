@@ -19,6 +19,7 @@ import itertools
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import subprocess
@@ -200,16 +201,32 @@ def measure(command: list[str], report: Path, timeout: float | None) -> Measurem
     return Measurement(**json.loads(report.read_text(encoding="utf-8")))
 
 
+# A step on a thread beside others: `  ✓ write reconciliation and audit trail (3.46 s beside
+# the steps above, 0.00 s more)`; only the time the others then waited adds to the wall.
+BESIDE_STEP = re.compile(r"(?P<label>.+) \((?P<own>[\d.]+) s beside the steps above, (?P<more>[\d.]+) s more\)")
+
+
 def parse_stages(stderr: str, known: tuple[str, ...] = STAGES) -> dict[str, float]:
-    """Seconds per step from lines like `  ✓ write SDTM XPT 10 datasets (0.52 s)`."""
+    """Seconds of the wall per step, from lines like `  ✓ write SDTM XPT 10 datasets (0.52 s)`;
+    a step beside others counts the time they waited for it, its name says its own time."""
     stages: dict[str, float] = {}
     for line in stderr.splitlines():
         text = line.strip()
-        if not text.startswith(STEP_MARK) or not text.endswith(" s)") or " (" not in text:
+        if not text.startswith(STEP_MARK):
             continue
-        label, seconds = text[len(STEP_MARK) :].rsplit(" (", 1)
+        text = text[len(STEP_MARK) :]
+        beside = BESIDE_STEP.fullmatch(text)
+        if beside is not None:
+            label, seconds = beside["label"], float(beside["more"])
+        elif text.endswith(" s)") and " (" in text:
+            label, number = text.rsplit(" (", 1)
+            seconds = float(number.removesuffix(" s)"))
+        else:
+            continue
         name = next((stage for stage in known if label == stage or label.startswith(stage + " ")), label)
-        stages[name] = stages.get(name, 0.0) + float(seconds.removesuffix(" s)"))
+        if beside is not None:
+            name = f"{name} (beside the steps before it: {float(beside['own']):.2f} s)"
+        stages[name] = stages.get(name, 0.0) + seconds
     return stages
 
 

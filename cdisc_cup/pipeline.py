@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -475,28 +476,19 @@ def convert(
     created = creation_time(raw)
     del raw  # accounted for: its memory is better spent on ADaM and validation
     release_freed_memory()
-    with progress.step("check SDTM against specs"):
-        lengths = check_datasets({s.name: s for s in study.sdtm}, sdtm, study.terminology)
-        parts = [Submission("SDTM", study.sdtm, sdtm, lengths)]
-    if study.adam:
-        with progress.step("derive ADaM"):
-            adam = derive_adam(study, parts[0].submitted)
-        release_freed_memory()
-        with progress.step("check ADaM against specs"):
-            lengths = check_datasets({s.name: s for s in study.adam}, adam, study.terminology)
-            parts.append(Submission("ADaM", study.adam, adam, lengths))
-    else:
-        progress.note("no ADaM specs (study.yaml has no adam list): SDTM only")
-
     started = datetime.now().astimezone().replace(microsecond=0).isoformat()
     with output.staged(__version__, started) as staging:
         layout = OutputLayout(staging, study.studyid)
-        submissions = tuple(part.in_folder(layout.folder(part.standard)) for part in parts)
-        result = ConversionResult(study, layout, submissions, reconciliation=accounting.summary)
-        with progress.step("write reconciliation and audit trail"):
-            write_reconciliation(accounting, layout.reports)
-        del accounting  # written: the raw export's columns no spec reads go with it
+        summary = accounting.summary
+        # The audit trail is written by Arrow, mostly without Python's lock: beside the
+        # checks and ADaM derivations, which need it.
+        audit_trail = partial(write_reconciliation, accounting, layout.reports)
+        with progress.beside("write reconciliation and audit trail", audit_trail):
+            del accounting, audit_trail  # written: the raw export's columns no spec reads go with it
+            parts = _checked_and_derived(study, sdtm, progress)
         release_freed_memory()
+        submissions = tuple(part.in_folder(layout.folder(part.standard)) for part in parts)
+        result = ConversionResult(study, layout, submissions, reconciliation=summary)
         for submission in submissions:
             with progress.step(f"write {submission.standard} XPT", f"{len(submission.specs)} datasets"):
                 result.xpt_files |= write_datasets(submission, created)
@@ -565,6 +557,23 @@ def convert(
 ADAM_ENTRIES = ("m5", "reports", "index.html")
 ADAM_COMMAND = "adam"
 SDTM_INPUT = "sdtm"  # the manifest's record of the SDTM folder an `adam` run read
+
+
+def _checked_and_derived(study: StudySpec, sdtm: dict[str, pd.DataFrame], progress: Progress) -> list[Submission]:
+    """The SDTM datasets checked against their specs, and the ADaM ones derived from them
+    and checked (none when the study has no ADaM specs)."""
+    with progress.step("check SDTM against specs"):
+        lengths = check_datasets({s.name: s for s in study.sdtm}, sdtm, study.terminology)
+        parts = [Submission("SDTM", study.sdtm, sdtm, lengths)]
+    if not study.adam:
+        progress.note("no ADaM specs (study.yaml has no adam list): SDTM only")
+        return parts
+    with progress.step("derive ADaM"):
+        adam = derive_adam(study, parts[0].submitted)
+    release_freed_memory()
+    with progress.step("check ADaM against specs"):
+        lengths = check_datasets({s.name: s for s in study.adam}, adam, study.terminology)
+    return [*parts, Submission("ADaM", study.adam, adam, lengths)]
 
 
 def read_sdtm_folder(sdtm_dir: Path, progress: Progress) -> tuple[dict[str, pd.DataFrame], DatasetFolder]:

@@ -109,3 +109,20 @@ def test_an_export_cached_by_another_generator_version_is_made_again(
     stamp.unlink()  # exports of the runner before the stamp have none
     runner.export_folder(tmp_path, 5)
     assert (folder / "patients.csv").read_bytes() == patients
+
+
+def test_a_step_beside_others_adds_only_the_time_waited_for_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The steps' seconds add up to the wall: a step on a thread beside the others counts the
+    time they waited for it, and its name keeps its own time."""
+    runner = _runner(monkeypatch)
+    stderr = (
+        "  ✓ map SDTM (9.26 s)\n"
+        "  ✓ write SDTM XPT 18 datasets (3.27 s)\n"
+        "  ✓ write reconciliation and audit trail (3.46 s beside the steps above, 0.10 s more)\n"
+        "    a note (1.00 s)\n"
+    )
+    assert runner.parse_stages(stderr) == {
+        "map SDTM": 9.26,
+        "write SDTM XPT": 3.27,
+        "write reconciliation and audit trail (beside the steps before it: 3.46 s)": 0.10,
+    }

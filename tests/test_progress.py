@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
 from cdisc_cup.progress import Progress, Verbosity
@@ -38,3 +41,42 @@ def test_quiet_prints_no_steps(capsys: pytest.CaptureFixture[str]) -> None:
     with progress.step("map SDTM"):
         pass
     assert capsys.readouterr().err == "" and "map SDTM" in progress.timings
+
+
+def test_a_step_beside_others_reports_its_own_time_when_they_are_done(capsys: pytest.CaptureFixture[str]) -> None:
+    progress = Progress(Verbosity.NORMAL)
+    written: list[str] = []
+    with progress.beside("write audit trail", lambda: written.append("trace.csv")), progress.step("derive ADaM"):
+        pass
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert written == ["trace.csv"] and len(lines) == 2
+    assert lines[0].strip().startswith("✓ derive ADaM (")
+    assert lines[1].strip().startswith("✓ write audit trail (") and " s beside the steps above, " in lines[1]
+    assert lines[1].endswith(" s more)") and "write audit trail" in progress.timings
+
+
+def test_a_step_beside_others_that_failed_says_so_and_raises(capsys: pytest.CaptureFixture[str]) -> None:
+    progress = Progress(Verbosity.NORMAL)
+
+    def broken() -> None:
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"), progress.beside("write audit trail", broken):
+        pass
+    line = capsys.readouterr().err.strip()
+    assert line.startswith("✗ write audit trail: failed after ") and "✓" not in line
+
+
+def test_the_steps_beside_a_step_end_only_once_it_has_ended(capsys: pytest.CaptureFixture[str]) -> None:
+    """A block that raised still waits for the work beside it, so nothing is written into a
+    staging folder after it has been removed."""
+    progress = Progress(Verbosity.NORMAL)
+    finished = threading.Event()
+
+    def slow() -> None:
+        time.sleep(0.2)
+        finished.set()
+
+    with pytest.raises(KeyboardInterrupt), progress.beside("write audit trail", slow):
+        raise KeyboardInterrupt
+    assert finished.is_set()
