@@ -194,15 +194,8 @@ class Terminology:
         Codelists the IG names but this terminology lacks are skipped: the IG and the CT package
         are separate choices, and a package may predate or have retired a codelist.
         """
-        links = _variable_links()
-        dataset, variable = dataset.upper(), variable.upper()
         family = ADAM if standard.upper().startswith("ADAM") else SDTM
-        if family == SDTM:
-            codes = _sdtm_codes(links, dataset, variable)
-        else:
-            codes = _codes(links, ADAM, [dataset], variable) or _codes(links, ADAM, ["*"], variable)
-            codes = codes or _sdtm_codes(links, "", variable, generic=False)
-        found = (self.codelist_by_code(code) for code in codes)
+        found = (self.codelist_by_code(code) for code in _ig_codes(family, dataset.upper(), variable.upper()))
         return tuple(dict.fromkeys(cl for cl in found if cl is not None))
 
     def codelist_for_variable(self, standard: str, dataset: str, variable: str) -> Codelist | None:
@@ -323,6 +316,17 @@ def merge_codelists(found: tuple[Codelist, ...]) -> Codelist | None:
         terms=tuple({t.value: t for cl in reversed(found) for t in cl.terms}.values()),
         source="; ".join(dict.fromkeys(cl.source for cl in found)),
     )
+
+
+@lru_cache(maxsize=4096)
+def _ig_codes(family: str, dataset: str, variable: str) -> tuple[str, ...]:
+    """The NCI codes of the codelists the IG names for a variable (see `codelists_for_variable`),
+    looked up once per variable: the rules ask for each variable of every dataset they check."""
+    links = _variable_links()
+    if family == SDTM:
+        return tuple(_sdtm_codes(links, dataset, variable))
+    codes = _codes(links, ADAM, [dataset], variable) or _codes(links, ADAM, ["*"], variable)
+    return tuple(codes or _sdtm_codes(links, "", variable, generic=False))
 
 
 def _sdtm_codes(links: pd.DataFrame, dataset: str, variable: str, *, generic: bool = True) -> list[str]:

@@ -83,7 +83,8 @@ class _Registry:
     def codelist(self, codelist_id: str, values: pd.Series, data_type: str) -> str:
         # The terms used, in order of first use: the distinct values are enough (a codelist of
         # 1.7 million administrations has three).
-        self.codelist_values.setdefault(codelist_id, []).append(values.dropna().drop_duplicates())
+        distinct = pd.Series(values.unique(), dtype=values.dtype).dropna()  # unique in C, in order of use
+        self.codelist_values.setdefault(codelist_id, []).append(distinct)
         self.codelist_types.setdefault(codelist_id, "text" if data_type not in ("integer", "float") else data_type)
         return f"CL.{codelist_id}"
 

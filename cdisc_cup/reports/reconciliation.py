@@ -106,8 +106,12 @@ def dataset_accounts(sdtm: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     spec (TS, TA, TE, TV, TI) have no raw file."""
     rows = []
     for name, frame in sdtm.items():
-        by_file = frame[SOURCE_FILE].astype("string").fillna(NO_RAW_FILE).value_counts(sort=False)
-        sources = ", ".join(f"{file} {count}" for file, count in by_file.items())
+        # Counted on the column's codes (a byte per record), in order of first appearance.
+        files, names = pd.factorize(frame[SOURCE_FILE], use_na_sentinel=False)
+        counts = np.bincount(files, minlength=len(names))
+        sources = ", ".join(
+            f"{NO_RAW_FILE if pd.isna(file) else file} {count}" for file, count in zip(names, counts, strict=True)
+        )
         rows.append({"dataset": name, "records": len(frame), "sources": sources})
     return pd.DataFrame(rows, columns=DATASET_ACCOUNT_COLUMNS)
 

@@ -14,6 +14,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from cdisc_cup import ct
 from cdisc_cup.define.model import DefineModel
 from cdisc_cup.define.references import LinkedDocument
@@ -135,6 +137,7 @@ class Study:
         found: set[str] = set()
         for view in self.datasets.values():
             if "STUDYID" in view.frame.columns:
-                values = view.frame["STUDYID"].astype("string").str.strip().dropna().unique()
+                distinct = pd.Series(view.frame["STUDYID"].unique())  # one per study, of millions of records
+                values = distinct.astype("string").str.strip().dropna().unique()
                 found.update(str(v) for v in values if v)
         return frozenset(found)
