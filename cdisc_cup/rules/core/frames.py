@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cdisc_cup.findings import STUDY
 from cdisc_cup.rules.core import library
 from cdisc_cup.rules.core.check import evaluate
 from cdisc_cup.rules.core.identity import NotEvaluated, derived, forget, identify, identities, location
@@ -438,7 +439,6 @@ VALUE_BUILDERS: dict[str, Callable[[Dataset], Iterator[ValuePart | WholeValues]]
     "Value Check with Dataset Metadata": _values_with_dataset,
 }
 
-STUDY = "STUDY"  # the dataset CORE reports a Domain Presence Check's findings on
 # Rule types whose frame needs what the package does not have offline.
 NOT_BUILT = {
     "Define Item Metadata Check against Library Metadata": (
