@@ -846,7 +846,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--no-long-verbatim",
         action="store_true",
-        help="leave out the one AE verbatim over 200 characters (cdisc-cup does not yet split it into SUPPAE)",
+        help="leave out the one AE verbatim over 200 characters (cdisc-cup keeps its first 200 in AETERM and the "
+        "rest in SUPPAE continuation records, SDTMIG 3.4 section 4.5.3.2)",
     )
     args = parser.parse_args(argv)
     write_export(make_export(args.patients, args.seed, not args.no_long_verbatim), args.out, args.seed)

@@ -50,6 +50,9 @@ DATASET_COLUMNS = ["dataset", "label", "standard", "records", "variables", "file
 # entry explains the findings of its rule, in its dataset and about its variable when it names
 # them (null: any).
 EXPLANATION_COLUMNS = ["rule_id", "dataset", "variable", "explanation"]
+# The dataset of a finding about the whole study as CDISC CORE reports it (a Domain Presence
+# Check: "TT dataset is present"); CORE's rules are SDTMIG rules, so it is an SDTM finding.
+STUDY = "STUDY"
 
 
 @dataclass(frozen=True)

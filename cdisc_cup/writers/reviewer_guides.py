@@ -53,7 +53,7 @@ from reportlab.platypus.tableofcontents import TableOfContents
 
 from cdisc_cup.define.build import analyses_written, dataset_comment
 from cdisc_cup.define.documents import ACRF, ADRG, CSDRG, Document, GuidePageIndex, GuideSection
-from cdisc_cup.findings import RunInfo, Validation, explanation_table, explanations_of
+from cdisc_cup.findings import STUDY, RunInfo, Validation, explanation_table, explanations_of
 from cdisc_cup.spec.annotations import annotated_crf, condition_text
 from cdisc_cup.spec.model import DatasetSpec, StudySpec, VariableSpec
 
@@ -276,7 +276,9 @@ def _dataset_sections(
 def _issues(study: StudySpec, findings: pd.DataFrame, datasets: set[str]) -> TableBlock | str:
     """One row per rule, dataset and variable with findings left in the data: how many records,
     the message (the first of several that differ only in the value) and the sponsor's reason.
-    A finding about no dataset (the study, its define.xml) is in both guides: none is left out."""
+    A finding about no dataset (the study, its define.xml) is in both guides: none is left out.
+    `datasets` names those of the guide, STUDY among them for the cSDRG (CORE's study-level
+    findings)."""
     text = findings.assign(**{c: findings[c].fillna("").astype(str) for c in ("dataset", "variable", "message")})
     mine = text[text["dataset"].isin(datasets) | text["dataset"].eq("")]
     if mine.empty:
@@ -288,9 +290,17 @@ def _issues(study: StudySpec, findings: pd.DataFrame, datasets: set[str]) -> Tab
     ):
         messages = sorted(group["message"].unique())
         message = messages[0] + (f" (and {len(messages) - 1} similar)" if len(messages) > 1 else "")
-        where = ".".join(part for part in (dataset, variable) if part) or "the study"
+        where = _where(dataset, variable)
         rows.append((rule, severity, where, str(len(group)), message, explanation or UNEXPLAINED))
     return TableBlock(("Rule", "Severity", "Where", "Records", "Message", "Explanation"), tuple(rows))
+
+
+def _where(dataset: str, variable: str) -> str:
+    """AE.AETERM; a finding about the study (CORE's STUDY, or ours without a dataset) names
+    what it found: "the study (TT)" for a TT dataset present where it must not be."""
+    if dataset in ("", STUDY):
+        return f"the study ({variable})" if variable else "the study"
+    return ".".join(part for part in (dataset, variable) if part)
 
 
 def _conformance(
@@ -384,7 +394,7 @@ def csdrg(
             ("Each dataset's define.xml comment and the comments of its variables: the decisions of the specs.",),
         ),
         *_dataset_sections(subject, records, notes, "3.3"),
-        *_conformance(study, conformance, set(records), "4"),
+        *_conformance(study, conformance, {*records, STUDY}, "4"),
     )
     sections = (Section("1", "Introduction"), *_with_acronyms(study, purpose, body))
     return Guide(CSDRG, "Clinical Study Data Reviewer's Guide", f"{study.name} ({study.studyid})", sections)

@@ -9,6 +9,7 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from pypdf import PdfReader
 
@@ -22,6 +23,7 @@ from cdisc_cup.spec.model import GuideText
 from cdisc_cup.writers.reviewer_guides import (
     UNEXPLAINED,
     Conformance,
+    Guide,
     TableBlock,
     _column_widths,
     adrg,
@@ -123,6 +125,28 @@ def test_the_adrg_lists_each_finding_with_its_explanation_or_as_unexplained(conv
     table = issues.blocks[-1]
     assert isinstance(table, TableBlock) and table.rows
     assert all(row[-1] == UNEXPLAINED for row in table.rows)
+
+
+def _issues_rows(guide: Guide) -> tuple[tuple[str, ...], ...]:
+    (issues,) = [s for s in guide.sections if s.title == "Issues Summary"]
+    table = issues.blocks[-1]
+    return table.rows if isinstance(table, TableBlock) else ()
+
+
+def test_a_finding_core_reports_on_the_study_is_in_the_csdrg(converted_sample, conformance) -> None:
+    """CORE reports a Domain Presence Check on the study, dataset STUDY (here CORE-000042 as
+    `validate` reports it on its negative test case): an SDTMIG finding, so the cSDRG's Issues
+    Summary lists it and the ADRG's does not."""
+    tt_present = pd.DataFrame(
+        [["CORE-000042", "Error", "STUDY", "TT", None, "", "TT=tt.xpt", "TT dataset is present."]],
+        columns=conformance.findings.columns,
+    )
+    with_study = Conformance(conformance.run, pd.concat([conformance.findings, tt_present], ignore_index=True))
+    sdtm_rows = _issues_rows(csdrg(converted_sample.study, {"DM": 18, "AE": 29}, with_study, 7))
+    assert ("CORE-000042", "Error", "the study (TT)", "1", "TT dataset is present.", UNEXPLAINED) in sdtm_rows
+    assert len(sdtm_rows) == len(_issues_rows(csdrg(converted_sample.study, {"DM": 18, "AE": 29}, conformance, 7))) + 1
+    adam_rows = _issues_rows(adrg(converted_sample.study, converted_sample.adam, with_study))
+    assert adam_rows and not any(row[0] == "CORE-000042" for row in adam_rows)
 
 
 def test_arm_points_at_the_adrg_page_of_each_display_and_analysis(converted_sample) -> None:

@@ -21,9 +21,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cdisc_cup.findings import STUDY
+from cdisc_cup.rules.core import library
 from cdisc_cup.rules.core.check import evaluate
 from cdisc_cup.rules.core.identity import NotEvaluated, derived, forget, identify, identities, location
-from cdisc_cup.rules.core.merges import MatchDataset, merge_match_datasets
+from cdisc_cup.rules.core.merges import MatchDataset, MissingKeyError, merge_match_datasets
 from cdisc_cup.rules.core.model import CoreRule, NotRunnableError
 from cdisc_cup.rules.model import NotApplicable, Study
 from cdisc_cup.xpt.model import Dataset
@@ -61,6 +63,19 @@ class FrameNotBuilt:
 
     dataset: Dataset
     reason: str
+
+
+def _cannot_have(dataset: Dataset, names: tuple[str, ...]) -> bool:
+    """Whether one of `names` is not a variable the SDTM model allows in the dataset (its
+    class's, or its model dataset's: TS's, TE's). False when the Library has no class for the
+    dataset (a custom domain): whether it could have them is not known."""
+    if not names:
+        return False
+    try:
+        allowed = library.model_variables(library.library_domain(identify(dataset).unsplit_name, None))
+    except NotEvaluated:
+        return False
+    return not set(names) <= {variable.name for variable in allowed}
 
 
 def _leaves(node: Any) -> Iterator[Mapping[str, Any]]:
@@ -424,7 +439,6 @@ VALUE_BUILDERS: dict[str, Callable[[Dataset], Iterator[ValuePart | WholeValues]]
     "Value Check with Dataset Metadata": _values_with_dataset,
 }
 
-STUDY = "STUDY"  # the dataset CORE reports a Domain Presence Check's findings on
 # Rule types whose frame needs what the package does not have offline.
 NOT_BUILT = {
     "Define Item Metadata Check against Library Metadata": (
@@ -435,7 +449,11 @@ NOT_BUILT = {
 
 
 def rule_frames(rule: CoreRule, study: Study) -> Iterator[RuleFrame | FrameNotBuilt]:
-    """The frame the rule's check runs on, for each dataset in its scope (or why not)."""
+    """The frame the rule's check runs on, for each dataset in its scope (or why not).
+
+    A dataset that cannot have a key the rule joins on (TS, TA, TV have no USUBJID to join DM
+    on; DM has no VISITNUM) is left out without a word, as CORE reports nothing for it: the
+    rule is not about it. A dataset that could have the key but lacks it is a FrameNotBuilt."""
     from cdisc_cup.rules.core.engine import datasets_in_scope  # the engine imports this module
 
     builder = BUILDERS.get(rule.rule_type)
@@ -455,6 +473,10 @@ def rule_frames(rule: CoreRule, study: Study) -> Iterator[RuleFrame | FrameNotBu
             continue
         try:
             frame = builder(rule, dataset, study)
+        except MissingKeyError as missing:
+            if not _cannot_have(dataset, missing.own):
+                yield FrameNotBuilt(dataset, str(missing.args[0]))
+            continue
         except KeyError as missing:  # "column not found in data": CORE skips the dataset
             yield FrameNotBuilt(dataset, str(missing.args[0]) if missing.args else str(missing))
             continue

@@ -40,6 +40,16 @@ class MergeError(NotEvaluated):
     """The data cannot be joined as the rule asks (CORE stops the rule with a preprocessing error)."""
 
 
+class MissingKeyError(KeyError):
+    """A `Match Datasets` key the data lack (CORE skips the dataset). `own` are the keys the
+    checked dataset's records lack, as opposed to the matched dataset's: whether the checked
+    dataset could have them decides if the skip is worth a note (frames.rule_frames)."""
+
+    def __init__(self, own: Sequence[str], matched: Sequence[str]) -> None:
+        super().__init__(f"Match Datasets key {', '.join([*own, *matched])} is not in the data")
+        self.own = tuple(own)
+
+
 @dataclass(frozen=True)
 class MatchKey:
     left: str  # in the dataset checked
@@ -170,9 +180,10 @@ def _merge_on_keys(
 ) -> pd.DataFrame:
     left_keys = _sided(match, "left", current.domain)
     right_keys = _sided(match, "right", match.name)
-    missing = [k for k in left_keys if k not in left.columns] + [k for k in right_keys if k not in right.columns]
-    if missing:
-        raise KeyError(f"Match Datasets key {', '.join(missing)} is not in the data")
+    own = [k for k in left_keys if k not in left.columns]
+    matched = [k for k in right_keys if k not in right.columns]
+    if own or matched:
+        raise MissingKeyError(own, matched)
     how = "left" if match.join_type == "left" else "inner"
     suffix = f".{match.name}"
     if named is not None:

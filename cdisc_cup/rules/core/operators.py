@@ -49,7 +49,7 @@ class Operand:
 
 
 Operator = Callable[[Operand], pd.Series]
-NUMBER_TYPES = (float, int, np.float64, np.int64)
+FLOAT_TYPES = (float, np.float64)
 _NULL = "\x00null"  # a null value as an element of a set (None and NaN are one null)
 
 
@@ -179,19 +179,28 @@ def _as_text(values: Any) -> Any:
 
 
 def numbers_as_text(values: pd.Series) -> pd.Series:
-    """CORE's _regex_str_conversion: numbers as text (whole ones without ".0"), text as it is,
-    anything else as str() gives it."""
+    """CORE's _regex_str_conversion, so a regex or a result row sees the text CORE's does: a
+    whole float as its digits (f"{x:.0f}": 75.0 is "75" and 1e20 is "100000000000000000000",
+    the value as written in the dataset, never "1e+20"), another float as str() gives it
+    (1.5, 1e-07), text as it is, anything else (an int, a bool) as str() gives it."""
     plain = values.astype(object).where(values.notna(), None)
     if pd.api.types.is_string_dtype(values.dtype) and values.dtype != object:
         return plain
     types = plain.map(type)
-    numbers = pd.to_numeric(plain.where(types.isin(NUMBER_TYPES)), errors="coerce").astype(float)
+    numbers = pd.to_numeric(plain.where(types.isin(FLOAT_TYPES)), errors="coerce").astype(float)
     other = plain.notna() & ~types.eq(str) & numbers.isna()
     if not numbers.notna().any() and not other.any():
         return plain
-    whole = numbers.notna() & (numbers % 1 == 0) & (numbers.abs() < 2**62)
+    whole = numbers.notna() & (numbers % 1 == 0)
+    # int64 prints the digits 4x faster than "%.0f"; the whole numbers it cannot hold, or would
+    # print otherwise (-0.0 is "-0"), are formatted as CORE formats them.
+    negative_zero = numbers.eq(0) & np.signbit(numbers)
+    as_int = whole & (numbers.abs() < 2**62) & ~negative_zero
     text = numbers.astype(object).astype(str).astype(object)
-    text = text.where(~whole, numbers.where(whole, 0).astype("int64").astype(str).astype(object))
+    text = text.where(~as_int, numbers.where(as_int, 0).astype("int64").astype(str).astype(object))
+    formatted = whole & ~as_int
+    if formatted.any():
+        text[formatted] = np.char.mod("%.0f", numbers[formatted].to_numpy())
     shown = plain.where(numbers.isna(), text)
     return shown.where(~other, plain[other].astype(str).astype(object))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import pytest
 
@@ -17,6 +19,7 @@ from cdisc_cup.rules.core.frames import (
 )
 from cdisc_cup.rules.core.model import CoreRule, MatchDataset, NotRunnableError, Scope
 from cdisc_cup.rules.model import Study
+from cdisc_cup.xpt.model import Dataset
 from tests.rules.core.casedata import case_dir, expected, load_case
 
 
@@ -168,12 +171,13 @@ def test_a_child_match_joins_the_parent_record_without_reading_the_rule_file() -
 
 
 def test_a_frame_that_cannot_be_built_is_reported_with_the_reason() -> None:
-    # DV has no DVXYZ, the key the rule joins DM on: CORE skips DV; the run says why.
+    # DV has no VISITNUM, the key the rule joins DM on, though an Events dataset may have it:
+    # CORE skips DV; the run says why.
     study = load_case(case_dir("CORE-000086", "negative"))
     rule = _rule(
         "Record Data",
         scope=Scope(domains_include=("DV",)),
-        match_datasets=(MatchDataset("DM", ({"Left": "DVXYZ", "Right": "USUBJID"},)),),
+        match_datasets=(MatchDataset("DM", ({"Left": "VISITNUM", "Right": "USUBJID"},)),),
         check={"all": [{"name": "USUBJID", "operator": "non_empty"}]},
     )
     (skipped,) = list(rule_frames(rule, study))
@@ -182,4 +186,25 @@ def test_a_frame_that_cannot_be_built_is_reported_with_the_reason() -> None:
     runs = run_core_rules(study, [rule]).rule_runs
     (row,) = runs.to_dict("records")
     assert (row["dataset"], row["status"]) == ("DV", "not applicable")
-    assert row["reason"] == "not run on this dataset: Match Datasets key DVXYZ is not in the data"
+    assert row["reason"] == "not run on this dataset: Match Datasets key VISITNUM is not in the data"
+
+
+@pytest.mark.parametrize(("dv_key", "checked"), [("USUBJID", ["DV"]), ("DVXYZ", [])])
+def test_a_dataset_that_cannot_have_the_join_key_is_left_out_without_a_note(dv_key: str, checked: list[str]) -> None:
+    """TS, a trial design dataset, has no USUBJID in the SDTM model, and DVXYZ is no variable
+    an Events dataset may have: CORE reports nothing for a dataset it cannot join, nor do we."""
+    loaded = load_case(case_dir("CORE-000086", "negative"))
+    ts = pd.DataFrame({"STUDYID": ["CDISCPILOT01"], "DOMAIN": ["TS"], "TSSEQ": [1.0], "TSPARMCD": ["SSTDTC"]})
+    study = replace(loaded, datasets={**loaded.datasets, "TS": Dataset("TS", "Trial Summary", ts, ())})
+    rule = _rule(
+        "Record Data",
+        scope=Scope(domains_include=("DV", "TS")),
+        match_datasets=(MatchDataset("DM", ({"Left": dv_key, "Right": "USUBJID"},)),),
+        check={"all": [{"name": "USUBJID", "operator": "empty"}]},
+    )
+    assert [frame.dataset.name for frame in rule_frames(rule, study)] == checked
+    runs = run_core_rules(study, [rule]).rule_runs[["dataset", "status", "reason"]].to_dict("records")
+    if checked:
+        assert runs == [{"dataset": "DV", "status": "ran", "reason": ""}]
+    else:  # no dataset the rule can join: as for a rule whose scope has none
+        assert runs == [{"dataset": "", "status": "not applicable", "reason": "no dataset in the rule's scope"}]

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from cdisc_cup.rules.core.check import evaluate
+from cdisc_cup.rules.core.operators import numbers_as_text
 from cdisc_cup.rules.model import NotApplicable
 
 
@@ -75,6 +76,32 @@ def test_contained_by_a_literal_list_and_regexes() -> None:
     assert hits({"name": "AESEV", "operator": "is_not_contained_by", "value": ["MILD", "MODERATE"]}, frame) == [1, 2, 3]
     assert hits({"name": "AESEV", "operator": "matches_regex", "value": "^[A-Z]+$"}, frame) == [0, 1]
     assert hits({"name": "AESEV", "operator": "not_matches_regex", "value": "^[A-Z]+$"}, frame) == [3]
+
+
+def test_numbers_as_text_is_cores_regex_str_conversion() -> None:
+    """cdisc-rules-engine's _regex_str_conversion (dataframe_operators.py): a whole float is
+    f"{x:.0f}", so 1e20 is its digits as written in the dataset, not Python's "1e+20"."""
+    values = pd.Series([1e20, -1e20, 2.0**70, 75.0, -0.0, 1.5, 1e-07, None, "10", 3, True], dtype=object)
+    assert numbers_as_text(values).tolist() == [
+        "100000000000000000000",
+        "-100000000000000000000",
+        "1180591620717411303424",
+        "75",
+        "-0",
+        "1.5",
+        "1e-07",
+        None,
+        "10",
+        "3",
+        "True",
+    ]
+    assert numbers_as_text(pd.Series([1e20, 4.0, np.nan])).tolist() == ["100000000000000000000", "4", None]
+
+
+def test_a_regex_reads_a_large_whole_number_as_its_digits() -> None:
+    frame = pd.DataFrame({"LBSTRESN": [1e20, 2.5e3, 0.5, None]})
+    assert hits({"name": "LBSTRESN", "operator": "matches_regex", "value": r"^\d+$"}, frame, "LB") == [0, 1]
+    assert hits({"name": "LBSTRESN", "operator": "not_matches_regex", "value": r"^\d+$"}, frame, "LB") == [2]
 
 
 def test_uniqueness_and_relationships() -> None:

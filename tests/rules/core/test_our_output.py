@@ -73,3 +73,18 @@ def test_validate_with_the_study_specs_reports_the_core_findings_as_explained(
     assert len(found) == len(core_findings(with_core.validation.findings))
     assert explanations_of(found, checked.validation.explanations).ne("").all()
     assert f"Notice, {len(found)} explained) from 330 rules" in checked.summary
+
+
+def test_a_dataset_that_cannot_have_a_join_key_gets_no_note(with_core: ConversionResult) -> None:
+    """CORE says nothing of a dataset it cannot join on a rule's key when the dataset cannot
+    have that key (TS, TA, TV, TE, TI have no USUBJID; DM has no VISITNUM), and the reports say
+    nothing either; a dataset that could have the key but lacks it keeps its note."""
+    validation = with_core.validation
+    assert validation is not None
+    runs = validation.rule_runs
+    core = runs[runs["rule_id"].str.startswith("CORE-")]
+    noted = core[core["reason"].str.contains("Match Datasets key", regex=False)]
+    assert not noted["dataset"].isin(["TE", "TA", "TV", "TI", "TS", "DM"]).any()
+    assert core["dataset"].isin(["TS"]).any()  # TS is still checked by the rules about it
+    ae_visits = noted[(noted["rule_id"] == "CORE-000249") & (noted["dataset"] == "AE")]
+    assert ae_visits["reason"].tolist() == ["not run on this dataset: Match Datasets key VISITNUM is not in the data"]
