@@ -210,10 +210,15 @@ def _distinct(column: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(the distinct values and None, the first record of each, each record's code into them)."""
     codes, uniques = pd.factorize(column, use_na_sentinel=True)
     count = len(uniques)
-    codes = np.where(codes < 0, count, codes)
     first = np.zeros(count + 1, dtype=np.int64)
-    firsts = pd.Series(codes).drop_duplicates()  # keeps each value's first record
-    first[firsts.to_numpy()] = firsts.index.to_numpy()
+    # factorize numbers the values in order of first appearance: a value's first record is
+    # where the running greatest code grows (no hashing of the codes again)
+    growing = np.flatnonzero(np.diff(np.maximum.accumulate(np.r_[-1, codes])) > 0)
+    first[:count] = growing
+    missing = codes < 0
+    if missing.any():
+        first[count] = int(np.argmax(missing))
+    codes = np.where(missing, count, codes)
     values = np.empty(count + 1, dtype=object)
     values[:count] = pd.Series(uniques).to_numpy(dtype=object, na_value=None)
     values[count] = None

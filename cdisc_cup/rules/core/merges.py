@@ -25,8 +25,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.arrays import ArrowExtensionArray
 
-from cdisc_cup.rules.core.identity import DatasetIdentity, NotEvaluated, blank_as_missing, identify, identities, present
+from cdisc_cup.rules.core.identity import (
+    DatasetIdentity,
+    NotEvaluated,
+    blank_as_missing,
+    derived,
+    identify,
+    identities,
+    present,
+)
 from cdisc_cup.rules.core.library import model_wildcard_variables
 from cdisc_cup.rules.model import Study
 from cdisc_cup.xpt.model import Dataset
@@ -124,7 +133,7 @@ def merge_match_datasets(
             elif match.name.startswith(("SUPP", "SQ")):
                 result = _merge_supp(result, right)
             else:
-                result = _merge_on_keys(result, current, right, match, named)
+                result = _merge_on_keys(result, current, right, match, named, study)
             merged_domains.add(key)
     return result
 
@@ -177,6 +186,7 @@ def _merge_on_keys(
     right: pd.DataFrame,
     match: MatchDataset,
     named: frozenset[str] | None = None,
+    study: Study | None = None,
 ) -> pd.DataFrame:
     left_keys = _sided(match, "left", current.domain)
     right_keys = _sided(match, "right", match.name)
@@ -189,7 +199,7 @@ def _merge_on_keys(
     if named is not None:
         arriving = {c: f"{c}{suffix}" if c in left.columns else c for c in right.columns}
         right = right[[c for c in right.columns if c in right_keys or _is_named(arriving[c], named)]]
-    onto_one = _onto_one_record(left, right, left_keys, right_keys, how, suffix)
+    onto_one = _onto_one_record(left, right, left_keys, right_keys, how, suffix, study)
     if onto_one is not None:
         return onto_one
     positions = left.index
@@ -205,7 +215,13 @@ def _is_named(column: str, named: frozenset[str]) -> bool:
 
 
 def _onto_one_record(
-    left: pd.DataFrame, right: pd.DataFrame, left_keys: list[str], right_keys: list[str], how: str, suffix: str
+    left: pd.DataFrame,
+    right: pd.DataFrame,
+    left_keys: list[str],
+    right_keys: list[str],
+    how: str,
+    suffix: str,
+    study: Study | None = None,
 ) -> pd.DataFrame | None:
     """pandas' merge where each record matches at most one record of `right` (DM on USUBJID),
     without copying the records: their columns are kept as they are and only `right`'s are
@@ -214,20 +230,17 @@ def _onto_one_record(
 
     The same rows (in record order), columns, names and dtypes as `_merge_on_keys`' merge;
     None (merge them) when right's keys repeat, a key is missing, the key types differ, or a
-    left join leaves a record without a match (its DM columns would change dtype)."""
+    left join leaves a record without a match (its DM columns would change dtype). With the
+    `study` of the run, where the records are in `right` is worked out once per key column."""
     pairs = list(zip(left_keys, right_keys, strict=True))
     if any(left[lk].dtype != right[rk].dtype for lk, rk in pairs):
         return None
-    if any(left[lk].isna().any() or right[rk].isna().any() for lk, rk in pairs):
+    if len(pairs) > 1 or study is None:
+        found = _positions_in(right[right_keys], left[left_keys])
+    else:  # the same key columns (USUBJID of EX and of DM) are joined by many rules
+        found = _remembered_positions(left[left_keys[0]], right[right_keys[0]], study)
+    if found is None:
         return None
-    keyed = pd.MultiIndex.from_frame(right[right_keys]) if len(pairs) > 1 else pd.Index(right[right_keys[0]])
-    if not keyed.is_unique:
-        return None
-    if len(pairs) > 1:
-        found = keyed.get_indexer(pd.MultiIndex.from_frame(left[left_keys]))
-    else:  # each distinct key looked up once (Arrow factorizes the text)
-        codes, distinct = pd.factorize(left[left_keys[0]])
-        found = keyed.get_indexer(distinct)[codes]
     matched = found >= 0
     if how == "left" and not matched.all():
         return None
@@ -240,6 +253,37 @@ def _onto_one_record(
     kept = left if matched.all() else left.iloc[np.flatnonzero(matched)]
     taken = right[list(names)].iloc[found[matched]].set_axis(kept.index).rename(columns=names)
     return pd.concat([kept, taken], axis=1)
+
+
+def _positions_in(right: pd.DataFrame, left: pd.DataFrame) -> np.ndarray | None:
+    """Where each left record's keys are among right's records (-1: nowhere); None when a
+    key is missing or right's keys repeat (a join that is not onto one record)."""
+    if left.isna().to_numpy().any() or right.isna().to_numpy().any():
+        return None
+    if len(right.columns) > 1:
+        keyed = pd.MultiIndex.from_frame(right)
+        return keyed.get_indexer(pd.MultiIndex.from_frame(left)) if keyed.is_unique else None
+    keyed = pd.Index(right.iloc[:, 0])
+    if not keyed.is_unique:
+        return None
+    codes, distinct = pd.factorize(left.iloc[:, 0])  # each distinct key looked up once (Arrow factorizes text)
+    return keyed.get_indexer(distinct)[codes]
+
+
+def _remembered_positions(left: pd.Series, right: pd.Series, study: Study) -> np.ndarray | None:
+    """`_positions_in` for one key column each, worked out once per pair of columns in a run:
+    the rules joining DM on USUBJID select and rename the datasets' columns, but the Arrow
+    arrays behind them are the same. The run's memo holds the arrays, so their ids stay theirs."""
+    columns = (left, right)
+    arrays = [values.array.__arrow_array__() for values in columns if isinstance(values.array, ArrowExtensionArray)]
+    if len(arrays) != 2:
+        return _positions_in(right.to_frame(), left.to_frame())
+
+    def positions() -> tuple[list[Any], np.ndarray | None]:
+        found = _positions_in(right.to_frame(), left.to_frame())
+        return arrays, None if found is None else found.astype(np.int32)  # 4 bytes a record, for the run
+
+    return derived(study, ("onto one record", id(arrays[0]), id(arrays[1])), positions)[1]
 
 
 # --- SUPP--: QNAM/QVAL pivoted onto the parent records -------------------------------------

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cdisc_cup.columns import key_codes
 from cdisc_cup.rules import igmeta
 from cdisc_cup.rules.core import library
 from cdisc_cup.rules.core.frames import RuleFrame, dataset_metadata, records
@@ -102,8 +103,11 @@ class DomainNotFoundError(NotEvaluated):
 
 
 def _broadcast(frame: pd.DataFrame, column: str, value: Any) -> pd.DataFrame:
-    """The same value (a number, a text, a list) on every row."""
-    frame[column] = pd.Series([value] * len(frame), index=frame.index, dtype=object)
+    """The same value (a number, a text, a list) on every row: the one object in every slot,
+    filled by numpy (a Python list of millions of references took 0.4 s per operation)."""
+    same = np.empty(len(frame), dtype=object)
+    same.fill(value)
+    frame[column] = pd.Series(same, index=frame.index, dtype=object, copy=False)
     return frame
 
 
@@ -112,8 +116,14 @@ def _join_groups(frame: pd.DataFrame, column: str, grouped: pd.DataFrame, keys: 
     missing = [key for key in keys if key not in frame.columns]
     if missing:
         raise KeyError(f"operation {column} groups by {', '.join(missing)}, which the dataset lacks")
-    joined = frame[list(keys)].merge(grouped[[*keys, column]], on=list(keys), how="left")
-    values = joined[column].astype(object)
+    # a left merge onto one group each (as pandas matches keys: a missing key is a key too),
+    # by integer codes of the keys rather than merging the rows
+    own, theirs = key_codes([frame, grouped], list(keys))
+    found = pd.Index(theirs).get_indexer(own) if len(theirs) and pd.Index(theirs).is_unique else None
+    if found is None:  # no groups, or not one row each: pandas' merge says what that gives
+        values = frame[list(keys)].merge(grouped[[*keys, column]], on=list(keys), how="left")[column].astype(object)
+    else:
+        values = pd.Series(grouped[column].astype(object).to_numpy()[found], dtype=object).where(found >= 0)
     frame[column] = pd.Series(values.where(values.notna(), None).to_numpy(), index=frame.index, dtype=object)
     return frame
 
@@ -295,9 +305,11 @@ def dy(operation: Operation, frame: pd.DataFrame, source: Source, study: Study) 
     reference = _days(subjects.set_index("USUBJID")["RFSTDTC"].reindex(seen))
     origin = pd.Series(reference.array.take(codes, allow_fill=True), index=frame.index)
     start = _days(frame[operation.target or ""])
-    days = (start - origin).dt.days
-    study_day = days.where(days < 0, days + 1).astype("Int64").astype(object)
-    frame[operation.id] = study_day.where(study_day.notna(), "")
+    days = (start - origin).dt.days.to_numpy(dtype=float, na_value=np.nan)
+    # a Python int per distinct day, "" where there is none, put in place by numpy
+    codes, distinct = pd.factorize(np.where(days < 0, days, days + 1))
+    study_days = np.array([*(int(day) for day in distinct), ""], dtype=object)
+    frame[operation.id] = pd.Series(study_days[codes], index=frame.index, dtype=object)
     return frame
 
 

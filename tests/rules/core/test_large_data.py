@@ -123,6 +123,22 @@ def test_a_join_onto_one_record_is_pandas_merge(sample_sdtm: DatasetFolder) -> N
     assert compared >= 20
 
 
+def test_where_records_are_in_dm_is_worked_out_once_per_key_column(sample_sdtm: DatasetFolder) -> None:
+    """Rules joining DM on USUBJID select and rename the datasets' columns; the same key
+    columns are matched once per run, and the joins are those made without the memo."""
+    study = _study(sample_sdtm)
+    ae, dm = study.datasets["AE"].frame, study.datasets["DM"].frame
+    selections = [
+        (ae, dm),
+        (ae[["USUBJID", "AETERM"]], dm[["USUBJID", "RFSTDTC"]].rename(columns={"RFSTDTC": "DM.RFSTDTC"})),
+    ]
+    for left, right in selections:
+        joined = _onto_one_record(left, right, ["USUBJID"], ["USUBJID"], "inner", ".DM", study)
+        pd.testing.assert_frame_equal(joined, _onto_one_record(left, right, ["USUBJID"], ["USUBJID"], "inner", ".DM"))
+    remembered = [key for key in _DERIVED.get(id(study), {}) if key[0] == "onto one record"]
+    assert len(remembered) == 1
+
+
 def test_text_among_members_is_isin(sample_sdtm: DatasetFolder) -> None:
     datasets = {name.upper(): as_view(name, source) for name, source in sample_sdtm.datasets.items()}
     subjects = datasets["DM"].frame["USUBJID"].tolist()
