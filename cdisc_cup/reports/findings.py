@@ -65,6 +65,7 @@ from cdisc_cup.findings import (
 )
 from cdisc_cup.reports.page import escaped, html_table, label_value_table, run_rows, standalone_page
 from cdisc_cup.reports.spreadsheet_safe import neutralise_frame, workbook_text_frame
+from cdisc_cup.reports.text_csv import write_text_csv
 
 if TYPE_CHECKING:
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -341,7 +342,7 @@ def write_json(tables: ReportTables, path: Path) -> Path:
 def write_csv(findings: pd.DataFrame, path: Path) -> Path:
     safe = neutralise_frame(findings[FINDING_COLUMNS])
     safe["row"] = pd.to_numeric(findings["row"], errors="coerce").astype("Int64")
-    safe.to_csv(path, index=False, encoding="utf-8")
+    write_text_csv(safe, path)
     return path
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from cdisc_cup.reports.reconciliation import write_text_csv
 from cdisc_cup.reports.spreadsheet_safe import neutralise_frame
+from cdisc_cup.reports.text_csv import write_text_csv
 
 
 def test_text_csv_is_what_to_csv_writes_for_quotes_delimiters_line_breaks_and_missing(tmp_path: Path) -> None:

@@ -238,7 +238,7 @@ def _onto_one_record(
     if len(pairs) > 1 or study is None:
         found = _positions_in(right[right_keys], left[left_keys])
     else:  # the same key columns (USUBJID of EX and of DM) are joined by many rules
-        found = _remembered_positions(left[left_keys[0]], right[right_keys[0]], study)
+        found = remembered_positions(left[left_keys[0]], right[right_keys[0]], study)
     if found is None:
         return None
     matched = found >= 0
@@ -270,7 +270,7 @@ def _positions_in(right: pd.DataFrame, left: pd.DataFrame) -> np.ndarray | None:
     return keyed.get_indexer(distinct)[codes]
 
 
-def _remembered_positions(left: pd.Series, right: pd.Series, study: Study) -> np.ndarray | None:
+def remembered_positions(left: pd.Series, right: pd.Series, study: Study) -> np.ndarray | None:
     """`_positions_in` for one key column each, worked out once per pair of columns in a run:
     the rules joining DM on USUBJID select and rename the datasets' columns, but the Arrow
     arrays behind them are the same. The run's memo holds the arrays, so their ids stay theirs."""

@@ -35,6 +35,7 @@ from cdisc_cup.rules.core.identity import (
     identify,
     identities,
 )
+from cdisc_cup.rules.core.merges import remembered_positions
 from cdisc_cup.rules.core.model import CoreRule, NotRunnableError
 from cdisc_cup.rules.model import Study
 from cdisc_cup.xpt.model import Dataset
@@ -292,18 +293,28 @@ def _days(values: pd.Series) -> pd.Series:
     return pd.Series(parsed.array.take(codes, allow_fill=True), index=values.index)
 
 
+def _reference_days(subjects: pd.Series, dm: Sequence[Dataset], study: Study) -> pd.Series:
+    """Each record's subject's DM.RFSTDTC as a date (none for a subject DM lacks). With one DM,
+    where a subject is in it is worked out once per run for each USUBJID column (as for a join
+    onto DM), and RFSTDTC's dates once; else looked up once per subject."""
+    found = remembered_positions(subjects, dm[0].frame["USUBJID"], study) if len(dm) == 1 else None
+    if found is not None:
+        days = derived(dm[0], ("days of", "RFSTDTC"), lambda: _days(dm[0].frame["RFSTDTC"]))
+        return pd.Series(days.array.take(found, allow_fill=True), index=subjects.index)
+    table = pd.concat([d.frame[["USUBJID", "RFSTDTC"]] for d in dm]).drop_duplicates("USUBJID")
+    codes, seen = pd.factorize(subjects)
+    reference = _days(table.set_index("USUBJID")["RFSTDTC"].reindex(seen))
+    return pd.Series(reference.array.take(codes, allow_fill=True), index=subjects.index)
+
+
 def dy(operation: Operation, frame: pd.DataFrame, source: Source, study: Study) -> pd.DataFrame:
     """Study day of `name` against DM.RFSTDTC: (date - RFSTDTC) + 1 on or after, no day 0."""
     dm = [dataset for dataset, found in identities(study) if found.domain == "DM"]
     if not dm:
         raise DomainNotFoundError("operation dy needs DM, which is not in the study")
-    subjects = pd.concat([d.frame[["USUBJID", "RFSTDTC"]] for d in dm]).drop_duplicates("USUBJID")
     if "USUBJID" not in frame:
         raise KeyError("operation dy needs USUBJID")
-    # each record's subject's RFSTDTC (none for a subject DM lacks), looked up once per subject
-    codes, seen = pd.factorize(frame["USUBJID"])
-    reference = _days(subjects.set_index("USUBJID")["RFSTDTC"].reindex(seen))
-    origin = pd.Series(reference.array.take(codes, allow_fill=True), index=frame.index)
+    origin = _reference_days(frame["USUBJID"], dm, study)
     start = _days(frame[operation.target or ""])
     days = (start - origin).dt.days.to_numpy(dtype=float, na_value=np.nan)
     # a Python int per distinct day, "" where there is none, put in place by numpy
