@@ -256,3 +256,24 @@ def test_side_by_side_the_first_dataset_with_a_problem_is_reported(
         build_sdtm(study, read_raw_export(write_export(tmp_path / "export"), study))
     problem = error.value.problems[0]
     assert problem.file == str(specs / "sdtm" / "ae.yaml") and "TA has more than one record" in problem.message
+
+
+def test_blocks_stacked_a_column_at_a_time_are_what_concat_gives() -> None:
+    """A block without a variable gets missing values of the others' type, as in concat."""
+    first = pd.DataFrame(
+        {
+            "EXTRT": pd.array(["ISATUXIMAB", None], dtype="string"),
+            "EXDOSE": pd.array([10.0, None], dtype="Float64"),
+            "SOURCE_FILE": pd.Categorical(["administrations.csv"] * 2, categories=["administrations.csv", "x.csv"]),
+        }
+    )
+    second = pd.DataFrame(
+        {
+            "EXDOSE": pd.array([4.0], dtype="Float64"),
+            "SOURCE_FILE": pd.Categorical(["x.csv"], categories=["administrations.csv", "x.csv"]),
+            "EXDOSFRM": pd.array(["CAPSULE"], dtype="string"),
+        }
+    )
+    expected = pd.concat([first.copy(), second.copy()], ignore_index=True)
+    pd.testing.assert_frame_equal(engine._stacked([first, second]), expected, check_exact=True)
+    assert first.columns.empty and second.columns.empty  # each block's columns let go as they are stacked
