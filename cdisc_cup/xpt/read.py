@@ -162,10 +162,12 @@ def _header_records(content: bytes) -> tuple[int, int, int]:
     by card through the header only, never through the records."""
     found: dict[tuple[str, ...], int] = {}
     at = content.find(_HEADER)
-    while at >= 0 and _OBS not in found:
+    while at >= 0:
         kind = next((kinds for kinds in (_MEMBER, _NAMESTR, _OBS) if _kind(content, at) in kinds), None)
         if kind is not None and kind not in found:
             found[kind] = at
+        if _OBS in found:  # the records follow: searching on would read the whole file (0.15 s for EX)
+            break
         at = content.find(_HEADER, at + _CARD)
     if len(found) < 3:
         raise ValueError("no member, NAMESTR or OBS header record")
