@@ -484,7 +484,8 @@ def convert(
         # checks and ADaM derivations, which need it.
         audit_trail = partial(write_reconciliation, accounting, layout.reports)
         with progress.beside("write reconciliation and audit trail", audit_trail):
-            del accounting, audit_trail  # written: the raw export's columns no spec reads go with it
+            # the thread holds them until written; the raw export's columns no spec reads go then
+            del accounting, audit_trail
             parts = _checked_and_derived(study, sdtm, progress)
         release_freed_memory()
         submissions = tuple(part.in_folder(layout.folder(part.standard)) for part in parts)

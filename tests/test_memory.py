@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import platform
 import subprocess
 import sys
 
@@ -38,7 +39,7 @@ def _resident_mib() -> float:
         return next(int(line.split()[1]) for line in status if line.startswith("VmRSS")) / 1024
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux") or not os.path.exists("/proc/self/status"), reason="glibc")
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc" or not os.path.exists("/proc/self/status"), reason="glibc")
 def test_freed_memory_goes_back_to_the_system() -> None:
     """Blocks below glibc's mmap threshold come from its heap; a few kept among them keep
     the heap from shrinking on free, as a stage's scattered survivors do. The release
@@ -105,7 +106,7 @@ print(*found)
 """
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux") or not os.path.exists("/proc/self/status"), reason="glibc")
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc" or not os.path.exists("/proc/self/status"), reason="glibc")
 @pytest.mark.parametrize("allocator", ["tuned", "glibc's default"])
 def test_freed_columns_go_back_to_the_system_at_once(allocator: str) -> None:
     """With the CLI's allocator settings, a stage's freed columns are no longer resident when

@@ -64,7 +64,7 @@ def numbers_of(values: pd.Series) -> np.ndarray:
     if pd.api.types.is_datetime64_any_dtype(values):
         days = values.dropna().to_numpy().astype("datetime64[D]") - SAS_EPOCH_DAY
         return pd.unique(days.astype("int64")).astype(float)
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+    if pd.api.types.is_numeric_dtype(values):
         distinct = pd.unique(values.to_numpy(dtype=float, na_value=np.nan))
     else:  # numbers held as text: each distinct text converted once
         text = pd.Series(values.astype("string").unique()).dropna()

@@ -328,11 +328,16 @@ def _block_records(
     """What a block's records are made from, one row each, and the raw table behind them."""
     if block.source is not None:
         table = raw[block.source]
-        # Columns no spec reads are reported, never mapped: the block's `where` need not copy them.
-        return table.frame.drop(columns=table.extra_columns), table
+        return _mapped_columns(table), table
     if block.kind == "datasets":
         return _datasets_rows(spec, block, built), None
     return pd.DataFrame(index=pd.RangeIndex(1)), None
+
+
+def _mapped_columns(table: RawTable) -> pd.DataFrame:
+    """A raw file's records without the columns no spec reads (those are reported, never
+    mapped): a block's `where` need not copy them."""
+    return table.frame.drop(columns=table.extra_columns)
 
 
 def build_dataset(
@@ -423,8 +428,9 @@ def _continuation_records(
     text = study.continued_text(spec, block)
     (origin,) = text.blocks  # one raw block (check_sources)
     table = raw[origin.source or ""]
-    data = DerivationInput(study, text.spec, raw, built, frame=pd.DataFrame(index=table.frame.index), rows=table.frame)
-    rows = table.frame[_condition_mask(origin.where, data.frame, data)]
+    records = _mapped_columns(table)
+    data = DerivationInput(study, text.spec, raw, built, frame=pd.DataFrame(index=records.index), rows=records)
+    rows = records[_condition_mask(origin.where, data.frame, data)]
     data = DerivationInput(study, text.spec, raw, built, frame=pd.DataFrame(index=rows.index), rows=rows)
     source = _source_for(origin, text.variable)
     full = _typed(_evaluate(source or {}, text.variable, data, study, table), text.variable)

@@ -120,7 +120,8 @@ def _join_groups(frame: pd.DataFrame, column: str, grouped: pd.DataFrame, keys: 
     # a left merge onto one group each (as pandas matches keys: a missing key is a key too),
     # by integer codes of the keys rather than merging the rows
     own, theirs = key_codes([frame, grouped], list(keys))
-    found = pd.Index(theirs).get_indexer(own) if len(theirs) and pd.Index(theirs).is_unique else None
+    groups = pd.Index(theirs)
+    found = groups.get_indexer(own) if len(groups) and groups.is_unique else None
     if found is None:  # no groups, or not one row each: pandas' merge says what that gives
         values = frame[list(keys)].merge(grouped[[*keys, column]], on=list(keys), how="left")[column].astype(object)
     else:
