@@ -10,6 +10,7 @@ Operations block added.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -122,6 +123,76 @@ CONTAINMENT_OPERATORS = frozenset(
         "is_not_contained_by_case_insensitive",
     }
 )
+
+
+# The columns of a value frame that change from row to row within one variable's part (the rest,
+# variable_name and the variable's or dataset's metadata, are the same on every row of it).
+VARYING_COLUMNS = ("variable_value", "row_number")
+
+
+@dataclass(frozen=True)
+class PartScreen:
+    """What one row of a value frame's part says of a row-local check on all of the part."""
+
+    # a branch of the check's `all` that reads no varying column is false: no record holds
+    nowhere: bool = False
+    # the branches left, when they read variable_value alone (the rest hold on every row):
+    # checked on the part's distinct values without the metadata columns beside them
+    on_values: Mapping[str, Any] | None = None
+
+
+def screen_part(
+    check: Mapping[str, Any], operations: Sequence[Mapping[str, Any]], probe: pd.DataFrame, domain: str
+) -> PartScreen:
+    """The check on one row of a value frame's part (`probe`, with the operations' columns).
+
+    A branch of the check's `all` that reads none of the VARYING_COLUMNS has the same answer
+    on every row of the part: CORE-000867 asks for Char variables, so a Num variable's values
+    need not be looked at, and a Char variable's need only the branch on variable_value. Every
+    branch is evaluated on the probe: what stops the check on the part (a missing variable)
+    stops it on the probe too."""
+    if "all" not in check:
+        return PartScreen()
+    varying = _varying_operations(operations)
+    answers = [(bool(evaluate(branch, probe, domain).iloc[0]), branch) for branch in check["all"]]
+    if any(not held and not _reads_any(branch, varying) for held, branch in answers):
+        return PartScreen(nowhere=True)
+    left = [branch for _, branch in answers if _reads_any(branch, varying)]
+    if all(_reads_value_only(branch, probe.columns, domain) for branch in left):
+        return PartScreen(on_values={"all": left})
+    return PartScreen()
+
+
+# Leaf keys that name no column: a leaf with others is not checked on the values alone.
+_VALUE_ONLY_KEYS = frozenset({"name", "operator", "value", "value_is_literal", "prefix", "suffix", "type_insensitive"})
+
+
+def _reads_value_only(branch: Mapping[str, Any], columns: pd.Index, domain: str) -> bool:
+    """Whether every leaf of the branch tests variable_value against literals (no other column,
+    no operation's result)."""
+    for leaf in _leaves(branch):
+        if set(leaf) - _VALUE_ONLY_KEYS or with_domain(str(leaf.get("name", "")), domain) != "variable_value":
+            return False
+        if not leaf.get("value_is_literal"):
+            raw = leaf.get("value")
+            named = [with_domain(n, domain) for n in (raw if isinstance(raw, list) else [raw]) if isinstance(n, str)]
+            if any(name in columns and name != "variable_value" for name in named):
+                return False
+    return True
+
+
+def _varying_operations(operations: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
+    """The varying columns and the ids of the operations computed from them (or from earlier ones)."""
+    varying = list(VARYING_COLUMNS)
+    for entry in operations:
+        if _reads_any(entry, varying):
+            varying.append(str(entry.get("id")))
+    return tuple(varying)
+
+
+def _reads_any(node: Any, names: Sequence[str]) -> bool:
+    text = repr(node)
+    return any(name in text for name in names)
 
 
 def _leaves(node: Any) -> list[Mapping[str, Any]]:

@@ -17,12 +17,13 @@ import numpy as np
 import pandas as pd
 
 from cdisc_cup.findings import FINDING_COLUMNS, RULE_COLUMNS, RULE_RUN_COLUMNS, RuleStatus, empty_table
-from cdisc_cup.rules.core.check import evaluate, row_local, with_domain
+from cdisc_cup.rules.core.check import PartScreen, evaluate, row_local, screen_part, with_domain
 from cdisc_cup.rules.core.frames import (
     DISTINCT_VALUES,
     VALUE_BUILDERS,
     FrameNotBuilt,
     RuleFrame,
+    ValuePart,
     WholeValues,
     join_key,
     release,
@@ -213,11 +214,30 @@ def _checked_parts(rule: CoreRule, rule_frame: RuleFrame, study: Study) -> Itera
         if not screened or isinstance(part, WholeValues):
             yield part.rows()
             continue
-        distinct, codes = part.distinct()
-        mask = evaluate(rule.check, apply_operations(rule, rule_frame, study, distinct), rule_frame.domain)
+        screen = _screen(rule, rule_frame, study, part)
+        if screen.nowhere:
+            continue
+        if screen.on_values is not None:
+            values, codes = part.distinct_values()
+            mask = evaluate(screen.on_values, pd.DataFrame({"variable_value": values}), rule_frame.domain)
+        else:
+            distinct, codes = part.distinct()
+            mask = evaluate(rule.check, apply_operations(rule, rule_frame, study, distinct), rule_frame.domain)
         held = mask.to_numpy(dtype=bool)[codes]
         if held.any():
             yield part.rows(np.flatnonzero(held))
+
+
+def _screen(rule: CoreRule, rule_frame: RuleFrame, study: Study, part: ValuePart) -> PartScreen:
+    """The check seen on the part's first record (`check.screen_part`); nothing said when the
+    probe cannot say (the check then runs on the part and reports what stops it there)."""
+    if not len(part.dataset.frame):
+        return PartScreen()
+    try:
+        probe = apply_operations(rule, rule_frame, study, part.rows(np.zeros(1, dtype=np.int64)))
+        return screen_part(rule.check, rule.operations, probe, rule_frame.domain)
+    except Exception:  # whatever it is, the part's own run raises it again and reports it
+        return PartScreen()
 
 
 def _status(rule_id: str, dataset: str, status: RuleStatus, findings: int = 0, reason: str = "") -> dict[str, object]:

@@ -25,7 +25,7 @@ from cdisc_cup.findings import STUDY
 from cdisc_cup.rules.core import library
 from cdisc_cup.rules.core.check import evaluate
 from cdisc_cup.rules.core.identity import NotEvaluated, derived, forget, identify, identities, location
-from cdisc_cup.rules.core.merges import MatchDataset, MissingKeyError, merge_match_datasets
+from cdisc_cup.rules.core.merges import TAKEN_ONTO_RECORDS, MatchDataset, MissingKeyError, merge_match_datasets
 from cdisc_cup.rules.core.model import CoreRule, NotRunnableError
 from cdisc_cup.rules.model import NotApplicable, Study
 from cdisc_cup.xpt.model import Dataset
@@ -169,7 +169,7 @@ class ValuePart:
     variable: str
     metadata: Mapping[str, Any]
 
-    def _frame(self, values: np.ndarray, positions: np.ndarray | pd.RangeIndex) -> pd.DataFrame:
+    def _frame(self, values: Any, positions: np.ndarray | pd.RangeIndex) -> pd.DataFrame:
         index = pd.Index(positions)
         part = pd.DataFrame(
             {
@@ -193,36 +193,49 @@ class ValuePart:
             column = column.iloc[positions]
         return self._frame(column.to_numpy(dtype=object, na_value=None), positions)
 
-    def distinct(self) -> tuple[pd.DataFrame, np.ndarray]:
-        """(a row per distinct value, each record's row in it): the row of a value is that of
-        its first record; missing values share the last row. The value checks running side
-        by side share the distinct values of a dataset until `release`."""
-        values, first, codes = derived(
+    def distinct_values(self) -> tuple[pd.Series, np.ndarray]:
+        """(the variable's distinct values and None, as the part's variable_value has them;
+        each record's code into them). The value checks running side by side share them
+        until `release`."""
+        return derived(
             self.dataset, (DISTINCT_VALUES, self.variable), lambda: _distinct(records(self.dataset)[self.variable])
         )
-        return self._frame(values, first), codes
+
+    def distinct(self) -> tuple[pd.DataFrame, np.ndarray]:
+        """(a row per distinct value, each record's row in it): the row of a value is that of
+        its first record; missing values share the last row."""
+        values, codes = self.distinct_values()
+        first = derived(
+            self.dataset, (DISTINCT_VALUES, self.variable, "first"), lambda: _first_records(codes, len(values))
+        )
+        return self._frame(values.array, first), codes
 
 
 DISTINCT_VALUES = "distinct values"
 
 
-def _distinct(column: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(the distinct values and None, the first record of each, each record's code into them)."""
+def _distinct(column: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """(the distinct values and None, each record's code into them: missing, the last)."""
     codes, uniques = pd.factorize(column, use_na_sentinel=True)
     count = len(uniques)
-    first = np.zeros(count + 1, dtype=np.int64)
-    # factorize numbers the values in order of first appearance: a value's first record is
-    # where the running greatest code grows (no hashing of the codes again)
-    growing = np.flatnonzero(np.diff(np.maximum.accumulate(np.r_[-1, codes])) > 0)
-    first[:count] = growing
-    missing = codes < 0
-    if missing.any():
-        first[count] = int(np.argmax(missing))
-    codes = np.where(missing, count, codes)
+    codes = np.where(codes < 0, count, codes)
     values = np.empty(count + 1, dtype=object)
     values[:count] = pd.Series(uniques).to_numpy(dtype=object, na_value=None)
     values[count] = None
-    return values, first, codes
+    return pd.Series(values), codes
+
+
+def _first_records(codes: np.ndarray, size: int) -> np.ndarray:
+    """The first record of each of `size` codes (`_distinct`'s: the last is that of missing values)."""
+    first = np.zeros(size, dtype=np.int64)
+    # factorize numbers the values in order of first appearance: a value's first record is
+    # where the running greatest code grows (the missing values' code left out)
+    missing = codes == size - 1
+    present = np.where(missing, -1, codes)
+    first[: size - 1] = np.flatnonzero(np.diff(np.maximum.accumulate(np.r_[-1, present])) > 0)
+    if missing.any():
+        first[size - 1] = int(np.argmax(missing))
+    return first
 
 
 @dataclass(frozen=True)
@@ -383,6 +396,7 @@ def release(study: Study, dataset: Dataset) -> None:
     distinct values) once they are past it."""
     forget(study, lambda key: isinstance(key, tuple) and key[:2] == ("joined", dataset.name))
     forget(dataset, lambda key: isinstance(key, tuple) and key[0] == DISTINCT_VALUES)
+    forget(study, lambda key: isinstance(key, tuple) and key[0] == TAKEN_ONTO_RECORDS)
 
 
 def _by_keys_only(match: MatchDataset) -> bool:

@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from pandas.arrays import ArrowExtensionArray
 
 from cdisc_cup.rules.core.identity import (
@@ -236,7 +238,7 @@ def _onto_one_record(
     if any(left[lk].dtype != right[rk].dtype for lk, rk in pairs):
         return None
     if len(pairs) > 1 or study is None:
-        found = _positions_in(right[right_keys], left[left_keys])
+        found = _positions_in(right[right_keys], left[left_keys], study)
     else:  # the same key columns (USUBJID of EX and of DM) are joined by many rules
         found = remembered_positions(left[left_keys[0]], right[right_keys[0]], study)
     if found is None:
@@ -250,37 +252,86 @@ def _onto_one_record(
     names = {c: f"{c}{suffix}" if c in left.columns else c for c in right.columns if c not in joint_keys}
     if set(names.values()) & set(left.columns) or len(set(names.values())) != len(names):
         return None
+    if matched.all() and study is not None:  # every record has its DM record: the columns taken once
+        taken = pd.DataFrame({names[column]: _taken(right[column], found, study) for column in names}, index=left.index)
+        return pd.concat([left, taken], axis=1)
     kept = left if matched.all() else left.iloc[np.flatnonzero(matched)]
     taken = right[list(names)].iloc[found[matched]].set_axis(kept.index).rename(columns=names)
     return pd.concat([kept, taken], axis=1)
 
 
-def _positions_in(right: pd.DataFrame, left: pd.DataFrame) -> np.ndarray | None:
+# The matched dataset's columns taken onto the records of the dataset the rules are on (the
+# rules joining DM onto EX read DM.RFSTDTC by the same positions): kept until `frames.release`.
+TAKEN_ONTO_RECORDS = "taken onto records"
+
+
+def _taken(column: pd.Series, found: np.ndarray, study: Study) -> Any:
+    """The column's values at `found` (every position a record's match): once per run for the
+    same positions and the same Arrow array (text), each time for other columns."""
+    if not isinstance(column.array, ArrowExtensionArray):
+        return column.array.take(found)
+    values = column.array.__arrow_array__()
+    key = (TAKEN_ONTO_RECORDS, id(found), id(values))
+    return derived(study, key, lambda: (found, values, column.array.take(found)))[2]
+
+
+def _positions_in(right: pd.DataFrame, left: pd.DataFrame, study: Study | None = None) -> np.ndarray | None:
     """Where each left record's keys are among right's records (-1: nowhere); None when a
     key is missing or right's keys repeat (a join that is not onto one record)."""
+    if len(right.columns) == 1:
+        return key_positions(left.iloc[:, 0], right.iloc[:, 0], study)
     if left.isna().to_numpy().any() or right.isna().to_numpy().any():
         return None
-    if len(right.columns) > 1:
-        keyed = pd.MultiIndex.from_frame(right)
-        return keyed.get_indexer(pd.MultiIndex.from_frame(left)) if keyed.is_unique else None
-    keyed = pd.Index(right.iloc[:, 0])
+    keyed = pd.MultiIndex.from_frame(right)
+    return keyed.get_indexer(pd.MultiIndex.from_frame(left)) if keyed.is_unique else None
+
+
+def key_positions(left: pd.Series, right: pd.Series, study: Study | None = None) -> np.ndarray | None:
+    """Where each left value is among right's (-1: nowhere); None when a value is missing or
+    right's repeat. Text is looked up by Arrow (a hash of right's values, no Python object);
+    with the `study` of the run, whether right's values repeat is worked out once per column."""
+    texts = [_arrow_text(values) for values in (left, right)]
+    if texts[0] is not None and texts[1] is not None and texts[0].type == texts[1].type:
+        lefts, rights = texts
+        if lefts.null_count or not _distinct_keys(rights, study):
+            return None
+        if not len(lefts):  # the empty frame a rule is first tried on (frames._not_applicable)
+            return np.empty(0, dtype=np.int32)
+        return pc.index_in(lefts, value_set=rights).fill_null(-1).to_numpy()
+    if left.isna().any() or right.isna().any():
+        return None
+    keyed = pd.Index(right)
     if not keyed.is_unique:
         return None
-    codes, distinct = pd.factorize(left.iloc[:, 0])  # each distinct key looked up once (Arrow factorizes text)
+    codes, distinct = pd.factorize(left)  # each distinct key looked up once
     return keyed.get_indexer(distinct)[codes]
 
 
+def _distinct_keys(keys: pa.ChunkedArray | pa.Array, study: Study | None) -> bool:
+    def distinct() -> tuple[pa.ChunkedArray | pa.Array, bool]:
+        return keys, not keys.null_count and len(pc.unique(keys)) == len(keys)
+
+    return (distinct() if study is None else derived(study, ("distinct keys", id(keys)), distinct))[1]
+
+
+def _arrow_text(values: pd.Series) -> pa.ChunkedArray | pa.Array | None:
+    if not isinstance(values.array, ArrowExtensionArray):
+        return None
+    arrow = values.array.__arrow_array__()
+    return arrow if pa.types.is_string(arrow.type) or pa.types.is_large_string(arrow.type) else None
+
+
 def remembered_positions(left: pd.Series, right: pd.Series, study: Study) -> np.ndarray | None:
-    """`_positions_in` for one key column each, worked out once per pair of columns in a run:
-    the rules joining DM on USUBJID select and rename the datasets' columns, but the Arrow
-    arrays behind them are the same. The run's memo holds the arrays, so their ids stay theirs."""
+    """`key_positions`, worked out once per pair of key columns in a run: the rules joining DM
+    on USUBJID select and rename the datasets' columns, but the Arrow arrays behind them are
+    the same. The run's memo holds the arrays, so their ids stay theirs."""
     columns = (left, right)
     arrays = [values.array.__arrow_array__() for values in columns if isinstance(values.array, ArrowExtensionArray)]
     if len(arrays) != 2:
-        return _positions_in(right.to_frame(), left.to_frame())
+        return key_positions(left, right, study)
 
     def positions() -> tuple[list[Any], np.ndarray | None]:
-        found = _positions_in(right.to_frame(), left.to_frame())
+        found = key_positions(left, right, study)
         return arrays, None if found is None else found.astype(np.int32)  # 4 bytes a record, for the run
 
     return derived(study, ("onto one record", id(arrays[0]), id(arrays[1])), positions)[1]

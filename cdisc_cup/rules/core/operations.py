@@ -35,7 +35,7 @@ from cdisc_cup.rules.core.identity import (
     identify,
     identities,
 )
-from cdisc_cup.rules.core.merges import remembered_positions
+from cdisc_cup.rules.core.merges import key_positions
 from cdisc_cup.rules.core.model import CoreRule, NotRunnableError
 from cdisc_cup.rules.model import Study
 from cdisc_cup.xpt.model import Dataset
@@ -296,9 +296,10 @@ def _days(values: pd.Series) -> pd.Series:
 
 def _reference_days(subjects: pd.Series, dm: Sequence[Dataset], study: Study) -> pd.Series:
     """Each record's subject's DM.RFSTDTC as a date (none for a subject DM lacks). With one DM,
-    where a subject is in it is worked out once per run for each USUBJID column (as for a join
-    onto DM), and RFSTDTC's dates once; else looked up once per subject."""
-    found = remembered_positions(subjects, dm[0].frame["USUBJID"], study) if len(dm) == 1 else None
+    each subject is looked up in it by Arrow (`key_positions`) and RFSTDTC's dates are parsed
+    once per run; else looked up once per subject. (Not remembered as a join's positions are:
+    the frames the operation gets are the rules' own joins, each with its own arrays.)"""
+    found = key_positions(subjects, dm[0].frame["USUBJID"], study) if len(dm) == 1 else None
     if found is not None:
         days = derived(dm[0], ("days of", "RFSTDTC"), lambda: _days(dm[0].frame["RFSTDTC"]))
         return pd.Series(days.array.take(found, allow_fill=True), index=subjects.index)

@@ -223,6 +223,14 @@ def _plain(values: pd.Series) -> pd.Series:
     return plain.where(plain.notna(), None)
 
 
+def _natively_comparable(left: pd.Series, right: pd.Series) -> bool:
+    """Whether two columns compare as their Python values do without being made Python objects:
+    text with text (Arrow), or floats with floats (NaN, like None, equals nothing)."""
+    if left.dtype != right.dtype:
+        return False
+    return (pd.api.types.is_string_dtype(left.dtype) and left.dtype != object) or left.dtype.kind == "f"
+
+
 def _equality(operand: Operand, *, lower: bool = False) -> tuple[pd.Series, pd.Series]:
     """(equal, both null) of target and comparator, as CORE's _check_equality sees them."""
     comparator = _comparator_values(operand)
@@ -232,7 +240,9 @@ def _equality(operand: Operand, *, lower: bool = False) -> tuple[pd.Series, pd.S
     )
     left = _comparable(target, operand, lower=lower)
     right = _comparable(comparator, operand, lower=lower)
-    if isinstance(right, pd.Series):
+    if isinstance(right, pd.Series) and _natively_comparable(left, right):
+        equal = left.eq(right)  # missing on either side is not equal, as None is in Python
+    elif isinstance(right, pd.Series):
         equal = _plain(left).eq(_plain(right))
     elif isinstance(right, (list, tuple, set, dict)):
         equal = pd.Series(False, index=target.index)
