@@ -49,7 +49,7 @@ from cdisc_cup.readers.raw import read_raw_export, unknown_files
 from cdisc_cup.reports.comparison import REPORT_FILES as COMPARE_REPORT_FILES
 from cdisc_cup.reports.comparison import terminal_summary as comparison_summary
 from cdisc_cup.reports.comparison import write_comparison_reports
-from cdisc_cup.reports.findings import read_findings_json, terminal_summary, write_findings_reports
+from cdisc_cup.reports.findings import FindingsReport, read_findings_json, terminal_summary, write_findings_reports
 from cdisc_cup.reports.index import write_index_page
 from cdisc_cup.reports.reconciliation import reconcile, write_reconciliation
 from cdisc_cup.rules.catalogue import catalogue_markdown, catalogue_table
@@ -698,10 +698,11 @@ class CheckedStudy:
     name: str
     validation: Validation
     report_folder: Path
+    report: FindingsReport | None = None
 
     @property
     def summary(self) -> str:
-        return terminal_summary(self.validation)
+        return terminal_summary(self.validation, self.report.tables if self.report is not None else None)
 
 
 @dataclass(frozen=True)
@@ -879,8 +880,8 @@ def validate_submission(
             )
             folder = staging / name if several else staging
             with progress.step("write reports"):
-                write_findings_reports(validation, folder, title=f"Conformance findings: {name}")
-            studies.append(CheckedStudy(name, validation, target / name if several else target))
+                report = write_findings_reports(validation, folder, title=f"Conformance findings: {name}")
+            studies.append(CheckedStudy(name, validation, target / name if several else target, report))
     return ValidateOutcome(studies)
 
 

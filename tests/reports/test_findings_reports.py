@@ -79,6 +79,21 @@ def test_json_holds_every_finding_with_the_contract_keys(report: FindingsReport,
     assert '"value":"17/17"' in text and "é" in text  # slashes and accents stay readable
 
 
+def test_json_keeps_text_that_looks_like_the_array_s_own_punctuation(tmp_path: Path) -> None:
+    """One finding object per line, and values holding braces, quotes, line breaks, a first
+    key or slashes come back as they were."""
+    tricky = ['},{"rule_id":"X"}', 'a "quoted" \\ back\\slash', "two\nlines\ttab\x01", "S-1/2 \\/", "", None]
+    findings = pd.DataFrame(
+        [["SD5006", "Error", "EX", "EXSEQ", n + 1, "S-1", text, f"m{n}"] for n, text in enumerate(tricky)],
+        columns=FINDING_COLUMNS,
+    ).astype(object)
+    text = write_findings_reports(validation_of(findings), tmp_path).json.read_text(encoding="utf-8")
+    assert json.loads(text)["findings"] == findings.where(findings.notna(), None).to_dict("records")
+    listed = text[text.rindex('"findings": [') :].splitlines()
+    assert listed[len(tricky) + 1 :] == ["  ]", "}"]
+    assert all(line.startswith('    {"rule_id":') for line in listed[1 : len(tricky) + 1])
+
+
 def test_json_is_one_object_with_run_summary_rules_and_findings(document: dict) -> None:
     assert list(document) == ["run", "summary", "rules", "findings"]
     assert document["run"] == RUN.to_dict()
@@ -345,6 +360,13 @@ def test_reports_say_how_many_findings_of_a_rule_are_explained_and_why(tmp_path:
     page = lxml.html.document_fromstring(report.html.read_text(encoding="utf-8"))
     assert "No MedDRA codes in the export." in page.xpath("string(//section[@id='summary'])")
     assert "5 findings (5 Error, 0 Warning, 0 Notice, 3 explained)" in terminal_summary(validation)
+    assert terminal_summary(validation, report.tables) == terminal_summary(validation)
+
+
+def test_terminal_summary_from_the_reports_tables_is_the_one_worked_out_again(report: FindingsReport) -> None:
+    validation = report.tables.validation
+    text = terminal_summary(validation, report.tables)
+    assert text == terminal_summary(validation) and "explained" not in text  # no explanations: not counted
 
 
 def test_rules_without_execution_record_and_findings_about_no_dataset(tmp_path: Path) -> None:

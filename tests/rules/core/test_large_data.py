@@ -13,15 +13,15 @@ import pytest
 from cdisc_cup.pipeline import ConversionResult
 from cdisc_cup.rules import engine as rules_engine
 from cdisc_cup.rules.core import frames
-from cdisc_cup.rules.core.check import row_local
+from cdisc_cup.rules.core.check import row_local, screen_part
 from cdisc_cup.rules.core.engine import run_core_rules
 from cdisc_cup.rules.core.frames import DISTINCT_VALUES
 from cdisc_cup.rules.core.identity import _DERIVED
 from cdisc_cup.rules.core.loader import load_core_rules
-from cdisc_cup.rules.core.merges import _onto_one_record
+from cdisc_cup.rules.core.merges import TAKEN_ONTO_RECORDS, _onto_one_record, key_positions
 from cdisc_cup.rules.core.model import CoreRule
 from cdisc_cup.rules.core.operations import _lists_per_group
-from cdisc_cup.rules.core.operators import among
+from cdisc_cup.rules.core.operators import Operand, among, not_equal_to
 from cdisc_cup.rules.engine import DatasetFolder, as_view
 from cdisc_cup.rules.model import Study
 from cdisc_cup.xpt.read import read_dataset_folder_leniently
@@ -72,7 +72,14 @@ def test_value_checks_worked_out_per_distinct_value_find_what_every_value_finds(
     assert all(row_local(rule.check, rule.operations) for rule in rules if isinstance(rule, CoreRule))
     every_value = run_core_rules(_study(pilot), rules)  # small: each dataset's whole value frame at once
     monkeypatch.setattr(frames, "VALUES_PER_PART_FROM", 0)  # as for 100,000 patients: a variable at a time
+    looked_at: list[str] = []
+    distinct_values = frames._distinct
+    monkeypatch.setattr(frames, "_distinct", lambda column: looked_at.append(column.name) or distinct_values(column))
     screened = run_core_rules(_study(pilot), rules)
+    # a Num variable is not Char (CORE-000867, -000890) and most are not required (CORE-000356): not looked at
+    numbers = sum(d.frame[c].dtype.kind == "f" for d in pilot.datasets.values() for c in d.frame.columns)
+    variables = sum(len(d.frame.columns) for d in pilot.datasets.values())
+    assert numbers > 20 and len(looked_at) <= variables - numbers // 2  # 172 of 199, 37 of them Num
     assert (screened.findings["rule_id"] == "CORE-000867").sum() > 0  # DS values with a leading space
     pd.testing.assert_frame_equal(screened.findings, every_value.findings)
     pd.testing.assert_frame_equal(screened.rule_runs, every_value.rule_runs)
@@ -80,6 +87,54 @@ def test_value_checks_worked_out_per_distinct_value_find_what_every_value_finds(
     pd.testing.assert_frame_equal(
         screened.results.sort_values(key, ignore_index=True), every_value.results.sort_values(key, ignore_index=True)
     )
+
+
+def test_one_record_of_a_variable_says_what_its_metadata_decides() -> None:
+    check = {
+        "all": [
+            {"name": "variable_data_type", "operator": "equal_to", "value": "Char"},
+            {"name": "variable_value", "operator": "matches_regex", "value": "^\\s"},
+        ]
+    }
+    probe = pd.DataFrame({"variable_name": ["AESEQ"], "variable_data_type": ["Num"], "variable_value": [1.0]})
+    assert screen_part(check, [], probe, "AE").nowhere
+    text = probe.assign(variable_name="AETERM", variable_data_type="Char", variable_value=" HEADACHE")
+    screen = screen_part(check, [], text, "AE")
+    assert not screen.nowhere and screen.on_values == {"all": [check["all"][1]]}
+    # a branch comparing the value with another column of the frame is not checked on the values alone
+    labelled = {"all": [*check["all"], {"name": "variable_value", "operator": "equal_to", "value": "variable_name"}]}
+    assert screen_part(labelled, [], text, "AE").on_values is None
+    # nor one reading an operation computed from the values
+    computed = [{"id": "$first", "operator": "distinct", "name": "variable_value"}]
+    on_operation = {"all": [*check["all"], {"name": "$first", "operator": "non_empty"}]}
+    assert screen_part(on_operation, computed, text.assign(**{"$first": "x"}), "AE").on_values is None
+    # a check whose `all` is under `not` is not screened
+    assert screen_part({"not": check}, [], probe, "AE") == screen_part({"any": []}, [], probe, "AE")
+
+
+def test_keys_looked_up_by_arrow_are_where_pandas_finds_them() -> None:
+    right = pd.Series(["S-1", "S-2", "S-3"], dtype="str")
+    left = pd.Series(["S-3", "S-9", "S-1", "S-1"], dtype="str")
+    found = key_positions(left, right)
+    assert found is not None and found.tolist() == [2, -1, 0, 0]
+    assert found.tolist() == pd.Index(right.astype(object)).get_indexer(left.astype(object)).tolist()
+    assert key_positions(left.iloc[:0], right).tolist() == []
+    assert key_positions(left, pd.Series(["S-1", "S-1"], dtype="str")) is None  # not onto one record
+    assert key_positions(pd.Series(["S-1", None], dtype="str"), right) is None  # a record without a key
+    assert key_positions(pd.Series([2.0, 1.0]), pd.Series([1.0, 2.0])).tolist() == [1, 0]  # numbers, by pandas
+
+
+def test_text_compared_natively_is_what_python_values_give() -> None:
+    frame = pd.DataFrame(
+        {
+            "AEDECOD": pd.Series(["HEADACHE", "", None, "NAUSEA", None], dtype="str"),
+            "AETERM": pd.Series(["HEADACHE", "", "X", "nausea", None], dtype="str"),
+        }
+    )
+    natively = not_equal_to(Operand(frame, "AEDECOD", frame["AETERM"], {}, "AE"))
+    as_objects = frame.astype(object)
+    plain = not_equal_to(Operand(as_objects, "AEDECOD", as_objects["AETERM"], {}, "AE"))
+    assert natively.tolist() == plain.tolist() == [False, False, True, True, False]
 
 
 def test_a_check_reading_other_rows_is_not_worked_out_per_distinct_value() -> None:
@@ -98,6 +153,7 @@ def test_rules_run_side_by_side_let_go_of_what_they_shared(sample_sdtm: DatasetF
     run_core_rules(study, load_core_rules([CORE_RULES]))
     kept = _DERIVED.get(id(study), {})
     assert not [key for key in kept if isinstance(key, tuple) and key[0] == "joined"]
+    assert not [key for key in kept if isinstance(key, tuple) and key[0] == TAKEN_ONTO_RECORDS]
     for dataset in study.datasets.values():
         assert not [key for key in _DERIVED.get(id(dataset), {}) if isinstance(key, tuple) and DISTINCT_VALUES in key]
 
