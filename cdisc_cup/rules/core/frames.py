@@ -171,17 +171,13 @@ class ValuePart:
 
     def _frame(self, values: Any, positions: np.ndarray | pd.RangeIndex) -> pd.DataFrame:
         index = pd.Index(positions)
-        part = pd.DataFrame(
-            {
-                "row_number": pd.Series(index + 1, index=index),
-                "variable_name": pd.Series(np.full(len(index), self.variable, dtype=object), index=index),
-                # text where every value is text, else Python objects (numbers beside text), as melt gives
-                "variable_value": pd.Series(values, index=index),
-            }
-        )
-        for name, value in self.metadata.items():
-            part[name] = value
-        return part
+        melted = {
+            "row_number": pd.Series(index + 1, index=index),
+            "variable_name": pd.Series(np.full(len(index), self.variable, dtype=object), index=index),
+            # text where every value is text, else Python objects (numbers beside text), as melt gives
+            "variable_value": pd.Series(values, index=index),
+        }
+        return pd.DataFrame(melted | dict(self.metadata), index=index)  # the metadata on every row
 
     def rows(self, positions: np.ndarray | None = None) -> pd.DataFrame:
         """The part's rows of the records at `positions` (0-based, ascending; None: every
