@@ -73,7 +73,8 @@ def extract_parts(values: pd.Series, pattern: str) -> pd.DataFrame:
 def byte_lengths(values: pd.Series, *, trailing_blanks: bool = True) -> np.ndarray:
     """UTF-8 byte length of each value (0 for missing): XPT measures text in bytes."""
     text = pc.fill_null(arrow_text(values), "")
-    if not trailing_blanks:
+    # trimming copies every value; text read from XPT has no trailing blanks left to trim
+    if not trailing_blanks and pc.any(pc.ends_with(text, pattern=" ")).as_py():
         text = pc.utf8_rtrim(text, characters=" ")
     return pc.binary_length(text).to_numpy(zero_copy_only=False)
 

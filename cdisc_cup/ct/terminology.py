@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cache, cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
@@ -322,30 +322,49 @@ def merge_codelists(found: tuple[Codelist, ...]) -> Codelist | None:
 def _ig_codes(family: str, dataset: str, variable: str) -> tuple[str, ...]:
     """The NCI codes of the codelists the IG names for a variable (see `codelists_for_variable`),
     looked up once per variable: the rules ask for each variable of every dataset they check."""
-    links = _variable_links()
     if family == SDTM:
-        return tuple(_sdtm_codes(links, dataset, variable))
-    codes = _codes(links, ADAM, [dataset], variable) or _codes(links, ADAM, ["*"], variable)
-    return tuple(codes or _sdtm_codes(links, "", variable, generic=False))
+        return tuple(_sdtm_codes(dataset, variable))
+    codes = _codes(ADAM, dataset, variable) or _codes(ADAM, "*", variable)
+    return tuple(codes or _sdtm_codes("", variable, generic=False))
 
 
-def _sdtm_codes(links: pd.DataFrame, dataset: str, variable: str, *, generic: bool = True) -> list[str]:
+def _sdtm_codes(dataset: str, variable: str, *, generic: bool = True) -> list[str]:
     domain = "SUPPQUAL" if dataset.startswith("SUPP") else dataset
-    exact = _codes(links, SDTM, [domain], variable)
+    exact = _codes(SDTM, domain, variable)
     if exact:
         return exact
-    any_domain = links.loc[links["standard"].eq(SDTM) & links["dataset"].ne("*") & links["variable"].eq(variable)]
-    if not any_domain.empty:
-        return list(dict.fromkeys(any_domain["codelist_nci_code"]))
+    any_domain = _sdtm_domain_codes().get(variable)
+    if any_domain:
+        return any_domain
     if generic and len(domain) == 2 and variable.startswith(domain):
-        return _codes(links, SDTM, ["*"], "--" + variable[2:])
+        return _codes(SDTM, "*", "--" + variable[2:])
     return []
 
 
-def _codes(links: pd.DataFrame, standard: str, datasets: list[str], variable: str) -> list[str]:
-    candidates = links.loc[links["standard"].eq(standard) & links["dataset"].isin(datasets)]
-    matches = [re.fullmatch(p[1:-1], variable) is not None for p in candidates["pattern"]]
-    return list(dict.fromkeys(candidates.loc[matches, "codelist_nci_code"]))
+@lru_cache(maxsize=1)
+def _sdtm_domain_codes() -> dict[str, list[str]]:
+    """The codelists of each variable the SDTMIG links in some domain (not the generic "--" rows)."""
+    links = _variable_links()
+    rows = links.loc[links["standard"].eq(SDTM) & links["dataset"].ne("*")]
+    codes: dict[str, dict[str, None]] = {}
+    for variable, code in zip(rows["variable"], rows["codelist_nci_code"], strict=True):
+        codes.setdefault(variable, {})[code] = None
+    return {variable: list(found) for variable, found in codes.items()}
+
+
+def _codes(standard: str, dataset: str, variable: str) -> list[str]:
+    return list(dict.fromkeys(code for pattern, code in _patterns(standard, dataset) if pattern.fullmatch(variable)))
+
+
+@cache
+def _patterns(standard: str, dataset: str) -> tuple[tuple[re.Pattern[str], str], ...]:
+    """A dataset's links (or the generic "*" ones) in table order, each variable pattern compiled
+    once: the IG's table is scanned per dataset, not per variable asked about."""
+    links = _variable_links()
+    rows = links.loc[links["standard"].eq(standard) & links["dataset"].eq(dataset)]
+    return tuple(
+        (re.compile(p[1:-1]), code) for p, code in zip(rows["pattern"], rows["codelist_nci_code"], strict=True)
+    )
 
 
 def packages() -> tuple[str, ...]:

@@ -15,8 +15,10 @@ distinct value and mapped back, never once per record.
 
 from __future__ import annotations
 
+import ctypes
 import operator as op
 import re
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -350,8 +352,14 @@ def _is_nan(value: Any) -> bool:
 
 
 def object_ids(values: pd.Series) -> np.ndarray:
-    """Which object each row holds (id), read in one pass over the column's objects."""
-    return np.fromiter(map(id, values.to_numpy(dtype=object)), dtype=np.int64, count=len(values))
+    """Which object each row holds (its id). An object array holds the objects' addresses, which
+    CPython's id() is: they are read as integers in one go (5.6 million rows of an operation's
+    lists: 0.7 s of id() calls before). Elsewhere, id() per row."""
+    objects = np.ascontiguousarray(values.to_numpy(dtype=object))
+    if sys.implementation.name != "cpython" or not len(objects):
+        return np.fromiter(map(id, objects), dtype=np.int64, count=len(objects))
+    addresses = (ctypes.c_ssize_t * len(objects)).from_address(objects.ctypes.data)
+    return np.ctypeslib.as_array(addresses).astype(np.int64)  # a copy, made while `objects` holds them
 
 
 def _list_members(lists: pd.Series) -> tuple[np.ndarray, pd.Series]:

@@ -21,7 +21,7 @@ from cdisc_cup.rules.core.loader import load_core_rules
 from cdisc_cup.rules.core.merges import TAKEN_ONTO_RECORDS, _onto_one_record, key_positions
 from cdisc_cup.rules.core.model import CoreRule
 from cdisc_cup.rules.core.operations import _lists_per_group
-from cdisc_cup.rules.core.operators import Operand, among, not_equal_to
+from cdisc_cup.rules.core.operators import Operand, among, not_equal_to, object_ids
 from cdisc_cup.rules.engine import DatasetFolder, as_view
 from cdisc_cup.rules.model import Study
 from cdisc_cup.xpt.read import read_dataset_folder_leniently
@@ -135,6 +135,15 @@ def test_text_compared_natively_is_what_python_values_give() -> None:
     as_objects = frame.astype(object)
     plain = not_equal_to(Operand(as_objects, "AEDECOD", as_objects["AETERM"], {}, "AE"))
     assert natively.tolist() == plain.tolist() == [False, False, True, True, False]
+
+
+def test_object_ids_read_from_the_column_are_python_s_ids() -> None:
+    shared, other = ["AE", "CM"], ["DM"]
+    objects = np.empty(9, dtype=object)
+    objects[:] = [shared, other, shared, None, "text", 1.5, other, shared, None]
+    for column in (pd.Series(objects, dtype=object), pd.Series(objects, dtype=object).iloc[::2]):
+        assert object_ids(column).tolist() == [id(value) for value in column]
+    assert object_ids(pd.Series([], dtype=object)).tolist() == []
 
 
 def test_a_check_reading_other_rows_is_not_worked_out_per_distinct_value() -> None:
