@@ -237,10 +237,13 @@ def _onto_one_record(
     pairs = list(zip(left_keys, right_keys, strict=True))
     if any(left[lk].dtype != right[rk].dtype for lk, rk in pairs):
         return None
-    if len(pairs) > 1 or study is None:
+    # the same Arrow key columns (USUBJID of EX and of DM) are joined by many rules: their
+    # positions are remembered for the run, and so are the columns taken by them
+    arrays = _arrow_arrays(left[left_keys[0]], right[right_keys[0]]) if len(pairs) == 1 else None
+    if study is not None and arrays is not None:
+        found = remembered_positions(arrays, left[left_keys[0]], right[right_keys[0]], study)
+    else:
         found = _positions_in(right[right_keys], left[left_keys], study)
-    else:  # the same key columns (USUBJID of EX and of DM) are joined by many rules
-        found = remembered_positions(left[left_keys[0]], right[right_keys[0]], study)
     if found is None:
         return None
     matched = found >= 0
@@ -252,7 +255,7 @@ def _onto_one_record(
     names = {c: f"{c}{suffix}" if c in left.columns else c for c in right.columns if c not in joint_keys}
     if set(names.values()) & set(left.columns) or len(set(names.values())) != len(names):
         return None
-    if matched.all() and study is not None:  # every record has its DM record: the columns taken once
+    if matched.all() and study is not None and arrays is not None:  # each DM column taken once
         taken = pd.DataFrame({names[column]: _taken(right[column], found, study) for column in names}, index=left.index)
         return pd.concat([left, taken], axis=1)
     kept = left if matched.all() else left.iloc[np.flatnonzero(matched)]
@@ -266,8 +269,8 @@ TAKEN_ONTO_RECORDS = "taken onto records"
 
 
 def _taken(column: pd.Series, found: np.ndarray, study: Study) -> Any:
-    """The column's values at `found` (every position a record's match): once per run for the
-    same positions and the same Arrow array (text), each time for other columns."""
+    """The column's values at `found` (remembered positions, every one a record's match): once
+    per dataset for the same positions and the same Arrow array, each time for other columns."""
     if not isinstance(column.array, ArrowExtensionArray):
         return column.array.take(found)
     values = column.array.__arrow_array__()
@@ -321,14 +324,17 @@ def _arrow_text(values: pd.Series) -> pa.ChunkedArray | pa.Array | None:
     return arrow if pa.types.is_string(arrow.type) or pa.types.is_large_string(arrow.type) else None
 
 
-def remembered_positions(left: pd.Series, right: pd.Series, study: Study) -> np.ndarray | None:
-    """`key_positions`, worked out once per pair of key columns in a run: the rules joining DM
-    on USUBJID select and rename the datasets' columns, but the Arrow arrays behind them are
-    the same. The run's memo holds the arrays, so their ids stay theirs."""
-    columns = (left, right)
+def _arrow_arrays(*columns: pd.Series) -> list[Any] | None:
+    """The Arrow arrays behind the columns (None unless every one has one)."""
     arrays = [values.array.__arrow_array__() for values in columns if isinstance(values.array, ArrowExtensionArray)]
-    if len(arrays) != 2:
-        return key_positions(left, right, study)
+    return arrays if len(arrays) == len(columns) else None
+
+
+def remembered_positions(arrays: list[Any], left: pd.Series, right: pd.Series, study: Study) -> np.ndarray | None:
+    """`key_positions` of two Arrow-backed key columns (`arrays`: theirs), worked out once per
+    pair in a run: the rules joining DM on USUBJID select and rename the datasets' columns, but
+    the Arrow arrays behind them are the same. The run's memo holds the arrays, so their ids
+    stay theirs (and the positions' id, by which `_taken` remembers its columns)."""
 
     def positions() -> tuple[list[Any], np.ndarray | None]:
         found = key_positions(left, right, study)

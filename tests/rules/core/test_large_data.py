@@ -124,7 +124,7 @@ def test_keys_looked_up_by_arrow_are_where_pandas_finds_them() -> None:
     assert key_positions(pd.Series([2.0, 1.0]), pd.Series([1.0, 2.0])).tolist() == [1, 0]  # numbers, by pandas
 
 
-def test_text_compared_natively_is_what_python_values_give() -> None:
+def test_text_and_numbers_compared_natively_are_what_python_values_give() -> None:
     frame = pd.DataFrame(
         {
             "AEDECOD": pd.Series(["HEADACHE", "", None, "NAUSEA", None], dtype="str"),
@@ -135,6 +135,11 @@ def test_text_compared_natively_is_what_python_values_give() -> None:
     as_objects = frame.astype(object)
     plain = not_equal_to(Operand(as_objects, "AEDECOD", as_objects["AETERM"], {}, "AE"))
     assert natively.tolist() == plain.tolist() == [False, False, True, True, False]
+    numbers = pd.DataFrame({"VSSTRESN": [1.0, np.nan, 2.0, np.nan], "VSORRESN": [1.0, 3.0, 2.5, np.nan]})
+    natively = not_equal_to(Operand(numbers, "VSSTRESN", numbers["VSORRESN"], {}, "VS"))
+    as_objects = numbers.astype(object).where(numbers.notna(), None)
+    plain = not_equal_to(Operand(as_objects, "VSSTRESN", as_objects["VSORRESN"], {}, "VS"))
+    assert natively.tolist() == plain.tolist() == [False, True, True, False]  # both missing: not unequal
 
 
 def test_object_ids_read_from_the_column_are_python_s_ids() -> None:
@@ -202,6 +207,14 @@ def test_where_records_are_in_dm_is_worked_out_once_per_key_column(sample_sdtm: 
         pd.testing.assert_frame_equal(joined, _onto_one_record(left, right, ["USUBJID"], ["USUBJID"], "inner", ".DM"))
     remembered = [key for key in _DERIVED.get(id(study), {}) if key[0] == "onto one record"]
     assert len(remembered) == 1
+    # DM.RFSTDTC was taken onto AE once, by the remembered positions, for both selections
+    taken = [key for key in _DERIVED.get(id(study), {}) if key[0] == TAKEN_ONTO_RECORDS]
+    assert taken and len(taken) == len(set(taken)) <= len(dm.columns) - 1
+    # a join on two keys is not remembered, nor are the columns it takes
+    sv = study.datasets["SV"].frame
+    keys = ["USUBJID", "VISITNUM"]
+    assert _onto_one_record(sv, sv, keys, keys, "inner", ".SV", study) is not None
+    assert [key for key in _DERIVED.get(id(study), {}) if key[0] == TAKEN_ONTO_RECORDS] == taken
 
 
 def test_text_among_members_is_isin(sample_sdtm: DatasetFolder) -> None:
